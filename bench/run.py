@@ -1,0 +1,739 @@
+#!/usr/bin/env python3
+"""`make bench`: Synapse and Colletta on the same anchor workloads, side by side, in one run.
+
+  python3 bench/run.py                  # canonical: W1 S=1,4,16; W2 M=100,1000 (+10000 for
+                                        # Colletta); W3 100,000 messages; 3 repeats each
+  python3 bench/run.py --quick          # W1 S=16 T=10; W2 M=100 R=10; W3 5,000 msgs, 50 queries
+  python3 bench/run.py --workloads w1,w3 --servers colletta --synapse-from FILE.jsonl
+  python3 bench/run.py --summarize bench/results/*.jsonl   # table only, no runs
+
+(a) Synapse: set up once with the anchors' synapse/setup.sh in $BENCH_DIR/synapse
+(default /tmp/colletta-bench), fresh database per workload group (reset.sh), driven by
+the anchors' load.py. (b) Colletta: `.venv/bin/colletta serve` on 127.0.0.1:--port with a
+fresh --data-dir per workload group, rate limits off, log level warning, driven by
+bench/colletta_load.py with the same driver interpreter (aiohttp + uvloop of the Synapse
+driver venv). (c) A side-by-side table with ratios and targets; every JSON line is appended
+to bench/results/<UTC timestamp>.jsonl (the table goes next to it as .md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def find_shared():
+    """The shared folder: ../shared from the repo root, else /work/shared."""
+    for cand in (os.path.join(os.path.dirname(REPO), "shared"), "/work/shared"):
+        if os.path.isdir(os.path.join(cand, "bench", "anchors", "synapse")):
+            return os.path.abspath(cand)
+    raise SystemExit("cannot find shared/bench/anchors (looked in ../shared and /work/shared)")
+
+
+def log(*a):
+    """Progress line on stderr."""
+    print(f"[run {time.strftime('%H:%M:%S')}]", *a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- plans
+def plan_w1(quick, reps):
+    """W1 runs: (group, argv)."""
+    if quick:
+        return [["w1", "-U", "20", "-S", "16", "-T", "10"]]
+    return [["w1", "-U", "20", "-S", str(s), "-T", "30"] for s in (1, 4, 16) for _ in range(reps)]
+
+
+def plan_w2(quick, reps, server):
+    """W2 runs; Colletta additionally gets M=10,000."""
+    if quick:
+        return [["w2", "-M", "100", "-R", "10", "--rate", "1"]]
+    runs = [["w2", "-M", "100", "-R", "20", "--rate", "1"] for _ in range(reps)]
+    runs += [["w2", "-M", "1000", "-R", "10", "--rate", "1", "--drain", "120"] for _ in range(reps)]
+    if server == "colletta":
+        runs += [
+            ["w2", "-M", "10000", "-R", "10", "--rate", "1", "--drain", "120"] for _ in range(reps)
+        ]
+    return runs
+
+
+def run_max_seconds(argv):
+    """Per-run cap: 600 s as in the anchors, more for setups of 10,000 users."""
+    if "-M" in argv and int(argv[argv.index("-M") + 1]) >= 5000:
+        return 1500
+    return 600
+
+
+# ---------------------------------------------------------------- servers
+class Synapse:
+    """The anchors' Synapse scripts on $BENCH_DIR/synapse."""
+
+    name = "synapse"
+
+    def __init__(self, shared, bench_dir):
+        self.scripts = os.path.join(shared, "bench", "anchors", "synapse")
+        self.dir = os.path.join(bench_dir, "synapse")
+        self.py = os.path.join(self.dir, "driver", "bin", "python")
+
+    def setup(self):
+        """Run setup.sh unless the directory is complete."""
+        ok = all(
+            os.path.exists(os.path.join(self.dir, p))
+            for p in ("bench.json", "venv/bin/python", "driver/bin/python", "homeserver.yaml")
+        )
+        if ok:
+            log(f"synapse: reusing {self.dir}")
+            return
+        log(f"synapse: setup.sh {self.dir} (installs Synapse from PyPI, takes minutes)")
+        subprocess.run(
+            ["bash", os.path.join(self.scripts, "setup.sh"), self.dir],
+            check=True,
+            stdout=sys.stderr,
+            timeout=1800,
+        )
+
+    def reset(self):
+        """Fresh database, server started and answering."""
+        subprocess.run(
+            ["bash", os.path.join(self.scripts, "reset.sh"), self.dir],
+            check=True,
+            stdout=sys.stderr,
+            timeout=300,
+        )
+
+    def stop(self):
+        """stop.sh (SIGTERM by PID, SIGKILL after 20 s)."""
+        subprocess.run(
+            ["bash", os.path.join(self.scripts, "stop.sh"), self.dir], stdout=sys.stderr, timeout=60
+        )
+
+    def state_count(self):
+        """Messages in the W3 room so far."""
+        return _state_count(os.path.join(self.dir, "w3_state.json"))
+
+    def command(self, argv, max_s):
+        """load.py command line for one run."""
+        return [
+            self.py,
+            os.path.join(self.scripts, "load.py"),
+            "--dir",
+            self.dir,
+            "--max-seconds",
+            str(max_s),
+            *argv,
+        ]
+
+
+class CollettaServer:
+    """`colletta serve` on loopback with a scratch data dir under $BENCH_DIR/colletta."""
+
+    name = "colletta"
+
+    def __init__(self, bench_dir, port, driver_py):
+        self.dir = os.path.join(bench_dir, "colletta")
+        self.data = os.path.join(self.dir, "data")
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.exe = os.path.join(REPO, ".venv", "bin", "colletta")
+        self.py = driver_py
+        self.proc = None
+        self.version = None
+
+    def setup(self):
+        """Check the executable and record the installed version."""
+        if not os.access(self.exe, os.X_OK):
+            raise RuntimeError(f"{self.exe} not found (pip install -e . into .venv)")
+        os.makedirs(self.dir, exist_ok=True)
+        vpy = os.path.join(REPO, ".venv", "bin", "python")
+        r = subprocess.run(
+            [vpy, "-c", "import importlib.metadata as m;print(m.version('colletta'))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.version = r.stdout.strip() or None
+
+    def _health(self):
+        try:
+            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def reset(self):
+        """Stop, delete the data dir and W3 state, start, wait for /api/v1/health."""
+        self.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+        for p in ("w3_state.json",):
+            if os.path.exists(os.path.join(self.dir, p)):
+                os.remove(os.path.join(self.dir, p))
+        os.makedirs(self.data, exist_ok=True)
+        if self._health():
+            raise RuntimeError(f"something already answers on {self.url}; refusing to measure it")
+        env = dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
+        cmd = (
+            'ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; '
+            'exec "$0" serve --port "$1" --data-dir "$2"'
+        )
+        logf = open(os.path.join(self.dir, "server.log"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["bash", "-c", cmd, self.exe, str(self.port), self.data],
+            env=env,
+            stdout=logf,
+            stderr=logf,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.dir,
+        )
+        logf.close()
+        with open(os.path.join(self.dir, "colletta.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 90:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"colletta serve exited with {self.proc.returncode}; see {self.dir}/server.log"
+                )
+            if self._health():
+                log(
+                    f"colletta: up on {self.url} (pid {self.proc.pid}) "
+                    f"in {time.monotonic() - t0:.1f}s"
+                )
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"colletta did not answer /api/v1/health in 90 s; see {self.dir}")
+
+    def stop(self):
+        """SIGTERM the server by PID, SIGKILL after 20 s; then its own process group."""
+        p = self.proc
+        if p is None:
+            return
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
+        # stray workers of the process group this script created (pgid == server pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.pid, signal.SIGKILL)
+        self.proc = None
+        pidf = os.path.join(self.dir, "colletta.pid")
+        if os.path.exists(pidf):
+            os.remove(pidf)
+
+    def state_count(self):
+        """Messages in the W3 room so far."""
+        return _state_count(os.path.join(self.dir, "w3_state.json"))
+
+    def command(self, argv, max_s):
+        """colletta_load.py command line for one run."""
+        pid = self.proc.pid if self.proc else 0
+        cmd = [
+            self.py,
+            os.path.join(HERE, "colletta_load.py"),
+            "--url",
+            self.url,
+            "--dir",
+            self.dir,
+            "--server-pid",
+            str(pid),
+            "--max-seconds",
+            str(max_s),
+        ]
+        if self.version:
+            cmd += ["--server-version", self.version]
+        return cmd + argv
+
+
+def _state_count(path):
+    try:
+        with open(path) as f:
+            return int(json.load(f)["count"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+# ---------------------------------------------------------------- running
+class Runner:
+    """Runs driver commands, appends their JSON lines to the output file."""
+
+    def __init__(self, out):
+        self.out = out
+        self.rows = []
+        self.failures = []
+
+    def one(self, srv, argv):
+        """One bounded driver run; returns its JSON object or None."""
+        max_s = run_max_seconds(argv)
+        cmd = srv.command(argv, max_s)
+        log(f"{srv.name}: {' '.join(argv)}")
+        try:
+            r = subprocess.run(
+                cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, timeout=max_s + 60
+            )
+        except subprocess.TimeoutExpired:
+            self.failures.append(f"{srv.name} {' '.join(argv)}: timeout")
+            return None
+        lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
+        if r.returncode != 0 or not lines:
+            self.failures.append(f"{srv.name} {' '.join(argv)}: exit {r.returncode}")
+            log(f"!! failed: {srv.name} {' '.join(argv)} (exit {r.returncode})")
+            return None
+        row = json.loads(lines[-1])
+        row.setdefault("server", srv.name)
+        self.rows.append(row)
+        with open(self.out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        return row
+
+    def server(self, srv, workloads, quick, reps):
+        """All chosen workload groups on one server, a fresh database per group."""
+        try:
+            srv.setup()
+        except (RuntimeError, subprocess.SubprocessError, OSError) as e:
+            self.failures.append(f"{srv.name}: setup failed: {e}")
+            log(f"!! {srv.name}: setup failed: {e}")
+            return
+        try:
+            for w in workloads:
+                try:
+                    srv.reset()
+                except (RuntimeError, subprocess.SubprocessError, OSError) as e:
+                    self.failures.append(f"{srv.name} {w}: start failed: {e}")
+                    log(f"!! {srv.name}: start failed: {e}")
+                    continue
+                if w == "w1":
+                    for argv in plan_w1(quick, reps):
+                        self.one(srv, argv)
+                elif w == "w2":
+                    for argv in plan_w2(quick, reps, srv.name):
+                        self.one(srv, argv)
+                elif w == "w3":
+                    self.w3(srv, quick, reps)
+        finally:
+            srv.stop()
+
+    def w3(self, srv, quick, reps):
+        """Fill (resumable, <= 400 s per run, <= 4 runs) then query-only repeats."""
+        if quick:
+            self.one(srv, ["w3", "--fill", "5000", "--fill-seconds", "400", "--queries", "50"])
+            return
+        target = 100000
+        for _ in range(4):
+            self.one(
+                srv,
+                [
+                    "w3",
+                    "--fill",
+                    str(target),
+                    "--fill-seconds",
+                    "400",
+                    "--fill-senders",
+                    "8",
+                    "--queries",
+                    "200",
+                ],
+            )
+            if srv.state_count() >= target:
+                break
+        for _ in range(reps):
+            self.one(srv, ["w3", "--fill", "0", "--queries", "200"])
+
+
+# ---------------------------------------------------------------- summary
+def g(d, path):
+    """Nested dict lookup by dotted path (None if absent)."""
+    for k in path.split("."):
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def med(vals):
+    """(median, min, max) of the numeric values, or None."""
+    v = [x for x in vals if isinstance(x, (int, float))]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v)
+
+
+def fmt(m, nd=1):
+    """'median (min-max)' or '-'."""
+    if m is None:
+        return "-"
+
+    def f(x):
+        return f"{x:,.{nd}f}"
+
+    if m[1] == m[2]:
+        return f(m[0])
+    return f"{f(m[0])} ({f(m[1])}-{f(m[2])})"
+
+
+def ratio(num, den):
+    """num/den of two medians as 'N.N×', or '-'."""
+    if num is None or den is None or not den[0]:
+        return "-"
+    r = num[0] / den[0]
+    return f"{r:,.1f}×" if r < 100 else f"{r:,.0f}×"
+
+
+def server_of(r):
+    """Server of a row (load.py lines carry none: Synapse)."""
+    return r.get("server") or ("synapse" if "workload" in r else None)
+
+
+def group_rows(rows):
+    """{(workload key): {server: [rows]}} for W1, W2, and the largest W3 room."""
+    groups = {}
+    for r in rows:
+        s, w = server_of(r), r.get("workload")
+        if w == "W1":
+            k = ("W1", r["senders"], r["users"], r["seconds"])
+        elif w == "W2":
+            k = ("W2", r["members"], r["messages"], r["rate_per_s"])
+        else:
+            continue
+        groups.setdefault(k, {}).setdefault(s, []).append(r)
+    w3 = {}
+    for r in rows:
+        if r.get("workload") == "W3":
+            w3.setdefault(server_of(r), []).append(r)
+    for s, rs in w3.items():
+        n = max(x["room_messages"] for x in rs)
+        groups.setdefault(("W3",), {})[s] = [x for x in rs if x["room_messages"] == n]
+    return groups
+
+
+def w2_key_members(k):
+    """Members of a W2 group key."""
+    return k[1] if k[0] == "W2" else None
+
+
+def targets(groups):
+    """[(target text, status, detail)] for the brief's targets."""
+    out = []
+
+    def c(k, s, path):
+        return med([g(r, path) for r in groups.get(k, {}).get(s, [])])
+
+    w1 = [k for k in groups if k[0] == "W1" and k[1] == 16]
+    for k in w1:
+        cs, ss = c(k, "colletta", "acked_msgs_per_s"), c(k, "synapse", "acked_msgs_per_s")
+        p99 = c(k, "colletta", "send_latency_ms.p99")
+        name = f"W1 S=16 (U={k[2]}, T={k[3]:g}): ≥ 50× Synapse acked msgs/s, p99 ≤ 20 ms"
+        if cs is None or p99 is None:
+            out.append((name, "no data", "no Colletta run"))
+        elif ss is None:
+            ok = p99[0] <= 20
+            out.append(
+                (
+                    name,
+                    "p99 met, ratio n/a" if ok else "not met",
+                    f"Colletta {cs[0]:,.0f} msgs/s, p99 {p99[0]:.1f} ms; no Synapse run",
+                )
+            )
+        else:
+            r = cs[0] / ss[0]
+            ok = r >= 50 and p99[0] <= 20
+            out.append(
+                (
+                    name,
+                    "met" if ok else "not met",
+                    f"{r:,.1f}× ({cs[0]:,.0f} vs {ss[0]:,.1f} msgs/s), p99 {p99[0]:.1f} ms",
+                )
+            )
+    if not w1:
+        out.append(("W1 S=16: ≥ 50× Synapse acked msgs/s, p99 ≤ 20 ms", "not run", ""))
+    for m, lim in ((100, 25.0), (1000, 100.0), (10000, 1000.0)):
+        ks = [k for k in groups if k[0] == "W2" and k[1] == m and "colletta" in groups[k]]
+        held = " held (0 missing)" if m == 10000 else ""
+        name = f"W2 M={m:,}:{held} p99 ≤ {lim:g} ms"
+        if not ks:
+            out.append((name, "not run", ""))
+            continue
+        for k in ks:
+            rs = groups[k]["colletta"]
+            p99 = med([g(r, "delivery_latency_ms.p99") for r in rs])
+            missing = sum(r.get("missing", 0) or 0 for r in rs)
+            ok = p99 is not None and p99[0] <= lim and missing == 0
+            out.append(
+                (
+                    f"{name} (R={k[2]}, {k[3]:g}/s)",
+                    "met" if ok else "not met",
+                    f"p99 {fmt(p99)} ms, missing {missing} over {len(rs)} run(s)",
+                )
+            )
+    rs = groups.get(("W3",), {}).get("colletta")
+    name = "W3 newest 50 of 100,000 messages: p50 ≤ 5 ms"
+    if not rs:
+        out.append((name, "not run", ""))
+    else:
+        n = rs[0]["room_messages"]
+        p50 = med([g(r, "history50_latency_ms.p50") for r in rs])
+        bad = sum(r.get("bad_queries", 0) or 0 for r in rs)
+        ok = p50 is not None and p50[0] <= 5 and bad == 0
+        st = "met" if ok else "not met"
+        if n < 100000:
+            st += f" (indicative: room has {n:,}, not 100,000)"
+        out.append((name, st, f"p50 {fmt(p50, 2)} ms at N={n:,}, bad queries {bad}"))
+    return out
+
+
+METRICS = {
+    "W1": [
+        ("acked msgs/s", "acked_msgs_per_s", "thr", 1),
+        ("send p50 ms", "send_latency_ms.p50", "lat", 2),
+        ("send p99 ms", "send_latency_ms.p99", "lat", 2),
+        ("errors", "errors", None, 0),
+        ("server CPU %", "cpu.server_cpu_pct", None, 0),
+        ("driver CPU %", "cpu.driver_cpu_pct", None, 0),
+        ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
+    ],
+    "W2": [
+        ("delivery p50 ms", "delivery_latency_ms.p50", "lat", 1),
+        ("delivery p99 ms", "delivery_latency_ms.p99", "lat", 1),
+        ("delivery max ms", "delivery_latency_ms.max", "lat", 1),
+        ("deliveries/s", "deliveries_per_s", "thr", 1),
+        ("missing", "missing", None, 0),
+        ("send ack p50 ms", "send_ack_latency_ms.p50", "lat", 1),
+        ("reg+login s", "setup.register_login_s", None, 1),
+        ("join s", "setup.create_join_s", None, 1),
+        ("subscribe s (sync/ws)", "initial_sync_s", None, 1),
+        ("server CPU %", "cpu.server_cpu_pct", None, 0),
+        ("driver CPU %", "cpu.driver_cpu_pct", None, 0),
+        ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
+    ],
+    "W3": [
+        ("room messages", "room_messages", None, 0),
+        ("newest-50 p50 ms", "history50_latency_ms.p50", "lat", 2),
+        ("newest-50 p99 ms", "history50_latency_ms.p99", "lat", 2),
+        ("bad queries", "bad_queries", None, 0),
+        ("server CPU %", "cpu.server_cpu_pct", None, 0),
+    ],
+}
+
+
+def title(k):
+    """Human title of a group key."""
+    if k[0] == "W1":
+        return f"W1 send throughput, U={k[2]}, S={k[1]}, T={k[3]:g} s"
+    if k[0] == "W2":
+        return f"W2 fan-out, M={k[1]:,}, R={k[2]}, {k[3]:g} msg/s"
+    return "W3 newest 50 messages of the filled room"
+
+
+HEADLINE = {
+    "W1": (
+        "acked msgs/s (send p50 / p99 ms)",
+        "acked_msgs_per_s",
+        ("send_latency_ms.p50", "send_latency_ms.p99"),
+        "thr",
+    ),
+    "W2": (
+        "delivery p50 / p99 ms (missing)",
+        None,
+        ("delivery_latency_ms.p50", "delivery_latency_ms.p99"),
+        "lat",
+    ),
+    "W3": (
+        "newest 50: p50 / p99 ms",
+        None,
+        ("history50_latency_ms.p50", "history50_latency_ms.p99"),
+        "lat",
+    ),
+}
+
+
+def headline(groups, keys):
+    """One compact row per configuration: Synapse, Colletta, ratio."""
+    out = ["| workload | figure | Synapse | Colletta | ratio |", "|---|---|---|---|---|"]
+    for k in keys:
+        label, main, (l50, l99), kind = HEADLINE[k[0]]
+        cells, meds = [], {}
+        for srv in ("synapse", "colletta"):
+            rs = groups[k].get(srv, [])
+            if not rs:
+                cells.append("-")
+                continue
+            m = {p: med([g(r, p) for r in rs]) for p in (main, l50, l99) if p}
+            meds[srv] = m
+            lat = "/".join(f"{m[p][0]:,.1f}" if m[p] else "-" for p in (l50, l99))
+            if k[0] == "W1":
+                v = m[main]
+                cells.append(f"{v[0]:,.1f} ({lat})" if v else "-")
+            elif k[0] == "W2":
+                miss = sum(r.get("missing", 0) or 0 for r in rs)
+                cells.append(f"{lat} ({miss})")
+            else:
+                cells.append(f"{lat} (N={rs[0]['room_messages']:,})")
+        if kind == "thr":
+            rt = ratio(*(meds.get(s, {}).get(main) for s in ("colletta", "synapse")))
+        else:
+            rt = ratio(*(meds.get(s, {}).get(l50) for s in ("synapse", "colletta")))
+            rt = f"{rt} (p50)" if rt != "-" else rt
+        name = title(k).split(",", 1)
+        out.append(
+            f"| {name[0]} | {name[1].strip() + ': ' if len(name) > 1 else ''}{label} "
+            f"| {cells[0]} | {cells[1]} | {rt} |"
+        )
+    return out
+
+
+def summary(rows):
+    """Markdown: side-by-side tables with ratios, then the targets."""
+    groups = group_rows(rows)
+    order = {"W1": 1, "W2": 2, "W3": 3}
+    keys = sorted(groups, key=lambda k: (order[k[0]], *[str(x).zfill(8) for x in k[1:]]))
+    lines = [
+        "## Headline (medians over runs)",
+        "",
+        *headline(groups, keys),
+        "",
+        "## Details: median (min-max) over runs",
+        "",
+    ]
+    for k in keys:
+        by = groups[k]
+        syn, col = by.get("synapse", []), by.get("colletta", [])
+        lines += [
+            f"### {title(k)}",
+            "",
+            f"| metric | Synapse ({len(syn)} runs) | Colletta ({len(col)} runs) | ratio |",
+            "|---|---|---|---|",
+        ]
+        for label, path, kind, nd in METRICS[k[0]]:
+            s = med([g(r, path) for r in syn])
+            c = med([g(r, path) for r in col])
+            if kind == "thr":
+                rt = ratio(c, s)
+            elif kind == "lat":
+                rt = ratio(s, c)
+            else:
+                rt = ""
+            lines.append(f"| {label} | {fmt(s, nd)} | {fmt(c, nd)} | {rt} |")
+        lines.append("")
+    lines += [
+        "ratio: Colletta / Synapse for throughput, Synapse / Colletta for latency "
+        "(higher is better for Colletta).",
+        "",
+        "### Targets",
+        "",
+        "| target | status | figures (Colletta medians) |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {t} | {s} | {d} |" for t, s, d in targets(groups)]
+    return "\n".join(lines) + "\n"
+
+
+def load_rows(paths):
+    """JSON lines of the given files."""
+    rows = []
+    for p in paths:
+        with open(p) as f:
+            rows += [json.loads(x) for x in f if x.strip().startswith("{")]
+    return rows
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None):
+    """Parse options, run both servers, print and store the summary."""
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--workloads", default="w1,w2,w3", help="comma list of w1,w2,w3")
+    p.add_argument("--servers", default="synapse,colletta", help="comma list")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="W1 S=16 T=10 once; W2 M=100 R=10; W3 fill 5000, 50 queries",
+    )
+    p.add_argument("--repeats", type=int, default=3, help="repeats per setting (not --quick)")
+    p.add_argument(
+        "--bench-dir",
+        default=os.environ.get("BENCH_DIR", "/tmp/colletta-bench"),
+        help="scratch dir outside the repo (env BENCH_DIR)",
+    )
+    p.add_argument("--port", type=int, default=8090, help="Colletta port on 127.0.0.1")
+    p.add_argument(
+        "--synapse-from",
+        nargs="*",
+        default=[],
+        help="use Synapse lines from these files instead of running Synapse",
+    )
+    p.add_argument("--out", default=None, help="JSONL file (default bench/results/<UTC>.jsonl)")
+    p.add_argument("--summarize", nargs="+", metavar="JSONL", help="only print the table")
+    a = p.parse_args(argv)
+
+    if a.summarize:
+        print(summary(load_rows(a.summarize)))
+        return 0
+    workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
+    servers = [s.strip() for s in a.servers.split(",") if s.strip()]
+    bad = [w for w in workloads if w not in ("w1", "w2", "w3")]
+    bad += [s for s in servers if s not in ("synapse", "colletta")]
+    if bad:
+        p.error(f"unknown: {bad}")
+    bench_dir = os.path.abspath(a.bench_dir)
+    if bench_dir == REPO or bench_dir.startswith(REPO + os.sep):
+        p.error("--bench-dir must be outside the repository")
+    os.makedirs(bench_dir, exist_ok=True)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by both servers
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    out = os.path.abspath(a.out or os.path.join(HERE, "results", f"{stamp}.jsonl"))
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    runner = Runner(out)
+    shared = find_shared()
+    syn = Synapse(shared, bench_dir)
+    log(f"shared: {shared}; scratch: {bench_dir}; results: {out}")
+    t0 = time.monotonic()
+    if "synapse" in servers and not a.synapse_from:
+        runner.server(syn, workloads, a.quick, a.repeats)
+    else:
+        if not os.path.exists(syn.py):
+            syn.setup()  # the driver venv is shared by both drivers
+    if "colletta" in servers:
+        runner.server(CollettaServer(bench_dir, a.port, syn.py), workloads, a.quick, a.repeats)
+    rows = list(runner.rows)
+    if a.synapse_from:
+        wanted = {w.upper() for w in workloads}
+        rows += [
+            r
+            for r in load_rows(a.synapse_from)
+            if server_of(r) == "synapse" and r.get("workload") in wanted
+        ]
+    text = summary(rows)
+    shown = os.path.relpath(out, REPO) if out.startswith(REPO + os.sep) else out
+    text += f"\nJSON lines: {shown}"
+    if a.synapse_from:
+        text += f" (Synapse figures from {', '.join(a.synapse_from)}, not this session)"
+    text += f"; wall time {(time.monotonic() - t0) / 60:.1f} min\n"
+    if runner.failures:
+        text += "\nFailed runs:\n" + "".join(f"- {x}\n" for x in runner.failures)
+    print(text)
+    with open(os.path.splitext(out)[0] + ".md", "w") as f:
+        f.write(text)
+    return 1 if runner.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from colletta.cli import main
+
+main()

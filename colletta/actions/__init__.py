@@ -1,0 +1,1 @@
+"""Use cases: `check_*` validates, `access_*` loads and authorizes, `do_*` writes and emits."""

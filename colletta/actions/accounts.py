@@ -1,0 +1,189 @@
+"""Accounts: register, log in and out, sessions, password, profile, user search."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from colletta.actions.context import Context
+from colletta.domain.users import (
+    User,
+    check_bio,
+    check_display_name,
+    check_password,
+    normalize_username,
+)
+from colletta.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from colletta.ids import hash_token, new_id, new_token
+from colletta.store import users as store
+
+DEVICE_NAME_MAX_CHARS = 64
+USER_SEARCH_MAX = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: the user and the device session the token belongs to."""
+
+    user: User
+    session_id: int
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    session_id: int
+    user: User
+
+
+async def do_register(
+    ctx: Context,
+    username: str,
+    password: str,
+    display_name: str | None = None,
+    *,
+    client_ip: str = "",
+    is_operator: bool = False,
+) -> User:
+    name = normalize_username(username)
+    check_password(password)
+    shown = check_display_name(display_name) if display_name else name
+    if client_ip:
+        await ctx.limiter.hit(ctx.settings.register_rate, f"register:ip:{client_ip}")
+    password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
+    try:
+        async with ctx.db.write() as tx:
+            return await store.insert_user(
+                tx.conn,
+                user_id=new_id(),
+                username=name,
+                display_name=shown,
+                password_hash=password_hash,
+                is_operator=is_operator,
+                now_ms=ctx.clock.now_ms(),
+            )
+    except IntegrityError:
+        raise Conflict("that username is taken", field="username") from None
+
+
+async def do_create_operator(ctx: Context, username: str, password: str) -> User:
+    """The operator account; only the first one created this way may exist."""
+    async with ctx.db.read() as conn:
+        if await store.operator_exists(conn):
+            raise Conflict("an operator already exists")
+    return await do_register(ctx, username, password, is_operator=True)
+
+
+async def do_login(
+    ctx: Context, username: str, password: str, device_name: str | None, *, client_ip: str = ""
+) -> LoginResult:
+    name = username.strip().lower()
+    await ctx.limiter.hit(ctx.settings.login_rate, f"login:ip:{client_ip}", f"login:user:{name}")
+    device = (device_name or "unnamed device").strip()[:DEVICE_NAME_MAX_CHARS] or "unnamed device"
+    async with ctx.db.read() as conn:
+        found = await store.get_login(conn, name)
+    if found is None or not await _verify(ctx, found[1], password):
+        raise Unauthenticated("wrong username or password")
+    user = found[0]
+    token = new_token()
+    session_id = new_id()
+    async with ctx.db.write() as tx:
+        await store.insert_session(
+            tx.conn,
+            session_id=session_id,
+            user_id=user.id,
+            token_hash=hash_token(token),
+            device_name=device,
+            now_ms=ctx.clock.now_ms(),
+        )
+    return LoginResult(token, session_id, user)
+
+
+async def _verify(ctx: Context, password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(ctx.hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def access_caller(ctx: Context, token: str | None) -> Caller:
+    """The user behind a bearer token, or Unauthenticated."""
+    if not token:
+        raise Unauthenticated("log in and send 'Authorization: Bearer <token>'")
+    async with ctx.db.read() as conn:
+        found = await store.get_session_user(conn, hash_token(token))
+    if found is None:
+        raise Unauthenticated("the token is unknown or was revoked")
+    return Caller(found[1], found[0])
+
+
+async def do_logout(ctx: Context, caller: Caller) -> None:
+    async with ctx.db.write() as tx:
+        await store.delete_session(tx.conn, caller.user_id, caller.session_id)
+
+
+async def access_sessions(ctx: Context, caller: Caller) -> list[dict[str, Any]]:
+    async with ctx.db.read() as conn:
+        rows = await store.get_sessions(conn, caller.user_id)
+    return [
+        {
+            "id": str(row.id),
+            "device_name": row.device_name,
+            "created_at_ms": row.created_at_ms,
+            "last_seen_at_ms": row.last_seen_at_ms,
+            "current": row.id == caller.session_id,
+        }
+        for row in rows
+    ]
+
+
+async def do_revoke_session(ctx: Context, caller: Caller, session_id: int) -> None:
+    async with ctx.db.write() as tx:
+        if not await store.delete_session(tx.conn, caller.user_id, session_id):
+            raise NotFound("no such session")
+
+
+async def do_change_password(
+    ctx: Context, caller: Caller, old_password: str, new_password: str
+) -> None:
+    check_password(new_password)
+    async with ctx.db.read() as conn:
+        current = await store.get_password_hash(conn, caller.user_id)
+    if current is None or not await _verify(ctx, current, old_password):
+        raise InvalidInput("the old password is wrong", field="old_password")
+    new_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
+    async with ctx.db.write() as tx:
+        await store.update_user(tx.conn, caller.user_id, password_hash=new_hash)
+        await store.delete_other_sessions(tx.conn, caller.user_id, caller.session_id)
+
+
+async def do_update_profile(
+    ctx: Context, caller: Caller, display_name: str | None, bio: str | None
+) -> User:
+    values: dict[str, Any] = {}
+    if display_name is not None:
+        values["display_name"] = check_display_name(display_name)
+    if bio is not None:
+        values["bio"] = check_bio(bio)
+    async with ctx.db.write() as tx:
+        if values:
+            await store.update_user(tx.conn, caller.user_id, **values)
+        user = await store.get_user(tx.conn, caller.user_id)
+    assert user is not None
+    return user
+
+
+async def access_user_search(ctx: Context, caller: Caller, prefix: str, limit: int) -> list[User]:
+    cleaned = prefix.strip().lower()
+    if not cleaned:
+        raise InvalidInput("prefix must not be empty", field="prefix")
+    async with ctx.db.read() as conn:
+        return await store.search_users(conn, cleaned, min(max(limit, 1), USER_SEARCH_MAX))

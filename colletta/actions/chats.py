@@ -1,0 +1,285 @@
+"""Chats: direct, groups and channels; creating, reading, listing and editing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from colletta.actions.accounts import Caller
+from colletta.actions.context import Context
+from colletta.domain import events
+from colletta.domain.chats import (
+    Chat,
+    ChatKind,
+    Member,
+    Role,
+    can_edit_chat,
+    check_description,
+    check_slow_mode,
+    check_title,
+    direct_key,
+    shows_sender,
+)
+from colletta.errors import Forbidden, InvalidInput, NotFound
+from colletta.ids import new_id
+from colletta.store import chats as store
+from colletta.store import messages as message_store
+from colletta.store import users as user_store
+
+CHAT_LIST_MAX = 100
+CONTROL_ADDED = "added"
+CONTROL_REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatAccess:
+    """A chat as one caller may see it; `member` is None for a reader of a public channel."""
+
+    chat: Chat
+    member: Member | None
+
+    @property
+    def role(self) -> Role | None:
+        return self.member.role if self.member else None
+
+
+def hidden_chat() -> NotFound:
+    # Same answer for "missing" and "not yours", so chat ids cannot be probed.
+    return NotFound("no such chat")
+
+
+async def load_chat_access(
+    conn: AsyncConnection, caller: Caller, chat_id: int, *, allow_public: bool, for_update: bool
+) -> ChatAccess:
+    chat = await store.get_chat(conn, chat_id, for_update=for_update)
+    if chat is None:
+        raise hidden_chat()
+    member = await store.get_member(conn, chat_id, caller.user_id)
+    if member is None and not (allow_public and chat.is_public):
+        raise hidden_chat()
+    return ChatAccess(chat, member)
+
+
+async def access_chat(
+    ctx: Context, caller: Caller, chat_id: int, *, allow_public: bool = True
+) -> ChatAccess:
+    async with ctx.db.read() as conn:
+        return await load_chat_access(
+            conn, caller, chat_id, allow_public=allow_public, for_update=False
+        )
+
+
+async def chat_view(conn: AsyncConnection, caller: Caller, access: ChatAccess) -> dict[str, Any]:
+    title = None
+    if access.chat.kind is ChatKind.DIRECT:
+        titles = await direct_titles(conn, caller.user_id, [access.chat.id])
+        title = titles.get(access.chat.id)
+    return access.chat.view(access.role, title)
+
+
+async def access_chat_view(ctx: Context, caller: Caller, chat_id: int) -> dict[str, Any]:
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(
+            conn, caller, chat_id, allow_public=True, for_update=False
+        )
+        return await chat_view(conn, caller, access)
+
+
+async def direct_titles(conn: AsyncConnection, user_id: int, chat_ids: list[int]) -> dict[int, str]:
+    """A direct chat is titled with the other member's display name."""
+    others: dict[int, int] = {}
+    for chat_id in chat_ids:
+        other = await store.get_other_direct_member(conn, chat_id, user_id)
+        if other is not None:
+            others[chat_id] = other
+    people = await user_store.get_users(conn, list(set(others.values())))
+    return {chat_id: people[uid].display_name for chat_id, uid in others.items() if uid in people}
+
+
+async def do_get_or_create_direct(ctx: Context, caller: Caller, other_user_id: int) -> dict[str, Any]:
+    if other_user_id == caller.user_id:
+        raise InvalidInput("a direct chat needs another user", field="user_id")
+    key = direct_key(caller.user_id, other_user_id)
+    async with ctx.db.read() as conn:
+        if await user_store.get_user(conn, other_user_id) is None:
+            raise NotFound("no such user")
+        existing = await store.get_chat_id_by_direct_key(conn, key)
+    if existing is None:
+        try:
+            await _create_direct(ctx, caller.user_id, other_user_id, key)
+        except IntegrityError:
+            pass  # the other side created it at the same moment; read theirs
+        async with ctx.db.read() as conn:
+            existing = await store.get_chat_id_by_direct_key(conn, key)
+    assert existing is not None
+    return await access_chat_view(ctx, caller, existing)
+
+
+async def _create_direct(ctx: Context, user_a: int, user_b: int, key: str) -> None:
+    now_ms = ctx.clock.now_ms()
+    async with ctx.db.write() as tx:
+        chat = await store.insert_chat(
+            tx.conn,
+            chat_id=new_id(),
+            kind=ChatKind.DIRECT,
+            title="",
+            description="",
+            is_public=False,
+            signed_posts=False,
+            now_ms=now_ms,
+            direct_key=key,
+        )
+        for user_id in (user_a, user_b):
+            await store.insert_member(
+                tx.conn, chat_id=chat.id, user_id=user_id, role=Role.MEMBER, now_ms=now_ms,
+                read_seq=0,
+            )
+        seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
+        for user_id in (user_a, user_b):
+            ctx.notify_user(
+                tx, user_id, chat.id, events.CHAT_ADDED, {"chat_id": str(chat.id)},
+                control=CONTROL_ADDED, seq=seq - 1,
+            )
+
+
+async def do_create_chat(
+    ctx: Context,
+    caller: Caller,
+    kind: str,
+    title: str,
+    description: str = "",
+    is_public: bool = False,
+    signed_posts: bool = False,
+) -> dict[str, Any]:
+    if kind not in (ChatKind.GROUP.value, ChatKind.CHANNEL.value):
+        raise InvalidInput("kind must be group or channel", field="kind")
+    chat_kind = ChatKind(kind)
+    cleaned_title = check_title(title)
+    cleaned_description = check_description(description)
+    now_ms = ctx.clock.now_ms()
+    async with ctx.db.write() as tx:
+        chat = await store.insert_chat(
+            tx.conn,
+            chat_id=new_id(),
+            kind=chat_kind,
+            title=cleaned_title,
+            description=cleaned_description,
+            is_public=is_public,
+            signed_posts=signed_posts,
+            now_ms=now_ms,
+        )
+        first_seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
+        member = await store.insert_member(
+            tx.conn, chat_id=chat.id, user_id=caller.user_id, role=Role.OWNER, now_ms=now_ms,
+            read_seq=0,
+        )
+        await ctx.emit(
+            tx, chat.id, events.MEMBER_JOINED,
+            {"member": member.view(caller.user.username, caller.user.display_name),
+             "via": "created"},
+        )
+        ctx.notify_user(
+            tx, caller.user_id, chat.id, events.CHAT_ADDED, {"chat_id": str(chat.id)},
+            control=CONTROL_ADDED, seq=first_seq - 1,
+        )
+        stored = await store.get_chat(tx.conn, chat.id)
+    assert stored is not None
+    return stored.view(Role.OWNER)
+
+
+async def do_update_chat(
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    slow_mode_s: int | None = None,
+    signed_posts: bool | None = None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if title is not None:
+        values["title"] = check_title(title)
+    if description is not None:
+        values["description"] = check_description(description)
+    if slow_mode_s is not None:
+        values["slow_mode_s"] = check_slow_mode(slow_mode_s)
+    if signed_posts is not None:
+        values["signed_posts"] = signed_posts
+    async with ctx.db.write() as tx:
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
+        assert access.member is not None
+        if not can_edit_chat(access.chat, access.member.role):
+            raise Forbidden("only admins can edit this chat")
+        if values:
+            await store.update_chat(tx.conn, chat_id, **values)
+            chat = await store.get_chat(tx.conn, chat_id)
+            assert chat is not None
+            await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.view()})
+        chat = await store.get_chat(tx.conn, chat_id)
+    assert chat is not None
+    return chat.view(access.member.role)
+
+
+def _encode_cursor(last_activity_ms: int, chat_id: int) -> str:
+    return f"{last_activity_ms}.{chat_id}"
+
+
+def _decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        activity, chat_id = cursor.split(".")
+        return int(activity), int(chat_id)
+    except ValueError:
+        raise InvalidInput("before must be a cursor from a previous page", field="before") from None
+
+
+async def access_chat_list(
+    ctx: Context, caller: Caller, limit: int, before: str | None
+) -> dict[str, Any]:
+    """The caller's chats by activity with last message and unread count."""
+    if not 1 <= limit <= CHAT_LIST_MAX:
+        raise InvalidInput(f"limit must be 1–{CHAT_LIST_MAX}", field="limit")
+    cursor = _decode_cursor(before) if before else None
+    async with ctx.db.read() as conn:
+        rows = await store.list_user_chats(conn, caller.user_id, limit + 1, cursor)
+        page = rows[:limit]
+        chat_ids = [chat.id for chat, _, _ in page]
+        last_ids = await store.get_last_message_ids(conn, chat_ids)
+        last_messages = await message_store.get_messages_by_ids(
+            conn, chat_ids, list(last_ids.values())
+        )
+        titles = await direct_titles(
+            conn, caller.user_id, [c.id for c, _, _ in page if c.kind is ChatKind.DIRECT]
+        )
+    items = []
+    for chat, member, unread in page:
+        last = last_messages.get(last_ids.get(chat.id, 0))
+        item = chat.view(member.role, titles.get(chat.id))
+        item.update(
+            last_message=last.view(show_sender=shows_sender(chat)) if last else None,
+            unread_count=unread,
+            read_seq=member.read_seq,
+            last_activity_ms=chat.last_activity_ms,
+        )
+        items.append(item)
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = _encode_cursor(page[-1][0].last_activity_ms, page[-1][0].id)
+    return {"chats": items, "next": next_cursor}
+
+
+async def access_public_channels(
+    ctx: Context, caller: Caller, prefix: str, limit: int
+) -> list[dict[str, Any]]:
+    async with ctx.db.read() as conn:
+        found = await store.list_public_channels(conn, prefix.strip(), min(max(limit, 1), 100))
+        result = []
+        for chat in found:
+            member = await store.get_member(conn, chat.id, caller.user_id)
+            result.append(chat.view(member.role if member else None))
+    return result

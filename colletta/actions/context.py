@@ -1,0 +1,108 @@
+"""What every action needs, built once by `colletta.services`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from argon2 import PasswordHasher
+from limits import parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from colletta.clock import Clock
+from colletta.config import Settings
+from colletta.domain.events import frame
+from colletta.errors import RateLimited
+from colletta.realtime.bus import Bus, Envelope, chat_topic, user_topic
+from colletta.realtime.hub import Hub
+from colletta.store.db import Database, Tx
+from colletta.store.events import append_event
+
+
+class RateLimiter:
+    """Fixed budgets per key (`limits` moving windows), shared by all nodes when on Redis."""
+
+    def __init__(self, settings: Settings) -> None:
+        storage: Storage
+        if settings.bus_url.startswith("redis://"):
+            storage = RedisStorage("async+" + settings.bus_url)
+        else:
+            storage = MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._enabled = settings.rate_limits_enabled
+
+    async def hit(self, rate: str, *keys: str) -> None:
+        if not self._enabled:
+            return
+        item = parse(rate)
+        for key in keys:
+            if not await self._limiter.hit(item, key):
+                stats = await self._limiter.get_window_stats(item, key)
+                raise RateLimited(
+                    "too many attempts; try again later",
+                    retry_after_s=max(1, int(stats.reset_time - time.time())),
+                )
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    clock: Clock
+    bus: Bus
+    hub: Hub
+    limiter: RateLimiter
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
+
+    async def emit(
+        self,
+        tx: Tx,
+        chat_id: int,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        message_id: int | None = None,
+        seq: int | None = None,
+    ) -> int:
+        """Log a chat event in `tx` and publish it once `tx` has committed; returns its seq."""
+        seq, payload = await append_event(
+            tx.conn, chat_id, type_, self.clock.now_ms(), data, message_id=message_id, seq=seq
+        )
+        envelope = Envelope(chat_id, seq, None, payload).encode()
+
+        async def publish() -> None:
+            await self.bus.publish(chat_topic(chat_id), envelope)
+
+        tx.on_commit(publish)
+        return seq
+
+    async def publish_ephemeral(self, chat_id: int, type_: str, data: dict[str, Any]) -> None:
+        """An event never stored (typing): straight to the chat's live members."""
+        payload = orjson.dumps(frame(type_, chat_id, None, self.clock.now_ms(), data))
+        await self.bus.publish(chat_topic(chat_id), Envelope(chat_id, None, None, payload).encode())
+
+    def notify_user(
+        self,
+        tx: Tx | None,
+        user_id: int,
+        chat_id: int,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        control: str | None = None,
+        seq: int | None = None,
+    ) -> Any:
+        """A notice to one user's live devices (chat added/removed); after commit if in a tx."""
+        payload = orjson.dumps(frame(type_, chat_id, None, self.clock.now_ms(), data))
+        envelope = Envelope(chat_id, seq, control, payload).encode()
+
+        async def publish() -> None:
+            await self.bus.publish(user_topic(user_id), envelope)
+
+        if tx is None:
+            return publish()
+        tx.on_commit(publish)
+        return None

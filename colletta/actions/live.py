@@ -1,0 +1,200 @@
+"""Live sessions and resume (DESIGN.md §3, steps 5–6), independent of the transport.
+
+A session registers with the hub before it reads anything, then replays what the client
+missed; live envelopes queued meanwhile are de-duplicated by seq. Any gap (the bus may drop)
+is filled from the chat's event log, so a client sees every event once and in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from colletta.actions.accounts import Caller
+from colletta.actions.chats import CONTROL_ADDED, CONTROL_REMOVED
+from colletta.actions.context import Context
+from colletta.domain import events
+from colletta.domain.events import frame
+from colletta.errors import InvalidInput
+from colletta.realtime.bus import Envelope
+from colletta.realtime.hub import Connection
+from colletta.store import chats as chat_store
+from colletta.store import events as event_store
+
+REPLAY_PAGE = 500
+SYNC_LIMIT_MAX = 1000
+_OVERFLOW = "overflow"
+
+
+class SlowConsumer(Exception):
+    """The client did not read fast enough; it must reconnect and resume."""
+
+
+def parse_cursors(raw: dict[str, Any]) -> dict[int, int]:
+    try:
+        cursors = {int(chat_id): int(seq) for chat_id, seq in raw.items()}
+    except (TypeError, ValueError):
+        raise InvalidInput("cursors must map chat ids to seqs", field="cursors") from None
+    if any(seq < 0 for seq in cursors.values()):
+        raise InvalidInput("a cursor seq must not be negative", field="cursors")
+    return cursors
+
+
+def _resync_frame(ctx: Context, chat_id: int, last_seq: int) -> bytes:
+    return orjson.dumps(
+        frame(events.RESYNC_REQUIRED, chat_id, None, ctx.clock.now_ms(), {"last_seq": last_seq})
+    )
+
+
+def _too_far(ctx: Context, cursor: int, last_seq: int) -> bool:
+    return cursor > last_seq or last_seq - cursor > ctx.settings.resync_window_events
+
+
+class LiveSession:
+    """One client's live stream. Create, `await open(cursors)`, iterate `frames()`, `close()`."""
+
+    def __init__(self, ctx: Context, caller: Caller) -> None:
+        self.ctx = ctx
+        self.caller = caller
+        self.connection = Connection(caller.user_id, ctx.settings.ws_queue_max)
+        self.cursors: dict[int, int] = {}
+        self._pending: list[bytes] = []
+        self._replay: list[int] = []
+        self._overflow_envelope = Envelope(0, None, _OVERFLOW, b"")
+
+    async def open(self, client_cursors: dict[int, int]) -> bytes:
+        """Register for live events, then decide what to replay; returns the `ready` frame."""
+        self.connection.on_overflow = self._on_overflow
+        async with self.ctx.db.read() as conn:
+            chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+        # Subscribe before comparing cursors: anything committed after this read arrives live.
+        await self.ctx.hub.register(self.connection, set(chat_seqs))
+        async with self.ctx.db.read() as conn:
+            chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+        for chat_id in set(chat_seqs) - self.connection.chat_ids:
+            await self.ctx.hub.add_chat(self.connection, chat_id)
+        now_ms = self.ctx.clock.now_ms()
+        for chat_id in client_cursors.keys() - chat_seqs.keys():
+            self._pending.append(orjson.dumps(frame(events.CHAT_REMOVED, chat_id, None, now_ms, {})))
+        for chat_id, last_seq in chat_seqs.items():
+            cursor = client_cursors.get(chat_id)
+            if cursor is None:
+                self.cursors[chat_id] = last_seq
+            elif _too_far(self.ctx, cursor, last_seq):
+                self.cursors[chat_id] = last_seq
+                self._pending.append(_resync_frame(self.ctx, chat_id, last_seq))
+            else:
+                self.cursors[chat_id] = cursor
+                if cursor < last_seq:
+                    self._replay.append(chat_id)
+        return orjson.dumps(
+            {
+                "type": "ready",
+                "user_id": str(self.caller.user_id),
+                "chats": [
+                    {"chat_id": str(chat_id), "last_seq": seq} for chat_id, seq in chat_seqs.items()
+                ],
+            }
+        )
+
+    def _on_overflow(self) -> None:
+        # The queue was emptied by the hub; this marker is what wakes the reader to stop.
+        self.connection.queue.put_nowait(self._overflow_envelope)
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Every frame for the client, in order; raises SlowConsumer if it fell behind."""
+        for data in self._pending:
+            yield data
+        self._pending.clear()
+        for chat_id in self._replay:
+            async for data in self._catch_up(chat_id, None):
+                yield data
+        self._replay.clear()
+        queue = self.connection.queue
+        while True:
+            envelope = await queue.get()
+            if self.connection.overflowed.is_set():
+                raise SlowConsumer
+            async for data in self._apply(envelope):
+                yield data
+
+    async def _apply(self, envelope: Envelope) -> AsyncIterator[bytes]:
+        chat_id = envelope.chat_id
+        if envelope.control == CONTROL_ADDED:
+            if chat_id not in self.cursors:
+                self.cursors[chat_id] = envelope.seq or 0
+                await self.ctx.hub.add_chat(self.connection, chat_id)
+                yield envelope.frame
+                async for data in self._catch_up(chat_id, None):
+                    yield data
+            return
+        if envelope.control == CONTROL_REMOVED:
+            if self.cursors.pop(chat_id, None) is not None:
+                await self.ctx.hub.remove_chat(self.connection, chat_id)
+                yield envelope.frame
+            return
+        seq = envelope.seq
+        if seq is None:
+            yield envelope.frame  # ephemeral: typing, read markers, join requests
+            return
+        cursor = self.cursors.get(chat_id)
+        if cursor is None or seq <= cursor:
+            return
+        if seq > cursor + 1:
+            async for data in self._catch_up(chat_id, seq - 1):
+                yield data
+            if seq <= self.cursors.get(chat_id, seq):
+                return
+        self.cursors[chat_id] = seq
+        yield envelope.frame
+
+    async def _catch_up(self, chat_id: int, upto_seq: int | None) -> AsyncIterator[bytes]:
+        """Events after the chat's cursor from the log, up to `upto_seq` (or the end)."""
+        while chat_id in self.cursors:
+            cursor = self.cursors[chat_id]
+            if upto_seq is not None and cursor >= upto_seq:
+                return
+            limit = REPLAY_PAGE if upto_seq is None else min(REPLAY_PAGE, upto_seq - cursor)
+            async with self.ctx.db.read() as conn:
+                page = await event_store.get_events(conn, chat_id, cursor, limit)
+            for seq, data in page:
+                self.cursors[chat_id] = seq
+                yield data
+            if len(page) < limit:
+                return
+
+    async def close(self) -> None:
+        await self.ctx.hub.unregister(self.connection)
+
+
+async def access_sync(
+    ctx: Context, caller: Caller, cursors: dict[int, int], limit: int
+) -> dict[str, Any]:
+    """The difference since the given cursors, for clients that saw a gap or were offline."""
+    if not 1 <= limit <= SYNC_LIMIT_MAX:
+        raise InvalidInput(f"limit must be 1–{SYNC_LIMIT_MAX}", field="limit")
+    out: list[Any] = []
+    resync: list[dict[str, Any]] = []
+    removed: list[str] = []
+    has_more = False
+    async with ctx.db.read() as conn:
+        chat_seqs = await chat_store.list_user_chat_seqs(conn, caller.user_id)
+        for chat_id, cursor in cursors.items():
+            last_seq = chat_seqs.get(chat_id)
+            if last_seq is None:
+                removed.append(str(chat_id))
+                continue
+            if _too_far(ctx, cursor, last_seq):
+                resync.append({"chat_id": str(chat_id), "last_seq": last_seq})
+                continue
+            room = limit - len(out)
+            if room <= 0:
+                has_more = has_more or cursor < last_seq
+                continue
+            page = await event_store.get_events(conn, chat_id, cursor, room)
+            out.extend(orjson.loads(data) for _, data in page)
+            if page and page[-1][0] < last_seq:
+                has_more = True
+    return {"events": out, "resync_required": resync, "removed": removed, "has_more": has_more}

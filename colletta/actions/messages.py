@@ -1,0 +1,328 @@
+"""The path of a message (DESIGN.md §3): send, edit, delete, react, pin, read history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from colletta.actions.accounts import Caller
+from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
+from colletta.actions.context import Context
+from colletta.domain import events
+from colletta.domain.chats import (
+    Chat,
+    can_delete_any_message,
+    can_pin,
+    can_post,
+    can_see_edit_history,
+    is_slow_mode_exempt,
+    shows_sender,
+)
+from colletta.domain.messages import (
+    EDIT_WINDOW_MS,
+    HISTORY_PAGE_MAX,
+    Message,
+    check_client_txn_id,
+    check_reaction,
+    check_text,
+    parse_entities,
+)
+from colletta.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from colletta.ids import new_id
+from colletta.store import chats as chat_store
+from colletta.store import events as event_store
+from colletta.store import messages as store
+from colletta.store.db import Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: dict[str, Any]
+    created: bool
+
+
+def message_view(chat: Chat, message: Message) -> dict[str, Any]:
+    return message.view(show_sender=shows_sender(chat))
+
+
+def _not_found() -> NotFound:
+    return NotFound("no such message")
+
+
+async def _check_post_allowed(ctx: Context, access: ChatAccess) -> None:
+    if access.member is None:
+        raise hidden_chat()
+    if not can_post(access.chat, access.member.role):
+        raise Forbidden("only admins post in a channel")
+    slow_mode_ms = access.chat.slow_mode_s * 1000
+    if slow_mode_ms and not is_slow_mode_exempt(access.member.role):
+        wait_ms = access.member.last_post_ms + slow_mode_ms - ctx.clock.now_ms()
+        if wait_ms > 0:
+            raise RateLimited("slow mode is on in this chat", retry_after_s=-(-wait_ms // 1000))
+
+
+async def _forward_origin(
+    ctx: Context, tx: Tx, caller: Caller, forward: dict[str, int]
+) -> tuple[str, dict[str, str]]:
+    source = await load_chat_access(
+        tx.conn, caller, forward["chat_id"], allow_public=True, for_update=False
+    )
+    original = await store.get_message(tx.conn, source.chat.id, forward["message_id"])
+    if original is None or original.deleted or original.text is None:
+        raise _not_found()
+    # A forward keeps the original origin, not the chat it was last forwarded from.
+    origin = original.forward or {
+        "chat_id": str(source.chat.id),
+        "message_id": str(original.id),
+        "sender_id": str(original.sender_id),
+    }
+    return original.text, origin
+
+
+async def do_send_message(
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    text: str | None,
+    client_txn_id: str,
+    *,
+    reply_to_id: int | None = None,
+    forward: dict[str, int] | None = None,
+) -> Sent:
+    """Send once per (sender, chat, client_txn_id); a retry returns the first message."""
+    check_client_txn_id(client_txn_id)
+    if forward is None:
+        if text is None:
+            raise InvalidInput("text is required", field="text")
+        check_text(text)
+    elif text is not None:
+        raise InvalidInput("a forward carries the original text only", field="text")
+    try:
+        return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward)
+    except IntegrityError:
+        # The same client_txn_id raced in from another request: answer with the winner.
+        async with ctx.db.read() as conn:
+            existing = await store.get_message_by_txn(conn, chat_id, caller.user_id, client_txn_id)
+            access = await load_chat_access(conn, caller, chat_id, allow_public=False,
+                                            for_update=False)
+        if existing is None:
+            raise
+        return Sent(message_view(access.chat, existing), created=False)
+
+
+async def _send(
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    text: str | None,
+    client_txn_id: str,
+    reply_to_id: int | None,
+    forward: dict[str, int] | None,
+) -> Sent:
+    async with ctx.db.write() as tx:
+        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
+                                        for_update=False)
+        existing = await store.get_message_by_txn(tx.conn, chat_id, caller.user_id, client_txn_id)
+        if existing is not None:
+            return Sent(message_view(access.chat, existing), created=False)
+        await _check_post_allowed(ctx, access)
+        if reply_to_id is not None and await store.get_message(tx.conn, chat_id, reply_to_id) is None:
+            raise InvalidInput("reply_to_id is not a message of this chat", field="reply_to_id")
+        origin = None
+        if forward is not None:
+            text, origin = await _forward_origin(ctx, tx, caller, forward)
+        assert text is not None
+        now_ms = ctx.clock.now_ms()
+        message_id = new_id()
+        signature = (
+            caller.user.display_name
+            if access.chat.kind.value == "channel" and access.chat.signed_posts
+            else None
+        )
+        draft = Message(
+            id=message_id, chat_id=chat_id, seq=0, sender_id=caller.user_id,
+            author_signature=signature, text=text, entities=parse_entities(text),
+            reply_to_id=reply_to_id, forward=origin, reactions={}, edited_at_ms=None,
+            deleted=False, created_at_ms=now_ms,
+        )
+        # The message takes the seq of its own creation event; bumping first holds the row lock.
+        seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
+        message = replace(draft, seq=seq)
+        view = message_view(access.chat, message)
+        await ctx.emit(tx, chat_id, events.MESSAGE_CREATED, {"message": view},
+                       message_id=message_id, seq=seq)
+        await store.insert_message(tx.conn, message, client_txn_id)
+        if access.chat.slow_mode_s:
+            await chat_store.update_member(tx.conn, chat_id, caller.user_id, last_post_ms=now_ms)
+    return Sent(view, created=True)
+
+
+async def _load_message(ctx: Context, tx: Tx, caller: Caller, chat_id: int, message_id: int
+                        ) -> tuple[ChatAccess, Message]:
+    access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
+                                    for_update=False)
+    message = await store.get_message(tx.conn, chat_id, message_id)
+    if message is None or message.deleted:
+        raise _not_found()
+    return access, message
+
+
+async def do_edit_message(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int, text: str
+) -> dict[str, Any]:
+    check_text(text)
+    async with ctx.db.write() as tx:
+        access, message = await _load_message(ctx, tx, caller, chat_id, message_id)
+        if message.sender_id != caller.user_id:
+            raise Forbidden("only the sender can edit a message")
+        now_ms = ctx.clock.now_ms()
+        if now_ms - message.created_at_ms > EDIT_WINDOW_MS:
+            raise Forbidden("messages can be edited for 48 hours")
+        await store.insert_edit(
+            tx.conn, edit_id=new_id(), chat_id=chat_id, message_id=message_id,
+            text=message.text, now_ms=now_ms,
+        )
+        entities = parse_entities(text)
+        await store.update_message(
+            tx.conn, message_id, text=text, entities=orjson.dumps(entities).decode(), edited_at_ms=now_ms
+        )
+        edited = replace(message, text=text, entities=entities, edited_at_ms=now_ms)
+        view = message_view(access.chat, edited)
+        await ctx.emit(tx, chat_id, events.MESSAGE_EDITED, {"message": view},
+                       message_id=message_id)
+    return view
+
+
+async def do_delete_message(ctx: Context, caller: Caller, chat_id: int, message_id: int) -> None:
+    """Delete for everyone: the body leaves the row, the edit history and the event log."""
+    async with ctx.db.write() as tx:
+        access, message = await _load_message(ctx, tx, caller, chat_id, message_id)
+        assert access.member is not None
+        own = message.sender_id == caller.user_id
+        if not own and not can_delete_any_message(access.chat, access.member.role):
+            raise Forbidden("you can delete only your own messages here")
+        await purge_message(ctx, tx, access.chat, message)
+
+
+async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> None:
+    """Remove a message's content everywhere it is stored and tell every client. Inside `tx`."""
+    now_ms = ctx.clock.now_ms()
+    await store.update_message(
+        tx.conn, message.id, text=None, entities="[]", reactions="{}", deleted_at_ms=now_ms
+    )
+    await store.delete_edits(tx.conn, message.id)
+    await store.delete_reactions(tx.conn, message.id)
+    await store.set_pin(tx.conn, chat.id, message.id, 0, False, now_ms)
+    tombstone = message_view(
+        chat, replace(message, text=None, entities=[], reactions={}, deleted=True)
+    )
+    await event_store.redact_message_events(tx.conn, chat.id, message.id, tombstone)
+    await ctx.emit(tx, chat.id, events.MESSAGE_DELETED, {"message_id": str(message.id)},
+                   message_id=message.id)
+
+
+async def do_set_reaction(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int, emoji: str, on: bool
+) -> None:
+    check_reaction(emoji)
+    async with ctx.db.write() as tx:
+        access, _ = await _load_message(ctx, tx, caller, chat_id, message_id)
+        if access.member is None:
+            raise hidden_chat()
+        counts = await store.set_reaction(tx.conn, chat_id, message_id, caller.user_id, emoji, on)
+        if counts is not None:
+            await ctx.emit(
+                tx, chat_id, events.MESSAGE_REACTIONS_CHANGED,
+                {"message_id": str(message_id), "reactions": counts,
+                 "user_id": str(caller.user_id), "emoji": emoji, "added": on},
+            )
+
+
+async def do_set_pin(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int, on: bool
+) -> None:
+    async with ctx.db.write() as tx:
+        access, _ = await _load_message(ctx, tx, caller, chat_id, message_id)
+        assert access.member is not None
+        if not can_pin(access.chat, access.member.role):
+            raise Forbidden("only admins pin messages here")
+        if await store.set_pin(tx.conn, chat_id, message_id, caller.user_id, on,
+                               ctx.clock.now_ms()):
+            await ctx.emit(
+                tx, chat_id, events.MESSAGE_PINNED if on else events.MESSAGE_UNPINNED,
+                {"message_id": str(message_id), "by_user_id": str(caller.user_id)},
+            )
+
+
+async def access_pins(ctx: Context, caller: Caller, chat_id: int) -> list[dict[str, Any]]:
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
+                                        for_update=False)
+        pinned = await store.get_pinned(conn, chat_id)
+    return [message_view(access.chat, m) for m in pinned]
+
+
+async def access_history(
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    *,
+    limit: int = 50,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+    around_id: int | None = None,
+) -> dict[str, Any]:
+    """A page of at most `limit` messages, oldest first, and whether more lie beyond it."""
+    if not 1 <= limit <= HISTORY_PAGE_MAX:
+        raise InvalidInput(f"limit must be 1–{HISTORY_PAGE_MAX}", field="limit")
+    if sum(x is not None for x in (before_seq, after_seq, around_id)) > 1:
+        raise InvalidInput("give at most one of before_seq, after_seq, around_id")
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
+                                        for_update=False)
+        if around_id is not None:
+            anchor = await store.get_message(conn, chat_id, around_id)
+            if anchor is None:
+                raise _not_found()
+            older = await store.get_history(conn, chat_id, before_seq=anchor.seq + 1,
+                                            limit=limit // 2 + 1)
+            newer = await store.get_history(conn, chat_id, after_seq=anchor.seq,
+                                            limit=limit - len(older))
+            page, has_more = older + newer, True
+        else:
+            page = await store.get_history(
+                conn, chat_id, before_seq=before_seq, after_seq=after_seq, limit=limit + 1
+            )
+            has_more = len(page) > limit
+            if has_more:
+                page = page[:limit] if after_seq is not None else page[1:]
+    return {"messages": [message_view(access.chat, m) for m in page], "has_more": has_more}
+
+
+async def access_message(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int
+) -> dict[str, Any]:
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
+                                        for_update=False)
+        message = await store.get_message(conn, chat_id, message_id)
+    if message is None:
+        raise _not_found()
+    return message_view(access.chat, message)
+
+
+async def access_edit_history(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int
+) -> list[dict[str, Any]]:
+    access = await access_chat(ctx, caller, chat_id, allow_public=False)
+    assert access.member is not None
+    if not can_see_edit_history(access.chat, access.member.role):
+        raise Forbidden("only moderators see edit history")
+    async with ctx.db.read() as conn:
+        if await store.get_message(conn, chat_id, message_id) is None:
+            raise _not_found()
+        rows = await store.get_edits(conn, message_id)
+    return [{"text": row.text, "edited_at_ms": row.edited_at_ms} for row in rows]

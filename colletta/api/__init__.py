@@ -1,0 +1,1 @@
+"""HTTP and WebSocket: parse, call one action, render. No storage access here."""

@@ -1,0 +1,54 @@
+"""What every route needs: the Context, the caller, and a fast JSON response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Path, Request
+from starlette.responses import Response
+
+from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.context import Context
+from colletta.api.models import MAX_ID
+
+
+def get_context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def get_caller(request: Request, ctx: Annotated[Context, Depends(get_context)]) -> Caller:
+    return await access_caller(ctx, bearer_token(request))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Ctx = Annotated[Context, Depends(get_context)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+ChatId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SessionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+
+def no_content() -> Response:
+    return Response(status_code=204)

@@ -1,0 +1,110 @@
+"""Errors to problem+json (RFC 9457) and to WebSocket close codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from colletta import errors
+from colletta.log import get_logger
+
+log = get_logger(__name__)
+PROBLEM_BASE = "https://colletta.chat/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+STATUS: dict[type[errors.ColettaError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.TooLarge: 413,
+    errors.RateLimited: 429,
+    errors.ResyncRequired: 409,
+}
+
+# WebSocket close codes (docs/events.md).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_BAD_FRAME = 4400
+CLOSE_SLOW = 4408
+CLOSE_RESTARTING = 1012
+
+_HTTP_SLUGS = {
+    400: ("invalid_input", "Invalid input"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("invalid_input", "Invalid input"),
+}
+
+
+def problem(
+    slug: str, title: str, status: int, detail: str, extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    if extra:
+        body.update(extra)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def problem_for(exc: errors.ColettaError) -> Response:
+    status = STATUS.get(type(exc), 400)
+    headers = None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, errors.Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem(exc.type, exc.title, status, exc.detail, exc.extra, headers)
+
+
+def problem_body(exc: errors.ColettaError) -> dict[str, Any]:
+    """The problem object alone, for WebSocket error frames."""
+    return {
+        "type": PROBLEM_BASE + exc.type,
+        "title": exc.title,
+        "status": STATUS.get(type(exc), 400),
+        "detail": exc.detail,
+        **exc.extra,
+    }
+
+
+def install(app: FastAPI) -> None:
+    async def on_colletta_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.ColettaError)
+        return problem_for(exc)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        # Name the fields, never echo the values (they may be passwords).
+        fields = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return problem("invalid_input", "Invalid input", 422, detail, {"errors": fields})
+
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http_error", "HTTP error"))
+        return problem(slug, title, exc.status_code, str(exc.detail), headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem("internal", "Internal error", 500, "the server failed; nothing was lost")
+
+    app.add_exception_handler(errors.ColettaError, on_colletta_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

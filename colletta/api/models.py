@@ -1,0 +1,288 @@
+"""Request bodies and response shapes, as OpenAPI documents them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_ID = 2**63 - 1
+
+
+def _check_id(value: str) -> str:
+    if int(value) > MAX_ID:
+        raise ValueError("id out of range")
+    return value
+
+
+IdStr = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$"), AfterValidator(_check_id)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    display_name: str | None = Field(None, max_length=256)
+
+
+class LoginIn(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    device_name: str | None = Field(None, max_length=256)
+
+
+class PasswordIn(Body):
+    old_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class ProfileIn(Body):
+    display_name: str | None = Field(None, max_length=256)
+    bio: str | None = Field(None, max_length=4096)
+
+
+class DirectIn(Body):
+    user_id: IdStr
+
+
+class ChatIn(Body):
+    kind: Literal["group", "channel"]
+    title: str = Field(max_length=1024)
+    description: str = Field("", max_length=8192)
+    is_public: bool = False
+    signed_posts: bool = False
+
+
+class ChatPatchIn(Body):
+    title: str | None = Field(None, max_length=1024)
+    description: str | None = Field(None, max_length=8192)
+    slow_mode_s: int | None = Field(None, ge=0, le=86_400)
+    signed_posts: bool | None = None
+
+
+class UserRefIn(Body):
+    user_id: IdStr
+
+
+class RoleIn(Body):
+    role: Literal["admin", "moderator", "member"]
+
+
+class ReadIn(Body):
+    seq: int = Field(ge=0, le=MAX_ID)
+
+
+class InviteIn(Body):
+    expires_in_s: int | None = Field(None, ge=1, le=366 * 86_400)
+    max_uses: int | None = Field(None, ge=1, le=1_000_000)
+    requires_approval: bool = False
+
+
+class ForwardIn(Body):
+    chat_id: IdStr
+    message_id: IdStr
+
+
+class MessageIn(Body):
+    text: str | None = Field(None, max_length=4096)
+    client_txn_id: str = Field(min_length=1, max_length=64)
+    reply_to_id: IdStr | None = None
+    forward: ForwardIn | None = None
+
+
+class EditIn(Body):
+    text: str = Field(max_length=4096)
+
+
+# Responses
+
+
+class User(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    bio: str
+    is_operator: bool
+    created_at_ms: int
+
+
+class LoginOut(BaseModel):
+    token: str
+    session_id: str
+    user: User
+
+
+class Session(BaseModel):
+    id: str
+    device_name: str
+    created_at_ms: int
+    last_seen_at_ms: int
+    current: bool
+
+
+class Sessions(BaseModel):
+    sessions: list[Session]
+
+
+class Users(BaseModel):
+    users: list[User]
+
+
+class Chat(BaseModel):
+    id: str
+    kind: Literal["direct", "group", "channel"]
+    title: str
+    description: str
+    is_public: bool
+    signed_posts: bool
+    slow_mode_s: int
+    member_count: int
+    last_seq: int
+    created_at_ms: int
+    my_role: Literal["owner", "admin", "moderator", "member"] | None
+
+
+class Entity(BaseModel):
+    type: Literal["bold", "italic", "code", "link", "mention"]
+    offset: int
+    length: int
+    username: str | None = None
+
+
+class Forward(BaseModel):
+    chat_id: str
+    message_id: str
+    sender_id: str
+
+
+class Message(BaseModel):
+    id: str
+    chat_id: str
+    seq: int
+    sender_id: str | None
+    author_signature: str | None
+    text: str | None
+    entities: list[Entity]
+    reply_to_id: str | None
+    forward: Forward | None
+    reactions: dict[str, int]
+    edited_at_ms: int | None
+    deleted: bool
+    created_at_ms: int
+
+
+class ChatListItem(Chat):
+    last_message: Message | None
+    unread_count: int
+    read_seq: int
+    last_activity_ms: int
+
+
+class ChatList(BaseModel):
+    chats: list[ChatListItem]
+    next: str | None
+
+
+class Chats(BaseModel):
+    chats: list[Chat]
+
+
+class Member(BaseModel):
+    chat_id: str
+    user_id: str
+    username: str
+    display_name: str
+    role: Literal["owner", "admin", "moderator", "member"]
+    joined_at_ms: int
+
+
+class Members(BaseModel):
+    members: list[Member]
+    next: str | None
+
+
+class Invite(BaseModel):
+    code: str
+    chat_id: str
+    created_by: str
+    expires_at_ms: int | None
+    max_uses: int | None
+    uses: int
+    requires_approval: bool
+    created_at_ms: int
+
+
+class Invites(BaseModel):
+    invites: list[Invite]
+
+
+class InviteChat(BaseModel):
+    id: str
+    kind: Literal["direct", "group", "channel"]
+    title: str
+    member_count: int
+
+
+class InviteInfo(BaseModel):
+    chat: InviteChat
+    requires_approval: bool
+
+
+class JoinOut(BaseModel):
+    status: Literal["joined", "requested"]
+    chat: Chat | None
+
+
+class JoinRequest(BaseModel):
+    user_id: str
+    username: str
+    created_at_ms: int
+
+
+class JoinRequests(BaseModel):
+    requests: list[JoinRequest]
+
+
+class History(BaseModel):
+    messages: list[Message]
+    has_more: bool
+
+
+class Pins(BaseModel):
+    messages: list[Message]
+
+
+class Edit(BaseModel):
+    text: str | None
+    edited_at_ms: int
+
+
+class Edits(BaseModel):
+    edits: list[Edit]
+
+
+class ChatSeq(BaseModel):
+    chat_id: str
+    last_seq: int
+
+
+class SyncOut(BaseModel):
+    events: list[dict[str, object]]
+    resync_required: list[ChatSeq]
+    removed: list[str]
+    has_more: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str

@@ -1,0 +1,158 @@
+"""The WebSocket: authenticate by first frame, then live events with resume (docs/events.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from colletta import errors
+from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.context import Context
+from colletta.actions.live import LiveSession, SlowConsumer, parse_cursors
+from colletta.actions.members import do_typing
+from colletta.actions.messages import do_send_message
+from colletta.api.errors import (
+    CLOSE_BAD_FRAME,
+    CLOSE_SLOW,
+    CLOSE_UNAUTHENTICATED,
+    problem_body,
+)
+from colletta.api.models import MAX_ID
+from colletta.log import get_logger
+
+log = get_logger(__name__)
+router = APIRouter()
+AUTH_TIMEOUT_S = 10.0
+MAX_FRAME_CHARS = 16_384
+
+
+class BadFrame(Exception):
+    pass
+
+
+def _parse(raw: str) -> dict[str, Any]:
+    if len(raw) > MAX_FRAME_CHARS:
+        raise BadFrame
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadFrame from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadFrame
+    return data
+
+
+def _chat_id(data: dict[str, Any]) -> int:
+    raw = data.get("chat_id")
+    if not isinstance(raw, str | int) or not str(raw).isdigit() or not 0 < int(raw) <= MAX_ID:
+        raise errors.InvalidInput("chat_id must be a chat id", field="chat_id")
+    return int(raw)
+
+
+async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dict[int, int]]:
+    raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+    data = _parse(raw)
+    if data["type"] != "auth" or not isinstance(data.get("token"), str):
+        raise errors.Unauthenticated("the first frame must be {type: auth, token}")
+    caller = await access_caller(ctx, data["token"])
+    raw_cursors = data.get("cursors") or {}
+    if not isinstance(raw_cursors, dict):
+        raise BadFrame
+    return caller, parse_cursors(raw_cursors)
+
+
+@router.websocket("/api/v1/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    ctx: Context = websocket.app.state.ctx
+    await websocket.accept()
+    try:
+        caller, cursors = await _authenticate(ctx, websocket)
+    except (TimeoutError, errors.Unauthenticated):
+        await websocket.close(CLOSE_UNAUTHENTICATED)
+        return
+    except (BadFrame, errors.InvalidInput):
+        await websocket.close(CLOSE_BAD_FRAME)
+        return
+    except WebSocketDisconnect:
+        return
+    session = LiveSession(ctx, caller)
+    send_lock = asyncio.Lock()
+
+    async def send(data: bytes) -> None:
+        async with send_lock:
+            await websocket.send_text(data.decode())
+
+    try:
+        await send(await session.open(cursors))
+        writer = asyncio.create_task(_write(session, send))
+        reader = asyncio.create_task(_read(ctx, caller, websocket, send))
+        done, pending = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        close_code = next(
+            (t.result() for t in done if not t.cancelled() and t.exception() is None), None
+        )
+        if close_code is not None:
+            with contextlib.suppress(Exception):
+                await websocket.close(close_code)
+    finally:
+        await session.close()
+
+
+async def _write(session: LiveSession, send: Any) -> int | None:
+    try:
+        async for data in session.frames():
+            await send(data)
+    except SlowConsumer:
+        return CLOSE_SLOW
+    except (WebSocketDisconnect, RuntimeError):
+        return None
+    return None
+
+
+async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -> int | None:
+    while True:
+        try:
+            raw = await websocket.receive_text()
+        except (WebSocketDisconnect, RuntimeError):
+            return None
+        try:
+            data = _parse(raw)
+        except BadFrame:
+            return CLOSE_BAD_FRAME
+        kind = data["type"]
+        try:
+            if kind == "ping":
+                await send(b'{"type":"pong"}')
+            elif kind == "typing":
+                await do_typing(ctx, caller, _chat_id(data))
+            elif kind == "send":
+                await _send_frame(ctx, caller, data, send)
+            else:
+                raise errors.InvalidInput(f"unknown frame type {kind!r}", field="type")
+        except errors.ColettaError as exc:
+            reply = {"type": "error", "problem": problem_body(exc)}
+            if isinstance(data.get("client_txn_id"), str):
+                reply["client_txn_id"] = data["client_txn_id"]
+            await send(orjson.dumps(reply))
+
+
+async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: Any) -> None:
+    txn = data.get("client_txn_id")
+    text = data.get("text")
+    reply_to = data.get("reply_to_id")
+    if not isinstance(txn, str) or not isinstance(text, str):
+        raise errors.InvalidInput("send needs text and client_txn_id strings")
+    if reply_to is not None and not (isinstance(reply_to, str) and reply_to.isdigit()):
+        raise errors.InvalidInput("reply_to_id must be a message id", field="reply_to_id")
+    sent = await do_send_message(
+        ctx, caller, _chat_id(data), text, txn,
+        reply_to_id=int(reply_to) if reply_to and int(reply_to) <= MAX_ID else None,
+    )
+    await send(orjson.dumps({"type": "sent", "client_txn_id": txn, "message": sent.message}))

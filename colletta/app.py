@@ -1,0 +1,57 @@
+"""The ASGI application: routes in one place, and a lifespan that owns every resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from colletta import __version__
+from colletta.actions.context import Context
+from colletta.api import accounts, chats, invites, messages, sync, ws
+from colletta.api import errors as api_errors
+from colletta.api.middleware import BodyLimit, SecurityHeaders
+from colletta.clock import Clock
+from colletta.config import Settings, SettingsError
+from colletta.services import build_context, start_context, stop_context
+from colletta.store.migrate import current_and_head
+
+ROUTERS = (accounts.router, chats.router, messages.router, invites.router, sync.router,
+           ws.router)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    """The app; its lifespan builds the Context and refuses an unmigrated database."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current, head = await current_and_head(settings.resolved_database_url)
+        if current != head:
+            raise SettingsError(
+                f"database_url: schema is at {current or 'nothing'}, code needs {head}; "
+                "run `colletta migrate`"
+            )
+        ctx: Context = build_context(settings, clock)
+        await start_context(ctx)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            await stop_context(ctx)
+
+    app = FastAPI(
+        title="Colletta",
+        version=__version__,
+        summary="Self-hosted community messenger with shared money pots",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    api_errors.install(app)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app

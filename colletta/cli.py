@@ -1,0 +1,150 @@
+"""`colletta`: the server's commands (serve, migrate, admin …) and the user commands of the SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from fastapi import FastAPI
+
+from colletta.actions.accounts import do_create_operator, do_register
+from colletta.app import create_app
+from colletta.config import Settings, SettingsError, config_example, load_settings
+from colletta.errors import ColettaError
+from colletta.log import setup_logging
+from colletta.services import build_context, stop_context
+from colletta.store.migrate import upgrade_to_head
+
+app = typer.Typer(help="Colletta: a self-hosted community messenger.", no_args_is_help=True)
+admin = typer.Typer(help="Operator commands that work on the database directly.")
+app.add_typer(admin, name="admin")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+
+
+def _settings(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as exc:
+        typer.echo(f"colletta: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def asgi_app() -> FastAPI:
+    """Factory for uvicorn: settings come from the environment `serve` prepared."""
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    return create_app(settings)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+    bus_url: Annotated[str | None, typer.Option(help="memory:// or redis://…")] = None,
+    workers: Annotated[int | None, typer.Option(help="Server processes.")] = None,
+) -> None:
+    """Serve the API, the WebSocket and the web client."""
+    import uvicorn
+
+    overrides = {
+        "host": host, "port": port, "data_dir": data_dir, "database_url": database_url,
+        "bus_url": bus_url, "workers": workers,
+    }
+    settings = _settings(config, **overrides)
+    # Worker processes rebuild the settings from the environment, so hand every value down.
+    if config is not None:
+        os.environ["COLLETTA_CONFIG"] = str(config)
+    for key, value in overrides.items():
+        if value is not None:
+            os.environ[f"COLLETTA_{key.upper()}"] = str(value)
+    setup_logging(settings.log_level)
+    uvicorn.run(
+        "colletta.cli:asgi_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        ws_ping_interval=settings.ws_ping_interval_s,
+        ws_ping_timeout=settings.ws_ping_interval_s,
+        ws_max_size=1_048_576,
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate(config: ConfigOpt = None, database_url: Annotated[str | None, typer.Option()] = None,
+            data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Bring the database schema up to date."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    if settings.resolved_database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(upgrade_to_head(settings.resolved_database_url))
+    typer.echo("database is up to date")
+
+
+@app.command("config-example")
+def config_example_command() -> None:
+    """Print a commented TOML file with every setting and its default."""
+    typer.echo(config_example())
+
+
+def _run_action(settings: Settings, action: str, username: str, password: str) -> None:
+    async def run() -> None:
+        ctx = build_context(settings)
+        try:
+            if action == "operator":
+                user = await do_create_operator(ctx, username, password)
+            else:
+                user = await do_register(ctx, username, password)
+        finally:
+            await stop_context(ctx)
+        typer.echo(f"created {user.username} ({user.id})")
+
+    try:
+        asyncio.run(run())
+    except ColettaError as exc:
+        typer.echo(f"colletta: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+PasswordOpt = Annotated[
+    str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                      envvar="COLLETTA_NEW_PASSWORD")
+]
+
+
+@admin.command("create-operator")
+def create_operator(username: str, password: PasswordOpt, config: ConfigOpt = None) -> None:
+    """Create the operator account (only one may exist)."""
+    _run_action(_settings(config), "operator", username, password)
+
+
+@admin.command("create-user")
+def create_user(username: str, password: PasswordOpt, config: ConfigOpt = None) -> None:
+    """Create an ordinary account without the registration rate limit."""
+    _run_action(_settings(config), "user", username, password)
+
+
+def main() -> None:
+    try:
+        from colletta_sdk.cli import register
+    except ImportError:  # the SDK is installed with Colletta; this only guards a broken venv
+        register = None
+    if register is not None:
+        register(app)
+    app(prog_name="colletta")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

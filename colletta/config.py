@@ -1,0 +1,135 @@
+"""Settings: environment (`COLLETTA_*`), then an optional TOML file, then defaults.
+
+Each field's description is its documentation; `colletta config-example` prints them as a
+commented TOML file, so the example can never drift from the code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """Start-up cannot go on; the message names the offending key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COLLETTA_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
+    data_dir: Path = Field(
+        Path("data"), description="Directory for the SQLite database and, later, media."
+    )
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL of the database. Empty means SQLite at DATA_DIR/colletta.db; "
+            "for many nodes use postgresql+asyncpg://user@host/db."
+        ),
+    )
+    bus_url: str = Field(
+        "memory://",
+        description="Event bus between nodes: memory:// (one process) or redis://host:port/0.",
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes on this node.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level; bodies, passwords and tokens are never logged."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest accepted request body, in bytes."
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite durability: FULL survives power loss, NORMAL only a crash of Colletta.",
+    )
+    rate_limits_enabled: bool = Field(
+        True, description="Turn off only for benchmarks: login/register limits per IP and name."
+    )
+    login_rate: str = Field(
+        "10/minute", description="Login attempts allowed per IP and per username."
+    )
+    register_rate: str = Field("5/minute", description="Registrations allowed per IP.")
+    argon2_time_cost: int = Field(3, ge=1, le=20, description="Argon2id passes per password hash.")
+    argon2_memory_kib: int = Field(
+        65_536, ge=8, le=4_194_304, description="Argon2id memory per password hash, in KiB."
+    )
+    ws_queue_max: int = Field(
+        1000, ge=10, description="Frames buffered per WebSocket before it is closed as too slow."
+    )
+    ws_ping_interval_s: float = Field(
+        20.0, gt=0, description="Seconds between server pings on a WebSocket."
+    )
+    resync_window_events: int = Field(
+        10_000, ge=100, description="How far back (events per chat) a client may resume."
+    )
+
+    @field_validator("bus_url")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if not (value.startswith("memory://") or value.startswith("redis://")):
+            raise ValueError("must start with memory:// or redis://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'colletta.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from overrides > environment > TOML file > defaults; errors name the key."""
+    path = config_file or (Path(os.environ["COLLETTA_CONFIG"]) if "COLLETTA_CONFIG" in os.environ else None)
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        try:
+            from_file = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"config file {path}: {exc}") from exc
+    env_keys = {
+        name for name in Settings.model_fields if f"COLLETTA_{name.upper()}" in os.environ
+    }
+    init = {k: v for k, v in from_file.items() if k not in env_keys}
+    init.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**init)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"bad settings: {problems}") from exc
+
+
+def config_example() -> str:
+    """A commented TOML file of every setting with its default."""
+    lines = ["# Colletta settings. Every key may also be set as COLLETTA_<KEY> in the environment.", ""]
+    for name, field in Settings.model_fields.items():
+        lines.append(f"# {field.description}")
+        default = field.default
+        if isinstance(default, bool):
+            rendered = "true" if default else "false"
+        elif isinstance(default, int | float):
+            rendered = str(default)
+        else:
+            rendered = '"' + str(default).replace('"', '\\"') + '"'
+        lines.append(f"# {name} = {rendered}")
+        lines.append("")
+    return "\n".join(lines)

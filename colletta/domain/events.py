@@ -1,0 +1,56 @@
+"""Event types (`noun.past_verb`) and the frame every event travels in.
+
+Events with a seq live in the chat's event log and are replayed on resume; ephemeral ones
+(typing, per-user notices) are only published.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+MESSAGE_CREATED: Final = "message.created"
+MESSAGE_EDITED: Final = "message.edited"
+MESSAGE_DELETED: Final = "message.deleted"
+MESSAGE_REACTIONS_CHANGED: Final = "message.reactions_changed"
+MESSAGE_PINNED: Final = "message.pinned"
+MESSAGE_UNPINNED: Final = "message.unpinned"
+CHAT_CREATED: Final = "chat.created"
+CHAT_UPDATED: Final = "chat.updated"
+CHAT_OWNER_TRANSFERRED: Final = "chat.owner_transferred"
+MEMBER_JOINED: Final = "member.joined"
+MEMBER_LEFT: Final = "member.left"
+MEMBER_REMOVED: Final = "member.removed"
+MEMBER_ROLE_CHANGED: Final = "member.role_changed"
+
+# Ephemeral
+TYPING: Final = "typing"
+READ_UPDATED: Final = "read.updated"
+CHAT_ADDED: Final = "chat.added"
+CHAT_REMOVED: Final = "chat.removed"
+MEMBER_JOIN_REQUESTED: Final = "member.join_requested"
+RESYNC_REQUIRED: Final = "resync_required"
+
+STORED_TYPES: Final = frozenset(
+    {
+        MESSAGE_CREATED,
+        MESSAGE_EDITED,
+        MESSAGE_DELETED,
+        MESSAGE_REACTIONS_CHANGED,
+        MESSAGE_PINNED,
+        MESSAGE_UNPINNED,
+        CHAT_CREATED,
+        CHAT_UPDATED,
+        CHAT_OWNER_TRANSFERRED,
+        MEMBER_JOINED,
+        MEMBER_LEFT,
+        MEMBER_REMOVED,
+        MEMBER_ROLE_CHANGED,
+    }
+)
+
+
+def frame(
+    type_: str, chat_id: int, seq: int | None, at_ms: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The JSON object a client receives for one event."""
+    return {"type": type_, "chat_id": str(chat_id), "seq": seq, "at_ms": at_ms, **data}

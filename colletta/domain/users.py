@@ -1,0 +1,67 @@
+"""Accounts: what a username and a password must look like, and how a user is shown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from colletta.errors import InvalidInput
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
+PASSWORD_MIN_CHARS = 10
+PASSWORD_MAX_CHARS = 1024
+DISPLAY_NAME_MAX_CHARS = 64
+BIO_MAX_CHARS = 512
+
+
+def normalize_username(raw: str) -> str:
+    """Usernames compare case-insensitively; we store the lower-case form."""
+    name = raw.strip().lower()
+    if not USERNAME_RE.fullmatch(name):
+        raise InvalidInput("username must be 3–32 characters of a–z, 0–9 and _", field="username")
+    return name
+
+
+def check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise InvalidInput(
+            f"password must be at least {PASSWORD_MIN_CHARS} characters", field="password"
+        )
+    if len(password) > PASSWORD_MAX_CHARS:
+        raise InvalidInput("password is too long", field="password")
+
+
+def check_display_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > DISPLAY_NAME_MAX_CHARS:
+        raise InvalidInput(
+            f"display name must be 1–{DISPLAY_NAME_MAX_CHARS} characters", field="display_name"
+        )
+    return cleaned
+
+
+def check_bio(bio: str) -> str:
+    if len(bio) > BIO_MAX_CHARS:
+        raise InvalidInput(f"bio must be at most {BIO_MAX_CHARS} characters", field="bio")
+    return bio
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    bio: str
+    is_operator: bool
+    created_at_ms: int
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.username,
+            "display_name": self.display_name,
+            "bio": self.bio,
+            "is_operator": self.is_operator,
+            "created_at_ms": self.created_at_ms,
+        }

@@ -1,0 +1,81 @@
+"""Every error Colletta raises on purpose, as one tree.
+
+    ColettaError                 base; `type` is the stable slug clients switch on
+    ├── InvalidInput             a value is malformed or out of bounds          (400)
+    ├── Unauthenticated          no token, or a token that is unknown/revoked  (401)
+    ├── Forbidden                known caller, not allowed                      (403)
+    ├── NotFound                 missing, or hidden from the caller             (404)
+    ├── Conflict                 state forbids it (taken name, already member)  (409)
+    ├── Gone                     expired or revoked (invite links)              (410)
+    ├── TooLarge                 a body or field over its configured limit      (413)
+    ├── RateLimited              too many attempts; `retry_after_s` says when   (429)
+    └── ResyncRequired           a cursor too old to replay                     (409)
+
+`api/errors.py` maps these to problem+json (RFC 9457) and WebSocket close codes; nothing
+below `api` knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ColettaError(Exception):
+    """Base of every deliberate error; `type` is stable, `detail` is for humans."""
+
+    type: ClassVar[str] = "error"
+    title: ClassVar[str] = "Error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(ColettaError):
+    type = "invalid_input"
+    title = "Invalid input"
+
+
+class Unauthenticated(ColettaError):
+    type = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(ColettaError):
+    type = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(ColettaError):
+    type = "not_found"
+    title = "Not found"
+
+
+class Conflict(ColettaError):
+    type = "conflict"
+    title = "Conflict"
+
+
+class Gone(ColettaError):
+    type = "gone"
+    title = "Gone"
+
+
+class TooLarge(ColettaError):
+    type = "too_large"
+    title = "Payload too large"
+
+
+class RateLimited(ColettaError):
+    type = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+class ResyncRequired(ColettaError):
+    type = "resync_required"
+    title = "Cursor too old; fetch the chat afresh"

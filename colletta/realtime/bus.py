@@ -1,0 +1,58 @@
+"""The bus carries serialized event frames between nodes. It may drop: the log is the truth.
+
+Topics are `chat:<id>` (events of a chat) and `user:<id>` (notices to one user's devices).
+An envelope is one header line `"<chat_id> <seq|-> <control|->\\n"` followed by the frame, so
+receivers route and de-duplicate without parsing JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+OnMessage = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    chat_id: int
+    seq: int | None
+    control: str | None
+    frame: bytes
+
+    def encode(self) -> bytes:
+        seq = "-" if self.seq is None else str(self.seq)
+        control = self.control or "-"
+        return f"{self.chat_id} {seq} {control}\n".encode() + self.frame
+
+    @classmethod
+    def decode(cls, data: bytes) -> Envelope:
+        header, _, frame = data.partition(b"\n")
+        chat_id, seq, control = header.decode().split(" ")
+        return cls(
+            int(chat_id),
+            None if seq == "-" else int(seq),
+            None if control == "-" else control,
+            frame,
+        )
+
+
+def chat_topic(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+def user_topic(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+class Bus(Protocol):
+    async def start(self, on_message: OnMessage) -> None: ...
+
+    async def publish(self, topic: str, data: bytes) -> None: ...
+
+    async def subscribe(self, topic: str) -> None: ...
+
+    async def unsubscribe(self, topic: str) -> None: ...
+
+    async def close(self) -> None: ...

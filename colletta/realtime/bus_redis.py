@@ -1,0 +1,73 @@
+"""The bus of many nodes: Redis pub/sub, one subscriber connection per node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import redis.asyncio as redis
+
+from colletta.ids import new_token
+from colletta.log import get_logger
+from colletta.realtime.bus import OnMessage
+
+log = get_logger(__name__)
+_PREFIX = "colletta:"
+
+
+class RedisBus:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._client: redis.Redis | None = None
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._on_message: OnMessage | None = None
+        # A channel only this node listens on, so the subscriber connection is live from start.
+        self._node_channel = _PREFIX + "node:" + new_token()
+
+    async def start(self, on_message: OnMessage) -> None:
+        self._on_message = on_message
+        self._client = redis.Redis.from_url(self._url)
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        await self._pubsub.subscribe(self._node_channel)
+        self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                async for message in self._pubsub.listen():
+                    if message["type"] != "message" or self._on_message is None:
+                        continue
+                    topic = message["channel"].decode()[len(_PREFIX):]
+                    self._on_message(topic, message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarted or the connection broke: what was published meanwhile is
+                # lost here, and the gap logic of every live session fetches it from the log.
+                log.warning("redis bus reader lost its connection; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        assert self._client is not None
+        try:
+            await self._client.publish(_PREFIX + topic, data)
+        except redis.RedisError:
+            log.warning("redis publish failed for %s; receivers will catch up from the log", topic)
+
+    async def subscribe(self, topic: str) -> None:
+        await self._pubsub.subscribe(_PREFIX + topic)
+
+    async def unsubscribe(self, topic: str) -> None:
+        await self._pubsub.unsubscribe(_PREFIX + topic)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        if self._client is not None:
+            await self._client.aclose()

@@ -1,0 +1,1 @@
+"""Persistence with SQLAlchemy Core; every function takes `conn` first."""

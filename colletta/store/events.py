@@ -1,0 +1,73 @@
+"""The per-chat event log: the truth that live delivery and resume are served from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from colletta.domain.events import frame
+from colletta.store.chats import bump_seq
+from colletta.store.schema import chat_events
+
+
+async def append_event(
+    conn: AsyncConnection,
+    chat_id: int,
+    type_: str,
+    now_ms: int,
+    data: dict[str, Any],
+    *,
+    message_id: int | None = None,
+    seq: int | None = None,
+) -> tuple[int, bytes]:
+    """Log the event at `seq`, or at the chat's next seq; returns (seq, serialized frame)."""
+    if seq is None:
+        seq = await bump_seq(conn, chat_id, now_ms)
+    payload = orjson.dumps(frame(type_, chat_id, seq, now_ms, data))
+    await conn.execute(
+        insert(chat_events).values(
+            chat_id=chat_id,
+            seq=seq,
+            type=type_,
+            message_id=message_id,
+            payload=payload.decode(),
+            created_at_ms=now_ms,
+        )
+    )
+    return seq, payload
+
+
+async def get_events(
+    conn: AsyncConnection, chat_id: int, after_seq: int, limit: int
+) -> list[tuple[int, bytes]]:
+    rows = await conn.execute(
+        select(chat_events.c.seq, chat_events.c.payload)
+        .where(chat_events.c.chat_id == chat_id, chat_events.c.seq > after_seq)
+        .order_by(chat_events.c.seq)
+        .limit(limit)
+    )
+    return [(row.seq, row.payload.encode()) for row in rows]
+
+
+async def redact_message_events(
+    conn: AsyncConnection, chat_id: int, message_id: int, message_view: dict[str, Any]
+) -> None:
+    """Rewrite every logged event that carried the message so it holds only `message_view`."""
+    rows = await conn.execute(
+        select(chat_events.c.seq, chat_events.c.payload).where(
+            chat_events.c.chat_id == chat_id, chat_events.c.message_id == message_id
+        )
+    )
+    for row in list(rows):
+        payload = orjson.loads(row.payload)
+        if "message" not in payload:
+            continue
+        payload["message"] = message_view
+        await conn.execute(
+            update(chat_events)
+            .where(chat_events.c.chat_id == chat_id, chat_events.c.seq == row.seq)
+            .values(payload=orjson.dumps(payload).decode())
+        )

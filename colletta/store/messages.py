@@ -1,0 +1,234 @@
+"""Messages, their edit history, reactions and pins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from colletta.domain.messages import Message
+from colletta.store.schema import message_edits, messages, pins, reactions
+
+_COLUMNS = (
+    messages.c.id,
+    messages.c.chat_id,
+    messages.c.seq,
+    messages.c.sender_id,
+    messages.c.author_signature,
+    messages.c.text,
+    messages.c.entities,
+    messages.c.reply_to_id,
+    messages.c.forward_chat_id,
+    messages.c.forward_message_id,
+    messages.c.forward_sender_id,
+    messages.c.reactions,
+    messages.c.edited_at_ms,
+    messages.c.deleted_at_ms,
+    messages.c.created_at_ms,
+)
+
+
+def _message(row: Any) -> Message:
+    forward = None
+    if row.forward_message_id is not None:
+        forward = {
+            "chat_id": str(row.forward_chat_id),
+            "message_id": str(row.forward_message_id),
+            "sender_id": str(row.forward_sender_id),
+        }
+    return Message(
+        id=row.id,
+        chat_id=row.chat_id,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        author_signature=row.author_signature,
+        text=row.text,
+        entities=orjson.loads(row.entities),
+        reply_to_id=row.reply_to_id,
+        forward=forward,
+        reactions=orjson.loads(row.reactions),
+        edited_at_ms=row.edited_at_ms,
+        deleted=row.deleted_at_ms is not None,
+        created_at_ms=row.created_at_ms,
+    )
+
+
+async def insert_message(conn: AsyncConnection, message: Message, client_txn_id: str | None) -> None:
+    forward = message.forward or {}
+    await conn.execute(
+        insert(messages).values(
+            id=message.id,
+            chat_id=message.chat_id,
+            seq=message.seq,
+            sender_id=message.sender_id,
+            author_signature=message.author_signature,
+            text=message.text,
+            entities=orjson.dumps(message.entities).decode(),
+            reply_to_id=message.reply_to_id,
+            forward_chat_id=int(forward["chat_id"]) if forward else None,
+            forward_message_id=int(forward["message_id"]) if forward else None,
+            forward_sender_id=int(forward["sender_id"]) if forward else None,
+            reactions="{}",
+            client_txn_id=client_txn_id,
+            created_at_ms=message.created_at_ms,
+        )
+    )
+
+
+async def get_message(conn: AsyncConnection, chat_id: int, message_id: int) -> Message | None:
+    row = (
+        await conn.execute(
+            select(*_COLUMNS).where(messages.c.chat_id == chat_id, messages.c.id == message_id)
+        )
+    ).first()
+    return _message(row) if row else None
+
+
+async def get_message_by_txn(
+    conn: AsyncConnection, chat_id: int, sender_id: int, client_txn_id: str
+) -> Message | None:
+    row = (
+        await conn.execute(
+            select(*_COLUMNS).where(
+                messages.c.chat_id == chat_id,
+                messages.c.sender_id == sender_id,
+                messages.c.client_txn_id == client_txn_id,
+            )
+        )
+    ).first()
+    return _message(row) if row else None
+
+
+async def get_messages_by_ids(
+    conn: AsyncConnection, chat_ids: list[int], message_ids: list[int]
+) -> dict[int, Message]:
+    if not message_ids:
+        return {}
+    rows = await conn.execute(
+        select(*_COLUMNS).where(messages.c.chat_id.in_(chat_ids), messages.c.id.in_(message_ids))
+    )
+    return {row.id: _message(row) for row in rows}
+
+
+async def get_history(
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+    limit: int,
+) -> list[Message]:
+    """A page of messages, oldest first; backwards from `before_seq` unless `after_seq` is set."""
+    query = select(*_COLUMNS).where(messages.c.chat_id == chat_id)
+    if after_seq is not None:
+        query = query.where(messages.c.seq > after_seq).order_by(messages.c.seq).limit(limit)
+        return [_message(row) for row in await conn.execute(query)]
+    if before_seq is not None:
+        query = query.where(messages.c.seq < before_seq)
+    rows = await conn.execute(query.order_by(messages.c.seq.desc()).limit(limit))
+    return [_message(row) for row in reversed(list(rows))]
+
+
+async def update_message(conn: AsyncConnection, message_id: int, **values: Any) -> None:
+    await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+
+async def insert_edit(
+    conn: AsyncConnection, *, edit_id: int, chat_id: int, message_id: int, text: str | None,
+    now_ms: int,
+) -> None:
+    await conn.execute(
+        insert(message_edits).values(
+            id=edit_id, chat_id=chat_id, message_id=message_id, text=text, edited_at_ms=now_ms
+        )
+    )
+
+
+async def get_edits(conn: AsyncConnection, message_id: int) -> list[Any]:
+    rows = await conn.execute(
+        select(message_edits.c.text, message_edits.c.edited_at_ms)
+        .where(message_edits.c.message_id == message_id)
+        .order_by(message_edits.c.edited_at_ms, message_edits.c.id)
+    )
+    return list(rows)
+
+
+async def delete_edits(conn: AsyncConnection, message_id: int) -> None:
+    await conn.execute(delete(message_edits).where(message_edits.c.message_id == message_id))
+
+
+async def set_reaction(
+    conn: AsyncConnection, chat_id: int, message_id: int, user_id: int, emoji: str, on: bool
+) -> dict[str, int] | None:
+    """Add or remove one reaction; the new counts, or None if nothing changed."""
+    exists = await conn.scalar(
+        select(func.count()).select_from(reactions).where(
+            reactions.c.message_id == message_id,
+            reactions.c.user_id == user_id,
+            reactions.c.emoji == emoji,
+        )
+    )
+    if bool(exists) == on:
+        return None
+    if on:
+        await conn.execute(
+            insert(reactions).values(
+                chat_id=chat_id, message_id=message_id, user_id=user_id, emoji=emoji
+            )
+        )
+    else:
+        await conn.execute(
+            delete(reactions).where(
+                reactions.c.message_id == message_id,
+                reactions.c.user_id == user_id,
+                reactions.c.emoji == emoji,
+            )
+        )
+    rows = await conn.execute(
+        select(reactions.c.emoji, func.count().label("n"))
+        .where(reactions.c.message_id == message_id)
+        .group_by(reactions.c.emoji)
+    )
+    counts = {row.emoji: row.n for row in rows}
+    await update_message(conn, message_id, reactions=orjson.dumps(counts).decode())
+    return counts
+
+
+async def delete_reactions(conn: AsyncConnection, message_id: int) -> None:
+    await conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
+
+
+async def set_pin(
+    conn: AsyncConnection, chat_id: int, message_id: int, user_id: int, on: bool, now_ms: int
+) -> bool:
+    """Pin or unpin; False if it already was so."""
+    exists = await conn.scalar(
+        select(func.count()).select_from(pins).where(
+            pins.c.chat_id == chat_id, pins.c.message_id == message_id
+        )
+    )
+    if bool(exists) == on:
+        return False
+    if on:
+        await conn.execute(
+            insert(pins).values(
+                chat_id=chat_id, message_id=message_id, pinned_by=user_id, pinned_at_ms=now_ms
+            )
+        )
+    else:
+        await conn.execute(
+            delete(pins).where(pins.c.chat_id == chat_id, pins.c.message_id == message_id)
+        )
+    return True
+
+
+async def get_pinned(conn: AsyncConnection, chat_id: int) -> list[Message]:
+    rows = await conn.execute(
+        select(*_COLUMNS)
+        .select_from(pins.join(messages, messages.c.id == pins.c.message_id))
+        .where(pins.c.chat_id == chat_id)
+        .order_by(pins.c.pinned_at_ms.desc())
+    )
+    return [_message(row) for row in rows]

@@ -1,0 +1,180 @@
+"""Every table. Hot tables are keyed by chat_id first so chats can later shard by it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False),
+    Column("bio", Text, nullable=False, server_default=""),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_operator", Boolean, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("device_name", String(64), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("last_seen_at_ms", BigInteger, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("is_public", Boolean, nullable=False, server_default="0"),
+    Column("signed_posts", Boolean, nullable=False, server_default="0"),
+    Column("slow_mode_s", Integer, nullable=False, server_default="0"),
+    Column("member_count", Integer, nullable=False, server_default="0"),
+    # Gap-free per-chat event counter; bumped under a row lock in the writing transaction.
+    Column("last_seq", BigInteger, nullable=False, server_default="0"),
+    Column("last_activity_ms", BigInteger, nullable=False),
+    Column("last_message_id", BigInteger, nullable=True),
+    # "low:high" user ids of a direct chat, so get-or-create is idempotent under races.
+    Column("direct_key", String(48), nullable=True, unique=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_chats_public_title", "is_public", "title"),
+)
+
+chat_members = Table(
+    "chat_members",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", Integer, nullable=False),
+    Column("joined_at_ms", BigInteger, nullable=False),
+    Column("read_seq", BigInteger, nullable=False, server_default="0"),
+    Column("last_post_ms", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("chat_id", "user_id"),
+    Index("ix_chat_members_user_id", "user_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("sender_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("author_signature", String(64), nullable=True),
+    Column("text", Text, nullable=True),
+    Column("entities", Text, nullable=False, server_default="[]"),
+    Column("reply_to_id", BigInteger, nullable=True),
+    Column("forward_chat_id", BigInteger, nullable=True),
+    Column("forward_message_id", BigInteger, nullable=True),
+    Column("forward_sender_id", BigInteger, nullable=True),
+    Column("reactions", Text, nullable=False, server_default="{}"),
+    Column("client_txn_id", String(64), nullable=True),
+    Column("edited_at_ms", BigInteger, nullable=True),
+    Column("deleted_at_ms", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    UniqueConstraint("chat_id", "seq", name="uq_messages_chat_id_seq"),
+    UniqueConstraint(
+        "chat_id", "sender_id", "client_txn_id", name="uq_messages_chat_id_sender_txn"
+    ),
+)
+
+message_edits = Table(
+    "message_edits",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=True),
+    Column("edited_at_ms", BigInteger, nullable=False),
+    Index("ix_message_edits_message_id", "message_id"),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("emoji", String(16), nullable=False),
+    PrimaryKeyConstraint("message_id", "user_id", "emoji"),
+)
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("pinned_by", BigInteger, nullable=False),
+    Column("pinned_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "message_id"),
+)
+
+chat_events = Table(
+    "chat_events",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(48), nullable=False),
+    # Set for events about one message, so a deletion can scrub every payload that held it.
+    Column("message_id", BigInteger, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "seq"),
+    Index("ix_chat_events_message_id", "message_id"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("uses", Integer, nullable=False, server_default="0"),
+    Column("requires_approval", Boolean, nullable=False, server_default="0"),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_invites_chat_id", "chat_id"),
+)
+
+join_requests = Table(
+    "join_requests",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("invite_code", String(32), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id"),
+)

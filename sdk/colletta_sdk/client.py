@@ -1,0 +1,454 @@
+"""Async HTTP client for the Colletta API (docs/api.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from colletta_sdk.errors import ApiError
+from colletta_sdk.models import (
+    Chat,
+    ChatListItem,
+    ChatPage,
+    HistoryPage,
+    Invite,
+    InviteInfo,
+    JoinRequest,
+    JoinResult,
+    LoginResult,
+    Member,
+    MemberPage,
+    Message,
+    MessageEdit,
+    Session,
+    SyncResult,
+    User,
+)
+
+API = "/api/v1"
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def new_txn_id() -> str:
+    """A fresh `client_txn_id`: random, so two clients never collide."""
+    return uuid.uuid4().hex
+
+
+def _seg(value: str | int) -> str:
+    """One URL path segment; escapes everything (emoji, slashes in a bad id)."""
+    return quote(str(value), safe="")
+
+
+def _drop_none(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def raise_for_problem(response: httpx.Response) -> None:
+    """Raise ApiError for any non-2xx answer, parsed from problem+json when present."""
+    if response.is_success:
+        return
+    problem: Any = None
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = None
+    if isinstance(problem, Mapping):
+        raise ApiError.from_problem(problem, status=response.status_code)
+    # Not a problem document (a proxy's HTML page, say); the body is not echoed on purpose.
+    raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
+
+
+class Client:
+    """One user's connection to a Colletta server.
+
+    `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the
+    new token for every later call.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        send_attempts: int = 4,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._send_attempts = max(1, send_attempts)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout_s,
+            headers={"Accept": "application/json"},
+        )
+
+    def __repr__(self) -> str:
+        # Never show the token.
+        state = "authenticated" if self._token else "anonymous"
+        return f"Client({self.base_url!r}, {state})"
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._token = value
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        response = await self._http.request(
+            method,
+            API + path,
+            json=json,
+            params={k: v for k, v in (params or {}).items() if v is not None} or None,
+            headers=headers,
+        )
+        raise_for_problem(response)
+        return response
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        response = await self._request(method, path, json=json, params=params)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ApiError(response.status_code, "invalid_response", "Expected a JSON object")
+        return body
+
+    # Accounts
+
+    async def register(self, username: str, password: str, display_name: str | None = None) -> User:
+        body = _drop_none(username=username, password=password, display_name=display_name)
+        return User.from_json(await self._json("POST", "/auth/register", json=body))
+
+    async def login(
+        self, username: str, password: str, device_name: str | None = None
+    ) -> LoginResult:
+        """Log in and use the new token from now on."""
+        body = _drop_none(username=username, password=password, device_name=device_name)
+        result = LoginResult.from_json(await self._json("POST", "/auth/login", json=body))
+        self._token = result.token
+        return result
+
+    async def logout(self) -> None:
+        """Revoke this session and forget the token."""
+        await self._request("POST", "/auth/logout")
+        self._token = None
+
+    async def change_password(self, old_password: str, new_password: str) -> None:
+        body = {"old_password": old_password, "new_password": new_password}
+        await self._request("POST", "/auth/password", json=body)
+
+    async def sessions(self) -> list[Session]:
+        body = await self._json("GET", "/sessions")
+        return [Session.from_json(s) for s in body["sessions"]]
+
+    async def revoke_session(self, session_id: str) -> None:
+        await self._request("DELETE", f"/sessions/{_seg(session_id)}")
+
+    async def me(self) -> User:
+        return User.from_json(await self._json("GET", "/me"))
+
+    async def update_me(self, *, display_name: str | None = None, bio: str | None = None) -> User:
+        body = _drop_none(display_name=display_name, bio=bio)
+        return User.from_json(await self._json("PATCH", "/me", json=body))
+
+    async def search_users(self, prefix: str, limit: int = 20) -> list[User]:
+        body = await self._json("GET", "/users", params={"prefix": prefix, "limit": limit})
+        return [User.from_json(u) for u in body["users"]]
+
+    # Chats
+
+    async def direct_chat(self, user_id: str) -> Chat:
+        body = await self._json("POST", "/chats/direct", json={"user_id": user_id})
+        return Chat.from_json(body)
+
+    async def create_chat(
+        self,
+        kind: str,
+        title: str,
+        *,
+        description: str | None = None,
+        is_public: bool | None = None,
+        signed_posts: bool | None = None,
+    ) -> Chat:
+        """Create a `group` or a `channel`."""
+        body = _drop_none(
+            kind=kind,
+            title=title,
+            description=description,
+            is_public=is_public,
+            signed_posts=signed_posts,
+        )
+        return Chat.from_json(await self._json("POST", "/chats", json=body))
+
+    async def chats(self, limit: int = 50, before: str | None = None) -> ChatPage:
+        """One page of the caller's chats, most recent activity first."""
+        body = await self._json("GET", "/chats", params={"limit": limit, "before": before})
+        return ChatPage(
+            chats=[ChatListItem.from_json(c) for c in body["chats"]],
+            next=None if body.get("next") is None else str(body["next"]),
+        )
+
+    async def iter_chats(self, page_size: int = 50) -> AsyncIterator[ChatListItem]:
+        """Every chat of the caller, following `next` cursors."""
+        before: str | None = None
+        while True:
+            page = await self.chats(limit=page_size, before=before)
+            for item in page.chats:
+                yield item
+            if page.next is None or not page.chats:
+                return
+            before = page.next
+
+    async def public_channels(self, prefix: str = "", limit: int | None = None) -> list[Chat]:
+        body = await self._json("GET", "/chats/public", params={"prefix": prefix, "limit": limit})
+        return [Chat.from_json(c) for c in body["chats"]]
+
+    async def chat(self, chat_id: str) -> Chat:
+        return Chat.from_json(await self._json("GET", f"/chats/{_seg(chat_id)}"))
+
+    async def update_chat(
+        self,
+        chat_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        slow_mode_s: int | None = None,
+        signed_posts: bool | None = None,
+    ) -> Chat:
+        """Change the given fields; None leaves a field as it is."""
+        body = _drop_none(
+            title=title, description=description, slow_mode_s=slow_mode_s, signed_posts=signed_posts
+        )
+        return Chat.from_json(await self._json("PATCH", f"/chats/{_seg(chat_id)}", json=body))
+
+    async def members(
+        self, chat_id: str, limit: int | None = None, after: str | None = None
+    ) -> MemberPage:
+        body = await self._json(
+            "GET", f"/chats/{_seg(chat_id)}/members", params={"limit": limit, "after": after}
+        )
+        return MemberPage(
+            members=[Member.from_json(m) for m in body["members"]],
+            next=None if body.get("next") is None else str(body["next"]),
+        )
+
+    async def iter_members(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Member]:
+        after: str | None = None
+        while True:
+            page = await self.members(chat_id, limit=page_size, after=after)
+            for member in page.members:
+                yield member
+            if page.next is None or not page.members:
+                return
+            after = page.next
+
+    async def add_member(self, chat_id: str, user_id: str) -> Member:
+        body = await self._json(
+            "POST", f"/chats/{_seg(chat_id)}/members", json={"user_id": user_id}
+        )
+        return Member.from_json(body)
+
+    async def set_role(self, chat_id: str, user_id: str, role: str) -> Member:
+        body = await self._json(
+            "PATCH", f"/chats/{_seg(chat_id)}/members/{_seg(user_id)}", json={"role": role}
+        )
+        return Member.from_json(body)
+
+    async def remove_member(self, chat_id: str, user_id: str) -> None:
+        await self._request("DELETE", f"/chats/{_seg(chat_id)}/members/{_seg(user_id)}")
+
+    async def leave(self, chat_id: str) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/leave")
+
+    async def subscribe(self, chat_id: str) -> Member:
+        return Member.from_json(await self._json("POST", f"/chats/{_seg(chat_id)}/subscribe"))
+
+    async def transfer_ownership(self, chat_id: str, user_id: str) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/transfer", json={"user_id": user_id})
+
+    async def mark_read(self, chat_id: str, seq: int) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/read", json={"seq": seq})
+
+    async def typing(self, chat_id: str) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/typing")
+
+    # Invite links
+
+    async def create_invite(
+        self,
+        chat_id: str,
+        *,
+        expires_in_s: int | None = None,
+        max_uses: int | None = None,
+        requires_approval: bool | None = None,
+    ) -> Invite:
+        body = _drop_none(
+            expires_in_s=expires_in_s, max_uses=max_uses, requires_approval=requires_approval
+        )
+        return Invite.from_json(
+            await self._json("POST", f"/chats/{_seg(chat_id)}/invites", json=body)
+        )
+
+    async def invites(self, chat_id: str) -> list[Invite]:
+        body = await self._json("GET", f"/chats/{_seg(chat_id)}/invites")
+        return [Invite.from_json(i) for i in body["invites"]]
+
+    async def revoke_invite(self, chat_id: str, code: str) -> None:
+        await self._request("DELETE", f"/chats/{_seg(chat_id)}/invites/{_seg(code)}")
+
+    async def invite_info(self, code: str) -> InviteInfo:
+        return InviteInfo.from_json(await self._json("GET", f"/invites/{_seg(code)}"))
+
+    async def join_invite(self, code: str) -> JoinResult:
+        return JoinResult.from_json(await self._json("POST", f"/invites/{_seg(code)}/join"))
+
+    async def join_requests(self, chat_id: str) -> list[JoinRequest]:
+        body = await self._json("GET", f"/chats/{_seg(chat_id)}/join-requests")
+        return [JoinRequest.from_json(r) for r in body["requests"]]
+
+    async def approve_join_request(self, chat_id: str, user_id: str) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/join-requests/{_seg(user_id)}/approve")
+
+    async def decline_join_request(self, chat_id: str, user_id: str) -> None:
+        await self._request("POST", f"/chats/{_seg(chat_id)}/join-requests/{_seg(user_id)}/decline")
+
+    # Messages
+
+    async def send_message(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        client_txn_id: str | None = None,
+        reply_to_id: str | None = None,
+        forward: tuple[str, str] | None = None,
+    ) -> Message:
+        """Send a message; `forward` is (chat_id, message_id) of the message to forward.
+
+        Transport errors are retried with the same `client_txn_id`, so the server stores the
+        message at most once even if an answer was lost.
+        """
+        body: dict[str, Any] = {"text": text, "client_txn_id": client_txn_id or new_txn_id()}
+        if reply_to_id is not None:
+            body["reply_to_id"] = reply_to_id
+        if forward is not None:
+            body["forward"] = {"chat_id": forward[0], "message_id": forward[1]}
+        path = f"/chats/{_seg(chat_id)}/messages"
+        for attempt in range(self._send_attempts):
+            try:
+                return Message.from_json(await self._json("POST", path, json=body))
+            except httpx.TransportError:
+                if attempt + 1 >= self._send_attempts:
+                    raise
+                await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random() / 2))
+        raise AssertionError("unreachable")
+
+    async def history(
+        self,
+        chat_id: str,
+        *,
+        limit: int = 50,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        around_id: str | None = None,
+    ) -> HistoryPage:
+        """A page of messages, oldest first; without a bound, the newest ones."""
+        body = await self._json(
+            "GET",
+            f"/chats/{_seg(chat_id)}/messages",
+            params={
+                "limit": limit,
+                "before_seq": before_seq,
+                "after_seq": after_seq,
+                "around_id": around_id,
+            },
+        )
+        return HistoryPage(
+            messages=[Message.from_json(m) for m in body["messages"]],
+            has_more=bool(body.get("has_more", False)),
+        )
+
+    async def message(self, chat_id: str, message_id: str) -> Message:
+        body = await self._json("GET", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}")
+        return Message.from_json(body)
+
+    async def edit_message(self, chat_id: str, message_id: str, text: str) -> Message:
+        body = await self._json(
+            "PATCH", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}", json={"text": text}
+        )
+        return Message.from_json(body)
+
+    async def delete_message(self, chat_id: str, message_id: str) -> None:
+        await self._request("DELETE", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}")
+
+    async def message_edits(self, chat_id: str, message_id: str) -> list[MessageEdit]:
+        body = await self._json("GET", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}/edits")
+        return [MessageEdit.from_json(e) for e in body["edits"]]
+
+    async def react(self, chat_id: str, message_id: str, emoji: str) -> None:
+        await self._request(
+            "PUT", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}/reactions/{_seg(emoji)}"
+        )
+
+    async def unreact(self, chat_id: str, message_id: str, emoji: str) -> None:
+        await self._request(
+            "DELETE",
+            f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}/reactions/{_seg(emoji)}",
+        )
+
+    async def pins(self, chat_id: str) -> list[Message]:
+        body = await self._json("GET", f"/chats/{_seg(chat_id)}/pins")
+        return [Message.from_json(m) for m in body["messages"]]
+
+    async def pin(self, chat_id: str, message_id: str) -> None:
+        await self._request("PUT", f"/chats/{_seg(chat_id)}/pins/{_seg(message_id)}")
+
+    async def unpin(self, chat_id: str, message_id: str) -> None:
+        await self._request("DELETE", f"/chats/{_seg(chat_id)}/pins/{_seg(message_id)}")
+
+    # Sync
+
+    async def sync(self, cursors: Mapping[str, int], limit: int = 500) -> SyncResult:
+        """Events after each `chat_id -> seq` cursor, per chat in seq order."""
+        encoded = ",".join(f"{chat_id}:{seq}" for chat_id, seq in cursors.items())
+        body = await self._json("GET", "/sync", params={"cursors": encoded, "limit": limit})
+        return SyncResult.from_json(body)

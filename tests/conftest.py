@@ -1,0 +1,200 @@
+"""Shared fixtures: a real database (SQLite, and PostgreSQL when configured), the app in-process,
+the real server on a real socket, and a cast of users."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from colletta.app import create_app
+from colletta.clock import FakeClock
+from colletta.config import Settings
+from colletta.store.migrate import upgrade_to_head
+from colletta.store.schema import metadata
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("COLLETTA_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("COLLETTA_TEST_REDIS_URL", "")
+PASSWORD = "correct horse battery"
+
+
+def need(value: str, what: str) -> None:
+    """Skip outside CI when a service is not configured; in CI that is a failure."""
+    if value:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI")
+    pytest.skip(f"set {what} to run this test")
+
+
+_pg_migrated = False
+
+
+async def _fresh_postgres() -> str:
+    global _pg_migrated
+    if not _pg_migrated:
+        engine = create_async_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+        await upgrade_to_head(PG_URL)
+        _pg_migrated = True
+    engine = create_async_engine(PG_URL)
+    async with engine.begin() as conn:
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    await engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'colletta.db'}"
+        await upgrade_to_head(url)
+        return url
+    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
+    return await _fresh_postgres()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        rate_limits_enabled=False,
+        log_level="warning",
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process over httpx's ASGI transport."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://colletta.test") as client:
+        yield client
+
+
+@dataclass
+class Person:
+    """A test user with a logged-in client."""
+
+    id: str
+    username: str
+    token: str
+    client: httpx.AsyncClient
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.request(method, path, headers=self.auth, **kwargs)
+
+    async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.call(method, path, **kwargs)
+        assert response.status_code < 300, (method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+
+MakePerson = Callable[..., Awaitable[Person]]
+
+
+async def register_and_login(client: httpx.AsyncClient, name: str | None = None) -> Person:
+    username = name or f"u{secrets.token_hex(5)}"
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return Person(body["user"]["id"], username, body["token"], client)
+
+
+@pytest.fixture
+def person(http: httpx.AsyncClient) -> MakePerson:
+    async def make(name: str | None = None) -> Person:
+        return await register_and_login(http, name)
+
+    return make
+
+
+@dataclass
+class Server:
+    """The real server on a real socket, in this test's event loop."""
+
+    url: str
+    app: Any
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/api/v1/ws"
+
+
+async def start_server(application: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        ws_ping_interval=20,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, task, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def server(settings: Settings, clock: FakeClock) -> AsyncIterator[Server]:
+    application = create_app(settings, clock=clock)
+    uv, task, url = await start_server(application)
+    try:
+        yield Server(url, application)
+    finally:
+        uv.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def server_http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        yield client
+
+
+@pytest.fixture
+def server_person(server_http: httpx.AsyncClient) -> MakePerson:
+    async def make(name: str | None = None) -> Person:
+        return await register_and_login(server_http, name)
+
+    return make
