@@ -53,8 +53,21 @@ def _chat_id(data: dict[str, Any]) -> int:
     return int(raw)
 
 
+async def _receive(websocket: WebSocket) -> str:
+    """The next frame as text; clients may send JSON in text or binary frames."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return str(message["text"])
+    try:
+        return bytes(message.get("bytes") or b"").decode()
+    except UnicodeDecodeError:
+        raise BadFrame from None
+
+
 async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dict[int, int]]:
-    raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+    raw = await asyncio.wait_for(_receive(websocket), AUTH_TIMEOUT_S)
     data = _parse(raw)
     if data["type"] != "auth" or not isinstance(data.get("token"), str):
         raise errors.Unauthenticated("the first frame must be {type: auth, token}")
@@ -119,7 +132,7 @@ async def _write(session: LiveSession, send: Any) -> int | None:
 async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -> int | None:
     while True:
         try:
-            raw = await websocket.receive_text()
+            raw = await _receive(websocket)
         except (WebSocketDisconnect, RuntimeError):
             return None
         try:

@@ -8,15 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-
 from colletta_sdk import ApiError, Client, models
 from colletta_sdk.errors import slug_of
 
 Handler = Callable[[httpx.Request], httpx.Response]
 PROBLEM = "application/problem+json"
+TOKEN = "tok-secret"
 
 
-def make_client(handler: Handler, token: str | None = "tok-secret") -> Client:
+def make_client(handler: Handler, token: str | None = TOKEN) -> Client:
     return Client("http://colletta.test/", token, transport=httpx.MockTransport(handler))
 
 
@@ -136,7 +136,8 @@ async def test_login_uses_the_new_token_and_logout_forgets_it() -> None:
     async with make_client(handler, token=None) as client:
         result = await client.login("ann", "correct horse", device_name="laptop")
         assert result.session_id == "5"  # ids are strings even if a server sent a number
-        assert "new-tok" not in repr(result) and "new-tok" not in repr(client)
+        assert "new-tok" not in repr(result)
+        assert "new-tok" not in repr(client)
         await client.me()
         await client.logout()
         assert client.token is None
@@ -161,7 +162,8 @@ async def test_send_message_generates_txn_and_retries_transport_errors() -> None
     assert message.id == "m1"
     assert len(bodies) == 3
     txn = bodies[0]["client_txn_id"]
-    assert isinstance(txn, str) and len(txn) >= 16
+    assert isinstance(txn, str)
+    assert len(txn) >= 16
     assert all(b["client_txn_id"] == txn for b in bodies)
     assert bodies[0] == {
         "text": "hi",
@@ -221,11 +223,13 @@ async def test_paths_and_query_parameters() -> None:
 
     async with make_client(handler) as client:
         page = await client.history("10", limit=20, before_seq=9)
-        assert page.has_more and page.messages[0].seq == 1
+        assert page.has_more
+        assert page.messages[0].seq == 1
         await client.react("10", "m1", "👍")
         result = await client.sync({"10": 3, "11": 0}, limit=100)
         assert result.resync_required == [models.ResyncRequired("11", 40)]
-        assert result.events[0].type == "typing" and result.events[0].seq is None
+        assert result.events[0].type == "typing"
+        assert result.events[0].seq is None
         await client.approve_join_request("10", "5")
 
     hist, react, sync, approve = requests
@@ -270,16 +274,24 @@ def test_models_parse_and_stay_immutable() -> None:
         message.text = "changed"  # type: ignore[misc]
 
     item = models.ChatListItem.from_json(
-        {**chat_json(), "last_message": raw, "unread_count": 2, "read_seq": 1, "last_activity_ms": 9}
+        {
+            **chat_json(),
+            "last_message": raw,
+            "unread_count": 2,
+            "read_seq": 1,
+            "last_activity_ms": 9,
+        }
     )
     assert isinstance(item, models.Chat)
-    assert item.last_message == message and item.unread_count == 2
+    assert item.last_message == message
+    assert item.unread_count == 2
 
     event = models.Event.from_json(
         {"type": "message.created", "chat_id": "10", "seq": 4, "at_ms": 3, "message": raw}
     )
     assert (event.seq, event.data["at_ms"], event.message) == (4, 3, message)
-    assert "type" not in event.data and "chat_id" not in event.data
+    assert "type" not in event.data
+    assert "chat_id" not in event.data
 
     invite = models.Invite.from_json({"code": "abc", "chat_id": 10, "max_uses": None})
     assert (invite.code, invite.chat_id, invite.uses, invite.max_uses) == ("abc", "10", 0, None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
-
 from colletta_sdk import ApiError, AuthError, RealtimeClient
 from colletta_sdk.models import Event
 from colletta_sdk.realtime import backoff_delays, ws_url
@@ -17,13 +17,13 @@ TOKEN = "good-token-123"
 WAIT_S = 5
 
 
-def make_rt(server: Any, cursors: dict[str, int] | None = None, token: str = TOKEN) -> RealtimeClient:
-    return RealtimeClient(
-        server.url, token, cursors, initial_backoff_s=0.01, max_backoff_s=0.05
-    )
+def make_rt(
+    server: Any, cursors: dict[str, int] | None = None, token: str = TOKEN
+) -> RealtimeClient:
+    return RealtimeClient(server.url, token, cursors, initial_backoff_s=0.01, max_backoff_s=0.05)
 
 
-async def take(it: AsyncIterator[Event], n: int) -> list[Event]:
+async def take(it: AsyncGenerator[Event, None], n: int) -> list[Event]:
     async with asyncio.timeout(WAIT_S):
         return [await anext(it) for _ in range(n)]
 
@@ -65,7 +65,8 @@ async def test_auth_frame_ready_and_live_events(fake_server: Any) -> None:
         await fake_server.publish("A", text="hello")
         [event] = await take(it, 1)
         assert (event.type, event.chat_id, event.seq) == ("message.created", "A", 3)
-        assert event.message is not None and event.message.text == "hello"
+        assert event.message is not None
+        assert event.message.text == "hello"
         assert event.data["at_ms"] == 1003
         # A chat without a cursor starts at ready's last_seq: seqs 1 and 2 are not replayed.
         assert rt.cursors == {"A": 3}
@@ -185,11 +186,14 @@ async def test_retries_refused_handshakes(fake_server: Any) -> None:
 
 
 async def test_4401_raises_auth_error(fake_server: Any) -> None:
+    async def drain(rt: RealtimeClient) -> None:
+        async with asyncio.timeout(WAIT_S):
+            async for _ in rt.events():
+                pass
+
     async with make_rt(fake_server, token="wrong") as rt:
         with pytest.raises(AuthError):
-            async with asyncio.timeout(WAIT_S):
-                async for _ in rt.events():
-                    pass
+            await drain(rt)
         with pytest.raises(AuthError):
             await rt.send("A", "hi")
 
@@ -256,11 +260,8 @@ async def test_send_error_frame_raises_api_error(fake_server: Any) -> None:
             "status": 403,
             "detail": "read-only channel",
         }
-        await ws.send(
-            __import__("json").dumps(
-                {"type": "error", "client_txn_id": frame["client_txn_id"], "problem": problem}
-            )
-        )
+        answer = {"type": "error", "client_txn_id": frame["client_txn_id"], "problem": problem}
+        await ws.send(json.dumps(answer))
 
     fake_server.on_send = refuse
     async with make_rt(fake_server) as rt:
@@ -284,7 +285,8 @@ async def test_send_is_repeated_with_the_same_txn_after_a_drop(fake_server: Any)
     async with make_rt(fake_server) as rt:
         message = await asyncio.wait_for(rt.send("A", "once"), WAIT_S)
         assert message.text == "once"
-        assert len(seen) == 2 and seen[0] == seen[1]
+        assert len(seen) == 2
+        assert seen[0] == seen[1]
         assert rt.connections == 2
 
 

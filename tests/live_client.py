@@ -1,0 +1,43 @@
+"""A minimal WebSocket client for tests: speaks docs/events.md directly, no SDK in between."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+
+RECV_TIMEOUT_S = 10.0
+
+
+class Live:
+    def __init__(self, ws: ClientConnection, ready: dict[str, Any]) -> None:
+        self.ws = ws
+        self.ready = ready
+
+    @classmethod
+    async def open(
+        cls, url: str, token: str, cursors: dict[str, int] | None = None, **kwargs: Any
+    ) -> Live:
+        ws = await connect(url, **kwargs)
+        await ws.send(orjson.dumps({"type": "auth", "token": token, "cursors": cursors or {}}))
+        ready = orjson.loads(await asyncio.wait_for(ws.recv(), RECV_TIMEOUT_S))
+        assert ready["type"] == "ready", ready
+        return cls(ws, ready)
+
+    async def next(self) -> dict[str, Any]:
+        return orjson.loads(await asyncio.wait_for(self.ws.recv(), RECV_TIMEOUT_S))  # type: ignore[no-any-return]
+
+    async def next_of(self, *types: str) -> dict[str, Any]:
+        """The next frame of one of `types`, skipping others (e.g. typing)."""
+        while True:
+            frame = await self.next()
+            if frame["type"] in types:
+                return frame
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(frame))
+
+    async def close(self) -> None:
+        await self.ws.close()
