@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import stat
@@ -11,11 +13,12 @@ from typing import Any
 import httpx
 import pytest
 import typer
-from colletta_sdk import Client, cli
+from colletta_sdk import Client, RealtimeClient, cli
 from typer.testing import CliRunner
 
 TOKEN = "tok-9f8e7d6c5b4a"
 PASSWORD = "hunter2-hunter2"
+FAKE_WS_TOKEN = "good-token-123"  # the fake WebSocket server's, see conftest.py
 
 
 def user_json(uid: str, username: str) -> dict[str, Any]:
@@ -357,3 +360,40 @@ def test_history_strips_terminal_control_characters(api: FakeApi, app: typer.Typ
 
 def test_clean() -> None:
     assert cli.clean("a\x1b[31mred\x1b[0m\tb\nc\u202e") == "a[31mred[0m\tb\nc"
+
+
+async def test_tail_prints_backlog_then_live_lines_once_across_a_restart(
+    api: FakeApi, fake_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged_in()
+    # The chat's last_seq (3) is read before the history, which already has seqs 4 and 5:
+    # the replay from 3 must not print them twice.
+    api.chats[0]["last_seq"] = 3
+    for _ in range(7):
+        fake_server.append("11")
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    monkeypatch.setattr(cli, "_emit", lines.put_nowait)
+
+    def make_realtime(server: str, token: str, cursors: dict[str, int]) -> RealtimeClient:
+        assert (server, token, cursors) == ("http://srv", TOKEN, {"11": 3})
+        return RealtimeClient(
+            fake_server.url, FAKE_WS_TOKEN, cursors, initial_backoff_s=0.01, max_backoff_s=0.05
+        )
+
+    monkeypatch.setattr(cli, "_make_realtime", make_realtime)
+    task = asyncio.create_task(cli._tail_loop(None, None, "Friends"))
+
+    async def next_lines(n: int) -> list[str]:
+        async with asyncio.timeout(5):
+            return [(await lines.get()).split("] ", 1)[1] for _ in range(n)]
+
+    try:
+        # Sender 7 is not among the members the fake lists, so its id stands in for a name.
+        assert await next_lines(4) == ["Ann: [2Jboom", "Ann: ok", "7: m6", "7: m7"]
+        await fake_server.close_all(1012)  # the server restarts
+        await fake_server.publish("11")
+        assert await next_lines(1) == ["7: m8"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,258 @@
+"""Messages through the HTTP API: send, retry, reply, forward, edit, delete, react, pin, pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert
+
+from colletta.clock import FakeClock
+from colletta.domain.chats import Role
+from colletta.ids import new_id
+from colletta.store.schema import chat_members, users
+from tests.conftest import MakePerson, Person
+
+pytestmark = pytest.mark.asyncio
+
+
+async def make_group(owner: Person, *members: Person, **extra: Any) -> str:
+    chat = await owner.ok(
+        "POST", "/api/v1/chats", json={"kind": "group", "title": "Group", **extra}
+    )
+    for member in members:
+        await owner.ok("POST", f"/api/v1/chats/{chat['id']}/members", json={"user_id": member.id})
+    return str(chat["id"])
+
+
+async def send(person: Person, chat_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    body = {"text": text, "client_txn_id": extra.pop("txn", text), **extra}
+    return await person.ok(  # type: ignore[no-any-return]
+        "POST", f"/api/v1/chats/{chat_id}/messages", json=body
+    )
+
+
+async def history(person: Person, chat_id: str, **params: Any) -> dict[str, Any]:
+    return await person.ok(  # type: ignore[no-any-return]
+        "GET", f"/api/v1/chats/{chat_id}/messages", params=params
+    )
+
+
+async def test_retried_send_returns_the_same_message(person: MakePerson) -> None:
+    alice = await person()
+    chat_id = await make_group(alice)
+    body = {"text": "only once", "client_txn_id": "txn-1"}
+    first = await alice.call("POST", f"/api/v1/chats/{chat_id}/messages", json=body)
+    again = await alice.call("POST", f"/api/v1/chats/{chat_id}/messages", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    assert len((await history(alice, chat_id))["messages"]) == 1
+
+
+async def test_markup_becomes_entities(person: MakePerson) -> None:
+    alice = await person()
+    chat_id = await make_group(alice)
+    msg = await send(alice, chat_id, "see *this* and `code` at https://x.org/a?b=1 cc @Bob_9")
+    kinds = [(e["type"], msg["text"][e["offset"]:e["offset"] + e["length"]])
+             for e in msg["entities"]]
+    assert kinds == [("bold", "*this*"), ("code", "`code`"),
+                     ("link", "https://x.org/a?b=1"), ("mention", "@Bob_9")]
+    html = await send(alice, chat_id, "<script>alert(1)</script>")
+    assert html["entities"] == []
+    assert html["text"] == "<script>alert(1)</script>"
+
+
+async def test_reply_and_forward_keep_their_origin(person: MakePerson) -> None:
+    alice, bob = await person(), await person()
+    source = await make_group(alice, bob)
+    target = await make_group(bob)
+    original = await send(alice, source, "original words")
+    reply = await send(bob, source, "a reply", reply_to_id=original["id"])
+    assert reply["reply_to_id"] == original["id"]
+    forwarded = await bob.ok(
+        "POST", f"/api/v1/chats/{target}/messages",
+        json={"client_txn_id": "fw", "forward": {"chat_id": source, "message_id": original["id"]}},
+    )
+    assert forwarded["text"] == "original words"
+    assert forwarded["forward"] == {"chat_id": source, "message_id": original["id"],
+                                    "sender_id": alice.id}
+    again = await bob.ok(
+        "POST", f"/api/v1/chats/{target}/messages",
+        json={"client_txn_id": "fw2",
+              "forward": {"chat_id": target, "message_id": forwarded["id"]}},
+    )
+    assert again["forward"] == forwarded["forward"]
+    outsider = await person()
+    refused = await outsider.call(
+        "POST", f"/api/v1/chats/{await make_group(outsider)}/messages",
+        json={"client_txn_id": "x", "forward": {"chat_id": source, "message_id": original["id"]}},
+    )
+    assert refused.status_code == 404
+
+
+async def test_edit_within_48_hours_keeps_history_for_moderators(
+    person: MakePerson, clock: FakeClock
+) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    msg = await send(bob, chat_id, "frist")
+    path = f"/api/v1/chats/{chat_id}/messages/{msg['id']}"
+    edited = await bob.ok("PATCH", path, json={"text": "first"})
+    assert (edited["text"], edited["edited_at_ms"]) == ("first", clock.now_ms())
+    assert (await alice.call("PATCH", path, json={"text": "hijack"})).status_code == 403
+    assert (await bob.call("GET", path + "/edits")).status_code == 403
+    edits = await alice.ok("GET", path + "/edits")
+    assert [e["text"] for e in edits["edits"]] == ["frist"]
+    clock.advance(48 * 3600 * 1000 + 1)
+    assert (await bob.call("PATCH", path, json={"text": "too late"})).status_code == 403
+
+
+async def test_delete_for_everyone_removes_the_body_everywhere(person: MakePerson) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    msg = await send(bob, chat_id, "regrettable words")
+    path = f"/api/v1/chats/{chat_id}/messages/{msg['id']}"
+    await bob.ok("PATCH", path, json={"text": "more regrettable words"})
+    await bob.ok("DELETE", path)
+    gone = await alice.ok("GET", path)
+    assert (gone["text"], gone["deleted"]) == (None, True)
+    sync = await alice.ok("GET", "/api/v1/sync", params={"cursors": f"{chat_id}:0"})
+    assert "regrettable" not in str(sync)
+    assert sync["events"][-1]["type"] == "message.deleted"
+    assert (await alice.ok("GET", path + "/edits"))["edits"] == []
+    assert (await bob.call("DELETE", path)).status_code == 404
+
+
+async def test_moderators_delete_anyones_members_only_their_own(person: MakePerson) -> None:
+    owner = await person()
+    mod, member, other = await person(), await person(), await person()
+    chat_id = await make_group(owner, mod, member, other)
+    await owner.ok("PATCH", f"/api/v1/chats/{chat_id}/members/{mod.id}", json={"role": "moderator"})
+    target = await send(other, chat_id, "spam")
+    path = f"/api/v1/chats/{chat_id}/messages/{target['id']}"
+    assert (await member.call("DELETE", path)).status_code == 403
+    assert (await mod.call("DELETE", path)).status_code == 204
+
+
+async def test_reactions_count_once_per_user_and_emoji(person: MakePerson) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    msg = await send(alice, chat_id, "react to me")
+    base = f"/api/v1/chats/{chat_id}/messages/{msg['id']}/reactions"
+    await alice.ok("PUT", f"{base}/👍")
+    await alice.ok("PUT", f"{base}/👍")
+    await bob.ok("PUT", f"{base}/👍")
+    await bob.ok("PUT", f"{base}/🔥")
+    await bob.ok("DELETE", f"{base}/🔥")
+    got = await alice.ok("GET", f"/api/v1/chats/{chat_id}/messages/{msg['id']}")
+    assert got["reactions"] == {"👍": 2}
+    assert (await bob.call("PUT", f"{base}/🦄")).status_code == 400
+
+
+async def test_pins_by_admins_only(person: MakePerson) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    msg = await send(bob, chat_id, "pin me")
+    assert (await bob.call("PUT", f"/api/v1/chats/{chat_id}/pins/{msg['id']}")).status_code == 403
+    await alice.ok("PUT", f"/api/v1/chats/{chat_id}/pins/{msg['id']}")
+    pins = await bob.ok("GET", f"/api/v1/chats/{chat_id}/pins")
+    assert [m["id"] for m in pins["messages"]] == [msg["id"]]
+    await alice.ok("DELETE", f"/api/v1/chats/{chat_id}/pins/{msg['id']}")
+    assert (await bob.ok("GET", f"/api/v1/chats/{chat_id}/pins"))["messages"] == []
+
+
+async def test_history_pages_backwards_forwards_and_around(person: MakePerson) -> None:
+    alice = await person()
+    chat_id = await make_group(alice)
+    sent = [await send(alice, chat_id, f"m{i}") for i in range(25)]
+    newest = await history(alice, chat_id, limit=10)
+    assert [m["text"] for m in newest["messages"]] == [f"m{i}" for i in range(15, 25)]
+    assert newest["has_more"] is True
+    older = await history(alice, chat_id, limit=10, before_seq=newest["messages"][0]["seq"])
+    assert [m["text"] for m in older["messages"]] == [f"m{i}" for i in range(5, 15)]
+    oldest = await history(alice, chat_id, limit=10, before_seq=older["messages"][0]["seq"])
+    assert [m["text"] for m in oldest["messages"]] == [f"m{i}" for i in range(5)]
+    assert oldest["has_more"] is False
+    forward = await history(alice, chat_id, limit=10, after_seq=sent[19]["seq"])
+    assert [m["text"] for m in forward["messages"]] == [f"m{i}" for i in range(20, 25)]
+    assert forward["has_more"] is False
+    around = await history(alice, chat_id, limit=5, around_id=sent[12]["id"])
+    texts = [m["text"] for m in around["messages"]]
+    assert "m12" in texts and len(texts) == 5 and texts == sorted(texts, key=lambda t: int(t[1:]))
+    assert (await alice.call("GET", f"/api/v1/chats/{chat_id}/messages",
+                             params={"limit": 101})).status_code == 422
+
+
+async def test_slow_mode_spaces_a_members_posts(person: MakePerson, clock: FakeClock) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    await alice.ok("PATCH", f"/api/v1/chats/{chat_id}", json={"slow_mode_s": 30})
+    await send(bob, chat_id, "first")
+    blocked = await bob.call(
+        "POST", f"/api/v1/chats/{chat_id}/messages", json={"text": "2", "client_txn_id": "2"}
+    )
+    assert blocked.status_code == 429
+    assert blocked.json()["retry_after_s"] == 30
+    await send(alice, chat_id, "admins are exempt")
+    clock.advance(30_000)
+    await send(bob, chat_id, "second")
+
+
+async def test_channel_posts_by_admins_signed_or_anonymous(person: MakePerson) -> None:
+    owner, reader = await person(), await person()
+    channel = await owner.ok(
+        "POST", "/api/v1/chats", json={"kind": "channel", "title": "News", "is_public": True}
+    )
+    await reader.ok("POST", f"/api/v1/chats/{channel['id']}/subscribe")
+    post = await send(owner, channel["id"], "anonymous post")
+    assert (post["sender_id"], post["author_signature"]) == (None, None)
+    refused = await reader.call(
+        "POST", f"/api/v1/chats/{channel['id']}/messages", json={"text": "hi", "client_txn_id": "r"}
+    )
+    assert refused.status_code == 403
+    await owner.ok("PATCH", f"/api/v1/chats/{channel['id']}", json={"signed_posts": True})
+    signed = await send(owner, channel["id"], "signed post")
+    assert (signed["sender_id"], signed["author_signature"]) == (owner.id, owner.username)
+    seen = await reader.ok("GET", f"/api/v1/chats/{channel['id']}")
+    assert seen["member_count"] == 2
+
+
+async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> int:
+    """Rows inserted/updated/deleted by one channel post with `subscribers` subscribers."""
+    channel = await owner.ok("POST", "/api/v1/chats", json={"kind": "channel", "title": "Big"})
+    chat_id = int(channel["id"])
+    ctx = app.state.ctx
+    async with ctx.db.write() as tx:
+        ids = [new_id() for _ in range(subscribers)]
+        await tx.conn.execute(insert(users), [
+            {"id": uid, "username": f"s{uid}", "display_name": "s", "bio": "",
+             "password_hash": "x", "is_operator": False, "created_at_ms": 0} for uid in ids
+        ])
+        await tx.conn.execute(insert(chat_members), [
+            {"chat_id": chat_id, "user_id": uid, "role": int(Role.MEMBER), "joined_at_ms": 0,
+             "read_seq": 0, "last_post_ms": 0} for uid in ids
+        ])
+    written = 0
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal written
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            written += max(cursor.rowcount, 0)
+
+    engine = ctx.db.engine.sync_engine
+    event.listen(engine, "after_cursor_execute", count)
+    try:
+        await send(owner, str(chat_id), f"post to {subscribers}")
+    finally:
+        event.remove(engine, "after_cursor_execute", count)
+    return written
+
+
+async def test_a_post_costs_the_same_rows_for_10_and_10000_subscribers(
+    app: Any, person: MakePerson
+) -> None:
+    owner = await person()
+    small = await _rows_written_by_a_post(app, owner, 10)
+    large = await _rows_written_by_a_post(app, owner, 10_000)
+    assert small == large
+    assert small <= 3  # chat row (seq), message row, event row
