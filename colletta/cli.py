@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from colletta_sdk.cli import register as register_client_commands
 from fastapi import FastAPI
 
 from colletta.actions.accounts import do_create_operator, do_register
@@ -55,8 +55,12 @@ def serve(
     import uvicorn
 
     overrides = {
-        "host": host, "port": port, "data_dir": data_dir, "database_url": database_url,
-        "bus_url": bus_url, "workers": workers,
+        "host": host,
+        "port": port,
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "bus_url": bus_url,
+        "workers": workers,
     }
     settings = _settings(config, **overrides)
     # Worker processes rebuild the settings from the environment, so hand every value down.
@@ -83,8 +87,11 @@ def serve(
 
 
 @app.command()
-def migrate(config: ConfigOpt = None, database_url: Annotated[str | None, typer.Option()] = None,
-            data_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+def migrate(
+    config: ConfigOpt = None,
+    database_url: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
     """Bring the database schema up to date."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     if settings.resolved_database_url.startswith("sqlite"):
@@ -119,8 +126,10 @@ def _run_action(settings: Settings, action: str, username: str, password: str) -
 
 
 PasswordOpt = Annotated[
-    str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                      envvar="COLLETTA_NEW_PASSWORD")
+    str,
+    typer.Option(
+        prompt=True, hide_input=True, confirmation_prompt=True, envvar="COLLETTA_NEW_PASSWORD"
+    ),
 ]
 
 
@@ -137,14 +146,9 @@ def create_user(username: str, password: PasswordOpt, config: ConfigOpt = None) 
 
 
 def main() -> None:
-    try:
-        from colletta_sdk.cli import register
-    except ImportError:  # the SDK is installed with Colletta; this only guards a broken venv
-        register = None
-    if register is not None:
-        register(app)
+    register_client_commands(app)
     app(prog_name="colletta")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

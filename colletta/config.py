@@ -97,16 +97,16 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings from overrides > environment > TOML file > defaults; errors name the key."""
-    path = config_file or (Path(os.environ["COLLETTA_CONFIG"]) if "COLLETTA_CONFIG" in os.environ else None)
+    path = config_file or (
+        Path(os.environ["COLLETTA_CONFIG"]) if "COLLETTA_CONFIG" in os.environ else None
+    )
     from_file: dict[str, Any] = {}
     if path is not None:
         try:
             from_file = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"config file {path}: {exc}") from exc
-    env_keys = {
-        name for name in Settings.model_fields if f"COLLETTA_{name.upper()}" in os.environ
-    }
+    env_keys = {name for name in Settings.model_fields if f"COLLETTA_{name.upper()}" in os.environ}
     init = {k: v for k, v in from_file.items() if k not in env_keys}
     init.update({k: v for k, v in overrides.items() if v is not None})
     try:
@@ -120,7 +120,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
 def config_example() -> str:
     """A commented TOML file of every setting with its default."""
-    lines = ["# Colletta settings. Every key may also be set as COLLETTA_<KEY> in the environment.", ""]
+    lines = [
+        "# Colletta settings. Every key may also be set as COLLETTA_<KEY> in the environment.",
+        "",
+    ]
     for name, field in Settings.model_fields.items():
         lines.append(f"# {field.description}")
         default = field.default

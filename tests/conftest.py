@@ -162,7 +162,11 @@ class Server:
 
 async def start_server(application: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        application,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
         ws_ping_interval=20,
     )
     server = uvicorn.Server(config)

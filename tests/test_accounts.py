@@ -90,12 +90,14 @@ async def test_change_password_revokes_other_sessions(
     )
     other_auth = {"Authorization": f"Bearer {other.json()['token']}"}
     wrong = await gina.call(
-        "POST", "/api/v1/auth/password",
+        "POST",
+        "/api/v1/auth/password",
         json={"old_password": "not the one", "new_password": "a new long password"},
     )
     assert wrong.status_code == 400
     await gina.ok(
-        "POST", "/api/v1/auth/password",
+        "POST",
+        "/api/v1/auth/password",
         json={"old_password": PASSWORD, "new_password": "a new long password"},
     )
     assert (await http.get("/api/v1/me", headers=other_auth)).status_code == 401
@@ -130,16 +132,19 @@ async def test_unauthenticated_calls_are_refused(http: httpx.AsyncClient) -> Non
 async def test_login_is_rate_limited(db_url: str, tmp_path: object) -> None:
     from colletta.app import create_app
 
-    settings = Settings(database_url=db_url, data_dir=tmp_path, login_rate="3/minute",
-                        log_level="warning")
+    settings = Settings(
+        database_url=db_url, data_dir=tmp_path, login_rate="3/minute", log_level="warning"
+    )
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             codes = [
-                (await client.post(
-                    "/api/v1/auth/login", json={"username": "ivan", "password": "x" * 12}
-                )).status_code
+                (
+                    await client.post(
+                        "/api/v1/auth/login", json={"username": "ivan", "password": "x" * 12}
+                    )
+                ).status_code
                 for _ in range(4)
             ]
             assert codes == [401, 401, 401, 429]

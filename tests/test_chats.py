@@ -21,8 +21,9 @@ async def test_direct_chat_is_get_or_create(person: MakePerson) -> None:
     )
     assert first["id"] == second["id"]
     assert (first["kind"], first["title"], second["title"]) == ("direct", "bob_d", "alice_d")
-    assert (await alice.call("POST", "/api/v1/chats/direct",
-                             json={"user_id": alice.id})).status_code == 400
+    assert (
+        await alice.call("POST", "/api/v1/chats/direct", json={"user_id": alice.id})
+    ).status_code == 400
     assert (await alice.call("POST", f"/api/v1/chats/{first['id']}/leave")).status_code == 403
 
 
@@ -32,14 +33,14 @@ async def test_group_roles_and_ownership(person: MakePerson) -> None:
     base = f"/api/v1/chats/{chat_id}"
     await owner.ok("PATCH", f"{base}/members/{admin.id}", json={"role": "admin"})
     # An admin cannot make another admin's peer or act above itself.
-    assert (await admin.call("PATCH", f"{base}/members/{member.id}",
-                             json={"role": "admin"})).status_code == 403
+    assert (
+        await admin.call("PATCH", f"{base}/members/{member.id}", json={"role": "admin"})
+    ).status_code == 403
     await admin.ok("PATCH", f"{base}/members/{member.id}", json={"role": "moderator"})
     assert (await member.call("DELETE", f"{base}/members/{admin.id}")).status_code == 403
     assert (await owner.call("POST", f"{base}/leave")).status_code == 409
     await owner.ok("POST", f"{base}/transfer", json={"user_id": admin.id})
-    roles = {m["user_id"]: m["role"]
-             for m in (await admin.ok("GET", f"{base}/members"))["members"]}
+    roles = {m["user_id"]: m["role"] for m in (await admin.ok("GET", f"{base}/members"))["members"]}
     assert roles == {owner.id: "admin", admin.id: "owner", member.id: "moderator"}
     await owner.ok("POST", f"{base}/leave")
     assert (await owner.call("GET", base)).status_code == 404
@@ -52,8 +53,9 @@ async def test_rename_and_describe_are_events(person: MakePerson) -> None:
         "PATCH", f"/api/v1/chats/{chat_id}", json={"title": "Trip 2027", "description": "Lisbon"}
     )
     assert (updated["title"], updated["description"]) == ("Trip 2027", "Lisbon")
-    assert (await member.call("PATCH", f"/api/v1/chats/{chat_id}",
-                              json={"title": "mine"})).status_code == 403
+    assert (
+        await member.call("PATCH", f"/api/v1/chats/{chat_id}", json={"title": "mine"})
+    ).status_code == 403
     sync = await member.ok("GET", "/api/v1/sync", params={"cursors": f"{chat_id}:0"})
     assert sync["events"][-1]["type"] == "chat.updated"
     assert sync["events"][-1]["chat"]["title"] == "Trip 2027"
@@ -71,15 +73,15 @@ async def test_invite_link_with_use_limit_and_expiry(person: MakePerson, clock: 
     assert (joined["status"], joined["chat"]["id"]) == ("joined", chat_id)
     used_up = await second.call("POST", f"/api/v1/invites/{invite['code']}/join")
     assert used_up.status_code == 410
-    timed = await owner.ok(
-        "POST", f"/api/v1/chats/{chat_id}/invites", json={"expires_in_s": 60}
-    )
+    timed = await owner.ok("POST", f"/api/v1/chats/{chat_id}/invites", json={"expires_in_s": 60})
     clock.advance(61_000)
     assert (await second.call("POST", f"/api/v1/invites/{timed['code']}/join")).status_code == 410
     revoked = await owner.ok("POST", f"/api/v1/chats/{chat_id}/invites", json={})
     await owner.ok("DELETE", f"/api/v1/chats/{chat_id}/invites/{revoked['code']}")
     assert (await second.call("POST", f"/api/v1/invites/{revoked['code']}/join")).status_code == 410
-    assert (await first.call("POST", f"/api/v1/chats/{chat_id}/invites", json={})).status_code == 403
+    assert (
+        await first.call("POST", f"/api/v1/chats/{chat_id}/invites", json={})
+    ).status_code == 403
 
 
 async def test_join_requests_need_an_admin(person: MakePerson) -> None:
@@ -143,7 +145,9 @@ async def test_public_channels_are_listed_and_joinable(person: MakePerson) -> No
     await send(owner, public["id"], "preview me")
     preview = await reader.ok("GET", f"/api/v1/chats/{public['id']}/messages")
     assert [m["text"] for m in preview["messages"]] == ["preview me"]
-    assert (await reader.call("POST", f"/api/v1/chats/{private['id']}/subscribe")).status_code == 404
+    assert (
+        await reader.call("POST", f"/api/v1/chats/{private['id']}/subscribe")
+    ).status_code == 404
     member = await reader.ok("POST", f"/api/v1/chats/{public['id']}/subscribe")
     assert member["role"] == "member"
     assert (await reader.call("GET", f"/api/v1/chats/{public['id']}/members")).status_code == 403

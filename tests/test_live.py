@@ -74,8 +74,12 @@ async def test_too_old_cursor_gets_resync_required(
     live = await Live.open(server.ws_url, bob.token, {chat_id: last["seq"] + 50})
     try:
         frame = await live.next()
-        assert frame == {**frame, "type": "resync_required", "chat_id": chat_id,
-                         "last_seq": last["seq"]}
+        assert frame == {
+            **frame,
+            "type": "resync_required",
+            "chat_id": chat_id,
+            "last_seq": last["seq"],
+        }
     finally:
         await live.close()
 

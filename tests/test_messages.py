@@ -53,10 +53,15 @@ async def test_markup_becomes_entities(person: MakePerson) -> None:
     alice = await person()
     chat_id = await make_group(alice)
     msg = await send(alice, chat_id, "see *this* and `code` at https://x.org/a?b=1 cc @Bob_9")
-    kinds = [(e["type"], msg["text"][e["offset"]:e["offset"] + e["length"]])
-             for e in msg["entities"]]
-    assert kinds == [("bold", "*this*"), ("code", "`code`"),
-                     ("link", "https://x.org/a?b=1"), ("mention", "@Bob_9")]
+    kinds = [
+        (e["type"], msg["text"][e["offset"] : e["offset"] + e["length"]]) for e in msg["entities"]
+    ]
+    assert kinds == [
+        ("bold", "*this*"),
+        ("code", "`code`"),
+        ("link", "https://x.org/a?b=1"),
+        ("mention", "@Bob_9"),
+    ]
     html = await send(alice, chat_id, "<script>alert(1)</script>")
     assert html["entities"] == []
     assert html["text"] == "<script>alert(1)</script>"
@@ -70,21 +75,29 @@ async def test_reply_and_forward_keep_their_origin(person: MakePerson) -> None:
     reply = await send(bob, source, "a reply", reply_to_id=original["id"])
     assert reply["reply_to_id"] == original["id"]
     forwarded = await bob.ok(
-        "POST", f"/api/v1/chats/{target}/messages",
+        "POST",
+        f"/api/v1/chats/{target}/messages",
         json={"client_txn_id": "fw", "forward": {"chat_id": source, "message_id": original["id"]}},
     )
     assert forwarded["text"] == "original words"
-    assert forwarded["forward"] == {"chat_id": source, "message_id": original["id"],
-                                    "sender_id": alice.id}
+    assert forwarded["forward"] == {
+        "chat_id": source,
+        "message_id": original["id"],
+        "sender_id": alice.id,
+    }
     again = await bob.ok(
-        "POST", f"/api/v1/chats/{target}/messages",
-        json={"client_txn_id": "fw2",
-              "forward": {"chat_id": target, "message_id": forwarded["id"]}},
+        "POST",
+        f"/api/v1/chats/{target}/messages",
+        json={
+            "client_txn_id": "fw2",
+            "forward": {"chat_id": target, "message_id": forwarded["id"]},
+        },
     )
     assert again["forward"] == forwarded["forward"]
     outsider = await person()
     refused = await outsider.call(
-        "POST", f"/api/v1/chats/{await make_group(outsider)}/messages",
+        "POST",
+        f"/api/v1/chats/{await make_group(outsider)}/messages",
         json={"client_txn_id": "x", "forward": {"chat_id": source, "message_id": original["id"]}},
     )
     assert refused.status_code == 404
@@ -178,9 +191,12 @@ async def test_history_pages_backwards_forwards_and_around(person: MakePerson) -
     assert forward["has_more"] is False
     around = await history(alice, chat_id, limit=5, around_id=sent[12]["id"])
     texts = [m["text"] for m in around["messages"]]
-    assert "m12" in texts and len(texts) == 5 and texts == sorted(texts, key=lambda t: int(t[1:]))
-    assert (await alice.call("GET", f"/api/v1/chats/{chat_id}/messages",
-                             params={"limit": 101})).status_code == 422
+    assert "m12" in texts
+    assert len(texts) == 5
+    assert texts == sorted(texts, key=lambda t: int(t[1:]))
+    assert (
+        await alice.call("GET", f"/api/v1/chats/{chat_id}/messages", params={"limit": 101})
+    ).status_code == 422
 
 
 async def test_slow_mode_spaces_a_members_posts(person: MakePerson, clock: FakeClock) -> None:
@@ -224,14 +240,35 @@ async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> 
     ctx = app.state.ctx
     async with ctx.db.write() as tx:
         ids = [new_id() for _ in range(subscribers)]
-        await tx.conn.execute(insert(users), [
-            {"id": uid, "username": f"s{uid}", "display_name": "s", "bio": "",
-             "password_hash": "x", "is_operator": False, "created_at_ms": 0} for uid in ids
-        ])
-        await tx.conn.execute(insert(chat_members), [
-            {"chat_id": chat_id, "user_id": uid, "role": int(Role.MEMBER), "joined_at_ms": 0,
-             "read_seq": 0, "last_post_ms": 0} for uid in ids
-        ])
+        await tx.conn.execute(
+            insert(users),
+            [
+                {
+                    "id": uid,
+                    "username": f"s{uid}",
+                    "display_name": "s",
+                    "bio": "",
+                    "password_hash": "x",
+                    "is_operator": False,
+                    "created_at_ms": 0,
+                }
+                for uid in ids
+            ],
+        )
+        await tx.conn.execute(
+            insert(chat_members),
+            [
+                {
+                    "chat_id": chat_id,
+                    "user_id": uid,
+                    "role": int(Role.MEMBER),
+                    "joined_at_ms": 0,
+                    "read_seq": 0,
+                    "last_post_ms": 0,
+                }
+                for uid in ids
+            ],
+        )
     written = 0
 
     def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:

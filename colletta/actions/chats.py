@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,9 +83,7 @@ async def chat_view(conn: AsyncConnection, caller: Caller, access: ChatAccess) -
 
 async def access_chat_view(ctx: Context, caller: Caller, chat_id: int) -> dict[str, Any]:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(
-            conn, caller, chat_id, allow_public=True, for_update=False
-        )
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         return await chat_view(conn, caller, access)
 
 
@@ -99,7 +98,9 @@ async def direct_titles(conn: AsyncConnection, user_id: int, chat_ids: list[int]
     return {chat_id: people[uid].display_name for chat_id, uid in others.items() if uid in people}
 
 
-async def do_get_or_create_direct(ctx: Context, caller: Caller, other_user_id: int) -> dict[str, Any]:
+async def do_get_or_create_direct(
+    ctx: Context, caller: Caller, other_user_id: int
+) -> dict[str, Any]:
     if other_user_id == caller.user_id:
         raise InvalidInput("a direct chat needs another user", field="user_id")
     key = direct_key(caller.user_id, other_user_id)
@@ -108,10 +109,9 @@ async def do_get_or_create_direct(ctx: Context, caller: Caller, other_user_id: i
             raise NotFound("no such user")
         existing = await store.get_chat_id_by_direct_key(conn, key)
     if existing is None:
-        try:
+        # The other side may create it at the same moment; then we read theirs.
+        with contextlib.suppress(IntegrityError):
             await _create_direct(ctx, caller.user_id, other_user_id, key)
-        except IntegrityError:
-            pass  # the other side created it at the same moment; read theirs
         async with ctx.db.read() as conn:
             existing = await store.get_chat_id_by_direct_key(conn, key)
     assert existing is not None
@@ -134,14 +134,23 @@ async def _create_direct(ctx: Context, user_a: int, user_b: int, key: str) -> No
         )
         for user_id in (user_a, user_b):
             await store.insert_member(
-                tx.conn, chat_id=chat.id, user_id=user_id, role=Role.MEMBER, now_ms=now_ms,
+                tx.conn,
+                chat_id=chat.id,
+                user_id=user_id,
+                role=Role.MEMBER,
+                now_ms=now_ms,
                 read_seq=0,
             )
         seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
         for user_id in (user_a, user_b):
             ctx.notify_user(
-                tx, user_id, chat.id, events.CHAT_ADDED, {"chat_id": str(chat.id)},
-                control=CONTROL_ADDED, seq=seq - 1,
+                tx,
+                user_id,
+                chat.id,
+                events.CHAT_ADDED,
+                {"chat_id": str(chat.id)},
+                control=CONTROL_ADDED,
+                seq=seq - 1,
             )
 
 
@@ -173,17 +182,30 @@ async def do_create_chat(
         )
         first_seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
         member = await store.insert_member(
-            tx.conn, chat_id=chat.id, user_id=caller.user_id, role=Role.OWNER, now_ms=now_ms,
+            tx.conn,
+            chat_id=chat.id,
+            user_id=caller.user_id,
+            role=Role.OWNER,
+            now_ms=now_ms,
             read_seq=0,
         )
         await ctx.emit(
-            tx, chat.id, events.MEMBER_JOINED,
-            {"member": member.view(caller.user.username, caller.user.display_name),
-             "via": "created"},
+            tx,
+            chat.id,
+            events.MEMBER_JOINED,
+            {
+                "member": member.view(caller.user.username, caller.user.display_name),
+                "via": "created",
+            },
         )
         ctx.notify_user(
-            tx, caller.user_id, chat.id, events.CHAT_ADDED, {"chat_id": str(chat.id)},
-            control=CONTROL_ADDED, seq=first_seq - 1,
+            tx,
+            caller.user_id,
+            chat.id,
+            events.CHAT_ADDED,
+            {"chat_id": str(chat.id)},
+            control=CONTROL_ADDED,
+            seq=first_seq - 1,
         )
         stored = await store.get_chat(tx.conn, chat.id)
     assert stored is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from colletta.actions.accounts import Caller
-from colletta.actions.chats import chat_view, load_chat_access, ChatAccess
+from colletta.actions.chats import ChatAccess, chat_view, load_chat_access
 from colletta.actions.context import Context
 from colletta.actions.members import join_chat
 from colletta.domain import events
@@ -52,8 +52,9 @@ async def do_create_invite(
     now_ms = ctx.clock.now_ms()
     code = new_invite_code()
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=False
+        )
         _require_manager(access)
         await store.insert_invite(
             tx.conn,
@@ -71,16 +72,16 @@ async def do_create_invite(
 
 async def access_invites(ctx: Context, caller: Caller, chat_id: int) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
         _require_manager(access)
         return [_invite_view(row) for row in await store.get_invites(conn, chat_id)]
 
 
 async def do_revoke_invite(ctx: Context, caller: Caller, chat_id: int, code: str) -> None:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=False
+        )
         _require_manager(access)
         if not await store.revoke_invite(tx.conn, chat_id, code):
             raise NotFound("no such invite")
@@ -104,8 +105,12 @@ async def access_invite_info(ctx: Context, caller: Caller, code: str) -> dict[st
         chat = await chat_store.get_chat(conn, row.chat_id)
     assert chat is not None
     return {
-        "chat": {"id": str(chat.id), "kind": chat.kind.value, "title": chat.title,
-                 "member_count": chat.member_count},
+        "chat": {
+            "id": str(chat.id),
+            "kind": chat.kind.value,
+            "title": chat.title,
+            "member_count": chat.member_count,
+        },
         "requires_approval": bool(row.requires_approval),
     }
 
@@ -127,23 +132,26 @@ async def do_join_by_invite(ctx: Context, caller: Caller, code: str) -> dict[str
                     tx.conn, chat_id, Role.ADMIN
                 ):
                     ctx.notify_user(
-                        tx, admin_id, chat_id, events.MEMBER_JOIN_REQUESTED,
+                        tx,
+                        admin_id,
+                        chat_id,
+                        events.MEMBER_JOIN_REQUESTED,
                         {"user_id": str(caller.user_id), "username": caller.user.username},
                     )
             return {"status": "requested", "chat": None}
         if not await store.use_invite(tx.conn, code):
             raise Gone("this invite link has been used up")
         await join_chat(ctx, tx, chat_id, caller.user_id, Role.MEMBER, "invite")
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=False
+        )
         view = await chat_view(tx.conn, caller, access)
     return {"status": "joined", "chat": view}
 
 
 async def access_join_requests(ctx: Context, caller: Caller, chat_id: int) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
         _require_manager(access)
         rows = await store.get_join_requests(conn, chat_id)
     return [
@@ -156,8 +164,9 @@ async def do_decide_join_request(
     ctx: Context, caller: Caller, chat_id: int, user_id: int, approve: bool
 ) -> None:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         _require_manager(access)
         request = await store.get_join_request(tx.conn, chat_id, user_id)
         if request is None:

@@ -77,7 +77,9 @@ class LiveSession:
             await self.ctx.hub.add_chat(self.connection, chat_id)
         now_ms = self.ctx.clock.now_ms()
         for chat_id in client_cursors.keys() - chat_seqs.keys():
-            self._pending.append(orjson.dumps(frame(events.CHAT_REMOVED, chat_id, None, now_ms, {})))
+            self._pending.append(
+                orjson.dumps(frame(events.CHAT_REMOVED, chat_id, None, now_ms, {}))
+            )
         for chat_id, last_seq in chat_seqs.items():
             cursor = client_cursors.get(chat_id)
             if cursor is None:

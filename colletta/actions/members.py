@@ -39,17 +39,28 @@ async def join_chat(
     if await store.get_member(tx.conn, chat_id, user_id) is not None:
         raise Conflict("already a member")
     member = await store.insert_member(
-        tx.conn, chat_id=chat_id, user_id=user_id, role=role, now_ms=ctx.clock.now_ms(),
+        tx.conn,
+        chat_id=chat_id,
+        user_id=user_id,
+        role=role,
+        now_ms=ctx.clock.now_ms(),
         read_seq=0,
     )
     seq = await ctx.emit(
-        tx, chat_id, events.MEMBER_JOINED,
+        tx,
+        chat_id,
+        events.MEMBER_JOINED,
         {"member": member.view(user.username, user.display_name), "via": via},
     )
     await store.update_member(tx.conn, chat_id, user_id, read_seq=seq)
     ctx.notify_user(
-        tx, user_id, chat_id, events.CHAT_ADDED, {"chat_id": str(chat_id)},
-        control=CONTROL_ADDED, seq=seq - 1,
+        tx,
+        user_id,
+        chat_id,
+        events.CHAT_ADDED,
+        {"chat_id": str(chat_id)},
+        control=CONTROL_ADDED,
+        seq=seq - 1,
     )
     return member
 
@@ -58,12 +69,11 @@ def _leave_notice(ctx: Context, tx: Tx, chat_id: int, user_id: int) -> None:
     ctx.notify_user(tx, user_id, chat_id, events.CHAT_REMOVED, {}, control=CONTROL_REMOVED)
 
 
-async def do_add_member(
-    ctx: Context, caller: Caller, chat_id: int, user_id: int
-) -> dict[str, Any]:
+async def do_add_member(ctx: Context, caller: Caller, chat_id: int, user_id: int) -> dict[str, Any]:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         assert access.member is not None
         if not can_add_members(access.chat, access.member.role):
             raise Forbidden("only admins can add members")
@@ -76,8 +86,9 @@ async def do_add_member(
 async def do_subscribe(ctx: Context, caller: Caller, chat_id: int) -> dict[str, Any]:
     """Join a public channel or public group without an invite."""
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=True,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=True, for_update=True
+        )
         if access.member is not None:
             raise Conflict("already a member")
         member = await join_chat(ctx, tx, chat_id, caller.user_id, Role.MEMBER, "subscribe")
@@ -89,8 +100,9 @@ async def do_remove_member(ctx: Context, caller: Caller, chat_id: int, user_id: 
         await do_leave_chat(ctx, caller, chat_id)
         return
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         assert access.member is not None
         target = await store.get_member(tx.conn, chat_id, user_id)
         if target is None:
@@ -98,7 +110,9 @@ async def do_remove_member(ctx: Context, caller: Caller, chat_id: int, user_id: 
         if not can_remove_member(access.chat, access.member.role, target.role):
             raise Forbidden("you cannot remove this member")
         await ctx.emit(
-            tx, chat_id, events.MEMBER_REMOVED,
+            tx,
+            chat_id,
+            events.MEMBER_REMOVED,
             {"user_id": str(user_id), "by_user_id": str(caller.user_id)},
         )
         await store.delete_member(tx.conn, chat_id, user_id)
@@ -107,8 +121,9 @@ async def do_remove_member(ctx: Context, caller: Caller, chat_id: int, user_id: 
 
 async def do_leave_chat(ctx: Context, caller: Caller, chat_id: int) -> None:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         assert access.member is not None
         if access.chat.kind is ChatKind.DIRECT:
             raise Forbidden("a direct chat cannot be left")
@@ -124,8 +139,9 @@ async def do_set_role(
 ) -> dict[str, Any]:
     new_role = Role.parse(role_label)
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         assert access.member is not None
         target = await store.get_member(tx.conn, chat_id, user_id)
         if target is None:
@@ -135,16 +151,18 @@ async def do_set_role(
         await store.update_member(tx.conn, chat_id, user_id, role=int(new_role))
         user = await user_store.get_user(tx.conn, user_id)
         assert user is not None
-        view = Member(chat_id, user_id, new_role, target.joined_at_ms, target.read_seq,
-                      target.last_post_ms).view(user.username, user.display_name)
+        view = Member(
+            chat_id, user_id, new_role, target.joined_at_ms, target.read_seq, target.last_post_ms
+        ).view(user.username, user.display_name)
         await ctx.emit(tx, chat_id, events.MEMBER_ROLE_CHANGED, {"member": view})
     return view
 
 
 async def do_transfer_ownership(ctx: Context, caller: Caller, chat_id: int, user_id: int) -> None:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=True)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
         assert access.member is not None
         if access.member.role is not Role.OWNER:
             raise Forbidden("only the owner can transfer ownership")
@@ -155,7 +173,9 @@ async def do_transfer_ownership(ctx: Context, caller: Caller, chat_id: int, user
         await store.update_member(tx.conn, chat_id, user_id, role=int(Role.OWNER))
         await store.update_member(tx.conn, chat_id, caller.user_id, role=int(Role.ADMIN))
         await ctx.emit(
-            tx, chat_id, events.CHAT_OWNER_TRANSFERRED,
+            tx,
+            chat_id,
+            events.CHAT_OWNER_TRANSFERRED,
             {"from_user_id": str(caller.user_id), "to_user_id": str(user_id)},
         )
 
@@ -166,8 +186,7 @@ async def access_members(
     if not 1 <= limit <= MEMBER_PAGE_MAX:
         raise InvalidInput(f"limit must be 1–{MEMBER_PAGE_MAX}", field="limit")
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
         assert access.member is not None
         if access.chat.kind is ChatKind.CHANNEL and access.member.role < Role.ADMIN:
             # Subscribers of a channel do not see each other, as in Telegram.
@@ -182,22 +201,25 @@ async def access_members(
 
 async def do_mark_read(ctx: Context, caller: Caller, chat_id: int, seq: int) -> None:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=False
+        )
         if seq < 0 or seq > access.chat.last_seq:
             raise InvalidInput("seq must be between 0 and the chat's last_seq", field="seq")
         moved = await store.advance_read_seq(tx.conn, chat_id, caller.user_id, seq)
         if moved:
             ctx.notify_user(
-                tx, caller.user_id, chat_id, events.READ_UPDATED,
+                tx,
+                caller.user_id,
+                chat_id,
+                events.READ_UPDATED,
                 {"user_id": str(caller.user_id), "read_seq": seq},
             )
 
 
 async def do_typing(ctx: Context, caller: Caller, chat_id: int) -> None:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
     if access.chat.kind is ChatKind.CHANNEL:
         raise hidden_chat() if access.member is None else Forbidden("channels have no typing")
     await ctx.publish_ephemeral(chat_id, events.TYPING, {"user_id": str(caller.user_id)})

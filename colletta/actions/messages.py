@@ -106,8 +106,9 @@ async def do_send_message(
         # The same client_txn_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
             existing = await store.get_message_by_txn(conn, chat_id, caller.user_id, client_txn_id)
-            access = await load_chat_access(conn, caller, chat_id, allow_public=False,
-                                            for_update=False)
+            access = await load_chat_access(
+                conn, caller, chat_id, allow_public=False, for_update=False
+            )
         if existing is None:
             raise
         return Sent(message_view(access.chat, existing), created=False)
@@ -123,13 +124,17 @@ async def _send(
     forward: dict[str, int] | None,
 ) -> Sent:
     async with ctx.db.write() as tx:
-        access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                        for_update=False)
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=False
+        )
         existing = await store.get_message_by_txn(tx.conn, chat_id, caller.user_id, client_txn_id)
         if existing is not None:
             return Sent(message_view(access.chat, existing), created=False)
         await _check_post_allowed(ctx, access)
-        if reply_to_id is not None and await store.get_message(tx.conn, chat_id, reply_to_id) is None:
+        if (
+            reply_to_id is not None
+            and await store.get_message(tx.conn, chat_id, reply_to_id) is None
+        ):
             raise InvalidInput("reply_to_id is not a message of this chat", field="reply_to_id")
         origin = None
         if forward is not None:
@@ -143,27 +148,37 @@ async def _send(
             else None
         )
         draft = Message(
-            id=message_id, chat_id=chat_id, seq=0, sender_id=caller.user_id,
-            author_signature=signature, text=text, entities=parse_entities(text),
-            reply_to_id=reply_to_id, forward=origin, reactions={}, edited_at_ms=None,
-            deleted=False, created_at_ms=now_ms,
+            id=message_id,
+            chat_id=chat_id,
+            seq=0,
+            sender_id=caller.user_id,
+            author_signature=signature,
+            text=text,
+            entities=parse_entities(text),
+            reply_to_id=reply_to_id,
+            forward=origin,
+            reactions={},
+            edited_at_ms=None,
+            deleted=False,
+            created_at_ms=now_ms,
         )
         # The message takes the seq of its own creation event; bumping first holds the row lock.
         seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
         message = replace(draft, seq=seq)
         view = message_view(access.chat, message)
-        await ctx.emit(tx, chat_id, events.MESSAGE_CREATED, {"message": view},
-                       message_id=message_id, seq=seq)
+        await ctx.emit(
+            tx, chat_id, events.MESSAGE_CREATED, {"message": view}, message_id=message_id, seq=seq
+        )
         await store.insert_message(tx.conn, message, client_txn_id)
         if access.chat.slow_mode_s:
             await chat_store.update_member(tx.conn, chat_id, caller.user_id, last_post_ms=now_ms)
     return Sent(view, created=True)
 
 
-async def _load_message(ctx: Context, tx: Tx, caller: Caller, chat_id: int, message_id: int
-                        ) -> tuple[ChatAccess, Message]:
-    access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False,
-                                    for_update=False)
+async def _load_message(
+    ctx: Context, tx: Tx, caller: Caller, chat_id: int, message_id: int
+) -> tuple[ChatAccess, Message]:
+    access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False, for_update=False)
     message = await store.get_message(tx.conn, chat_id, message_id)
     if message is None or message.deleted:
         raise _not_found()
@@ -182,17 +197,24 @@ async def do_edit_message(
         if now_ms - message.created_at_ms > EDIT_WINDOW_MS:
             raise Forbidden("messages can be edited for 48 hours")
         await store.insert_edit(
-            tx.conn, edit_id=new_id(), chat_id=chat_id, message_id=message_id,
-            text=message.text, now_ms=now_ms,
+            tx.conn,
+            edit_id=new_id(),
+            chat_id=chat_id,
+            message_id=message_id,
+            text=message.text,
+            now_ms=now_ms,
         )
         entities = parse_entities(text)
         await store.update_message(
-            tx.conn, message_id, text=text, entities=orjson.dumps(entities).decode(), edited_at_ms=now_ms
+            tx.conn,
+            message_id,
+            text=text,
+            entities=orjson.dumps(entities).decode(),
+            edited_at_ms=now_ms,
         )
         edited = replace(message, text=text, entities=entities, edited_at_ms=now_ms)
         view = message_view(access.chat, edited)
-        await ctx.emit(tx, chat_id, events.MESSAGE_EDITED, {"message": view},
-                       message_id=message_id)
+        await ctx.emit(tx, chat_id, events.MESSAGE_EDITED, {"message": view}, message_id=message_id)
     return view
 
 
@@ -220,8 +242,9 @@ async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> N
         chat, replace(message, text=None, entities=[], reactions={}, deleted=True)
     )
     await event_store.redact_message_events(tx.conn, chat.id, message.id, tombstone)
-    await ctx.emit(tx, chat.id, events.MESSAGE_DELETED, {"message_id": str(message.id)},
-                   message_id=message.id)
+    await ctx.emit(
+        tx, chat.id, events.MESSAGE_DELETED, {"message_id": str(message.id)}, message_id=message.id
+    )
 
 
 async def do_set_reaction(
@@ -235,32 +258,39 @@ async def do_set_reaction(
         counts = await store.set_reaction(tx.conn, chat_id, message_id, caller.user_id, emoji, on)
         if counts is not None:
             await ctx.emit(
-                tx, chat_id, events.MESSAGE_REACTIONS_CHANGED,
-                {"message_id": str(message_id), "reactions": counts,
-                 "user_id": str(caller.user_id), "emoji": emoji, "added": on},
+                tx,
+                chat_id,
+                events.MESSAGE_REACTIONS_CHANGED,
+                {
+                    "message_id": str(message_id),
+                    "reactions": counts,
+                    "user_id": str(caller.user_id),
+                    "emoji": emoji,
+                    "added": on,
+                },
             )
 
 
-async def do_set_pin(
-    ctx: Context, caller: Caller, chat_id: int, message_id: int, on: bool
-) -> None:
+async def do_set_pin(ctx: Context, caller: Caller, chat_id: int, message_id: int, on: bool) -> None:
     async with ctx.db.write() as tx:
         access, _ = await _load_message(ctx, tx, caller, chat_id, message_id)
         assert access.member is not None
         if not can_pin(access.chat, access.member.role):
             raise Forbidden("only admins pin messages here")
-        if await store.set_pin(tx.conn, chat_id, message_id, caller.user_id, on,
-                               ctx.clock.now_ms()):
+        if await store.set_pin(
+            tx.conn, chat_id, message_id, caller.user_id, on, ctx.clock.now_ms()
+        ):
             await ctx.emit(
-                tx, chat_id, events.MESSAGE_PINNED if on else events.MESSAGE_UNPINNED,
+                tx,
+                chat_id,
+                events.MESSAGE_PINNED if on else events.MESSAGE_UNPINNED,
                 {"message_id": str(message_id), "by_user_id": str(caller.user_id)},
             )
 
 
 async def access_pins(ctx: Context, caller: Caller, chat_id: int) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         pinned = await store.get_pinned(conn, chat_id)
     return [message_view(access.chat, m) for m in pinned]
 
@@ -281,16 +311,17 @@ async def access_history(
     if sum(x is not None for x in (before_seq, after_seq, around_id)) > 1:
         raise InvalidInput("give at most one of before_seq, after_seq, around_id")
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         if around_id is not None:
             anchor = await store.get_message(conn, chat_id, around_id)
             if anchor is None:
                 raise _not_found()
-            older = await store.get_history(conn, chat_id, before_seq=anchor.seq + 1,
-                                            limit=limit // 2 + 1)
-            newer = await store.get_history(conn, chat_id, after_seq=anchor.seq,
-                                            limit=limit - len(older))
+            older = await store.get_history(
+                conn, chat_id, before_seq=anchor.seq + 1, limit=limit // 2 + 1
+            )
+            newer = await store.get_history(
+                conn, chat_id, after_seq=anchor.seq, limit=limit - len(older)
+            )
             page, has_more = older + newer, True
         else:
             page = await store.get_history(
@@ -306,8 +337,7 @@ async def access_message(
     ctx: Context, caller: Caller, chat_id: int, message_id: int
 ) -> dict[str, Any]:
     async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=True,
-                                        for_update=False)
+        access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         message = await store.get_message(conn, chat_id, message_id)
     if message is None:
         raise _not_found()

@@ -56,8 +56,13 @@ async def update_chat(
     chat_id: ChatId, body: models.ChatPatchIn, ctx: Ctx, caller: CallerDep
 ) -> Response:
     view = await chats.do_update_chat(
-        ctx, caller, chat_id, title=body.title, description=body.description,
-        slow_mode_s=body.slow_mode_s, signed_posts=body.signed_posts,
+        ctx,
+        caller,
+        chat_id,
+        title=body.title,
+        description=body.description,
+        slow_mode_s=body.slow_mode_s,
+        signed_posts=body.signed_posts,
     )
     return JSON(view)
 

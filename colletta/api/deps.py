@@ -49,6 +49,5 @@ class JSON(Response):
         return orjson.dumps(content)
 
 
-
 def no_content() -> Response:
     return Response(status_code=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -48,8 +49,12 @@ _HTTP_SLUGS = {
 
 
 def problem(
-    slug: str, title: str, status: int, detail: str, extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    slug: str,
+    title: str,
+    status: int,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     if extra:

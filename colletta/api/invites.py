@@ -29,9 +29,7 @@ async def list_invites(chat_id: ChatId, ctx: Ctx, caller: CallerDep) -> Response
 
 
 @router.delete("/chats/{chat_id}/invites/{code}", status_code=204)
-async def revoke_invite(
-    chat_id: ChatId, ctx: Ctx, caller: CallerDep, code: str = Code
-) -> Response:
+async def revoke_invite(chat_id: ChatId, ctx: Ctx, caller: CallerDep, code: str = Code) -> Response:
     await invites.do_revoke_invite(ctx, caller, chat_id, code)
     return no_content()
 

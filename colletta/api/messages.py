@@ -25,11 +25,15 @@ async def send_message(
 ) -> Response:
     forward = None
     if body.forward is not None:
-        forward = {"chat_id": int(body.forward.chat_id),
-                   "message_id": int(body.forward.message_id)}
+        forward = {"chat_id": int(body.forward.chat_id), "message_id": int(body.forward.message_id)}
     sent = await messages.do_send_message(
-        ctx, caller, chat_id, body.text, body.client_txn_id,
-        reply_to_id=int(body.reply_to_id) if body.reply_to_id else None, forward=forward,
+        ctx,
+        caller,
+        chat_id,
+        body.text,
+        body.client_txn_id,
+        reply_to_id=int(body.reply_to_id) if body.reply_to_id else None,
+        forward=forward,
     )
     return JSON(sent.message, status_code=201 if sent.created else 200)
 
@@ -45,15 +49,21 @@ async def history(
     around_id: int | None = Query(None, ge=1, le=MAX_ID),
 ) -> Response:
     page = await messages.access_history(
-        ctx, caller, chat_id, limit=limit, before_seq=before_seq, after_seq=after_seq,
+        ctx,
+        caller,
+        chat_id,
+        limit=limit,
+        before_seq=before_seq,
+        after_seq=after_seq,
         around_id=around_id,
     )
     return JSON(page)
 
 
 @router.get("/messages/{message_id}", response_model=models.Message)
-async def get_message(chat_id: ChatId, message_id: MessageId, ctx: Ctx, caller: CallerDep
-                      ) -> Response:
+async def get_message(
+    chat_id: ChatId, message_id: MessageId, ctx: Ctx, caller: CallerDep
+) -> Response:
     return JSON(await messages.access_message(ctx, caller, chat_id, message_id))
 
 

@@ -12,10 +12,12 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-     b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-     b"connect-src 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        b"connect-src 'self'; frame-ancestors 'none'",
+    ),
     (b"cache-control", b"no-store"),
 ]
 
@@ -71,7 +73,9 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(
-            "too_large", "Payload too large", 413,
+            "too_large",
+            "Payload too large",
+            413,
             f"request bodies are limited to {self.max_body_bytes} bytes",
         )
         await response(scope, receive, send)

@@ -165,7 +165,11 @@ async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: 
     if reply_to is not None and not (isinstance(reply_to, str) and reply_to.isdigit()):
         raise errors.InvalidInput("reply_to_id must be a message id", field="reply_to_id")
     sent = await do_send_message(
-        ctx, caller, _chat_id(data), text, txn,
+        ctx,
+        caller,
+        _chat_id(data),
+        text,
+        txn,
         reply_to_id=int(reply_to) if reply_to and int(reply_to) <= MAX_ID else None,
     )
     await send(orjson.dumps({"type": "sent", "client_txn_id": txn, "message": sent.message}))

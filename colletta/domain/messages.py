@@ -47,9 +47,7 @@ def check_client_txn_id(client_txn_id: str) -> str:
 
 def check_reaction(emoji: str) -> str:
     if emoji not in REACTIONS:
-        raise InvalidInput(
-            "emoji must be one of " + " ".join(sorted(REACTIONS)), field="emoji"
-        )
+        raise InvalidInput("emoji must be one of " + " ".join(sorted(REACTIONS)), field="emoji")
     return emoji
 
 

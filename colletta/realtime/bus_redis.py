@@ -39,7 +39,7 @@ class RedisBus:
                 async for message in self._pubsub.listen():
                     if message["type"] != "message" or self._on_message is None:
                         continue
-                    topic = message["channel"].decode()[len(_PREFIX):]
+                    topic = message["channel"].decode()[len(_PREFIX) :]
                     self._on_message(topic, message["data"])
             except asyncio.CancelledError:
                 raise

@@ -124,9 +124,7 @@ async def bump_seq(
 
 async def add_member_count(conn: AsyncConnection, chat_id: int, delta: int) -> None:
     await conn.execute(
-        update(chats)
-        .where(chats.c.id == chat_id)
-        .values(member_count=chats.c.member_count + delta)
+        update(chats).where(chats.c.id == chat_id).values(member_count=chats.c.member_count + delta)
     )
 
 
@@ -227,7 +225,9 @@ async def get_members(
     return [(_member(row), row.username, row.display_name) for row in rows]
 
 
-async def get_member_ids_with_role(conn: AsyncConnection, chat_id: int, min_role: Role) -> list[int]:
+async def get_member_ids_with_role(
+    conn: AsyncConnection, chat_id: int, min_role: Role
+) -> list[int]:
     rows = await conn.execute(
         select(chat_members.c.user_id).where(
             chat_members.c.chat_id == chat_id, chat_members.c.role >= int(min_role)

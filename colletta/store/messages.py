@@ -55,7 +55,9 @@ def _message(row: Any) -> Message:
     )
 
 
-async def insert_message(conn: AsyncConnection, message: Message, client_txn_id: str | None) -> None:
+async def insert_message(
+    conn: AsyncConnection, message: Message, client_txn_id: str | None
+) -> None:
     forward = message.forward or {}
     await conn.execute(
         insert(messages).values(
@@ -136,7 +138,12 @@ async def update_message(conn: AsyncConnection, message_id: int, **values: Any) 
 
 
 async def insert_edit(
-    conn: AsyncConnection, *, edit_id: int, chat_id: int, message_id: int, text: str | None,
+    conn: AsyncConnection,
+    *,
+    edit_id: int,
+    chat_id: int,
+    message_id: int,
+    text: str | None,
     now_ms: int,
 ) -> None:
     await conn.execute(
@@ -164,7 +171,9 @@ async def set_reaction(
 ) -> dict[str, int] | None:
     """Add or remove one reaction; the new counts, or None if nothing changed."""
     exists = await conn.scalar(
-        select(func.count()).select_from(reactions).where(
+        select(func.count())
+        .select_from(reactions)
+        .where(
             reactions.c.message_id == message_id,
             reactions.c.user_id == user_id,
             reactions.c.emoji == emoji,
@@ -205,9 +214,9 @@ async def set_pin(
 ) -> bool:
     """Pin or unpin; False if it already was so."""
     exists = await conn.scalar(
-        select(func.count()).select_from(pins).where(
-            pins.c.chat_id == chat_id, pins.c.message_id == message_id
-        )
+        select(func.count())
+        .select_from(pins)
+        .where(pins.c.chat_id == chat_id, pins.c.message_id == message_id)
     )
     if bool(exists) == on:
         return False

@@ -68,9 +68,7 @@ async def get_users(conn: AsyncConnection, user_ids: list[int]) -> dict[int, Use
 
 
 async def get_user_by_username(conn: AsyncConnection, username: str) -> User | None:
-    row = (
-        await conn.execute(select(*_USER_COLUMNS).where(users.c.username == username))
-    ).first()
+    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.username == username))).first()
     return _user(row) if row else None
 
 
@@ -142,8 +140,12 @@ async def get_session_user(conn: AsyncConnection, token_hash: str) -> tuple[int,
 
 async def get_sessions(conn: AsyncConnection, user_id: int) -> list[Any]:
     rows = await conn.execute(
-        select(sessions.c.id, sessions.c.device_name, sessions.c.created_at_ms,
-               sessions.c.last_seen_at_ms)
+        select(
+            sessions.c.id,
+            sessions.c.device_name,
+            sessions.c.created_at_ms,
+            sessions.c.last_seen_at_ms,
+        )
         .where(sessions.c.user_id == user_id)
         .order_by(sessions.c.created_at_ms)
     )
