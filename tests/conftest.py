@@ -75,15 +75,20 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=db_url,
-        data_dir=tmp_path,
-        rate_limits_enabled=False,
-        log_level="warning",
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-    )
+def settings(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Settings:
+    """Test settings; `@pytest.mark.settings(key=value)` overrides some for one test."""
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "data_dir": tmp_path,
+        "rate_limits_enabled": False,
+        "log_level": "warning",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        **overrides,
+    }
+    return Settings(**values)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ import pytest
 from colletta.config import Settings
 from tests.conftest import PASSWORD, MakePerson
 
-pytestmark = pytest.mark.asyncio
-
-
 async def test_register_login_me(http: httpx.AsyncClient, person: MakePerson) -> None:
     alice = await person("Alice_1")
     me = await alice.ok("GET", "/api/v1/me")

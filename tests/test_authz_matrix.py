@@ -28,8 +28,6 @@ import pytest
 from colletta.actions.accounts import do_create_operator
 from tests.conftest import PASSWORD, Person, register_and_login
 
-pytestmark = pytest.mark.asyncio
-
 GROUP = "group"
 PRIVATE = "private_channel"
 PUBLIC = "public_channel"
@@ -617,8 +615,27 @@ PREPARE: dict[str, Prepare] = {
 }
 
 
+# Endpoints that share one cast: each leaves the cast as it found it (fresh targets, or refused),
+# except the last of its batch. Building the cast is the slow part, so batches keep the file quick.
+BATCHES: dict[str, tuple[str, ...]] = {
+    "chat": ("get_chat", "read", "typing", "members_list", "patch_chat"),
+    "members": ("members_add", "members_role_moderator", "members_role_admin",
+                "members_role_of_owner", "members_remove", "members_remove_admin", "transfer"),
+    "leave": ("leave",),
+    "subscribe": ("subscribe",),
+    "invites": ("invites_create", "invites_list", "invites_revoke", "join_requests_list",
+                "join_requests_approve", "join_requests_decline"),
+    "messages": ("messages_send", "messages_forward_from", "messages_history", "messages_get",
+                 "messages_edit_others", "messages_edit_own", "messages_delete_others",
+                 "messages_delete_own", "messages_edits", "reactions_put", "reactions_delete",
+                 "pins_list", "pins_put", "pins_delete"),
+}
+
+
 def test_the_table_is_complete() -> None:
     assert PREPARE.keys() == EXPECTED.keys()
+    batched = [endpoint for batch in BATCHES.values() for endpoint in batch]
+    assert sorted(batched) == sorted(EXPECTED)
     for endpoint, by_chat in EXPECTED.items():
         assert by_chat.keys() == ROLES.keys(), endpoint
         for chat, row in by_chat.items():
@@ -640,9 +657,8 @@ def _problem_issue(response: httpx.Response) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("endpoint", list(EXPECTED))
-async def test_authorization(app: Any, http: httpx.AsyncClient, endpoint: str) -> None:
-    scene = await build_scene(app, http)
+async def _check_endpoint(scene: Scene, endpoint: str) -> list[str]:
+    """Call `endpoint` as every actor of every chat; what differs from EXPECTED, as text."""
     prepare = PREPARE[endpoint]
     failures: list[str] = []
     for chat, roles in ROLES.items():
@@ -652,7 +668,8 @@ async def test_authorization(app: Any, http: httpx.AsyncClient, endpoint: str) -
             actor = scene.people[ACTOR[chat][role]]
             call = await prepare(scene, chat, actor)
             where = f"{endpoint} {chat} as {role}: {call.method} {call.path}"
-            before = await scene.snapshot(chat) if expected >= 400 else None
+            refused_write = expected >= 400 and call.method != "GET"
+            before = await scene.snapshot(chat) if refused_write else None
 
             response = await actor.call(call.method, call.path, json=call.json)
 
@@ -673,7 +690,103 @@ async def test_authorization(app: Any, http: httpx.AsyncClient, endpoint: str) -
                     failures.append(f"{where}: a hidden chat answers {response.json()}, "
                                     f"a missing one {missing.status_code} {missing.text}")
         # Without a token nobody learns anything, whatever the chat.
-        anonymous = await http.request(call.method, call.path, json=call.json)
+        anonymous = await scene.http.request(call.method, call.path, json=call.json)
         if anonymous.status_code != 401:
             failures.append(f"{endpoint} {chat} without a token -> {anonymous.status_code}")
+    return failures
+
+
+@pytest.mark.parametrize("batch", list(BATCHES))
+async def test_authorization(app: Any, http: httpx.AsyncClient, batch: str) -> None:
+    scene = await build_scene(app, http)
+    failures: list[str] = []
+    for endpoint in BATCHES[batch]:
+        failures += await _check_endpoint(scene, endpoint)
     assert not failures, "\n".join(failures)
+
+
+async def test_ids_from_another_chat_do_not_reach_through(
+    app: Any, http: httpx.AsyncClient
+) -> None:
+    """Being allowed in one chat gives no handle on another chat's messages, invites, members."""
+    s = await build_scene(app, http)
+    g_author, c_owner = s.people["g_author"], s.people["c_owner"]
+    group_post = s.posts[GROUP]  # g_author's own message, in the group
+    via_direct = s.path(DIRECT, f"/messages/{group_post}")  # g_author is in the direct chat
+    for method, path, body in (
+        ("GET", via_direct, None),
+        ("PATCH", via_direct, {"text": "rewritten through the wrong chat"}),
+        ("DELETE", via_direct, None),
+        ("PUT", f"{via_direct}/reactions/{THUMBS_UP}", None),
+        ("PUT", s.path(DIRECT, f"/pins/{group_post}"), None),
+    ):
+        response = await g_author.call(method, path, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+    edits = await s.people["g_owner"].call(
+        "GET", s.path(GROUP, f"/messages/{s.posts[PUBLIC]}/edits"))
+    assert edits.status_code == 404
+    original = await g_author.ok("GET", s.path(GROUP, f"/messages/{group_post}"))
+    assert (original["text"], original["deleted"], original["reactions"]) == (
+        "a post, edited", False, {})
+    assert (await g_author.ok("GET", s.path(DIRECT, "/pins")))["messages"] == []
+
+    reply = await g_author.call("POST", s.path(DIRECT, "/messages"), json={
+        "text": "re", "client_txn_id": "x1", "reply_to_id": group_post})
+    assert reply.status_code == 400
+
+    # c_owner runs both channels; the public channel's routes must not touch the private one.
+    code = await s.invite(PRIVATE)
+    revoked = await c_owner.call("DELETE", s.path(PUBLIC, f"/invites/{code}"))
+    assert revoked.status_code == 404
+    assert (await c_owner.call("GET", f"/api/v1/invites/{code}")).status_code == 200
+
+    applicant_code = await s.invite(PRIVATE, requires_approval=True)
+    applicant = await s.stranger()
+    await applicant.ok("POST", f"/api/v1/invites/{applicant_code}/join")
+    approve = await c_owner.call("POST", s.path(PUBLIC, f"/join-requests/{applicant.id}/approve"))
+    assert approve.status_code == 404
+    assert (await applicant.call("GET", s.path(PRIVATE))).status_code == 404
+    pending = await c_owner.ok("GET", s.path(PRIVATE, "/join-requests"))
+    assert [r["user_id"] for r in pending["requests"]] == [applicant.id]
+
+    only_private = await s.newcomer(PRIVATE)
+    for method, suffix, body in (
+        ("PATCH", f"/members/{only_private.id}", {"role": "admin"}),
+        ("DELETE", f"/members/{only_private.id}", None),
+        ("POST", "/transfer", {"user_id": only_private.id}),
+    ):
+        response = await c_owner.call(method, s.path(PUBLIC, suffix), json=body)
+        assert response.status_code == 404, (method, suffix, response.text)
+    public = await c_owner.ok("GET", s.path(PUBLIC))
+    assert public["my_role"] == "owner"
+    members = await c_owner.ok("GET", s.path(PRIVATE, "/members"))
+    roles = {m["user_id"]: m["role"] for m in members["members"]}
+    assert roles[only_private.id] == "member"
+
+
+async def test_my_role_is_what_the_matrix_assumes(app: Any, http: httpx.AsyncClient) -> None:
+    s = await build_scene(app, http)
+    for chat, roles in ROLES.items():
+        for role in roles:
+            response = await s.people[ACTOR[chat][role]].call("GET", s.path(chat))
+            if role in ("outsider", "operator"):
+                expected = (200, None) if chat == PUBLIC else (404, None)
+            else:
+                expected = (200, "member" if role in ("subscriber", "participant") else role)
+            got = (response.status_code, response.json().get("my_role"))
+            assert got == expected, (chat, role, response.text)
+
+
+async def test_a_removed_member_becomes_an_outsider(app: Any, http: httpx.AsyncClient) -> None:
+    s = await build_scene(app, http)
+    member = s.people["g_member"]
+    await s.people["g_moderator"].ok("DELETE", s.path(GROUP, f"/members/{member.id}"))
+    hidden = await member.call("GET", s.path(GROUP, "/messages"))
+    missing = await member.call("GET", f"/api/v1/chats/{GHOST_CHAT_ID}/messages")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    listed = await member.ok("GET", "/api/v1/chats")
+    assert s.chat_ids[GROUP] not in [c["id"] for c in listed["chats"]]
+    sent = await member.call("POST", s.path(GROUP, "/messages"),
+                             json={"text": "still here?", "client_txn_id": "late"})
+    assert sent.status_code == 404

@@ -10,9 +10,6 @@ from colletta.clock import FakeClock
 from tests.conftest import MakePerson
 from tests.test_messages import make_group, send
 
-pytestmark = pytest.mark.asyncio
-
-
 async def test_direct_chat_is_get_or_create(person: MakePerson) -> None:
     alice, bob = await person("alice_d"), await person("bob_d")
     first, second = await asyncio.gather(

@@ -11,9 +11,6 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import MakePerson, Person, Server
 from tests.live_client import Live
 
-pytestmark = pytest.mark.asyncio
-
-
 async def group_with(owner: Person, *others: Person) -> str:
     chat = await owner.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "Live"})
     for other in others:

@@ -13,9 +13,6 @@ from colletta.ids import new_id
 from colletta.store.schema import chat_members, users
 from tests.conftest import MakePerson, Person
 
-pytestmark = pytest.mark.asyncio
-
-
 async def make_group(owner: Person, *members: Person, **extra: Any) -> str:
     chat = await owner.ok(
         "POST", "/api/v1/chats", json={"kind": "group", "title": "Group", **extra}

@@ -27,6 +27,7 @@ from colletta.log import get_logger
 log = get_logger(__name__)
 router = APIRouter()
 AUTH_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
 MAX_FRAME_CHARS = 16_384
 
 
@@ -99,23 +100,32 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         async with send_lock:
             await websocket.send_text(data.decode())
 
+    close_code: int | None = None
     try:
         await send(await session.open(cursors))
         writer = asyncio.create_task(_write(session, send))
         reader = asyncio.create_task(_read(ctx, caller, websocket, send))
-        done, pending = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        # A writer blocked on a full socket cannot notice the overflow itself.
+        slow = asyncio.create_task(session.connection.overflowed.wait())
+        done, pending = await asyncio.wait(
+            {writer, reader, slow}, return_when=asyncio.FIRST_COMPLETED
+        )
         for task in pending:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        close_code = next(
-            (t.result() for t in done if not t.cancelled() and t.exception() is None), None
-        )
-        if close_code is not None:
-            with contextlib.suppress(Exception):
-                await websocket.close(close_code)
+        if slow in done:
+            close_code = CLOSE_SLOW
+        else:
+            close_code = next(
+                (t.result() for t in done if not t.cancelled() and t.exception() is None), None
+            )
     finally:
+        # Leave the hub first: a stalled peer's socket may never take the close frame.
         await session.close()
+    if close_code is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(close_code), CLOSE_TIMEOUT_S)
 
 
 async def _write(session: LiveSession, send: Any) -> int | None:

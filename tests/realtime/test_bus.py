@@ -1,0 +1,82 @@
+"""One contract for every bus (memory, Redis), as Litestar's channel backends do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from colletta.realtime.bus import Bus, Envelope
+from colletta.realtime.bus_memory import MemoryBus
+from colletta.realtime.bus_redis import RedisBus
+from tests.conftest import REDIS_URL, need
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.items: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+
+    def __call__(self, topic: str, data: bytes) -> None:
+        self.items.put_nowait((topic, data))
+
+    async def next(self) -> tuple[str, bytes]:
+        return await asyncio.wait_for(self.items.get(), 5)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Bus, Bus]]:
+    """A (receiver, sender) pair; for Redis they are two nodes' buses."""
+    if request.param == "memory":
+        single = MemoryBus()
+        yield single, single
+        await single.close()
+        return
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    receiver, sender = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    await sender.start(lambda _t, _d: None)
+    yield receiver, sender
+    await receiver.close()
+    await sender.close()
+
+
+async def _confirm_subscribed(receiver: Bus, sender: Bus, inbox: Inbox, topic: str) -> None:
+    # Redis confirms a SUBSCRIBE asynchronously; a marker proves the subscription is live.
+    await sender.publish(topic, b"marker")
+    assert await inbox.next() == (topic, b"marker")
+
+
+async def test_delivers_only_subscribed_topics_in_order(bus: tuple[Bus, Bus]) -> None:
+    receiver, sender = bus
+    inbox = Inbox()
+    await receiver.start(inbox)
+    await receiver.subscribe("chat:1")
+    await _confirm_subscribed(receiver, sender, inbox, "chat:1")
+    await sender.publish("chat:2", b"not for us")
+    for i in range(20):
+        await sender.publish("chat:1", str(i).encode())
+    got = [await inbox.next() for _ in range(20)]
+    assert got == [("chat:1", str(i).encode()) for i in range(20)]
+    assert inbox.items.empty()
+
+
+async def test_unsubscribe_stops_delivery(bus: tuple[Bus, Bus]) -> None:
+    receiver, sender = bus
+    inbox = Inbox()
+    await receiver.start(inbox)
+    await receiver.subscribe("user:7")
+    await receiver.subscribe("user:8")
+    await _confirm_subscribed(receiver, sender, inbox, "user:7")
+    await receiver.unsubscribe("user:7")
+    await sender.publish("user:7", b"gone")
+    await sender.publish("user:8", b"still here")
+    assert await inbox.next() == ("user:8", b"still here")
+
+
+def test_envelope_round_trips() -> None:
+    for envelope in (
+        Envelope(12, 34, None, b'{"a":1}'),
+        Envelope(5, None, "added", b"{}"),
+        Envelope(9, None, None, b"line\nbreaks\nin frame"),
+    ):
+        assert Envelope.decode(envelope.encode()) == envelope
