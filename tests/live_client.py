@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 RECV_TIMEOUT_S = 10.0
 
@@ -35,6 +36,14 @@ class Live:
             frame = await self.next()
             if frame["type"] in types:
                 return frame
+
+    async def until_closed(self) -> int | None:
+        """Read (and drop) frames until the server closes; the close code it sent."""
+        try:
+            while True:
+                await self.next()
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(frame))

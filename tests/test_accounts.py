@@ -8,6 +8,7 @@ import pytest
 from colletta.config import Settings
 from tests.conftest import PASSWORD, MakePerson
 
+
 async def test_register_login_me(http: httpx.AsyncClient, person: MakePerson) -> None:
     alice = await person("Alice_1")
     me = await alice.ok("GET", "/api/v1/me")

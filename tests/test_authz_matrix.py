@@ -43,12 +43,28 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 # Who plays each role (cast names), per chat.
 ACTOR: dict[str, dict[str, str]] = {
-    GROUP: {"outsider": "outsider", "operator": "operator", "member": "g_member",
-            "moderator": "g_moderator", "admin": "g_admin", "owner": "g_owner"},
-    PRIVATE: {"outsider": "outsider", "operator": "operator", "subscriber": "c_subscriber",
-              "admin": "c_admin", "owner": "c_owner"},
-    PUBLIC: {"outsider": "outsider", "operator": "operator", "subscriber": "c_subscriber",
-             "admin": "c_admin", "owner": "c_owner"},
+    GROUP: {
+        "outsider": "outsider",
+        "operator": "operator",
+        "member": "g_member",
+        "moderator": "g_moderator",
+        "admin": "g_admin",
+        "owner": "g_owner",
+    },
+    PRIVATE: {
+        "outsider": "outsider",
+        "operator": "operator",
+        "subscriber": "c_subscriber",
+        "admin": "c_admin",
+        "owner": "c_owner",
+    },
+    PUBLIC: {
+        "outsider": "outsider",
+        "operator": "operator",
+        "subscriber": "c_subscriber",
+        "admin": "c_admin",
+        "owner": "c_owner",
+    },
     DIRECT: {"outsider": "outsider", "operator": "operator", "participant": "g_member"},
 }
 # Who sets things up (adds newcomers, makes invites, pins) and who wrote the chat's target post;
@@ -272,8 +288,14 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
     },
 }
 
-SLUGS = {400: "invalid_input", 403: "forbidden", 404: "not_found", 409: "conflict",
-         410: "gone", 422: "invalid_input"}
+SLUGS = {
+    400: "invalid_input",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    410: "gone",
+    422: "invalid_input",
+}
 
 
 @dataclass
@@ -316,21 +338,27 @@ class Scene:
         if chat == PUBLIC:
             await fresh.ok("POST", self.path(chat, "/subscribe"))
         else:
-            await self.manager(chat).ok("POST", self.path(chat, "/members"),
-                                        json={"user_id": fresh.id})
+            await self.manager(chat).ok(
+                "POST", self.path(chat, "/members"), json={"user_id": fresh.id}
+            )
         if role != "member":
-            await self.manager(chat).ok("PATCH", self.path(chat, f"/members/{fresh.id}"),
-                                        json={"role": role})
+            await self.manager(chat).ok(
+                "PATCH", self.path(chat, f"/members/{fresh.id}"), json={"role": role}
+            )
         return fresh
 
     async def post(self, chat: str, by: Person) -> str:
-        message = await by.ok("POST", self.path(chat, "/messages"),
-                              json={"text": "a post", "client_txn_id": secrets.token_hex(8)})
+        message = await by.ok(
+            "POST",
+            self.path(chat, "/messages"),
+            json={"text": "a post", "client_txn_id": secrets.token_hex(8)},
+        )
         return str(message["id"])
 
     async def invite(self, chat: str, requires_approval: bool = False) -> str:
-        invite = await self.manager(chat).ok("POST", self.path(chat, "/invites"),
-                                             json={"requires_approval": requires_approval})
+        invite = await self.manager(chat).ok(
+            "POST", self.path(chat, "/invites"), json={"requires_approval": requires_approval}
+        )
         return str(invite["code"])
 
     async def snapshot(self, chat: str) -> tuple[Any, ...]:
@@ -338,13 +366,29 @@ class Scene:
         view = await self.manager(chat).ok("GET", self.path(chat))
         history = await self.manager(chat).ok("GET", self.path(chat, "/messages"))
         pins = await self.manager(chat).ok("GET", self.path(chat, "/pins"))
-        return (view["last_seq"], view["member_count"], view["title"], view["my_role"],
-                history["messages"], pins["messages"])
+        return (
+            view["last_seq"],
+            view["member_count"],
+            view["title"],
+            view["my_role"],
+            history["messages"],
+            pins["messages"],
+        )
 
 
 async def build_scene(app: Any, http: httpx.AsyncClient) -> Scene:
-    names = ("outsider", "g_owner", "g_admin", "g_moderator", "g_member", "g_author",
-             "c_owner", "c_admin", "c_subscriber", "c_poster")
+    names = (
+        "outsider",
+        "g_owner",
+        "g_admin",
+        "g_moderator",
+        "g_member",
+        "g_author",
+        "c_owner",
+        "c_admin",
+        "c_subscriber",
+        "c_poster",
+    )
     people = {name: await register_and_login(http, name) for name in names}
     await do_create_operator(app.state.ctx, "operator", PASSWORD)
     people["operator"] = await register_and_login_existing(http, "operator")
@@ -354,19 +398,27 @@ async def build_scene(app: Any, http: httpx.AsyncClient) -> Scene:
         return people[name]
 
     chat_ids: dict[str, str] = {}
-    group = await who("g_owner").ok("POST", "/api/v1/chats",
-                                    json={"kind": "group", "title": "The group"})
+    group = await who("g_owner").ok(
+        "POST", "/api/v1/chats", json={"kind": "group", "title": "The group"}
+    )
     chat_ids[GROUP] = group["id"]
-    for name, role in (("g_admin", "admin"), ("g_moderator", "moderator"),
-                       ("g_member", None), ("g_author", None)):
-        await who("g_owner").ok("POST", f"/api/v1/chats/{group['id']}/members",
-                                json={"user_id": who(name).id})
+    for name, role in (
+        ("g_admin", "admin"),
+        ("g_moderator", "moderator"),
+        ("g_member", None),
+        ("g_author", None),
+    ):
+        await who("g_owner").ok(
+            "POST", f"/api/v1/chats/{group['id']}/members", json={"user_id": who(name).id}
+        )
         if role:
-            await who("g_owner").ok("PATCH", f"/api/v1/chats/{group['id']}/members/{who(name).id}",
-                                    json={"role": role})
+            await who("g_owner").ok(
+                "PATCH", f"/api/v1/chats/{group['id']}/members/{who(name).id}", json={"role": role}
+            )
     for chat, public in ((PRIVATE, False), (PUBLIC, True)):
         channel = await who("c_owner").ok(
-            "POST", "/api/v1/chats",
+            "POST",
+            "/api/v1/chats",
             json={"kind": "channel", "title": f"The {chat}", "is_public": public},
         )
         chat_ids[chat] = channel["id"]
@@ -374,28 +426,33 @@ async def build_scene(app: Any, http: httpx.AsyncClient) -> Scene:
             if public:
                 await who(name).ok("POST", f"/api/v1/chats/{channel['id']}/subscribe")
             else:
-                await who("c_owner").ok("POST", f"/api/v1/chats/{channel['id']}/members",
-                                        json={"user_id": who(name).id})
+                await who("c_owner").ok(
+                    "POST", f"/api/v1/chats/{channel['id']}/members", json={"user_id": who(name).id}
+                )
         for name in ("c_admin", "c_poster"):
             await who("c_owner").ok(
-                "PATCH", f"/api/v1/chats/{channel['id']}/members/{who(name).id}",
+                "PATCH",
+                f"/api/v1/chats/{channel['id']}/members/{who(name).id}",
                 json={"role": "admin"},
             )
-    direct = await who("g_member").ok("POST", "/api/v1/chats/direct",
-                                      json={"user_id": who("g_author").id})
+    direct = await who("g_member").ok(
+        "POST", "/api/v1/chats/direct", json={"user_id": who("g_author").id}
+    )
     chat_ids[DIRECT] = direct["id"]
     scene = Scene(http, people, chat_ids, {})
     for chat in ROLES:
         message_id = await scene.post(chat, scene.author(chat))
-        await scene.author(chat).ok("PATCH", scene.path(chat, f"/messages/{message_id}"),
-                                    json={"text": "a post, edited"})
+        await scene.author(chat).ok(
+            "PATCH", scene.path(chat, f"/messages/{message_id}"), json={"text": "a post, edited"}
+        )
         scene.posts[chat] = message_id
     return scene
 
 
 async def register_and_login_existing(http: httpx.AsyncClient, username: str) -> Person:
-    response = await http.post("/api/v1/auth/login",
-                               json={"username": username, "password": PASSWORD})
+    response = await http.post(
+        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     return Person(body["user"]["id"], username, body["token"], http)
@@ -510,16 +567,20 @@ async def _join_requests_decline(s: Scene, chat: str, actor: Person) -> Call:
 
 
 async def _messages_send(s: Scene, chat: str, actor: Person) -> Call:
-    return Call("POST", s.path(chat, _messages()),
-                {"text": "hello", "client_txn_id": secrets.token_hex(8)})
+    return Call(
+        "POST", s.path(chat, _messages()), {"text": "hello", "client_txn_id": secrets.token_hex(8)}
+    )
 
 
 async def _messages_forward_from(s: Scene, chat: str, actor: Person) -> Call:
     own = await actor.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "mine"})
     return Call(
-        "POST", f"/api/v1/chats/{own['id']}/messages",
-        {"client_txn_id": secrets.token_hex(8),
-         "forward": {"chat_id": s.chat_ids[chat], "message_id": s.posts[chat]}},
+        "POST",
+        f"/api/v1/chats/{own['id']}/messages",
+        {
+            "client_txn_id": secrets.token_hex(8),
+            "forward": {"chat_id": s.chat_ids[chat], "message_id": s.posts[chat]},
+        },
     )
 
 
@@ -619,16 +680,41 @@ PREPARE: dict[str, Prepare] = {
 # except the last of its batch. Building the cast is the slow part, so batches keep the file quick.
 BATCHES: dict[str, tuple[str, ...]] = {
     "chat": ("get_chat", "read", "typing", "members_list", "patch_chat"),
-    "members": ("members_add", "members_role_moderator", "members_role_admin",
-                "members_role_of_owner", "members_remove", "members_remove_admin", "transfer"),
+    "members": (
+        "members_add",
+        "members_role_moderator",
+        "members_role_admin",
+        "members_role_of_owner",
+        "members_remove",
+        "members_remove_admin",
+        "transfer",
+    ),
     "leave": ("leave",),
     "subscribe": ("subscribe",),
-    "invites": ("invites_create", "invites_list", "invites_revoke", "join_requests_list",
-                "join_requests_approve", "join_requests_decline"),
-    "messages": ("messages_send", "messages_forward_from", "messages_history", "messages_get",
-                 "messages_edit_others", "messages_edit_own", "messages_delete_others",
-                 "messages_delete_own", "messages_edits", "reactions_put", "reactions_delete",
-                 "pins_list", "pins_put", "pins_delete"),
+    "invites": (
+        "invites_create",
+        "invites_list",
+        "invites_revoke",
+        "join_requests_list",
+        "join_requests_approve",
+        "join_requests_decline",
+    ),
+    "messages": (
+        "messages_send",
+        "messages_forward_from",
+        "messages_history",
+        "messages_get",
+        "messages_edit_others",
+        "messages_edit_own",
+        "messages_delete_others",
+        "messages_delete_own",
+        "messages_edits",
+        "reactions_put",
+        "reactions_delete",
+        "pins_list",
+        "pins_put",
+        "pins_delete",
+    ),
 }
 
 
@@ -674,8 +760,9 @@ async def _check_endpoint(scene: Scene, endpoint: str) -> list[str]:
             response = await actor.call(call.method, call.path, json=call.json)
 
             if response.status_code != expected:
-                failures.append(f"{where} -> {response.status_code}, expected {expected}: "
-                                f"{response.text[:200]}")
+                failures.append(
+                    f"{where} -> {response.status_code}, expected {expected}: {response.text[:200]}"
+                )
                 continue
             if expected < 400:
                 continue
@@ -687,8 +774,10 @@ async def _check_endpoint(scene: Scene, endpoint: str) -> list[str]:
                 ghost = call.replacing(scene.chat_ids[chat], GHOST_CHAT_ID)
                 missing = await actor.call(ghost.method, ghost.path, json=ghost.json)
                 if (missing.status_code, missing.json()) != (404, response.json()):
-                    failures.append(f"{where}: a hidden chat answers {response.json()}, "
-                                    f"a missing one {missing.status_code} {missing.text}")
+                    failures.append(
+                        f"{where}: a hidden chat answers {response.json()}, "
+                        f"a missing one {missing.status_code} {missing.text}"
+                    )
         # Without a token nobody learns anything, whatever the chat.
         anonymous = await scene.http.request(call.method, call.path, json=call.json)
         if anonymous.status_code != 401:
@@ -723,15 +812,22 @@ async def test_ids_from_another_chat_do_not_reach_through(
         response = await g_author.call(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
     edits = await s.people["g_owner"].call(
-        "GET", s.path(GROUP, f"/messages/{s.posts[PUBLIC]}/edits"))
+        "GET", s.path(GROUP, f"/messages/{s.posts[PUBLIC]}/edits")
+    )
     assert edits.status_code == 404
     original = await g_author.ok("GET", s.path(GROUP, f"/messages/{group_post}"))
     assert (original["text"], original["deleted"], original["reactions"]) == (
-        "a post, edited", False, {})
+        "a post, edited",
+        False,
+        {},
+    )
     assert (await g_author.ok("GET", s.path(DIRECT, "/pins")))["messages"] == []
 
-    reply = await g_author.call("POST", s.path(DIRECT, "/messages"), json={
-        "text": "re", "client_txn_id": "x1", "reply_to_id": group_post})
+    reply = await g_author.call(
+        "POST",
+        s.path(DIRECT, "/messages"),
+        json={"text": "re", "client_txn_id": "x1", "reply_to_id": group_post},
+    )
     assert reply.status_code == 400
 
     # c_owner runs both channels; the public channel's routes must not touch the private one.
@@ -787,6 +883,7 @@ async def test_a_removed_member_becomes_an_outsider(app: Any, http: httpx.AsyncC
     assert hidden.json() == missing.json()
     listed = await member.ok("GET", "/api/v1/chats")
     assert s.chat_ids[GROUP] not in [c["id"] for c in listed["chats"]]
-    sent = await member.call("POST", s.path(GROUP, "/messages"),
-                             json={"text": "still here?", "client_txn_id": "late"})
+    sent = await member.call(
+        "POST", s.path(GROUP, "/messages"), json={"text": "still here?", "client_txn_id": "late"}
+    )
     assert sent.status_code == 404

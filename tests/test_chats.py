@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from colletta.clock import FakeClock
 from tests.conftest import MakePerson
 from tests.test_messages import make_group, send
+
 
 async def test_direct_chat_is_get_or_create(person: MakePerson) -> None:
     alice, bob = await person("alice_d"), await person("bob_d")

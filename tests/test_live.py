@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.conftest import MakePerson, Person, Server
 from tests.live_client import Live
 
+
 async def group_with(owner: Person, *others: Person) -> str:
     chat = await owner.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "Live"})
     for other in others:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import event, insert
 
 from colletta.clock import FakeClock
@@ -12,6 +11,7 @@ from colletta.domain.chats import Role
 from colletta.ids import new_id
 from colletta.store.schema import chat_members, users
 from tests.conftest import MakePerson, Person
+
 
 async def make_group(owner: Person, *members: Person, **extra: Any) -> str:
     chat = await owner.ok(

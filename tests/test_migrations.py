@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from colletta.store.migrate import current_and_head
 from colletta.store.schema import metadata
 
+
 async def test_upgrade_head_equals_the_schema(db_url: str) -> None:
     current, head = await current_and_head(db_url)
     assert current == head is not None
