@@ -207,3 +207,29 @@ def server_person(server_http: httpx.AsyncClient) -> MakePerson:
         return await register_and_login(server_http, name)
 
     return make
+
+
+@pytest.fixture
+def server_url(server: Server) -> str:
+    """Base URL of the real server, for the SDK and CLI tests."""
+    return server.url
+
+
+@pytest.fixture
+async def make_user(server_url: str) -> AsyncIterator[Callable[[], Awaitable[Any]]]:
+    """Factory of (logged-in SDK Client, User) against the real server."""
+    from colletta_sdk import Client
+
+    clients: list[Client] = []
+
+    async def make() -> Any:
+        username = f"u{secrets.token_hex(5)}"
+        client = Client(server_url)
+        clients.append(client)
+        await client.register(username, PASSWORD)
+        user = (await client.login(username, PASSWORD)).user
+        return client, user
+
+    yield make
+    for client in clients:
+        await client.aclose()

@@ -120,6 +120,11 @@ def _make_realtime(server: str, token: str, cursors: Mapping[str, int]) -> Realt
     return RealtimeClient(server, token, cursors)
 
 
+def _emit(line: str) -> None:
+    """Print one message line of `tail` (tests capture it here)."""
+    typer.echo(line)
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(1)
@@ -130,7 +135,7 @@ def _describe(exc: ApiError) -> str:
         return "Not logged in, or the session was revoked: run `colletta login`."
     if exc.type_slug == "rate_limited" and exc.retry_after_s is not None:
         return f"Too many requests; try again in {exc.retry_after_s:g} s."
-    return f"Error: {exc.title}" + (f": {exc.detail}" if exc.detail else "")
+    return clean(f"Error: {exc.title}" + (f": {exc.detail}" if exc.detail else ""))
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -145,8 +150,10 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc))
     except ProtocolError as exc:
         _fail(f"Protocol error: {exc}")
-    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
         _fail(f"Cannot reach the server: {exc}")
+    except ValueError as exc:  # a bad server URL, or an answer that is not the API's
+        _fail(f"Error: {exc}")
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
@@ -267,7 +274,12 @@ def _login(server: str | None, username: str | None) -> None:
 
     async def go() -> User:
         async with _make_client(url, None) as client:
-            result = await client.login(user, password, device_name=_device_name())
+            try:
+                result = await client.login(user, password, device_name=_device_name())
+            except ApiError as exc:
+                if exc.status == 401:
+                    raise CliError("Wrong username or password.") from None
+                raise
         save_config({"server": url.rstrip("/"), "token": result.token})
         return result.user
 
@@ -375,7 +387,7 @@ async def _tail_loop(server: str | None, token: str | None, chat_ref: str) -> No
         await names.load()
         shown = 0
         for message in (await client.history(chat.id, limit=TAIL_BACKLOG)).messages:
-            typer.echo(_line(message, names))
+            _emit(_line(message, names))
             shown = max(shown, message.seq)
         typer.echo(f"-- following {clean(chat.title)}; Ctrl-C to stop --", err=True)
         async with _make_realtime(url, tok, {chat.id: chat.last_seq}) as rt:
@@ -384,10 +396,10 @@ async def _tail_loop(server: str | None, token: str | None, chat_ref: str) -> No
                     continue
                 if event.type == "message.created" and event.message is not None:
                     if event.message.seq > shown:
-                        typer.echo(_line(event.message, names))
+                        _emit(_line(event.message, names))
                         shown = event.message.seq
                 elif event.type == "message.edited" and event.message is not None:
-                    typer.echo(_line(event.message, names))
+                    _emit(_line(event.message, names))
                 elif event.type == "member.joined":
                     member = event.data.get("member") or {}
                     if member.get("user_id") is not None:
@@ -399,7 +411,7 @@ async def _tail_loop(server: str | None, token: str | None, chat_ref: str) -> No
                     page = await client.history(chat.id, limit=TAIL_BACKLOG)
                     for message in page.messages:
                         if message.seq > shown:
-                            typer.echo(_line(message, names))
+                            _emit(_line(message, names))
                             shown = message.seq
                 elif event.type == "chat.removed":
                     raise CliError("You are no longer a member of this chat.")

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -77,6 +77,8 @@ class RealtimeClient:
 
     `cursors` maps chat id to the last seq the caller has applied. `rt.cursors` is what the
     caller has been given so far, so persisting it and passing it back later resumes exactly.
+    Keep consuming `events()`: once `queue_size` events wait unread, reading (and so `send`'s
+    answers) pauses until the consumer catches up.
     """
 
     def __init__(
@@ -145,7 +147,7 @@ class RealtimeClient:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         """Every event, exactly once and in order per chat, across reconnects."""
         if not self._closed:
             self.start()
@@ -365,7 +367,10 @@ class RealtimeClient:
             return
         future = entry[1]
         if frame.get("type") == "sent":
-            future.set_result(Message.from_json(frame["message"]))
+            try:
+                future.set_result(Message.from_json(frame["message"]))
+            except (KeyError, TypeError, ValueError):
+                future.set_exception(ProtocolError("malformed 'sent' frame"))
         else:
             problem = frame.get("problem")
             future.set_exception(

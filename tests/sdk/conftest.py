@@ -1,7 +1,6 @@
 """Fixtures for the SDK tests: a tiny real-socket fake of the Colletta WebSocket (events.md).
 
-Tests marked `server` need the `server_url` and `make_user` fixtures of tests/conftest.py;
-they are skipped while those do not exist.
+The tests against the real server use `server_url` and `make_user` from tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,23 +20,6 @@ from websockets.http11 import Request, Response
 TOKEN = "good-token-123"
 
 SendHandler = Callable[[ServerConnection, dict[str, Any]], Awaitable[None]]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "server: needs a running Colletta server")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("server") is None:
-            continue
-        info = getattr(item, "_fixtureinfo", None)
-        defined = getattr(info, "name2fixturedefs", {})
-        wanted = {"server_url", "make_user"} & set(getattr(item, "fixturenames", ()))
-        if not wanted <= set(defined):
-            item.add_marker(
-                pytest.mark.skip(reason="needs server_url/make_user from tests/conftest.py")
-            )
 
 
 class FakeServer:

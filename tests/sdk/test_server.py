@@ -18,8 +18,6 @@ from colletta_sdk import ApiError, AuthError, Client, RealtimeClient, cli
 from colletta_sdk.models import Chat, Event, User
 from typer.testing import CliRunner
 
-pytestmark = pytest.mark.server
-
 MakeUser = Callable[[], Awaitable[tuple[Client, User]]]
 PASSWORD = "correct horse battery"
 WAIT_S = 10
