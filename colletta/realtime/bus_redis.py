@@ -14,6 +14,7 @@ from colletta.realtime.bus import OnMessage
 
 log = get_logger(__name__)
 _PREFIX = "colletta:"
+_CONFIRM_TIMEOUT_S = 5.0
 
 
 class RedisBus:
@@ -23,13 +24,14 @@ class RedisBus:
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._on_message: OnMessage | None = None
+        self._confirmations: dict[bytes, list[asyncio.Future[None]]] = {}
         # A channel only this node listens on, so the subscriber connection is live from start.
         self._node_channel = _PREFIX + "node:" + new_token()
 
     async def start(self, on_message: OnMessage) -> None:
         self._on_message = on_message
         self._client = redis.Redis.from_url(self._url)
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._client.pubsub()
         await self._pubsub.subscribe(self._node_channel)
         self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
 
@@ -37,10 +39,13 @@ class RedisBus:
         while True:
             try:
                 async for message in self._pubsub.listen():
-                    if message["type"] != "message" or self._on_message is None:
-                        continue
-                    topic = message["channel"].decode()[len(_PREFIX) :]
-                    self._on_message(topic, message["data"])
+                    if message["type"] == "subscribe":
+                        for waiter in self._confirmations.pop(message["channel"], []):
+                            if not waiter.done():
+                                waiter.set_result(None)
+                    elif message["type"] == "message" and self._on_message is not None:
+                        topic = message["channel"].decode()[len(_PREFIX) :]
+                        self._on_message(topic, message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -57,7 +62,16 @@ class RedisBus:
             log.warning("redis publish failed for %s; receivers will catch up from the log", topic)
 
     async def subscribe(self, topic: str) -> None:
-        await self._pubsub.subscribe(_PREFIX + topic)
+        """Returns once Redis confirmed: later publishes to the topic reach this node."""
+        channel = (_PREFIX + topic).encode()
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirmations.setdefault(channel, []).append(waiter)
+        await self._pubsub.subscribe(channel)
+        try:
+            await asyncio.wait_for(waiter, _CONFIRM_TIMEOUT_S)
+        except TimeoutError:
+            # Still subscribed, just unconfirmed; the log fills any gap this leaves.
+            log.warning("redis did not confirm a subscription in time")
 
     async def unsubscribe(self, topic: str) -> None:
         await self._pubsub.unsubscribe(_PREFIX + topic)
