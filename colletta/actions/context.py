@@ -28,7 +28,7 @@ class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         storage: Storage
         if settings.bus_url.startswith("redis://"):
-            storage = RedisStorage("async+" + settings.bus_url)
+            storage = RedisStorage("async+" + settings.bus_url, implementation="redispy")
         else:
             storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(storage)

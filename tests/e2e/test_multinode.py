@@ -1,0 +1,61 @@
+"""Two server processes on one PostgreSQL and one Redis: any node serves any client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PG_URL, REDIS_URL, need, register_and_login
+from tests.e2e.nodes import Node
+from tests.live_client import Live
+from tests.test_messages import make_group, send
+
+
+@pytest.fixture
+async def two_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    from tests.conftest import _fresh_postgres
+
+    await _fresh_postgres()
+    nodes = (
+        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL),
+        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL),
+    )
+    try:
+        for node in nodes:
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+async def test_message_through_a_reaches_b_and_nothing_is_lost_when_b_dies(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    node_a, node_b = two_nodes
+    async with httpx.AsyncClient(base_url=node_a.url) as on_a:
+        alice, bob = await register_and_login(on_a), await register_and_login(on_a)
+        chat_id = await make_group(alice, bob)
+        on_b = await Live.open(node_b.ws_url, bob.token)
+        first = await send(alice, chat_id, "across nodes")
+        frame = await on_b.next_of("message.created")
+        assert (frame["seq"], frame["message"]["text"]) == (first["seq"], "across nodes")
+
+        node_b.kill()
+        assert await on_b.until_closed() is None  # no close frame: the process died
+        missed = [await send(alice, chat_id, f"while b was dead {i}") for i in range(3)]
+
+        on_a_live = await Live.open(node_a.ws_url, bob.token, {chat_id: first["seq"]})
+        try:
+            replayed = [await on_a_live.next() for _ in missed]
+            assert [f["seq"] for f in replayed] == [m["seq"] for m in missed]
+            after = await send(alice, chat_id, "back on a")
+            frame = await on_a_live.next()
+            assert (frame["seq"], frame["message"]["text"]) == (after["seq"], "back on a")
+        finally:
+            await on_a_live.close()
