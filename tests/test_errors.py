@@ -108,6 +108,7 @@ async def refuse_all(
 ) -> None:
     """Each (method, path, body) is refused with invalid input and changes nothing."""
     before = await room.state()
+    chat_before = before["chat"]
     for method, path, body in cases:
         if raw:
             response = await who.client.request(
@@ -116,7 +117,9 @@ async def refuse_all(
         else:
             response = await who.call(method, path, json=body)
         assert_problem(response, *statuses, what=body if not raw else repr(body)[:80])
-        assert await room.state() == before, (method, path, body)
+        if method != "GET":  # the chat's event log did not move (the rest is checked below)
+            assert await room.alice.ok("GET", room.path()) == chat_before, (method, path, body)
+    assert await room.state() == before
 
 
 async def test_malformed_json_is_invalid_input(room: Room) -> None:
@@ -393,34 +396,34 @@ async def test_text_over_4096_characters_is_refused(room: Room) -> None:
     assert sent.json()["text"] == longest
 
 
-@pytest.mark.parametrize(
-    "cursors",
-    [
-        "abc",
-        "1",
-        "1:",
-        ":1",
-        "1:2:3",
-        "-1:5",
-        "1:-5",
-        "1:1.5",
-        "1:0x10",
-        "²:1",
-        "1:²",
-        "٣:1",
-        f"{2**63}:0",
-        f"1:{2**63}",
-        "9" * 20 + ":1",
-        "1:" + "9" * 25,
-        " 1:1",
-        "1 :1",
-        "1:1;2:2",
-        ",".join(f"{n}:0" for n in range(1, 1002)),
-    ],
+BAD_CURSORS = (
+    "abc",
+    "1",
+    "1:",
+    ":1",
+    "1:2:3",
+    "-1:5",
+    "1:-5",
+    "1:1.5",
+    "1:0x10",
+    "²:1",
+    "1:²",
+    "٣:1",
+    f"{2**63}:0",
+    f"1:{2**63}",
+    "9" * 20 + ":1",
+    "1:" + "9" * 25,
+    " 1:1",
+    "1 :1",
+    "1:1;2:2",
+    ",".join(f"{n}:0" for n in range(1, 1002)),
 )
-async def test_bad_sync_cursors(room: Room, cursors: str) -> None:
-    response = await room.alice.call("GET", "/api/v1/sync", params={"cursors": cursors})
-    assert_problem(response, *INVALID)
+
+
+async def test_bad_sync_cursors(room: Room) -> None:
+    for cursors in BAD_CURSORS:
+        response = await room.alice.call("GET", "/api/v1/sync", params={"cursors": cursors})
+        assert_problem(response, *INVALID, what=cursors[:40])
 
 
 async def test_sync_limits_and_stale_cursors(room: Room) -> None:
