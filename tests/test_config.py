@@ -83,19 +83,30 @@ def test_migrate_then_create_the_one_operator(tmp_path: Path) -> None:
     env = {"COLLETTA_NEW_PASSWORD": "operator password", "PATH": "/usr/bin:/bin"}
     migrate = subprocess.run(
         [COLLETTA, "migrate", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert migrate.returncode == 0, migrate.stderr
     data_env = {**env, "COLLETTA_DATA_DIR": str(tmp_path), "COLLETTA_ARGON2_MEMORY_KIB": "64"}
     first = subprocess.run(
         [COLLETTA, "admin", "create-operator", "root_op"],
-        capture_output=True, text=True, timeout=60, env=data_env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=data_env,
+        check=False,
     )
     assert first.returncode == 0, first.stderr
     assert "created root_op" in first.stdout
     second = subprocess.run(
         [COLLETTA, "admin", "create-operator", "other_op"],
-        capture_output=True, text=True, timeout=60, env=data_env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=data_env,
+        check=False,
     )
     assert second.returncode == 1
     assert "operator already exists" in second.stderr

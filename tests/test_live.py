@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import MakePerson, Person, Server
+from tests.conftest import PASSWORD, MakePerson, Person, Server
 from tests.live_client import Live
 
 
@@ -179,3 +179,33 @@ async def test_bad_authentication_closes_with_documented_code(
             await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == code
+
+
+async def test_logout_and_revocation_close_open_sockets(
+    server: Server, server_person: MakePerson, server_http: Any
+) -> None:
+    alice = await server_person()
+    live = await Live.open(server.ws_url, alice.token)
+    await alice.ok("POST", "/api/v1/auth/logout")
+    assert await live.until_closed() == 4401
+
+    second = await server_http.post(
+        "/api/v1/auth/login", json={"username": alice.username, "password": PASSWORD}
+    )
+    token = second.json()["token"]
+    other = await server_http.post(
+        "/api/v1/auth/login", json={"username": alice.username, "password": PASSWORD}
+    )
+    kept = await Live.open(server.ws_url, token)
+    dropped = await Live.open(server.ws_url, other.json()["token"])
+    try:
+        await server_http.post(
+            "/api/v1/auth/password",
+            json={"old_password": PASSWORD, "new_password": "another long password"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert await dropped.until_closed() == 4401
+        await kept.send({"type": "ping"})
+        assert (await kept.next())["type"] == "pong"
+    finally:
+        await kept.close()

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from colletta.actions.context import Context
+from colletta.domain import events
 from colletta.domain.users import (
     User,
     check_bio,
@@ -20,6 +21,7 @@ from colletta.domain.users import (
 from colletta.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from colletta.ids import hash_token, new_id, new_token
 from colletta.store import users as store
+from colletta.store.db import Tx
 
 DEVICE_NAME_MAX_CHARS = 64
 USER_SEARCH_MAX = 50
@@ -57,7 +59,9 @@ async def do_register(
     check_password(password)
     shown = check_display_name(display_name) if display_name else name
     if client_ip:
-        await ctx.limiter.hit(ctx.settings.register_rate, f"register:ip:{client_ip}")
+        await ctx.limiter.hit(
+            ctx.settings.register_rate, f"register:ip:{client_ip}", f"register:user:{name}"
+        )
     password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
     try:
         async with ctx.db.write() as tx:
@@ -125,9 +129,18 @@ async def access_caller(ctx: Context, token: str | None) -> Caller:
     return Caller(found[1], found[0])
 
 
+def _close_live_sessions(
+    ctx: Context, tx: Tx, user_id: int, session_id: int, *, all_but: bool = False
+) -> None:
+    """Revocation reaches sockets already open, on every node, not only new requests."""
+    control = events.CONTROL_REVOKE_OTHER_SESSIONS if all_but else events.CONTROL_REVOKE_SESSION
+    ctx.notify_user(tx, user_id, 0, events.SESSION_REVOKED, {}, control=control, seq=session_id)
+
+
 async def do_logout(ctx: Context, caller: Caller) -> None:
     async with ctx.db.write() as tx:
         await store.delete_session(tx.conn, caller.user_id, caller.session_id)
+        _close_live_sessions(ctx, tx, caller.user_id, caller.session_id)
 
 
 async def access_sessions(ctx: Context, caller: Caller) -> list[dict[str, Any]]:
@@ -149,6 +162,7 @@ async def do_revoke_session(ctx: Context, caller: Caller, session_id: int) -> No
     async with ctx.db.write() as tx:
         if not await store.delete_session(tx.conn, caller.user_id, session_id):
             raise NotFound("no such session")
+        _close_live_sessions(ctx, tx, caller.user_id, session_id)
 
 
 async def do_change_password(
@@ -163,6 +177,7 @@ async def do_change_password(
     async with ctx.db.write() as tx:
         await store.update_user(tx.conn, caller.user_id, password_hash=new_hash)
         await store.delete_other_sessions(tx.conn, caller.user_id, caller.session_id)
+        _close_live_sessions(ctx, tx, caller.user_id, caller.session_id, all_but=True)
 
 
 async def do_update_profile(

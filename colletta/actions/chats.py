@@ -31,8 +31,8 @@ from colletta.store import messages as message_store
 from colletta.store import users as user_store
 
 CHAT_LIST_MAX = 100
-CONTROL_ADDED = "added"
-CONTROL_REMOVED = "removed"
+CONTROL_ADDED = events.CONTROL_CHAT_ADDED
+CONTROL_REMOVED = events.CONTROL_CHAT_REMOVED
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ class Context:
 
     def notify_user(
         self,
-        tx: Tx | None,
+        tx: Tx,
         user_id: int,
         chat_id: int,
         type_: str,
@@ -94,15 +94,12 @@ class Context:
         *,
         control: str | None = None,
         seq: int | None = None,
-    ) -> Any:
-        """A notice to one user's live devices (chat added/removed); after commit if in a tx."""
+    ) -> None:
+        """A notice to one user's live devices (chat added/removed), sent after `tx` commits."""
         payload = orjson.dumps(frame(type_, chat_id, None, self.clock.now_ms(), data))
         envelope = Envelope(chat_id, seq, control, payload).encode()
 
         async def publish() -> None:
             await self.bus.publish(user_topic(user_id), envelope)
 
-        if tx is None:
-            return publish()
         tx.on_commit(publish)
-        return None

@@ -32,6 +32,10 @@ class SlowConsumer(Exception):
     """The client did not read fast enough; it must reconnect and resume."""
 
 
+class SessionRevoked(Exception):
+    """The device session behind this connection was logged out or revoked."""
+
+
 def parse_cursors(raw: dict[str, Any]) -> dict[int, int]:
     try:
         cursors = {int(chat_id): int(seq) for chat_id, seq in raw.items()}
@@ -124,6 +128,14 @@ class LiveSession:
 
     async def _apply(self, envelope: Envelope) -> AsyncIterator[bytes]:
         chat_id = envelope.chat_id
+        if envelope.control == events.CONTROL_REVOKE_SESSION:
+            if envelope.seq == self.caller.session_id:
+                raise SessionRevoked
+            return
+        if envelope.control == events.CONTROL_REVOKE_OTHER_SESSIONS:
+            if envelope.seq != self.caller.session_id:
+                raise SessionRevoked
+            return
         if envelope.control == CONTROL_ADDED:
             if chat_id not in self.cursors:
                 self.cursors[chat_id] = envelope.seq or 0

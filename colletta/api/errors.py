@@ -106,8 +106,13 @@ def install(app: FastAPI) -> None:
         return problem(slug, title, exc.status_code, str(exc.detail), headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        from colletta.api.middleware import SECURITY_HEADERS  # it imports this module
+
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem("internal", "Internal error", 500, "the server failed; nothing was lost")
+        # Starlette answers a 500 from outside every middleware, so add the headers here.
+        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        detail = "the server failed; nothing was lost"
+        return problem("internal", "Internal error", 500, detail, headers=headers)
 
     app.add_exception_handler(errors.ColettaError, on_colletta_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

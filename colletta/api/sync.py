@@ -20,7 +20,9 @@ def parse_cursor_list(raw: str) -> dict[int, int]:
     cursors: dict[int, int] = {}
     for part in filter(None, raw.split(",")):
         chat, sep, seq = part.partition(":")
-        if not (sep and chat.isdigit() and seq.isdigit()) or len(chat) > 19 or len(seq) > 19:
+        # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+        decimal = bool(sep) and (chat + seq).isascii() and chat.isdigit() and seq.isdigit()
+        if not decimal or len(chat) > 19 or len(seq) > 19:
             raise InvalidInput("cursors must look like chat_id:seq,chat_id:seq", field="cursors")
         if int(chat) > MAX_ID or int(seq) > MAX_ID:
             raise InvalidInput("a cursor is out of range", field="cursors")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from colletta import errors
 from colletta.actions.accounts import Caller, access_caller
 from colletta.actions.context import Context
-from colletta.actions.live import LiveSession, SlowConsumer, parse_cursors
+from colletta.actions.live import LiveSession, SessionRevoked, SlowConsumer, parse_cursors
 from colletta.actions.members import do_typing
 from colletta.actions.messages import do_send_message
 from colletta.api.errors import (
@@ -134,6 +134,8 @@ async def _write(session: LiveSession, send: Any) -> int | None:
             await send(data)
     except SlowConsumer:
         return CLOSE_SLOW
+    except SessionRevoked:
+        return CLOSE_UNAUTHENTICATED
     except (WebSocketDisconnect, RuntimeError):
         return None
     return None

@@ -29,6 +29,13 @@ CHAT_ADDED: Final = "chat.added"
 CHAT_REMOVED: Final = "chat.removed"
 MEMBER_JOIN_REQUESTED: Final = "member.join_requested"
 RESYNC_REQUIRED: Final = "resync_required"
+SESSION_REVOKED: Final = "session.revoked"
+
+# Controls a notice may carry for live sessions (not shown to clients as such).
+CONTROL_CHAT_ADDED: Final = "added"
+CONTROL_CHAT_REMOVED: Final = "removed"
+CONTROL_REVOKE_SESSION: Final = "revoke"
+CONTROL_REVOKE_OTHER_SESSIONS: Final = "revoke_others"
 
 STORED_TYPES: Final = frozenset(
     {
