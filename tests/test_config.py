@@ -25,19 +25,20 @@ def test_config_example_documents_every_setting_with_its_default() -> None:
     for key, value in values.items():
         assert str(getattr(defaults, key)) == str(value) or getattr(defaults, key) == value
     for field in Settings.model_fields.values():
-        assert field.description and f"# {field.description}" in example
+        assert field.description
+        assert f"# {field.description}" in example
 
 
 def test_environment_beats_file_beats_defaults(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "colletta.toml"
-    config.write_text('port = 9000\nhost = "0.0.0.0"\nbus_url = "redis://127.0.0.1:6379/0"\n')
+    config.write_text('port = 9000\nhost = "::1"\nbus_url = "redis://127.0.0.1:6379/0"\n')
     monkeypatch.setenv("COLLETTA_PORT", "9100")
     settings = load_settings(config)
     assert (settings.port, settings.host, settings.bus_url) == (
         9100,
-        "0.0.0.0",
+        "::1",
         "redis://127.0.0.1:6379/0",
     )
     assert load_settings(config, port=9200).port == 9200
