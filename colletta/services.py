@@ -25,6 +25,10 @@ def build_bus(settings: Settings) -> Bus:
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     """Everything the actions need; call `start_context` inside the event loop before use."""
     if settings.resolved_database_url.startswith("sqlite"):
+        if settings.workers > 1:
+            # SQLite runs inline on each process's event loop; a second process would wait
+            # on the file lock there. Many processes is what PostgreSQL is for.
+            raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     bus = build_bus(settings)

@@ -273,7 +273,7 @@ async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> 
         if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
             written += max(cursor.rowcount, 0)
 
-    engine = ctx.db.engine.sync_engine
+    engine = ctx.db.sync_engine
     event.listen(engine, "after_cursor_execute", count)
     try:
         await send(owner, str(chat_id), f"post to {subscribers}")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from colletta.actions.accounts import Caller
 from colletta.actions.context import Context
@@ -29,6 +28,7 @@ from colletta.ids import new_id
 from colletta.store import chats as store
 from colletta.store import messages as message_store
 from colletta.store import users as user_store
+from colletta.store.db import Conn
 
 CHAT_LIST_MAX = 100
 CONTROL_ADDED = events.CONTROL_CHAT_ADDED
@@ -53,7 +53,7 @@ def hidden_chat() -> NotFound:
 
 
 async def load_chat_access(
-    conn: AsyncConnection, caller: Caller, chat_id: int, *, allow_public: bool, for_update: bool
+    conn: Conn, caller: Caller, chat_id: int, *, allow_public: bool, for_update: bool
 ) -> ChatAccess:
     chat = await store.get_chat(conn, chat_id, for_update=for_update)
     if chat is None:
@@ -73,7 +73,7 @@ async def access_chat(
         )
 
 
-async def chat_view(conn: AsyncConnection, caller: Caller, access: ChatAccess) -> dict[str, Any]:
+async def chat_view(conn: Conn, caller: Caller, access: ChatAccess) -> dict[str, Any]:
     title = None
     if access.chat.kind is ChatKind.DIRECT:
         titles = await direct_titles(conn, caller.user_id, [access.chat.id])
@@ -87,7 +87,7 @@ async def access_chat_view(ctx: Context, caller: Caller, chat_id: int) -> dict[s
         return await chat_view(conn, caller, access)
 
 
-async def direct_titles(conn: AsyncConnection, user_id: int, chat_ids: list[int]) -> dict[int, str]:
+async def direct_titles(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int, str]:
     """A direct chat is titled with the other member's display name."""
     others: dict[int, int] = {}
     for chat_id in chat_ids:

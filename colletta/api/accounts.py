@@ -9,7 +9,7 @@ from colletta.actions import accounts
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, Ctx, SessionId, client_ip, no_content
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.PROBLEM_RESPONSES)
 
 
 @router.post("/auth/register", status_code=201, response_model=models.User)

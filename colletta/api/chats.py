@@ -10,7 +10,7 @@ from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, UserId, no_content
 from colletta.api.models import MAX_ID
 
-router = APIRouter(prefix="/api/v1", tags=["chats"])
+router = APIRouter(prefix="/api/v1", tags=["chats"], responses=models.PROBLEM_RESPONSES)
 
 
 @router.post("/chats/direct", response_model=models.Chat)

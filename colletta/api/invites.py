@@ -9,7 +9,7 @@ from colletta.actions import invites
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, UserId, no_content
 
-router = APIRouter(prefix="/api/v1", tags=["invites"])
+router = APIRouter(prefix="/api/v1", tags=["invites"], responses=models.PROBLEM_RESPONSES)
 Code = Path(min_length=1, max_length=32)
 
 

@@ -10,7 +10,9 @@ from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, MessageId, no_content
 from colletta.api.models import MAX_ID
 
-router = APIRouter(prefix="/api/v1/chats/{chat_id}", tags=["messages"])
+router = APIRouter(
+    prefix="/api/v1/chats/{chat_id}", tags=["messages"], responses=models.PROBLEM_RESPONSES
+)
 Emoji = Path(min_length=1, max_length=16)
 
 

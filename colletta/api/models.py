@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -286,3 +286,15 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+
+
+# Every error is problem+json (api/errors.py); routers declare it so the document says so, and
+# so FastAPI does not advertise its own 422 body, which this API never sends.
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": Problem.model_json_schema()}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "A problem (RFC 9457); `type` ends in a stable slug",
+        "content": _PROBLEM_CONTENT,
+    },
+    "5XX": {"description": "The server failed", "content": _PROBLEM_CONTENT},
+}

@@ -12,7 +12,7 @@ from colletta.api.deps import JSON, CallerDep, Ctx
 from colletta.api.models import MAX_ID
 from colletta.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1", tags=["sync"])
+router = APIRouter(prefix="/api/v1", tags=["sync"], responses=models.PROBLEM_RESPONSES)
 
 
 def parse_cursor_list(raw: str) -> dict[int, int]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from colletta.domain.chats import Chat, ChatKind, Member, Role
+from colletta.store.db import Conn
 from colletta.store.schema import chat_members, chats, messages, users
 
 _CHAT_COLUMNS = (
@@ -61,7 +61,7 @@ def _member(row: Any) -> Member:
 
 
 async def insert_chat(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     chat_id: int,
     kind: ChatKind,
@@ -91,7 +91,7 @@ async def insert_chat(
     return Chat(chat_id, kind, title, description, is_public, signed_posts, 0, 0, 0, now_ms, now_ms)
 
 
-async def get_chat(conn: AsyncConnection, chat_id: int, *, for_update: bool = False) -> Chat | None:
+async def get_chat(conn: Conn, chat_id: int, *, for_update: bool = False) -> Chat | None:
     query = select(*_CHAT_COLUMNS).where(chats.c.id == chat_id)
     if for_update:
         query = query.with_for_update()
@@ -99,17 +99,17 @@ async def get_chat(conn: AsyncConnection, chat_id: int, *, for_update: bool = Fa
     return _chat(row) if row else None
 
 
-async def get_chat_id_by_direct_key(conn: AsyncConnection, key: str) -> int | None:
+async def get_chat_id_by_direct_key(conn: Conn, key: str) -> int | None:
     value = await conn.scalar(select(chats.c.id).where(chats.c.direct_key == key))
     return int(value) if value is not None else None
 
 
-async def update_chat(conn: AsyncConnection, chat_id: int, **values: Any) -> None:
+async def update_chat(conn: Conn, chat_id: int, **values: Any) -> None:
     await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
 
 async def bump_seq(
-    conn: AsyncConnection, chat_id: int, now_ms: int, *, last_message_id: int | None = None
+    conn: Conn, chat_id: int, now_ms: int, *, last_message_id: int | None = None
 ) -> int:
     """Next seq of the chat. The UPDATE's row lock makes seqs gap-free and commit-ordered."""
     values: dict[str, Any] = {"last_seq": chats.c.last_seq + 1, "last_activity_ms": now_ms}
@@ -122,13 +122,13 @@ async def bump_seq(
     return int(seq)
 
 
-async def add_member_count(conn: AsyncConnection, chat_id: int, delta: int) -> None:
+async def add_member_count(conn: Conn, chat_id: int, delta: int) -> None:
     await conn.execute(
         update(chats).where(chats.c.id == chat_id).values(member_count=chats.c.member_count + delta)
     )
 
 
-async def list_public_channels(conn: AsyncConnection, prefix: str, limit: int) -> list[Chat]:
+async def list_public_channels(conn: Conn, prefix: str, limit: int) -> list[Chat]:
     query = select(*_CHAT_COLUMNS).where(
         chats.c.is_public.is_(True), chats.c.kind == ChatKind.CHANNEL.value
     )
@@ -139,7 +139,7 @@ async def list_public_channels(conn: AsyncConnection, prefix: str, limit: int) -
 
 
 async def list_user_chats(
-    conn: AsyncConnection, user_id: int, limit: int, before: tuple[int, int] | None
+    conn: Conn, user_id: int, limit: int, before: tuple[int, int] | None
 ) -> list[tuple[Chat, Member, int]]:
     """The user's chats by activity, newest first, each with its membership and unread count."""
     unread = (
@@ -164,7 +164,7 @@ async def list_user_chats(
     return [(_chat(row), _member(row), row.unread) for row in await conn.execute(query)]
 
 
-async def get_last_message_ids(conn: AsyncConnection, chat_ids: list[int]) -> dict[int, int]:
+async def get_last_message_ids(conn: Conn, chat_ids: list[int]) -> dict[int, int]:
     rows = await conn.execute(
         select(chats.c.id, chats.c.last_message_id).where(
             chats.c.id.in_(chat_ids), chats.c.last_message_id.is_not(None)
@@ -173,7 +173,7 @@ async def get_last_message_ids(conn: AsyncConnection, chat_ids: list[int]) -> di
     return {row.id: row.last_message_id for row in rows}
 
 
-async def list_user_chat_seqs(conn: AsyncConnection, user_id: int) -> dict[int, int]:
+async def list_user_chat_seqs(conn: Conn, user_id: int) -> dict[int, int]:
     """chat_id → last_seq for every chat the user belongs to."""
     rows = await conn.execute(
         select(chats.c.id, chats.c.last_seq)
@@ -184,7 +184,7 @@ async def list_user_chat_seqs(conn: AsyncConnection, user_id: int) -> dict[int, 
 
 
 async def insert_member(
-    conn: AsyncConnection, *, chat_id: int, user_id: int, role: Role, now_ms: int, read_seq: int
+    conn: Conn, *, chat_id: int, user_id: int, role: Role, now_ms: int, read_seq: int
 ) -> Member:
     await conn.execute(
         insert(chat_members).values(
@@ -200,7 +200,7 @@ async def insert_member(
     return Member(chat_id, user_id, role, now_ms, read_seq, 0)
 
 
-async def get_member(conn: AsyncConnection, chat_id: int, user_id: int) -> Member | None:
+async def get_member(conn: Conn, chat_id: int, user_id: int) -> Member | None:
     row = (
         await conn.execute(
             select(*_MEMBER_COLUMNS).where(
@@ -212,7 +212,7 @@ async def get_member(conn: AsyncConnection, chat_id: int, user_id: int) -> Membe
 
 
 async def get_members(
-    conn: AsyncConnection, chat_id: int, after_user_id: int | None, limit: int
+    conn: Conn, chat_id: int, after_user_id: int | None, limit: int
 ) -> list[tuple[Member, str, str]]:
     query = (
         select(*_MEMBER_COLUMNS, users.c.username, users.c.display_name)
@@ -225,9 +225,7 @@ async def get_members(
     return [(_member(row), row.username, row.display_name) for row in rows]
 
 
-async def get_member_ids_with_role(
-    conn: AsyncConnection, chat_id: int, min_role: Role
-) -> list[int]:
+async def get_member_ids_with_role(conn: Conn, chat_id: int, min_role: Role) -> list[int]:
     rows = await conn.execute(
         select(chat_members.c.user_id).where(
             chat_members.c.chat_id == chat_id, chat_members.c.role >= int(min_role)
@@ -236,7 +234,7 @@ async def get_member_ids_with_role(
     return [row.user_id for row in rows]
 
 
-async def get_other_direct_member(conn: AsyncConnection, chat_id: int, user_id: int) -> int | None:
+async def get_other_direct_member(conn: Conn, chat_id: int, user_id: int) -> int | None:
     value = await conn.scalar(
         select(chat_members.c.user_id).where(
             chat_members.c.chat_id == chat_id, chat_members.c.user_id != user_id
@@ -245,7 +243,7 @@ async def get_other_direct_member(conn: AsyncConnection, chat_id: int, user_id: 
     return int(value) if value is not None else None
 
 
-async def update_member(conn: AsyncConnection, chat_id: int, user_id: int, **values: Any) -> None:
+async def update_member(conn: Conn, chat_id: int, user_id: int, **values: Any) -> None:
     await conn.execute(
         update(chat_members)
         .where(chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id)
@@ -253,7 +251,7 @@ async def update_member(conn: AsyncConnection, chat_id: int, user_id: int, **val
     )
 
 
-async def advance_read_seq(conn: AsyncConnection, chat_id: int, user_id: int, seq: int) -> bool:
+async def advance_read_seq(conn: Conn, chat_id: int, user_id: int, seq: int) -> bool:
     """Move the read marker forward only; False if it was already at or past `seq`."""
     result = await conn.execute(
         update(chat_members)
@@ -269,7 +267,7 @@ async def advance_read_seq(conn: AsyncConnection, chat_id: int, user_id: int, se
     return bool(result.rowcount)
 
 
-async def delete_member(conn: AsyncConnection, chat_id: int, user_id: int) -> bool:
+async def delete_member(conn: Conn, chat_id: int, user_id: int) -> bool:
     result = await conn.execute(
         delete(chat_members).where(
             chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id

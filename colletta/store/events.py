@@ -6,15 +6,15 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from colletta.domain.events import frame
 from colletta.store.chats import bump_seq
+from colletta.store.db import Conn
 from colletta.store.schema import chat_events
 
 
 async def append_event(
-    conn: AsyncConnection,
+    conn: Conn,
     chat_id: int,
     type_: str,
     now_ms: int,
@@ -41,7 +41,7 @@ async def append_event(
 
 
 async def get_events(
-    conn: AsyncConnection, chat_id: int, after_seq: int, limit: int
+    conn: Conn, chat_id: int, after_seq: int, limit: int
 ) -> list[tuple[int, bytes]]:
     rows = await conn.execute(
         select(chat_events.c.seq, chat_events.c.payload)
@@ -53,7 +53,7 @@ async def get_events(
 
 
 async def redact_message_events(
-    conn: AsyncConnection, chat_id: int, message_id: int, message_view: dict[str, Any]
+    conn: Conn, chat_id: int, message_id: int, message_view: dict[str, Any]
 ) -> None:
     """Rewrite every logged event that carried the message so it holds only `message_view`."""
     rows = await conn.execute(

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from colletta.store.db import Conn
 from colletta.store.schema import invites, join_requests, users
 
 
-async def insert_invite(conn: AsyncConnection, **values: Any) -> None:
+async def insert_invite(conn: Conn, **values: Any) -> None:
     await conn.execute(insert(invites).values(uses=0, revoked=False, **values))
 
 
-async def get_invite(conn: AsyncConnection, code: str) -> Any:
+async def get_invite(conn: Conn, code: str) -> Any:
     return (await conn.execute(select(invites).where(invites.c.code == code))).first()
 
 
-async def get_invites(conn: AsyncConnection, chat_id: int) -> list[Any]:
+async def get_invites(conn: Conn, chat_id: int) -> list[Any]:
     rows = await conn.execute(
         select(invites)
         .where(invites.c.chat_id == chat_id, invites.c.revoked.is_(False))
@@ -27,7 +27,7 @@ async def get_invites(conn: AsyncConnection, chat_id: int) -> list[Any]:
     return list(rows)
 
 
-async def revoke_invite(conn: AsyncConnection, chat_id: int, code: str) -> bool:
+async def revoke_invite(conn: Conn, chat_id: int, code: str) -> bool:
     result = await conn.execute(
         update(invites)
         .where(invites.c.chat_id == chat_id, invites.c.code == code)
@@ -36,7 +36,7 @@ async def revoke_invite(conn: AsyncConnection, chat_id: int, code: str) -> bool:
     return bool(result.rowcount)
 
 
-async def use_invite(conn: AsyncConnection, code: str) -> bool:
+async def use_invite(conn: Conn, code: str) -> bool:
     """Count one use, unless the use limit is already reached (checked in the same UPDATE)."""
     result = await conn.execute(
         update(invites)
@@ -50,7 +50,7 @@ async def use_invite(conn: AsyncConnection, code: str) -> bool:
 
 
 async def insert_join_request(
-    conn: AsyncConnection, chat_id: int, user_id: int, code: str, now_ms: int
+    conn: Conn, chat_id: int, user_id: int, code: str, now_ms: int
 ) -> None:
     await conn.execute(
         insert(join_requests).values(
@@ -59,7 +59,7 @@ async def insert_join_request(
     )
 
 
-async def get_join_request(conn: AsyncConnection, chat_id: int, user_id: int) -> Any:
+async def get_join_request(conn: Conn, chat_id: int, user_id: int) -> Any:
     return (
         await conn.execute(
             select(join_requests).where(
@@ -69,7 +69,7 @@ async def get_join_request(conn: AsyncConnection, chat_id: int, user_id: int) ->
     ).first()
 
 
-async def get_join_requests(conn: AsyncConnection, chat_id: int) -> list[Any]:
+async def get_join_requests(conn: Conn, chat_id: int) -> list[Any]:
     rows = await conn.execute(
         select(join_requests.c.user_id, users.c.username, join_requests.c.created_at_ms)
         .select_from(join_requests.join(users, users.c.id == join_requests.c.user_id))
@@ -79,7 +79,7 @@ async def get_join_requests(conn: AsyncConnection, chat_id: int) -> list[Any]:
     return list(rows)
 
 
-async def delete_join_request(conn: AsyncConnection, chat_id: int, user_id: int) -> bool:
+async def delete_join_request(conn: Conn, chat_id: int, user_id: int) -> bool:
     result = await conn.execute(
         delete(join_requests).where(
             join_requests.c.chat_id == chat_id, join_requests.c.user_id == user_id

@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from colletta.domain.messages import Message
+from colletta.store.db import Conn
 from colletta.store.schema import message_edits, messages, pins, reactions
 
 _COLUMNS = (
@@ -55,9 +55,7 @@ def _message(row: Any) -> Message:
     )
 
 
-async def insert_message(
-    conn: AsyncConnection, message: Message, client_txn_id: str | None
-) -> None:
+async def insert_message(conn: Conn, message: Message, client_txn_id: str | None) -> None:
     forward = message.forward or {}
     await conn.execute(
         insert(messages).values(
@@ -79,7 +77,7 @@ async def insert_message(
     )
 
 
-async def get_message(conn: AsyncConnection, chat_id: int, message_id: int) -> Message | None:
+async def get_message(conn: Conn, chat_id: int, message_id: int) -> Message | None:
     row = (
         await conn.execute(
             select(*_COLUMNS).where(messages.c.chat_id == chat_id, messages.c.id == message_id)
@@ -89,7 +87,7 @@ async def get_message(conn: AsyncConnection, chat_id: int, message_id: int) -> M
 
 
 async def get_message_by_txn(
-    conn: AsyncConnection, chat_id: int, sender_id: int, client_txn_id: str
+    conn: Conn, chat_id: int, sender_id: int, client_txn_id: str
 ) -> Message | None:
     row = (
         await conn.execute(
@@ -104,7 +102,7 @@ async def get_message_by_txn(
 
 
 async def get_messages_by_ids(
-    conn: AsyncConnection, chat_ids: list[int], message_ids: list[int]
+    conn: Conn, chat_ids: list[int], message_ids: list[int]
 ) -> dict[int, Message]:
     if not message_ids:
         return {}
@@ -115,7 +113,7 @@ async def get_messages_by_ids(
 
 
 async def get_history(
-    conn: AsyncConnection,
+    conn: Conn,
     chat_id: int,
     *,
     before_seq: int | None = None,
@@ -133,12 +131,12 @@ async def get_history(
     return [_message(row) for row in reversed(list(rows))]
 
 
-async def update_message(conn: AsyncConnection, message_id: int, **values: Any) -> None:
+async def update_message(conn: Conn, message_id: int, **values: Any) -> None:
     await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
 
 async def insert_edit(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     edit_id: int,
     chat_id: int,
@@ -153,7 +151,7 @@ async def insert_edit(
     )
 
 
-async def get_edits(conn: AsyncConnection, message_id: int) -> list[Any]:
+async def get_edits(conn: Conn, message_id: int) -> list[Any]:
     rows = await conn.execute(
         select(message_edits.c.text, message_edits.c.edited_at_ms)
         .where(message_edits.c.message_id == message_id)
@@ -162,12 +160,12 @@ async def get_edits(conn: AsyncConnection, message_id: int) -> list[Any]:
     return list(rows)
 
 
-async def delete_edits(conn: AsyncConnection, message_id: int) -> None:
+async def delete_edits(conn: Conn, message_id: int) -> None:
     await conn.execute(delete(message_edits).where(message_edits.c.message_id == message_id))
 
 
 async def set_reaction(
-    conn: AsyncConnection, chat_id: int, message_id: int, user_id: int, emoji: str, on: bool
+    conn: Conn, chat_id: int, message_id: int, user_id: int, emoji: str, on: bool
 ) -> dict[str, int] | None:
     """Add or remove one reaction; the new counts, or None if nothing changed."""
     exists = await conn.scalar(
@@ -205,12 +203,12 @@ async def set_reaction(
     return counts
 
 
-async def delete_reactions(conn: AsyncConnection, message_id: int) -> None:
+async def delete_reactions(conn: Conn, message_id: int) -> None:
     await conn.execute(delete(reactions).where(reactions.c.message_id == message_id))
 
 
 async def set_pin(
-    conn: AsyncConnection, chat_id: int, message_id: int, user_id: int, on: bool, now_ms: int
+    conn: Conn, chat_id: int, message_id: int, user_id: int, on: bool, now_ms: int
 ) -> bool:
     """Pin or unpin; False if it already was so."""
     exists = await conn.scalar(
@@ -233,7 +231,7 @@ async def set_pin(
     return True
 
 
-async def get_pinned(conn: AsyncConnection, chat_id: int) -> list[Message]:
+async def get_pinned(conn: Conn, chat_id: int) -> list[Message]:
     rows = await conn.execute(
         select(*_COLUMNS)
         .select_from(pins.join(messages, messages.c.id == pins.c.message_id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from colletta.domain.users import User
+from colletta.store.db import Conn
 from colletta.store.schema import sessions, users
 
 _USER_COLUMNS = (
@@ -32,7 +32,7 @@ def _user(row: Any) -> User:
 
 
 async def insert_user(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     user_id: int,
     username: str,
@@ -55,29 +55,29 @@ async def insert_user(
     return User(user_id, username, display_name, "", is_operator, now_ms)
 
 
-async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
+async def get_user(conn: Conn, user_id: int) -> User | None:
     row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.id == user_id))).first()
     return _user(row) if row else None
 
 
-async def get_users(conn: AsyncConnection, user_ids: list[int]) -> dict[int, User]:
+async def get_users(conn: Conn, user_ids: list[int]) -> dict[int, User]:
     if not user_ids:
         return {}
     rows = await conn.execute(select(*_USER_COLUMNS).where(users.c.id.in_(user_ids)))
     return {row.id: _user(row) for row in rows}
 
 
-async def get_user_by_username(conn: AsyncConnection, username: str) -> User | None:
+async def get_user_by_username(conn: Conn, username: str) -> User | None:
     row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.username == username))).first()
     return _user(row) if row else None
 
 
-async def get_password_hash(conn: AsyncConnection, user_id: int) -> str | None:
+async def get_password_hash(conn: Conn, user_id: int) -> str | None:
     value = await conn.scalar(select(users.c.password_hash).where(users.c.id == user_id))
     return str(value) if value is not None else None
 
 
-async def get_login(conn: AsyncConnection, username: str) -> tuple[User, str] | None:
+async def get_login(conn: Conn, username: str) -> tuple[User, str] | None:
     row = (
         await conn.execute(
             select(*_USER_COLUMNS, users.c.password_hash).where(users.c.username == username)
@@ -86,7 +86,7 @@ async def get_login(conn: AsyncConnection, username: str) -> tuple[User, str] | 
     return (_user(row), row.password_hash) if row else None
 
 
-async def search_users(conn: AsyncConnection, prefix: str, limit: int) -> list[User]:
+async def search_users(conn: Conn, prefix: str, limit: int) -> list[User]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = await conn.execute(
         select(*_USER_COLUMNS)
@@ -97,17 +97,17 @@ async def search_users(conn: AsyncConnection, prefix: str, limit: int) -> list[U
     return [_user(row) for row in rows]
 
 
-async def operator_exists(conn: AsyncConnection) -> bool:
+async def operator_exists(conn: Conn) -> bool:
     found = await conn.scalar(select(func.count()).where(users.c.is_operator.is_(True)))
     return bool(found)
 
 
-async def update_user(conn: AsyncConnection, user_id: int, **values: Any) -> None:
+async def update_user(conn: Conn, user_id: int, **values: Any) -> None:
     await conn.execute(update(users).where(users.c.id == user_id).values(**values))
 
 
 async def insert_session(
-    conn: AsyncConnection,
+    conn: Conn,
     *,
     session_id: int,
     user_id: int,
@@ -127,7 +127,7 @@ async def insert_session(
     )
 
 
-async def get_session_user(conn: AsyncConnection, token_hash: str) -> tuple[int, User] | None:
+async def get_session_user(conn: Conn, token_hash: str) -> tuple[int, User] | None:
     row = (
         await conn.execute(
             select(sessions.c.id.label("session_id"), *_USER_COLUMNS)
@@ -138,7 +138,7 @@ async def get_session_user(conn: AsyncConnection, token_hash: str) -> tuple[int,
     return (row.session_id, _user(row)) if row else None
 
 
-async def get_sessions(conn: AsyncConnection, user_id: int) -> list[Any]:
+async def get_sessions(conn: Conn, user_id: int) -> list[Any]:
     rows = await conn.execute(
         select(
             sessions.c.id,
@@ -152,20 +152,20 @@ async def get_sessions(conn: AsyncConnection, user_id: int) -> list[Any]:
     return list(rows)
 
 
-async def delete_session(conn: AsyncConnection, user_id: int, session_id: int) -> int:
+async def delete_session(conn: Conn, user_id: int, session_id: int) -> int:
     result = await conn.execute(
         delete(sessions).where(sessions.c.id == session_id, sessions.c.user_id == user_id)
     )
     return int(result.rowcount)
 
 
-async def delete_other_sessions(conn: AsyncConnection, user_id: int, keep_session_id: int) -> None:
+async def delete_other_sessions(conn: Conn, user_id: int, keep_session_id: int) -> None:
     await conn.execute(
         delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id != keep_session_id)
     )
 
 
-async def touch_session(conn: AsyncConnection, session_id: int, now_ms: int) -> None:
+async def touch_session(conn: Conn, session_id: int, now_ms: int) -> None:
     await conn.execute(
         update(sessions).where(sessions.c.id == session_id).values(last_seen_at_ms=now_ms)
     )
