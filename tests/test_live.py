@@ -209,3 +209,28 @@ async def test_logout_and_revocation_close_open_sockets(
         assert (await kept.next())["type"] == "pong"
     finally:
         await kept.close()
+
+
+@pytest.mark.settings(resync_window_events=100)
+async def test_cursor_older_than_the_window_gets_resync_required(
+    server: Server, server_person: MakePerson
+) -> None:
+    alice, bob = await server_person(), await server_person()
+    chat_id = await group_with(alice, bob)
+    base = (await bob.ok("GET", f"/api/v1/chats/{chat_id}"))["last_seq"]
+    for i in range(101):
+        last = await say(alice, chat_id, f"n{i}")
+    sync = await bob.ok("GET", "/api/v1/sync", params={"cursors": f"{chat_id}:{base}"})
+    assert sync["events"] == []
+    assert sync["resync_required"] == [{"chat_id": chat_id, "last_seq": last["seq"]}]
+    live = await Live.open(server.ws_url, bob.token, {chat_id: base})
+    try:
+        frame = await live.next()
+        assert (frame["type"], frame["last_seq"]) == ("resync_required", last["seq"])
+        within = await Live.open(server.ws_url, bob.token, {chat_id: last["seq"] - 100})
+        try:
+            assert (await within.next())["seq"] == last["seq"] - 99
+        finally:
+            await within.close()
+    finally:
+        await live.close()
