@@ -55,10 +55,10 @@ def hidden_chat() -> NotFound:
 async def load_chat_access(
     conn: Conn, caller: Caller, chat_id: int, *, allow_public: bool, for_update: bool
 ) -> ChatAccess:
-    chat = await store.get_chat(conn, chat_id, for_update=for_update)
-    if chat is None:
+    found = await store.get_chat_and_member(conn, chat_id, caller.user_id, for_update=for_update)
+    if found is None:
         raise hidden_chat()
-    member = await store.get_member(conn, chat_id, caller.user_id)
+    chat, member = found
     if member is None and not (allow_public and chat.is_public):
         raise hidden_chat()
     return ChatAccess(chat, member)

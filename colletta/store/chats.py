@@ -99,6 +99,28 @@ async def get_chat(conn: Conn, chat_id: int, *, for_update: bool = False) -> Cha
     return _chat(row) if row else None
 
 
+async def get_chat_and_member(
+    conn: Conn, chat_id: int, user_id: int, *, for_update: bool = False
+) -> tuple[Chat, Member | None] | None:
+    """The chat and the user's membership in it, in one round trip."""
+    query = (
+        select(*_CHAT_COLUMNS, *_MEMBER_COLUMNS)
+        .select_from(
+            chats.outerjoin(
+                chat_members,
+                (chat_members.c.chat_id == chats.c.id) & (chat_members.c.user_id == user_id),
+            )
+        )
+        .where(chats.c.id == chat_id)
+    )
+    if for_update:
+        query = query.with_for_update(of=chats)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return _chat(row), (_member(row) if row.user_id is not None else None)
+
+
 async def get_chat_id_by_direct_key(conn: Conn, key: str) -> int | None:
     value = await conn.scalar(select(chats.c.id).where(chats.c.direct_key == key))
     return int(value) if value is not None else None
