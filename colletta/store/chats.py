@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 
 from colletta.domain.chats import Chat, ChatKind, Member, Role
 from colletta.store.db import Conn
@@ -99,23 +99,26 @@ async def get_chat(conn: Conn, chat_id: int, *, for_update: bool = False) -> Cha
     return _chat(row) if row else None
 
 
+_CHAT_AND_MEMBER = (
+    select(*_CHAT_COLUMNS, *_MEMBER_COLUMNS)
+    .select_from(
+        chats.outerjoin(
+            chat_members,
+            (chat_members.c.chat_id == chats.c.id)
+            & (chat_members.c.user_id == bindparam("b_user_id")),
+        )
+    )
+    .where(chats.c.id == bindparam("b_chat_id"))
+)
+_CHAT_AND_MEMBER_FOR_UPDATE = _CHAT_AND_MEMBER.with_for_update(of=chats)
+
+
 async def get_chat_and_member(
     conn: Conn, chat_id: int, user_id: int, *, for_update: bool = False
 ) -> tuple[Chat, Member | None] | None:
     """The chat and the user's membership in it, in one round trip."""
-    query = (
-        select(*_CHAT_COLUMNS, *_MEMBER_COLUMNS)
-        .select_from(
-            chats.outerjoin(
-                chat_members,
-                (chat_members.c.chat_id == chats.c.id) & (chat_members.c.user_id == user_id),
-            )
-        )
-        .where(chats.c.id == chat_id)
-    )
-    if for_update:
-        query = query.with_for_update(of=chats)
-    row = (await conn.execute(query)).first()
+    query = _CHAT_AND_MEMBER_FOR_UPDATE if for_update else _CHAT_AND_MEMBER
+    row = (await conn.execute(query, {"b_chat_id": chat_id, "b_user_id": user_id})).first()
     if row is None:
         return None
     return _chat(row), (_member(row) if row.user_id is not None else None)
@@ -130,16 +133,24 @@ async def update_chat(conn: Conn, chat_id: int, **values: Any) -> None:
     await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
 
+_BUMP = (
+    update(chats)
+    .where(chats.c.id == bindparam("b_chat_id"))
+    .values(last_seq=chats.c.last_seq + 1, last_activity_ms=bindparam("b_now_ms"))
+    .returning(chats.c.last_seq)
+)
+_BUMP_WITH_MESSAGE = _BUMP.values(last_message_id=bindparam("b_message_id"))
+
+
 async def bump_seq(
     conn: Conn, chat_id: int, now_ms: int, *, last_message_id: int | None = None
 ) -> int:
     """Next seq of the chat. The UPDATE's row lock makes seqs gap-free and commit-ordered."""
-    values: dict[str, Any] = {"last_seq": chats.c.last_seq + 1, "last_activity_ms": now_ms}
-    if last_message_id is not None:
-        values["last_message_id"] = last_message_id
-    seq = await conn.scalar(
-        update(chats).where(chats.c.id == chat_id).values(**values).returning(chats.c.last_seq)
-    )
+    params = {"b_chat_id": chat_id, "b_now_ms": now_ms}
+    if last_message_id is None:
+        seq = await conn.scalar(_BUMP, params)
+    else:
+        seq = await conn.scalar(_BUMP_WITH_MESSAGE, {**params, "b_message_id": last_message_id})
     assert seq is not None
     return int(seq)
 

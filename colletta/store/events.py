@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from colletta.domain.events import frame
 from colletta.store.chats import bump_seq
 from colletta.store.db import Conn
 from colletta.store.schema import chat_events
+
+_INSERT = insert(chat_events)
 
 
 async def append_event(
@@ -28,27 +30,31 @@ async def append_event(
         seq = await bump_seq(conn, chat_id, now_ms)
     payload = orjson.dumps(frame(type_, chat_id, seq, now_ms, data))
     await conn.execute(
-        insert(chat_events).values(
-            chat_id=chat_id,
-            seq=seq,
-            type=type_,
-            message_id=message_id,
-            payload=payload.decode(),
-            created_at_ms=now_ms,
-        )
+        _INSERT,
+        {
+            "chat_id": chat_id,
+            "seq": seq,
+            "type": type_,
+            "message_id": message_id,
+            "payload": payload.decode(),
+            "created_at_ms": now_ms,
+        },
     )
     return seq, payload
+
+
+_AFTER = (
+    select(chat_events.c.seq, chat_events.c.payload)
+    .where(chat_events.c.chat_id == bindparam("b_chat_id"), chat_events.c.seq > bindparam("b_seq"))
+    .order_by(chat_events.c.seq)
+    .limit(bindparam("b_limit"))
+)
 
 
 async def get_events(
     conn: Conn, chat_id: int, after_seq: int, limit: int
 ) -> list[tuple[int, bytes]]:
-    rows = await conn.execute(
-        select(chat_events.c.seq, chat_events.c.payload)
-        .where(chat_events.c.chat_id == chat_id, chat_events.c.seq > after_seq)
-        .order_by(chat_events.c.seq)
-        .limit(limit)
-    )
+    rows = await conn.execute(_AFTER, {"b_chat_id": chat_id, "b_seq": after_seq, "b_limit": limit})
     return [(row.seq, row.payload.encode()) for row in rows]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from colletta.domain.messages import Message
 from colletta.store.db import Conn
@@ -55,25 +55,31 @@ def _message(row: Any) -> Message:
     )
 
 
+_INSERT = insert(messages)
+
+
 async def insert_message(conn: Conn, message: Message, client_txn_id: str | None) -> None:
     forward = message.forward or {}
     await conn.execute(
-        insert(messages).values(
-            id=message.id,
-            chat_id=message.chat_id,
-            seq=message.seq,
-            sender_id=message.sender_id,
-            author_signature=message.author_signature,
-            text=message.text,
-            entities=orjson.dumps(message.entities).decode(),
-            reply_to_id=message.reply_to_id,
-            forward_chat_id=int(forward["chat_id"]) if forward else None,
-            forward_message_id=int(forward["message_id"]) if forward else None,
-            forward_sender_id=int(forward["sender_id"]) if forward else None,
-            reactions="{}",
-            client_txn_id=client_txn_id,
-            created_at_ms=message.created_at_ms,
-        )
+        _INSERT,
+        {
+            "id": message.id,
+            "chat_id": message.chat_id,
+            "seq": message.seq,
+            "sender_id": message.sender_id,
+            "author_signature": message.author_signature,
+            "text": message.text,
+            "entities": orjson.dumps(message.entities).decode(),
+            "reply_to_id": message.reply_to_id,
+            "forward_chat_id": int(forward["chat_id"]) if forward else None,
+            "forward_message_id": int(forward["message_id"]) if forward else None,
+            "forward_sender_id": int(forward["sender_id"]) if forward else None,
+            "reactions": "{}",
+            "client_txn_id": client_txn_id,
+            "edited_at_ms": None,
+            "deleted_at_ms": None,
+            "created_at_ms": message.created_at_ms,
+        },
     )
 
 
@@ -86,18 +92,18 @@ async def get_message(conn: Conn, chat_id: int, message_id: int) -> Message | No
     return _message(row) if row else None
 
 
+_BY_TXN = select(*_COLUMNS).where(
+    messages.c.chat_id == bindparam("b_chat_id"),
+    messages.c.sender_id == bindparam("b_sender_id"),
+    messages.c.client_txn_id == bindparam("b_txn"),
+)
+
+
 async def get_message_by_txn(
     conn: Conn, chat_id: int, sender_id: int, client_txn_id: str
 ) -> Message | None:
-    row = (
-        await conn.execute(
-            select(*_COLUMNS).where(
-                messages.c.chat_id == chat_id,
-                messages.c.sender_id == sender_id,
-                messages.c.client_txn_id == client_txn_id,
-            )
-        )
-    ).first()
+    params = {"b_chat_id": chat_id, "b_sender_id": sender_id, "b_txn": client_txn_id}
+    row = (await conn.execute(_BY_TXN, params)).first()
     return _message(row) if row else None
 
 
@@ -112,6 +118,20 @@ async def get_messages_by_ids(
     return {row.id: _message(row) for row in rows}
 
 
+_IN_CHAT = select(*_COLUMNS).where(messages.c.chat_id == bindparam("b_chat_id"))
+_PAGE_AFTER = (
+    _IN_CHAT.where(messages.c.seq > bindparam("b_seq"))
+    .order_by(messages.c.seq)
+    .limit(bindparam("b_limit"))
+)
+_PAGE_BEFORE = (
+    _IN_CHAT.where(messages.c.seq < bindparam("b_seq"))
+    .order_by(messages.c.seq.desc())
+    .limit(bindparam("b_limit"))
+)
+_PAGE_NEWEST = _IN_CHAT.order_by(messages.c.seq.desc()).limit(bindparam("b_limit"))
+
+
 async def get_history(
     conn: Conn,
     chat_id: int,
@@ -121,13 +141,14 @@ async def get_history(
     limit: int,
 ) -> list[Message]:
     """A page of messages, oldest first; backwards from `before_seq` unless `after_seq` is set."""
-    query = select(*_COLUMNS).where(messages.c.chat_id == chat_id)
+    params = {"b_chat_id": chat_id, "b_limit": limit}
     if after_seq is not None:
-        query = query.where(messages.c.seq > after_seq).order_by(messages.c.seq).limit(limit)
-        return [_message(row) for row in await conn.execute(query)]
+        rows = await conn.execute(_PAGE_AFTER, {**params, "b_seq": after_seq})
+        return [_message(row) for row in rows]
     if before_seq is not None:
-        query = query.where(messages.c.seq < before_seq)
-    rows = await conn.execute(query.order_by(messages.c.seq.desc()).limit(limit))
+        rows = await conn.execute(_PAGE_BEFORE, {**params, "b_seq": before_seq})
+    else:
+        rows = await conn.execute(_PAGE_NEWEST, params)
     return [_message(row) for row in reversed(list(rows))]
 
 

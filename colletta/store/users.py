@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from colletta.domain.users import User
 from colletta.store.db import Conn
@@ -127,14 +127,16 @@ async def insert_session(
     )
 
 
+# Built once: constructing a statement costs several times more than executing a cached one.
+_SESSION_USER = (
+    select(sessions.c.id.label("session_id"), *_USER_COLUMNS)
+    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+    .where(sessions.c.token_hash == bindparam("b_token_hash"))
+)
+
+
 async def get_session_user(conn: Conn, token_hash: str) -> tuple[int, User] | None:
-    row = (
-        await conn.execute(
-            select(sessions.c.id.label("session_id"), *_USER_COLUMNS)
-            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(sessions.c.token_hash == token_hash)
-        )
-    ).first()
+    row = (await conn.execute(_SESSION_USER, {"b_token_hash": token_hash})).first()
     return (row.session_id, _user(row)) if row else None
 
 
