@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from colletta.actions.accounts import Caller
@@ -14,6 +15,7 @@ from colletta.actions.chats import (
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import (
+    Chat,
     ChatKind,
     Member,
     Role,
@@ -27,6 +29,12 @@ from colletta.store import users as user_store
 from colletta.store.db import Tx
 
 MEMBER_PAGE_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ActingMember:
+    chat: Chat
+    member: Member
 
 
 async def join_chat(
@@ -95,18 +103,24 @@ async def do_subscribe(ctx: Context, caller: Caller, chat_id: int) -> dict[str, 
     return member.view(caller.user.username, caller.user.display_name)
 
 
+async def _load_target(
+    tx: Tx, caller: Caller, chat_id: int, user_id: int
+) -> tuple[ActingMember, Member]:
+    """The caller's standing in the chat (row-locked) and the member they act on."""
+    access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False, for_update=True)
+    assert access.member is not None
+    target = await store.get_member(tx.conn, chat_id, user_id)
+    if target is None:
+        raise NotFound("not a member")
+    return ActingMember(access.chat, access.member), target
+
+
 async def do_remove_member(ctx: Context, caller: Caller, chat_id: int, user_id: int) -> None:
     if user_id == caller.user_id:
         await do_leave_chat(ctx, caller, chat_id)
         return
     async with ctx.db.write() as tx:
-        access = await load_chat_access(
-            tx.conn, caller, chat_id, allow_public=False, for_update=True
-        )
-        assert access.member is not None
-        target = await store.get_member(tx.conn, chat_id, user_id)
-        if target is None:
-            raise NotFound("not a member")
+        access, target = await _load_target(tx, caller, chat_id, user_id)
         if not can_remove_member(access.chat, access.member.role, target.role):
             raise Forbidden("you cannot remove this member")
         await ctx.emit(
@@ -139,13 +153,7 @@ async def do_set_role(
 ) -> dict[str, Any]:
     new_role = Role.parse(role_label)
     async with ctx.db.write() as tx:
-        access = await load_chat_access(
-            tx.conn, caller, chat_id, allow_public=False, for_update=True
-        )
-        assert access.member is not None
-        target = await store.get_member(tx.conn, chat_id, user_id)
-        if target is None:
-            raise NotFound("not a member")
+        access, target = await _load_target(tx, caller, chat_id, user_id)
         if not can_set_role(access.chat, access.member.role, target.role, new_role):
             raise Forbidden("you cannot give this member that role")
         await store.update_member(tx.conn, chat_id, user_id, role=int(new_role))
