@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
+from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
@@ -46,7 +47,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 
 
 async def start_context(ctx: Context) -> None:
-    await ctx.bus.start(ctx.hub.on_bus_message)
+    await ctx.bus.start(ctx.on_bus_message)
+    await ctx.bus.subscribe(SESSIONS_TOPIC)
 
 
 async def stop_context(ctx: Context) -> None:

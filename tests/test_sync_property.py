@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.accounts import access_caller
+from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.live import LiveSession
 from colletta.actions.messages import do_delete_message, do_edit_message, do_send_message

@@ -9,6 +9,7 @@ from typing import Any
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
+from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.users import (
@@ -25,18 +26,6 @@ from colletta.store.db import Tx
 
 DEVICE_NAME_MAX_CHARS = 64
 USER_SEARCH_MAX = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking: the user and the device session the token belongs to."""
-
-    user: User
-    session_id: int
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +111,26 @@ async def access_caller(ctx: Context, token: str | None) -> Caller:
     """The user behind a bearer token, or Unauthenticated."""
     if not token:
         raise Unauthenticated("log in and send 'Authorization: Bearer <token>'")
+    token_hash = hash_token(token)
+    cached = ctx.callers.get(token_hash)
+    if cached is not None:
+        return cached
     async with ctx.db.read() as conn:
-        found = await store.get_session_user(conn, hash_token(token))
+        found = await store.get_session_user(conn, token_hash)
     if found is None:
         raise Unauthenticated("the token is unknown or was revoked")
-    return Caller(found[1], found[0])
+    caller = Caller(found[1], found[0])
+    ctx.callers.put(token_hash, caller)
+    return caller
 
 
 def _close_live_sessions(
     ctx: Context, tx: Tx, user_id: int, session_id: int, *, all_but: bool = False
 ) -> None:
-    """Revocation reaches sockets already open, on every node, not only new requests."""
+    """Revocation reaches sockets already open and cached callers, on every node."""
     control = events.CONTROL_REVOKE_OTHER_SESSIONS if all_but else events.CONTROL_REVOKE_SESSION
     ctx.notify_user(tx, user_id, 0, events.SESSION_REVOKED, {}, control=control, seq=session_id)
+    ctx.announce_session_change(tx, user_id, control, session_id)
 
 
 async def do_logout(ctx: Context, caller: Caller) -> None:
@@ -191,6 +187,7 @@ async def do_update_profile(
     async with ctx.db.write() as tx:
         if values:
             await store.update_user(tx.conn, caller.user_id, **values)
+            ctx.announce_session_change(tx, caller.user_id, events.CONTROL_PROFILE_CHANGED, None)
         user = await store.get_user(tx.conn, caller.user_id)
     assert user is not None
     return user

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions.accounts import Caller
+from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import (

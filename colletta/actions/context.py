@@ -12,8 +12,10 @@ from limits import parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
 from colletta.clock import Clock
 from colletta.config import Settings
+from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import RateLimited
 from colletta.realtime.bus import Bus, Envelope, chat_topic, user_topic
@@ -56,6 +58,35 @@ class Context:
     hub: Hub
     limiter: RateLimiter
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    callers: CallerCache = field(default_factory=CallerCache)
+
+    def on_bus_message(self, topic: str, data: bytes) -> None:
+        """Everything the bus delivers to this node."""
+        if topic == SESSIONS_TOPIC:
+            self._on_session_change(Envelope.decode(data))
+        else:
+            self.hub.on_bus_message(topic, data)
+
+    def _on_session_change(self, envelope: Envelope) -> None:
+        user_id, session_id = envelope.chat_id, envelope.seq
+        if envelope.control == events.CONTROL_REVOKE_SESSION:
+            self.callers.forget(user_id, session_id=session_id)
+        elif envelope.control == events.CONTROL_REVOKE_OTHER_SESSIONS:
+            self.callers.forget(user_id, keep=session_id)
+        else:
+            self.callers.forget(user_id)
+
+    def announce_session_change(
+        self, tx: Tx, user_id: int, control: str, session_id: int | None
+    ) -> None:
+        """Tell every node (this one included) to drop cached callers, after `tx` commits."""
+        envelope = Envelope(user_id, session_id, control, b"").encode()
+
+        async def publish() -> None:
+            self.callers.forget(user_id)  # here at once, even if the bus is down
+            await self.bus.publish(SESSIONS_TOPIC, envelope)
+
+        tx.on_commit(publish)
 
     async def emit(
         self,

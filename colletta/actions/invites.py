@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from colletta.actions.accounts import Caller
+from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, chat_view, load_chat_access
 from colletta.actions.context import Context
 from colletta.actions.members import join_chat

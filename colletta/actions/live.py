@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from colletta.actions.accounts import Caller
+from colletta.actions.callers import Caller
 from colletta.actions.chats import CONTROL_ADDED, CONTROL_REMOVED
 from colletta.actions.context import Context
 from colletta.domain import events

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from colletta.actions.accounts import Caller
+from colletta.actions.callers import Caller
 from colletta.actions.chats import (
     CONTROL_ADDED,
     CONTROL_REMOVED,

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions.accounts import Caller
+from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
 from colletta.domain import events

@@ -8,7 +8,8 @@ import orjson
 from fastapi import Depends, Path, Request
 from starlette.responses import Response
 
-from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.accounts import access_caller
+from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.api.models import MAX_ID
 

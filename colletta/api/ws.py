@@ -10,7 +10,8 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from colletta import errors
-from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.accounts import access_caller
+from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.live import LiveSession, SessionRevoked, SlowConsumer, parse_cursors
 from colletta.actions.members import do_typing

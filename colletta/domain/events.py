@@ -36,6 +36,7 @@ CONTROL_CHAT_ADDED: Final = "added"
 CONTROL_CHAT_REMOVED: Final = "removed"
 CONTROL_REVOKE_SESSION: Final = "revoke"
 CONTROL_REVOKE_OTHER_SESSIONS: Final = "revoke_others"
+CONTROL_PROFILE_CHANGED: Final = "profile"
 
 STORED_TYPES: Final = frozenset(
     {

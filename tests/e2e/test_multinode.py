@@ -59,3 +59,18 @@ async def test_message_through_a_reaches_b_and_nothing_is_lost_when_b_dies(
             assert (frame["seq"], frame["message"]["text"]) == (after["seq"], "back on a")
         finally:
             await on_a_live.close()
+
+
+async def test_logout_on_one_node_is_honoured_by_the_other_at_once(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    node_a, node_b = two_nodes
+    async with (
+        httpx.AsyncClient(base_url=node_a.url) as on_a,
+        httpx.AsyncClient(base_url=node_b.url) as on_b,
+    ):
+        carol = await register_and_login(on_a)
+        # Node B has now seen (and may cache) carol's session.
+        assert (await on_b.get("/api/v1/me", headers=carol.auth)).status_code == 200
+        assert (await on_a.post("/api/v1/auth/logout", headers=carol.auth)).status_code == 204
+        assert (await on_b.get("/api/v1/me", headers=carol.auth)).status_code == 401

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from colletta.actions.accounts import Caller, access_caller
+from colletta.actions.accounts import access_caller
+from colletta.actions.callers import Caller
 from colletta.actions.live import LiveSession, SlowConsumer
 from tests.conftest import MakePerson, Server
 from tests.live_client import Live
