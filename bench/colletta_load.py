@@ -425,6 +425,11 @@ async def w1(cx, a, server_pid):
 
 
 # ---------------------------------------------------------------- W2
+def _count(errors, key, what):
+    d = errors.setdefault(key, {})
+    d[str(what)] = d.get(str(what), 0) + 1
+
+
 async def w2(cx, a, server_pid):
     """Fan-out latency: M WebSocket listeners, one sender at a fixed rate (open loop)."""
     m_count, r_count, k_per = a.members, a.messages, max(1, a.sockets_per_user)
@@ -449,6 +454,42 @@ async def w2(cx, a, server_pid):
     done = asyncio.Event()
     hard_deadline = [None]
     sockets = [None] * m_count
+    tasks = [None] * m_count  # listener i's reader, started as soon as it is ready
+
+    async def listen(i):
+        ws, got = sockets[i], recv[i]
+        while not done.is_set():  # keeps reading (and answering pings) until the end
+            try:
+                msg = await ws.receive()
+            except Exception as e:  # counted and reported, the listener stops
+                errors["ws"] += 1
+                _count(errors, "ws_exceptions", type(e).__name__)
+                return
+            t = now()
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                if msg.type in (
+                    aiohttp.WSMsgType.CLOSE,
+                    aiohttp.WSMsgType.CLOSED,
+                    aiohttp.WSMsgType.CLOSING,
+                    aiohttp.WSMsgType.ERROR,
+                ):
+                    errors["ws_closed"] += 1
+                    why = msg.data if msg.type == aiohttp.WSMsgType.CLOSE else msg.type.name
+                    if msg.type == aiohttp.WSMsgType.ERROR:
+                        why = type(msg.data).__name__
+                    _count(errors, "ws_close_reasons", f"{why} {ws.close_code}")
+                    return
+                continue
+            data = msg.data
+            if '"message.created"' not in data:
+                continue
+            ev = json.loads(data)
+            if ev.get("type") != "message.created" or str(ev.get("chat_id")) != room_id:
+                continue
+            b = (ev.get("message") or {}).get("text") or ""
+            if b.startswith("w2 m"):
+                idx = int(b[4:].split(" ", 1)[0])
+                got.setdefault(idx, t)
 
     # connect + authenticate every listener (the subscription; analogue of the initial sync)
     t0 = now()
@@ -469,6 +510,8 @@ async def w2(cx, a, server_pid):
                 raise RuntimeError(f"listener {i}: {msg.type} {msg.data!r} before ready")
             if json.loads(msg.data).get("type") == "ready":
                 sockets[i] = ws
+                # read from now on: answers the server's pings while the others connect
+                tasks[i] = asyncio.ensure_future(listen(i))
                 return
         raise RuntimeError(f"listener {i}: no ready within 30 s")
 
@@ -476,38 +519,7 @@ async def w2(cx, a, server_pid):
     t_init = now() - t0
     log(f"W2: {m_count} WebSockets authenticated (ready) in {t_init:.1f}s")
 
-    async def listen(i):
-        ws, got = sockets[i], recv[i]
-        while not done.is_set() and len(got) < r_count:
-            try:
-                msg = await ws.receive()
-            except (TimeoutError, aiohttp.ClientError):
-                errors["ws"] += 1
-                return
-            t = now()
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                if msg.type in (
-                    aiohttp.WSMsgType.CLOSE,
-                    aiohttp.WSMsgType.CLOSED,
-                    aiohttp.WSMsgType.CLOSING,
-                    aiohttp.WSMsgType.ERROR,
-                ):
-                    errors["ws_closed"] += 1
-                    return
-                continue
-            data = msg.data
-            if '"message.created"' not in data:
-                continue
-            ev = json.loads(data)
-            if ev.get("type") != "message.created" or str(ev.get("chat_id")) != room_id:
-                continue
-            b = (ev.get("message") or {}).get("text") or ""
-            if b.startswith("w2 m"):
-                idx = int(b[4:].split(" ", 1)[0])
-                got.setdefault(idx, t)
-
     listen_setup_done = now()
-    tasks = [asyncio.ensure_future(listen(i)) for i in range(m_count)]
     await asyncio.sleep(a.settle)
     cpu = CpuWindow(server_pid)
     t_first = now()
@@ -543,9 +555,10 @@ async def w2(cx, a, server_pid):
         await asyncio.sleep(0.05)
     done.set()
     cpu_res = cpu.result()
-    for t in tasks:
+    live = [t for t in tasks if t is not None]
+    for t in live:
         t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*live, return_exceptions=True)
     await bounded_gather([ws.close() for ws in sockets if ws is not None], 256)
 
     lats, last = [], t_first

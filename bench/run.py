@@ -51,29 +51,41 @@ def log(*a):
 
 # ---------------------------------------------------------------- plans
 def plan_w1(quick, reps):
-    """W1 runs: (group, argv)."""
+    """W1 runs (driver argv lists)."""
     if quick:
         return [["w1", "-U", "20", "-S", "16", "-T", "10"]]
     return [["w1", "-U", "20", "-S", str(s), "-T", "30"] for s in (1, 4, 16) for _ in range(reps)]
 
 
-def plan_w2(quick, reps, server):
-    """W2 runs; Colletta additionally gets M=10,000."""
+def plan_w2(quick, reps, server, fresh_users=False, k10000=10):
+    """W2 runs; Colletta additionally gets M=10,000.
+
+    Colletta's password hashing (argon2id, production defaults) costs ~0.35 s of setup per
+    user, so unless fresh_users is set its M >= 1000 runs share one user pool (@POOL): the
+    first run registers, later runs reuse users and tokens (fresh room each run), and
+    M=10,000 listens with k10000 WebSockets per user.
+    """
     if quick:
         return [["w2", "-M", "100", "-R", "10", "--rate", "1"]]
+    big = ["--drain", "120"]
+    pool = [] if fresh_users or server != "colletta" else ["--user-pool", "@POOL"]
     runs = [["w2", "-M", "100", "-R", "20", "--rate", "1"] for _ in range(reps)]
-    runs += [["w2", "-M", "1000", "-R", "10", "--rate", "1", "--drain", "120"] for _ in range(reps)]
+    runs += [["w2", "-M", "1000", "-R", "10", "--rate", "1", *big, *pool] for _ in range(reps)]
     if server == "colletta":
+        k = ["--sockets-per-user", str(k10000)] if k10000 > 1 else []
         runs += [
-            ["w2", "-M", "10000", "-R", "10", "--rate", "1", "--drain", "120"] for _ in range(reps)
+            ["w2", "-M", "10000", "-R", "10", "--rate", "1", *big, *pool, *k] for _ in range(reps)
         ]
     return runs
 
 
-def run_max_seconds(argv):
-    """Per-run cap: 600 s as in the anchors, more for setups of 10,000 users."""
-    if "-M" in argv and int(argv[argv.index("-M") + 1]) >= 5000:
-        return 1500
+def run_max_seconds(server, argv):
+    """Per-run cap: 600 s as in the anchors; Colletta's big W2 setups get more."""
+    m = int(argv[argv.index("-M") + 1]) if "-M" in argv else 0
+    if server == "colletta" and m >= 5000:
+        return 1800
+    if server == "colletta" and m >= 1000:
+        return 1200
     return 600
 
 
@@ -177,13 +189,22 @@ class CollettaServer:
         """Stop, delete the data dir and W3 state, start, wait for /api/v1/health."""
         self.stop()
         shutil.rmtree(self.data, ignore_errors=True)
-        for p in ("w3_state.json",):
+        for p in ("w3_state.json", "user_pool.json"):
             if os.path.exists(os.path.join(self.dir, p)):
                 os.remove(os.path.join(self.dir, p))
         os.makedirs(self.data, exist_ok=True)
         if self._health():
             raise RuntimeError(f"something already answers on {self.url}; refusing to measure it")
         env = dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
+        mig = subprocess.run(
+            [self.exe, "migrate", "--data-dir", self.data],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if mig.returncode != 0:
+            raise RuntimeError(f"colletta migrate failed: {(mig.stderr or mig.stdout)[-500:]}")
         cmd = (
             'ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; '
             'exec "$0" serve --port "$1" --data-dir "$2"'
@@ -257,7 +278,17 @@ class CollettaServer:
         ]
         if self.version:
             cmd += ["--server-version", self.version]
-        return cmd + argv
+        pool = os.path.join(self.dir, "user_pool.json")
+        return cmd + [pool if x == "@POOL" else x for x in argv]
+
+
+def loadavg():
+    """1-minute load average of the machine (other work on it skews the figures)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _state_count(path):
@@ -272,16 +303,19 @@ def _state_count(path):
 class Runner:
     """Runs driver commands, appends their JSON lines to the output file."""
 
-    def __init__(self, out):
+    def __init__(self, out, fresh_users=False, k10000=10):
         self.out = out
+        self.fresh_users = fresh_users
+        self.k10000 = k10000
         self.rows = []
         self.failures = []
 
     def one(self, srv, argv):
         """One bounded driver run; returns its JSON object or None."""
-        max_s = run_max_seconds(argv)
+        max_s = run_max_seconds(srv.name, argv)
         cmd = srv.command(argv, max_s)
         log(f"{srv.name}: {' '.join(argv)}")
+        load0 = loadavg()
         try:
             r = subprocess.run(
                 cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, timeout=max_s + 60
@@ -296,6 +330,7 @@ class Runner:
             return None
         row = json.loads(lines[-1])
         row.setdefault("server", srv.name)
+        row["host_loadavg_1m"] = {"before": load0, "after": loadavg()}
         self.rows.append(row)
         with open(self.out, "a") as f:
             f.write(json.dumps(row) + "\n")
@@ -321,7 +356,7 @@ class Runner:
                     for argv in plan_w1(quick, reps):
                         self.one(srv, argv)
                 elif w == "w2":
-                    for argv in plan_w2(quick, reps, srv.name):
+                    for argv in plan_w2(quick, reps, srv.name, self.fresh_users, self.k10000):
                         self.one(srv, argv)
                 elif w == "w3":
                     self.w3(srv, quick, reps)
@@ -407,7 +442,7 @@ def group_rows(rows):
         if w == "W1":
             k = ("W1", r["senders"], r["users"], r["seconds"])
         elif w == "W2":
-            k = ("W2", r["members"], r["messages"], r["rate_per_s"])
+            k = ("W2", r["members"], r["messages"], r["rate_per_s"], r.get("sockets_per_user", 1))
         else:
             continue
         groups.setdefault(k, {}).setdefault(s, []).append(r)
@@ -473,9 +508,10 @@ def targets(groups):
             p99 = med([g(r, "delivery_latency_ms.p99") for r in rs])
             missing = sum(r.get("missing", 0) or 0 for r in rs)
             ok = p99 is not None and p99[0] <= lim and missing == 0
+            per = f", {k[4]} sockets/user" if k[4] > 1 else ""
             out.append(
                 (
-                    f"{name} (R={k[2]}, {k[3]:g}/s)",
+                    f"{name} (R={k[2]}, {k[3]:g}/s{per})",
                     "met" if ok else "not met",
                     f"p99 {fmt(p99)} ms, missing {missing} over {len(rs)} run(s)",
                 )
@@ -535,7 +571,8 @@ def title(k):
     if k[0] == "W1":
         return f"W1 send throughput, U={k[2]}, S={k[1]}, T={k[3]:g} s"
     if k[0] == "W2":
-        return f"W2 fan-out, M={k[1]:,}, R={k[2]}, {k[3]:g} msg/s"
+        per = f" ({k[1] // k[4]:,} users x {k[4]} sockets)" if k[4] > 1 else ""
+        return f"W2 fan-out, M={k[1]:,}{per}, R={k[2]}, {k[3]:g} msg/s"
     return "W3 newest 50 messages of the filled room"
 
 
@@ -639,6 +676,14 @@ def summary(rows):
         "|---|---|---|",
     ]
     lines += [f"| {t} | {s} | {d} |" for t, s, d in targets(groups)]
+    loads = [g(r, "host_loadavg_1m.before") for r in rows]
+    loads = [x for x in loads if isinstance(x, (int, float))]
+    if loads and max(loads) > 1.5:
+        lines += [
+            "",
+            f"Note: the machine was busy (1-min load average up to {max(loads):.1f} before "
+            "a run, 2 cores): other work competed with the servers; figures are noisy.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -678,6 +723,17 @@ def main(argv=None):
         help="use Synapse lines from these files instead of running Synapse",
     )
     p.add_argument("--out", default=None, help="JSONL file (default bench/results/<UTC>.jsonl)")
+    p.add_argument(
+        "--fresh-users",
+        action="store_true",
+        help="Colletta W2 M>=1000: fresh users every run (slow: ~0.35 s of setup per user)",
+    )
+    p.add_argument(
+        "--k10000",
+        type=int,
+        default=10,
+        help="Colletta W2 M=10,000: WebSockets per listening user (1 = 10,000 users)",
+    )
     p.add_argument("--summarize", nargs="+", metavar="JSONL", help="only print the table")
     a = p.parse_args(argv)
 
@@ -701,7 +757,7 @@ def main(argv=None):
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = os.path.abspath(a.out or os.path.join(HERE, "results", f"{stamp}.jsonl"))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    runner = Runner(out)
+    runner = Runner(out, a.fresh_users, a.k10000)
     shared = find_shared()
     syn = Synapse(shared, bench_dir)
     log(f"shared: {shared}; scratch: {bench_dir}; results: {out}")
