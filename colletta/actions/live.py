@@ -119,10 +119,18 @@ class LiveSession:
                 yield data
         self._replay.clear()
         queue = self.connection.queue
+        cursors = self.cursors
         while True:
             envelope = await queue.get()
             if self.connection.overflowed.is_set():
                 raise SlowConsumer
+            # The common case, the next event of a followed chat, skips the general path.
+            if envelope.control is None and envelope.seq is not None:
+                cursor = cursors.get(envelope.chat_id)
+                if cursor is not None and envelope.seq == cursor + 1:
+                    cursors[envelope.chat_id] = envelope.seq
+                    yield envelope.frame
+                    continue
             async for data in self._apply(envelope):
                 yield data
 
