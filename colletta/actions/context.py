@@ -18,7 +18,7 @@ from colletta.config import Settings
 from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import RateLimited
-from colletta.realtime.bus import Bus, Envelope, chat_topic, user_topic
+from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.store.db import Database, Tx
 from colletta.store.events import append_event
@@ -64,6 +64,8 @@ class Context:
         """Everything the bus delivers to this node."""
         if topic == SESSIONS_TOPIC:
             self._on_session_change(Envelope.decode(data))
+        elif topic == RESYNC_TOPIC:
+            self.hub.catch_up_all()
         else:
             self.hub.on_bus_message(topic, data)
 

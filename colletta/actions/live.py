@@ -18,7 +18,7 @@ from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import InvalidInput
-from colletta.realtime.bus import Envelope
+from colletta.realtime.bus import CONTROL_CATCH_UP, Envelope
 from colletta.realtime.hub import Connection
 from colletta.store import chats as chat_store
 from colletta.store import events as event_store
@@ -136,6 +136,11 @@ class LiveSession:
 
     async def _apply(self, envelope: Envelope) -> AsyncIterator[bytes]:
         chat_id = envelope.chat_id
+        if envelope.control == CONTROL_CATCH_UP:
+            for followed in tuple(self.cursors):
+                async for data in self._catch_up(followed, None):
+                    yield data
+            return
         if envelope.control == events.CONTROL_REVOKE_SESSION:
             if envelope.seq == self.caller.session_id:
                 raise SessionRevoked

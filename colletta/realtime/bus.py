@@ -13,6 +13,11 @@ from typing import Protocol
 
 OnMessage = Callable[[str, bytes], None]
 
+# Not a real topic: a bus delivers it locally after it lost messages (its connection broke
+# and came back), so live sessions re-read what they follow from the log.
+RESYNC_TOPIC = "bus:resync"
+CONTROL_CATCH_UP = "catch_up"
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:

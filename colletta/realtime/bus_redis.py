@@ -10,7 +10,7 @@ import redis.asyncio as redis
 
 from colletta.ids import new_token
 from colletta.log import get_logger
-from colletta.realtime.bus import OnMessage
+from colletta.realtime.bus import RESYNC_TOPIC, OnMessage
 
 log = get_logger(__name__)
 _PREFIX = "colletta:"
@@ -25,6 +25,8 @@ class RedisBus:
         self._reader: asyncio.Task[None] | None = None
         self._on_message: OnMessage | None = None
         self._confirmations: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._lost_connection = False
+        self._confirmed: set[bytes] = set()
         # A channel only this node listens on, so the subscriber connection is live from start.
         self._node_channel = _PREFIX + "node:" + new_token()
 
@@ -40,9 +42,9 @@ class RedisBus:
             try:
                 async for message in self._pubsub.listen():
                     if message["type"] == "subscribe":
-                        for waiter in self._confirmations.pop(message["channel"], []):
-                            if not waiter.done():
-                                waiter.set_result(None)
+                        self._on_subscribed(message["channel"], message["data"])
+                    elif message["type"] == "unsubscribe":
+                        self._confirmed.discard(message["channel"])
                     elif message["type"] == "message" and self._on_message is not None:
                         topic = message["channel"].decode()[len(_PREFIX) :]
                         self._on_message(topic, message["data"])
@@ -52,7 +54,25 @@ class RedisBus:
                 # Redis restarted or the connection broke: what was published meanwhile is
                 # lost here, and the gap logic of every live session fetches it from the log.
                 log.warning("redis bus reader lost its connection; reconnecting", exc_info=True)
+                self._lost_connection = True
                 await asyncio.sleep(0.5)
+
+    def _on_subscribed(self, channel: bytes, count: int) -> None:
+        waiters = self._confirmations.pop(channel, None)
+        if waiters:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        elif channel in self._confirmed:
+            # redis-py reconnected on its own and is subscribing again: what was published
+            # in between never reached this node.
+            self._lost_connection = True
+        self._confirmed.add(channel)
+        # `count` is how many subscriptions the connection holds; once all are back, every
+        # live session re-reads what it follows from the log.
+        if self._lost_connection and count >= len(self._pubsub.channels) and self._on_message:
+            self._lost_connection = False
+            self._on_message(RESYNC_TOPIC, b"")
 
     async def publish(self, topic: str, data: bytes) -> None:
         assert self._client is not None

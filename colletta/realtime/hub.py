@@ -11,7 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 
-from colletta.realtime.bus import Bus, Envelope, chat_topic, user_topic
+from colletta.realtime.bus import CONTROL_CATCH_UP, Bus, Envelope, chat_topic, user_topic
 
 
 class Connection:
@@ -57,6 +57,13 @@ class Hub:
         targets = self._by_chat if kind == "chat" else self._by_user
         for conn in tuple(targets.get(int(raw_id), ())):
             conn.offer(envelope)
+
+    def catch_up_all(self) -> None:
+        """Ask every local connection to re-read its chats from the log (the bus lost some)."""
+        marker = Envelope(0, None, CONTROL_CATCH_UP, b"")
+        for conns in tuple(self._by_user.values()):
+            for conn in tuple(conns):
+                conn.offer(marker)
 
     async def register(self, conn: Connection, chat_ids: set[int]) -> None:
         users = self._by_user[conn.user_id]

@@ -74,3 +74,30 @@ async def test_logout_on_one_node_is_honoured_by_the_other_at_once(
         assert (await on_b.get("/api/v1/me", headers=carol.auth)).status_code == 200
         assert (await on_a.post("/api/v1/auth/logout", headers=carol.auth)).status_code == 204
         assert (await on_b.get("/api/v1/me", headers=carol.auth)).status_code == 401
+
+
+async def test_a_node_that_lost_redis_catches_up_from_the_log(
+    two_nodes: tuple[Node, Node],
+) -> None:
+    import redis.asyncio as redis
+
+    node_a, node_b = two_nodes
+    async with httpx.AsyncClient(base_url=node_a.url) as on_a:
+        alice, bob = await register_and_login(on_a), await register_and_login(on_a)
+        chat_id = await make_group(alice, bob)
+        on_b = await Live.open(node_b.ws_url, bob.token)
+        try:
+            first = await send(alice, chat_id, "before the break")
+            assert (await on_b.next_of("message.created"))["seq"] == first["seq"]
+            # Cut every node's subscriber connection; node A's publish connection survives,
+            # so the next message is published while node B is not listening.
+            client = redis.Redis.from_url(REDIS_URL)
+            try:
+                await client.client_kill_filter(_type="pubsub")
+            finally:
+                await client.aclose()
+            during = await send(alice, chat_id, "during the break")
+            frame = await on_b.next_of("message.created")
+            assert (frame["seq"], frame["message"]["text"]) == (during["seq"], "during the break")
+        finally:
+            await on_b.close()

@@ -80,3 +80,28 @@ def test_envelope_round_trips() -> None:
         Envelope(9, None, None, b"line\nbreaks\nin frame"),
     ):
         assert Envelope.decode(envelope.encode()) == envelope
+
+
+async def test_redis_bus_asks_for_a_resync_after_its_connection_broke() -> None:
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    import redis.asyncio as redis
+
+    from colletta.realtime.bus import RESYNC_TOPIC
+
+    bus, sender = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    inbox = Inbox()
+    await bus.start(inbox)
+    await sender.start(lambda _t, _d: None)
+    try:
+        await bus.subscribe("chat:5")
+        await _confirm_subscribed(bus, sender, inbox, "chat:5")
+        admin = redis.Redis.from_url(REDIS_URL)
+        try:
+            await admin.client_kill_filter(_type="pubsub")
+        finally:
+            await admin.aclose()
+        assert await inbox.next() == (RESYNC_TOPIC, b"")
+        await _confirm_subscribed(bus, sender, inbox, "chat:5")  # and it listens again
+    finally:
+        await bus.close()
+        await sender.close()

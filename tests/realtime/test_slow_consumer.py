@@ -76,3 +76,30 @@ async def test_a_stalled_socket_is_closed_with_4408_and_can_resume(
         assert [f["seq"] for f in replayed] == [last["seq"] - 2, last["seq"] - 1, last["seq"]]
     finally:
         await fresh.close()
+
+
+async def test_catch_up_rereads_what_the_bus_lost(app: Any, person: MakePerson) -> None:
+    import orjson
+
+    ctx = app.state.ctx
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    caller: Caller = await access_caller(ctx, bob.token)
+    session = LiveSession(ctx, caller)
+    await session.open({})
+    frames = session.frames()
+    real_publish = ctx.bus.publish
+
+    async def lost(topic: str, data: bytes) -> None:
+        return None
+
+    ctx.bus.publish = lost
+    try:
+        missed = await send(alice, chat_id, "lost on the bus")
+    finally:
+        ctx.bus.publish = real_publish
+    ctx.hub.catch_up_all()
+    frame = orjson.loads(await anext(frames))
+    assert (frame["seq"], frame["message"]["text"]) == (missed["seq"], "lost on the bus")
+    await frames.aclose()
+    await session.close()
