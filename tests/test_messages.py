@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event, insert
@@ -290,3 +291,25 @@ async def test_a_post_costs_the_same_rows_for_10_and_10000_subscribers(
     large = await _rows_written_by_a_post(app, owner, 10_000)
     assert small == large
     assert small <= 3  # chat row (seq), message row, event row
+
+
+async def test_concurrent_sends_commit_together_and_keep_their_seqs(person: MakePerson) -> None:
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    path = f"/api/v1/chats/{chat_id}/messages"
+    distinct = await asyncio.gather(
+        *(
+            alice.call("POST", path, json={"text": f"c{i}", "client_txn_id": f"c{i}"})
+            for i in range(20)
+        )
+    )
+    seqs = sorted(r.json()["seq"] for r in distinct)
+    assert seqs == list(range(seqs[0], seqs[0] + 20))
+    same = await asyncio.gather(
+        *(bob.call("POST", path, json={"text": "once", "client_txn_id": "same"}) for _ in range(10))
+    )
+    assert {r.json()["id"] for r in same} == {same[0].json()["id"]}
+    assert sorted(r.status_code for r in same) == [200] * 9 + [201]
+    page = await history(alice, chat_id, limit=100)
+    assert [m["text"] for m in page["messages"]].count("once") == 1
+    assert len(page["messages"]) == 21

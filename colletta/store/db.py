@@ -5,14 +5,15 @@ only after it committed (events leave the process only once they are durable).
 
 SQLite runs inline on the event loop through the standard library driver. A statement on a
 small local database takes microseconds, while handing each one to a driver thread (aiosqlite)
-costs a thread switch per statement, which dominated the cost of a message. An asyncio lock
-makes the single writer a fair queue, and a semaphore bounds readers, so no coroutine ever
-blocks the loop waiting for a connection. PostgreSQL uses asyncpg as usual.
+costs a thread switch per statement, which dominated the cost of a message. Writers queue on
+an asyncio lock and share commits (`_GroupCommit`), and a semaphore bounds readers, so no
+coroutine ever blocks the loop waiting for a connection. PostgreSQL uses asyncpg as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -61,6 +62,64 @@ class Tx:
         self._after_commit.append(callback)
 
 
+class _GroupCommit:
+    """SQLite write transactions that start in the same loop turn share one commit.
+
+    Each writer runs in its own SAVEPOINT (so its failure undoes only its own work) inside one
+    SQLite transaction; a flusher commits once the writers already queued have run, and every
+    writer waits for that commit before it returns. One fsync then serves many messages.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self._conn: Connection | None = None
+        self._committed: asyncio.Future[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        committed: asyncio.Future[None] | None = None
+        try:
+            async with self._lock:
+                if self._conn is None:
+                    loop = asyncio.get_running_loop()
+                    self._conn = self._engine.connect()
+                    self._conn.begin()
+                    self._committed = loop.create_future()
+                    self._flusher = loop.create_task(self._flush())
+                conn, committed = self._conn, self._committed
+                with conn.begin_nested():
+                    yield conn
+        except BaseException:
+            # What this writer collided with may sit in the same batch: let it commit first,
+            # so that a caller who reads after the error sees it.
+            if committed is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(committed)
+            raise
+        assert committed is not None
+        # Durable before anyone is told: the caller's events leave only after this.
+        await asyncio.shield(committed)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # writers queued in this turn join the batch first
+        async with self._lock:
+            conn, committed = self._conn, self._committed
+            self._conn = self._committed = None
+            assert conn is not None
+            assert committed is not None
+            try:
+                conn.commit()
+            except Exception as exc:
+                conn.rollback()
+                committed.set_exception(exc)
+            else:
+                committed.set_result(None)
+            finally:
+                conn.close()
+
+
 class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = make_url(url)
@@ -71,7 +130,7 @@ class Database:
             self._sqlite_read = create_engine(sync_url, pool_size=_SQLITE_READERS, max_overflow=0)
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
-            self._write_lock = asyncio.Lock()
+            self._group_commit = _GroupCommit(self._sqlite_write)
             self._read_slots = asyncio.Semaphore(_SQLITE_READERS)
         else:
             self._async_engine = create_async_engine(
@@ -87,10 +146,9 @@ class Database:
     async def write(self) -> AsyncIterator[Tx]:
         """One transaction; after-commit callbacks run only if it committed."""
         if self.is_sqlite:
-            async with self._write_lock:
-                with self._sqlite_write.begin() as sync_conn:
-                    tx = Tx(InlineConnection(sync_conn))
-                    yield tx
+            async with self._group_commit.transaction() as sync_conn:
+                tx = Tx(InlineConnection(sync_conn))
+                yield tx
         else:
             async with self._async_engine.begin() as conn:
                 tx = Tx(conn)
