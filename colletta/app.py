@@ -17,7 +17,8 @@ from colletta.config import Settings, SettingsError
 from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
 
-ROUTERS = (accounts.router, chats.router, messages.router, invites.router, sync.router, ws.router)
+# Matching is linear in route order: the hot routes (messages) go first.
+ROUTERS = (messages.router, accounts.router, chats.router, invites.router, sync.router, ws.router)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:

@@ -14,7 +14,7 @@ from colletta.actions.context import Context
 from colletta.api.models import MAX_ID
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 

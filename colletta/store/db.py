@@ -89,8 +89,18 @@ class _GroupCommit:
                     self._committed = loop.create_future()
                     self._flusher = loop.create_task(self._flush())
                 conn, committed = self._conn, self._committed
-                with conn.begin_nested():
+                # A fixed-name savepoint on the driver connection: SQLAlchemy's begin_nested()
+                # compiles a fresh, uniquely named statement every time.
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.execute("SAVEPOINT writer")
+                try:
                     yield conn
+                except BaseException:
+                    raw.execute("ROLLBACK TO writer")
+                    raw.execute("RELEASE writer")
+                    raise
+                raw.execute("RELEASE writer")
         except BaseException:
             # What this writer collided with may sit in the same batch: let it commit first,
             # so that a caller who reads after the error sees it.
