@@ -77,8 +77,11 @@ class LiveSession:
         await self.ctx.hub.register(self.connection, set(chat_seqs))
         async with self.ctx.db.read() as conn:
             chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+        # Membership may have changed between the two reads.
         for chat_id in set(chat_seqs) - self.connection.chat_ids:
             await self.ctx.hub.add_chat(self.connection, chat_id)
+        for chat_id in self.connection.chat_ids - set(chat_seqs):
+            await self.ctx.hub.remove_chat(self.connection, chat_id)
         now_ms = self.ctx.clock.now_ms()
         for chat_id in client_cursors.keys() - chat_seqs.keys():
             self._pending.append(
