@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from typing import Any
 
 import redis.asyncio as redis
@@ -15,6 +16,8 @@ from colletta.realtime.bus import RESYNC_TOPIC, OnMessage
 log = get_logger(__name__)
 _PREFIX = "colletta:"
 _CONFIRM_TIMEOUT_S = 5.0
+_RETRY_INTERVAL_S = 0.2
+_UNSENT_MAX = 100_000
 
 
 class RedisBus:
@@ -27,6 +30,9 @@ class RedisBus:
         self._confirmations: dict[bytes, list[asyncio.Future[None]]] = {}
         self._lost_connection = False
         self._confirmed: set[bytes] = set()
+        # Bounded: past this, the oldest are dropped and receivers rely on the log alone.
+        self._unsent: deque[tuple[str, bytes]] = deque(maxlen=_UNSENT_MAX)
+        self._retrier: asyncio.Task[None] | None = None
         # A channel only this node listens on, so the subscriber connection is live from start.
         self._node_channel = _PREFIX + "node:" + new_token()
 
@@ -75,11 +81,32 @@ class RedisBus:
             self._on_message(RESYNC_TOPIC, b"")
 
     async def publish(self, topic: str, data: bytes) -> None:
+        """Publish, or keep it for a retry: a lost publish would leave other nodes waiting
+        for the chat's next event before they fill the gap from the log."""
+        if self._unsent:
+            self._unsent.append((topic, data))  # keep order behind what is already waiting
+            return
+        if not await self._try_publish(topic, data):
+            self._unsent.append((topic, data))
+            if self._retrier is None or self._retrier.done():
+                self._retrier = asyncio.create_task(self._retry(), name="redis-bus-retry")
+
+    async def _try_publish(self, topic: str, data: bytes) -> bool:
         assert self._client is not None
         try:
             await self._client.publish(_PREFIX + topic, data)
         except redis.RedisError:
-            log.warning("redis publish failed for %s; receivers will catch up from the log", topic)
+            return False
+        return True
+
+    async def _retry(self) -> None:
+        log.warning("redis publish failed; retrying (%d waiting)", len(self._unsent))
+        while self._unsent:
+            topic, data = self._unsent[0]
+            if await self._try_publish(topic, data):
+                self._unsent.popleft()
+            else:
+                await asyncio.sleep(_RETRY_INTERVAL_S)
 
     async def subscribe(self, topic: str) -> None:
         """Returns once Redis confirmed: later publishes to the topic reach this node."""
@@ -97,6 +124,10 @@ class RedisBus:
         await self._pubsub.unsubscribe(_PREFIX + topic)
 
     async def close(self) -> None:
+        if self._retrier is not None:
+            self._retrier.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrier
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -105,3 +105,37 @@ async def test_redis_bus_asks_for_a_resync_after_its_connection_broke() -> None:
     finally:
         await bus.close()
         await sender.close()
+
+
+async def test_redis_bus_retries_a_failed_publish_in_order() -> None:
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    import redis.asyncio as redis
+
+    receiver, sender = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
+    inbox = Inbox()
+    await receiver.start(inbox)
+    await sender.start(lambda _t, _d: None)
+    try:
+        await receiver.subscribe("chat:9")
+        await _confirm_subscribed(receiver, sender, inbox, "chat:9")
+        client = sender._client
+        assert client is not None
+        real_publish = client.publish
+        failures = 2
+
+        async def flaky(channel: str, data: bytes) -> int:
+            nonlocal failures
+            if failures:
+                failures -= 1
+                raise redis.ConnectionError("simulated outage")
+            return await real_publish(channel, data)
+
+        client.publish = flaky  # type: ignore[method-assign]
+        for i in range(5):
+            await sender.publish("chat:9", str(i).encode())
+        assert [await inbox.next() for _ in range(5)] == [
+            ("chat:9", str(i).encode()) for i in range(5)
+        ]
+    finally:
+        await receiver.close()
+        await sender.close()
