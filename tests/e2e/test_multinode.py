@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, REDIS_URL, need, register_and_login
+from tests.conftest import PG_URL, REDIS_URL, Person, need, register_and_login
 from tests.e2e.nodes import Node
 from tests.live_client import Live
 from tests.test_messages import make_group, send
@@ -34,14 +34,21 @@ async def two_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
             node.stop()
 
 
+async def _alice_chat_and_bob_on(
+    on_a: httpx.AsyncClient, node: Node
+) -> tuple[Person, Person, str, Live]:
+    """Alice and Bob (registered through node A) in a group; Bob listening on `node`."""
+    alice, bob = await register_and_login(on_a), await register_and_login(on_a)
+    chat_id = await make_group(alice, bob)
+    return alice, bob, chat_id, await Live.open(node.ws_url, bob.token)
+
+
 async def test_message_through_a_reaches_b_and_nothing_is_lost_when_b_dies(
     two_nodes: tuple[Node, Node],
 ) -> None:
     node_a, node_b = two_nodes
     async with httpx.AsyncClient(base_url=node_a.url) as on_a:
-        alice, bob = await register_and_login(on_a), await register_and_login(on_a)
-        chat_id = await make_group(alice, bob)
-        on_b = await Live.open(node_b.ws_url, bob.token)
+        alice, bob, chat_id, on_b = await _alice_chat_and_bob_on(on_a, node_b)
         first = await send(alice, chat_id, "across nodes")
         frame = await on_b.next_of("message.created")
         assert (frame["seq"], frame["message"]["text"]) == (first["seq"], "across nodes")
@@ -83,9 +90,7 @@ async def test_a_node_that_lost_redis_catches_up_from_the_log(
 
     node_a, node_b = two_nodes
     async with httpx.AsyncClient(base_url=node_a.url) as on_a:
-        alice, bob = await register_and_login(on_a), await register_and_login(on_a)
-        chat_id = await make_group(alice, bob)
-        on_b = await Live.open(node_b.ws_url, bob.token)
+        alice, _bob, chat_id, on_b = await _alice_chat_and_bob_on(on_a, node_b)
         try:
             first = await send(alice, chat_id, "before the break")
             assert (await on_b.next_of("message.created"))["seq"] == first["seq"]

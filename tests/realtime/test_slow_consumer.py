@@ -10,19 +10,27 @@ import pytest
 from colletta.actions.accounts import access_caller
 from colletta.actions.callers import Caller
 from colletta.actions.live import LiveSession, SlowConsumer
-from tests.conftest import MakePerson, Server
+from tests.conftest import MakePerson, Person, Server
 from tests.live_client import Live
 from tests.test_messages import make_group, send
 
 
-@pytest.mark.settings(ws_queue_max=10)
-async def test_full_queue_ends_the_session_and_frees_it(app: Any, person: MakePerson) -> None:
-    ctx = app.state.ctx
+async def _alice_chat_and_bobs_session(
+    ctx: Any, person: MakePerson
+) -> tuple[Person, str, LiveSession]:
+    """Alice and Bob in a group, and a live session of Bob's opened with no cursors."""
     alice, bob = await person(), await person()
     chat_id = await make_group(alice, bob)
     caller: Caller = await access_caller(ctx, bob.token)
     session = LiveSession(ctx, caller)
     await session.open({})
+    return alice, chat_id, session
+
+
+@pytest.mark.settings(ws_queue_max=10)
+async def test_full_queue_ends_the_session_and_frees_it(app: Any, person: MakePerson) -> None:
+    ctx = app.state.ctx
+    alice, chat_id, session = await _alice_chat_and_bobs_session(ctx, person)
     frames = session.frames()
     queue_max = ctx.settings.ws_queue_max
     for i in range(queue_max + 5):
@@ -82,11 +90,7 @@ async def test_catch_up_rereads_what_the_bus_lost(app: Any, person: MakePerson) 
     import orjson
 
     ctx = app.state.ctx
-    alice, bob = await person(), await person()
-    chat_id = await make_group(alice, bob)
-    caller: Caller = await access_caller(ctx, bob.token)
-    session = LiveSession(ctx, caller)
-    await session.open({})
+    alice, chat_id, session = await _alice_chat_and_bobs_session(ctx, person)
     frames = session.frames()
     real_publish = ctx.bus.publish
 
