@@ -30,6 +30,7 @@ run: $(RUN_STAMP)
 
 check: $(TEST_STAMP)
 	$(BIN)/ruff check colletta sdk tests bench
+	$(BIN)/ruff format --check colletta sdk tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
