@@ -67,11 +67,6 @@ async def get_users(conn: Conn, user_ids: list[int]) -> dict[int, User]:
     return {row.id: _user(row) for row in rows}
 
 
-async def get_user_by_username(conn: Conn, username: str) -> User | None:
-    row = (await conn.execute(select(*_USER_COLUMNS).where(users.c.username == username))).first()
-    return _user(row) if row else None
-
-
 async def get_password_hash(conn: Conn, user_id: int) -> str | None:
     value = await conn.scalar(select(users.c.password_hash).where(users.c.id == user_id))
     return str(value) if value is not None else None
@@ -164,10 +159,4 @@ async def delete_session(conn: Conn, user_id: int, session_id: int) -> int:
 async def delete_other_sessions(conn: Conn, user_id: int, keep_session_id: int) -> None:
     await conn.execute(
         delete(sessions).where(sessions.c.user_id == user_id, sessions.c.id != keep_session_id)
-    )
-
-
-async def touch_session(conn: Conn, session_id: int, now_ms: int) -> None:
-    await conn.execute(
-        update(sessions).where(sessions.c.id == session_id).values(last_seen_at_ms=now_ms)
     )
