@@ -14,6 +14,12 @@ from colletta.config import Settings, SettingsError, config_example, load_settin
 COLLETTA = str(Path(sys.executable).parent / "colletta")
 
 
+def _colletta(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COLLETTA, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+
 def test_config_example_documents_every_setting_with_its_default() -> None:
     example = config_example()
     uncommented = "\n".join(
@@ -69,46 +75,20 @@ def test_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_serve_stops_at_start_up_naming_the_bad_key(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [COLLETTA, "serve", "--data-dir", str(tmp_path), "--bus-url", "nats://x"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _colletta("serve", "--data-dir", str(tmp_path), "--bus-url", "nats://x")
     assert result.returncode == 2
     assert "bus_url" in result.stderr
 
 
 def test_migrate_then_create_the_one_operator(tmp_path: Path) -> None:
     env = {"COLLETTA_NEW_PASSWORD": "operator password", "PATH": "/usr/bin:/bin"}
-    migrate = subprocess.run(
-        [COLLETTA, "migrate", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    migrate = _colletta("migrate", "--data-dir", str(tmp_path))
     assert migrate.returncode == 0, migrate.stderr
     data_env = {**env, "COLLETTA_DATA_DIR": str(tmp_path), "COLLETTA_ARGON2_MEMORY_KIB": "64"}
-    first = subprocess.run(
-        [COLLETTA, "admin", "create-operator", "root_op"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=data_env,
-        check=False,
-    )
+    first = _colletta("admin", "create-operator", "root_op", env=data_env)
     assert first.returncode == 0, first.stderr
     assert "created root_op" in first.stdout
-    second = subprocess.run(
-        [COLLETTA, "admin", "create-operator", "other_op"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=data_env,
-        check=False,
-    )
+    second = _colletta("admin", "create-operator", "other_op", env=data_env)
     assert second.returncode == 1
     assert "operator already exists" in second.stderr
     assert "operator password" not in first.stdout + first.stderr
