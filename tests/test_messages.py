@@ -267,6 +267,20 @@ async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> 
                 for uid in ids
             ],
         )
+    engine = ctx.db.sync_engine
+    if ctx.db.is_sqlite:
+        # Prepared statements bypass SQLAlchemy's events; SQLite counts every row written
+        # on its connection, and the write engine's pool holds exactly one.
+        def total_changes() -> int:
+            raw = engine.raw_connection()
+            try:
+                return int(raw.driver_connection.total_changes)  # type: ignore[union-attr]
+            finally:
+                raw.close()
+
+        before = total_changes()
+        await send(owner, str(chat_id), f"post to {subscribers}")
+        return total_changes() - before
     written = 0
 
     def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
@@ -274,7 +288,6 @@ async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> 
         if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
             written += max(cursor.rowcount, 0)
 
-    engine = ctx.db.sync_engine
     event.listen(engine, "after_cursor_execute", count)
     try:
         await send(owner, str(chat_id), f"post to {subscribers}")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 
 from colletta.domain.chats import Chat, ChatKind, Member, Role
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import chat_members, chats, messages, users
 
 _CHAT_COLUMNS = (
@@ -110,14 +110,15 @@ _CHAT_AND_MEMBER = (
     )
     .where(chats.c.id == bindparam("b_chat_id"))
 )
-_CHAT_AND_MEMBER_FOR_UPDATE = _CHAT_AND_MEMBER.with_for_update(of=chats)
+_CHAT_AND_MEMBER_FOR_UPDATE = Prepared(_CHAT_AND_MEMBER.with_for_update(of=chats))
+_CHAT_AND_MEMBER_READ = Prepared(_CHAT_AND_MEMBER)
 
 
 async def get_chat_and_member(
     conn: Conn, chat_id: int, user_id: int, *, for_update: bool = False
 ) -> tuple[Chat, Member | None] | None:
     """The chat and the user's membership in it, in one round trip."""
-    query = _CHAT_AND_MEMBER_FOR_UPDATE if for_update else _CHAT_AND_MEMBER
+    query = _CHAT_AND_MEMBER_FOR_UPDATE if for_update else _CHAT_AND_MEMBER_READ
     row = (await conn.execute(query, {"b_chat_id": chat_id, "b_user_id": user_id})).first()
     if row is None:
         return None
@@ -139,7 +140,8 @@ _BUMP = (
     .values(last_seq=chats.c.last_seq + 1, last_activity_ms=bindparam("b_now_ms"))
     .returning(chats.c.last_seq)
 )
-_BUMP_WITH_MESSAGE = _BUMP.values(last_message_id=bindparam("b_message_id"))
+_BUMP_WITH_MESSAGE = Prepared(_BUMP.values(last_message_id=bindparam("b_message_id")))
+_BUMP_ONLY = Prepared(_BUMP)
 
 
 async def bump_seq(
@@ -148,7 +150,7 @@ async def bump_seq(
     """Next seq of the chat. The UPDATE's row lock makes seqs gap-free and commit-ordered."""
     params = {"b_chat_id": chat_id, "b_now_ms": now_ms}
     if last_message_id is None:
-        seq = await conn.scalar(_BUMP, params)
+        seq = await conn.scalar(_BUMP_ONLY, params)
     else:
         seq = await conn.scalar(_BUMP_WITH_MESSAGE, {**params, "b_message_id": last_message_id})
     assert seq is not None

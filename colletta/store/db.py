@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+from collections import namedtuple
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8
@@ -34,19 +37,139 @@ class Conn(Protocol):
     async def scalar(self, statement: Any, parameters: Any = None) -> Any: ...
 
 
+class Prepared:
+    """A statement of the hot path, compiled once; on SQLite it runs straight on the driver.
+
+    Executing a cached SQLAlchemy statement still costs several times the SQLite work of a
+    small insert (cache key, parameter processing, result metadata). A prepared statement keeps
+    SQLAlchemy's SQL and its type processing, and skips the rest. On PostgreSQL it is executed
+    by SQLAlchemy as usual.
+    """
+
+    __slots__ = ("_sqlite", "statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._sqlite: _SqliteForm | None = None
+
+    def sqlite_form(self, dialect: Dialect) -> _SqliteForm:
+        if self._sqlite is None:
+            self._sqlite = _SqliteForm(self.statement, dialect)
+        return self._sqlite
+
+
+class _SqliteForm:
+    """SQL text, parameter order and row shape of a `Prepared` statement for SQLite."""
+
+    __slots__ = ("_binds", "_row", "_row_processors", "sql")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self._binds: list[tuple[str, Any, Any]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            assert not bind.expanding, "IN lists are not prepared"
+            default = None if bind.required else bind.effective_value
+            self._binds.append((name, default, bind.type._cached_bind_processor(dialect)))
+        columns = compiled._result_columns or []
+        self._row: Any = namedtuple("Row", [c.keyname for c in columns])  # type: ignore[misc]
+        processors = [c.type._cached_result_processor(dialect, None) for c in columns]
+        self._row_processors = processors if any(processors) else None
+
+    def parameters(self, values: dict[str, Any] | None) -> list[Any]:
+        values = values or {}
+        out = []
+        for name, default, process in self._binds:
+            value = values.get(name, default) if default is not None else values[name]
+            out.append(process(value) if process is not None else value)
+        return out
+
+    def rows(self, cursor: sqlite3.Cursor) -> list[Any]:
+        make = self._row._make
+        processors = self._row_processors
+        if processors is None:
+            return [make(row) for row in cursor.fetchall()]
+        return [
+            make(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+            for row in cursor.fetchall()
+        ]
+
+
+class RawResult:
+    """The part of SQLAlchemy's `Result` that callers of prepared statements use."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+
 class InlineConnection:
     """A synchronous SQLAlchemy connection behind the async `Conn` interface."""
 
-    __slots__ = ("_sync",)
+    __slots__ = ("_dialect", "_raw", "_sync")
 
     def __init__(self, sync: Connection) -> None:
         self._sync = sync
+        self._dialect = sync.dialect
+        self._raw: sqlite3.Connection | None = None
+
+    def _run(self, prepared: Prepared, parameters: Any) -> RawResult:
+        if self._raw is None:
+            if not self._sync.in_transaction():
+                self._sync.begin()  # one snapshot for the whole read, as SQLAlchemy would
+            self._raw = self._sync.connection.driver_connection
+            assert self._raw is not None
+        form = prepared.sqlite_form(self._dialect)
+        cursor = self._raw.execute(form.sql, form.parameters(parameters))
+        try:
+            return RawResult(form.rows(cursor), cursor.rowcount)
+        finally:
+            cursor.close()
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Prepared:
+            return self._run(statement, parameters)
         return self._sync.execute(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Prepared:
+            return self._run(statement, parameters).scalar()
         return self._sync.scalar(statement, parameters)
+
+
+class AsyncConnectionAdapter:
+    """A PostgreSQL connection behind `Conn`: prepared statements run through SQLAlchemy."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Prepared:
+            statement = statement.statement
+        return await self._conn.execute(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        if type(statement) is Prepared:
+            statement = statement.statement
+        return await self._conn.scalar(statement, parameters)
 
 
 class Tx:
@@ -161,7 +284,7 @@ class Database:
                 yield tx
         else:
             async with self._async_engine.begin() as conn:
-                tx = Tx(conn)
+                tx = Tx(AsyncConnectionAdapter(conn))
                 yield tx
         for callback in tx._after_commit:
             await callback()
@@ -175,7 +298,7 @@ class Database:
                     yield InlineConnection(sync_conn)
         else:
             async with self._async_engine.connect() as conn:
-                yield conn
+                yield AsyncConnectionAdapter(conn)
 
     async def dispose(self) -> None:
         if self.is_sqlite:

@@ -9,10 +9,10 @@ from sqlalchemy import bindparam, insert, select, update
 
 from colletta.domain.events import frame
 from colletta.store.chats import bump_seq
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import chat_events
 
-_INSERT = insert(chat_events)
+_INSERT = Prepared(insert(chat_events))
 
 
 async def append_event(
@@ -43,7 +43,7 @@ async def append_event(
     return seq, payload
 
 
-_AFTER = (
+_AFTER = Prepared(
     select(chat_events.c.seq, chat_events.c.payload)
     .where(chat_events.c.chat_id == bindparam("b_chat_id"), chat_events.c.seq > bindparam("b_seq"))
     .order_by(chat_events.c.seq)

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from colletta.domain.messages import Message
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import message_edits, messages, pins, reactions
 
 _COLUMNS = (
@@ -55,7 +55,7 @@ def _message(row: Any) -> Message:
     )
 
 
-_INSERT = insert(messages)
+_INSERT = Prepared(insert(messages))
 
 
 async def insert_message(conn: Conn, message: Message, client_txn_id: str | None) -> None:
@@ -92,10 +92,12 @@ async def get_message(conn: Conn, chat_id: int, message_id: int) -> Message | No
     return _message(row) if row else None
 
 
-_BY_TXN = select(*_COLUMNS).where(
-    messages.c.chat_id == bindparam("b_chat_id"),
-    messages.c.sender_id == bindparam("b_sender_id"),
-    messages.c.client_txn_id == bindparam("b_txn"),
+_BY_TXN = Prepared(
+    select(*_COLUMNS).where(
+        messages.c.chat_id == bindparam("b_chat_id"),
+        messages.c.sender_id == bindparam("b_sender_id"),
+        messages.c.client_txn_id == bindparam("b_txn"),
+    )
 )
 
 
@@ -119,17 +121,17 @@ async def get_messages_by_ids(
 
 
 _IN_CHAT = select(*_COLUMNS).where(messages.c.chat_id == bindparam("b_chat_id"))
-_PAGE_AFTER = (
+_PAGE_AFTER = Prepared(
     _IN_CHAT.where(messages.c.seq > bindparam("b_seq"))
     .order_by(messages.c.seq)
     .limit(bindparam("b_limit"))
 )
-_PAGE_BEFORE = (
+_PAGE_BEFORE = Prepared(
     _IN_CHAT.where(messages.c.seq < bindparam("b_seq"))
     .order_by(messages.c.seq.desc())
     .limit(bindparam("b_limit"))
 )
-_PAGE_NEWEST = _IN_CHAT.order_by(messages.c.seq.desc()).limit(bindparam("b_limit"))
+_PAGE_NEWEST = Prepared(_IN_CHAT.order_by(messages.c.seq.desc()).limit(bindparam("b_limit")))
 
 
 async def get_history(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from colletta.domain.users import User
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import sessions, users
 
 _USER_COLUMNS = (
@@ -123,7 +123,7 @@ async def insert_session(
 
 
 # Built once: constructing a statement costs several times more than executing a cached one.
-_SESSION_USER = (
+_SESSION_USER = Prepared(
     select(sessions.c.id.label("session_id"), *_USER_COLUMNS)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(sessions.c.token_hash == bindparam("b_token_hash"))
