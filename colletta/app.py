@@ -11,6 +11,7 @@ from colletta import __version__
 from colletta.actions.context import Context
 from colletta.api import accounts, chats, invites, messages, sync, ws
 from colletta.api import errors as api_errors
+from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
 from colletta.clock import Clock
 from colletta.config import Settings, SettingsError
@@ -52,6 +53,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     api_errors.install(app)
+    app.add_middleware(SendFastPath)  # innermost: inside the body limit and the headers
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

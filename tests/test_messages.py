@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from sqlalchemy import event, insert
 
 from colletta.clock import FakeClock
@@ -45,6 +46,31 @@ async def test_retried_send_returns_the_same_message(person: MakePerson) -> None
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
     assert len((await history(alice, chat_id))["messages"]) == 1
+
+
+async def test_sends_answer_alike_on_the_fast_path_and_the_documented_route(
+    person: MakePerson,
+) -> None:
+    """Well-formed `application/json` sends skip FastAPI (api/fastpath.py); other JSON types
+    go through the FastAPI route. Both must answer the same way."""
+    alice = await person()
+    chat_id = await make_group(alice)
+    path = f"/api/v1/chats/{chat_id}/messages"
+    answers = []
+    for txn, headers in (("fast", {"content-type": "application/json"}), ("route", {"content-type": "application/ld+json"})):
+        body = orjson.dumps({"text": "*same*", "client_txn_id": txn})
+        first = await alice.client.post(path, content=body, headers={**alice.auth, **headers})
+        again = await alice.client.post(path, content=body, headers={**alice.auth, **headers})
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.headers["content-type"] == "application/json"
+        assert first.headers["x-content-type-options"] == "nosniff"
+        answers.append({k: v for k, v in first.json().items() if k not in {"id", "seq"}})
+        answers[-1]["created_at_ms"] = 0
+    assert answers[0] == answers[1]
+    outsider = await person()
+    refused = await outsider.call("POST", path, json={"text": "x", "client_txn_id": "o"})
+    assert refused.status_code == 404
+    assert refused.headers["content-type"] == "application/problem+json"
 
 
 async def test_markup_becomes_entities(person: MakePerson) -> None:

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from colletta.actions import messages
+from colletta.actions.callers import Caller
+from colletta.actions.context import Context
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, MessageId, no_content
 from colletta.api.models import MAX_ID
@@ -25,10 +27,19 @@ Emoji = Path(min_length=1, max_length=16)
 async def send_message(
     chat_id: ChatId, body: models.MessageIn, ctx: Ctx, caller: CallerDep
 ) -> Response:
+    # Well-formed sends are answered by `fastpath.SendFastPath` before they get here.
+    sent = await send_from_input(ctx, caller, chat_id, body)
+    return JSON(sent.message, status_code=201 if sent.created else 200)
+
+
+async def send_from_input(
+    ctx: Context, caller: Caller, chat_id: int, body: models.MessageIn
+) -> messages.Sent:
+    """Send what a client posted; shared by this route and the fast path."""
     forward = None
     if body.forward is not None:
         forward = {"chat_id": int(body.forward.chat_id), "message_id": int(body.forward.message_id)}
-    sent = await messages.do_send_message(
+    return await messages.do_send_message(
         ctx,
         caller,
         chat_id,
@@ -37,7 +48,6 @@ async def send_message(
         reply_to_id=int(body.reply_to_id) if body.reply_to_id else None,
         forward=forward,
     )
-    return JSON(sent.message, status_code=201 if sent.created else 200)
 
 
 @router.get("/messages", response_model=models.History)

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8

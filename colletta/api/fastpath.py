@@ -1,0 +1,106 @@
+"""`POST /api/v1/chats/{chat_id}/messages` without FastAPI's per-request machinery.
+
+Sending is the hottest write. Routing, dependency solving and response handling cost about as
+much CPU as the whole transaction, so a well-formed send is answered here, with the same
+action, caller check and error mapping as the FastAPI route. Anything unusual (an id out of
+range, another content type, a body that does not validate) is handed to the FastAPI route
+with the body already read, so validation errors stay exactly as documented, and the route
+stays the one OpenAPI describes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from colletta.actions.accounts import access_caller
+from colletta.actions.context import Context
+from colletta.api.deps import parse_bearer
+from colletta.api.errors import problem_for
+from colletta.api.messages import send_from_input
+from colletta.api.models import MAX_ID, MessageIn
+from colletta.errors import ColettaError
+
+_SEND_PATH = re.compile(r"/api/v1/chats/([1-9][0-9]{0,18})/messages")
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+class SendFastPath:
+    """ASGI middleware that answers well-formed sends itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        match = _SEND_PATH.fullmatch(scope["path"])
+        if match is None or int(match[1]) > MAX_ID or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away
+        try:
+            message_in = MessageIn.model_validate_json(body)
+        except ValidationError:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        ctx: Context = scope["app"].state.ctx
+        try:
+            caller = await access_caller(ctx, _bearer_token(scope))
+            sent = await send_from_input(ctx, caller, int(match[1]), message_in)
+        except ColettaError as exc:
+            await problem_for(exc)(scope, receive, send)
+            return
+        payload = orjson.dumps(sent.message)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201 if sent.created else 200,
+                "headers": [*_JSON_HEADERS, (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bool(value.split(b";", 1)[0].strip().lower() == b"application/json")
+    return False
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return parse_bearer(value.decode("latin-1"))
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
