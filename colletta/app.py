@@ -49,6 +49,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks look up the global providers on every request;
+        # nothing here exports telemetry.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -243,7 +243,9 @@ class _GroupCommit:
             assert conn is not None
             assert committed is not None
             try:
-                conn.commit()
+                # The commit waits for fsync; in a thread, the loop meanwhile parses, checks
+                # and answers other requests, whose writes then queue for the next batch.
+                await asyncio.to_thread(conn.commit)
             except Exception as exc:
                 conn.rollback()
                 committed.set_exception(exc)
@@ -259,7 +261,13 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             sync_url = self.url.set(drivername="sqlite+pysqlite")
-            self._sqlite_write = create_engine(sync_url, pool_size=1, max_overflow=0)
+            # The lock of `_GroupCommit` keeps the one write connection to one thread at a time.
+            self._sqlite_write = create_engine(
+                sync_url,
+                pool_size=1,
+                max_overflow=0,
+                connect_args={"check_same_thread": False},
+            )
             self._sqlite_read = create_engine(sync_url, pool_size=_SQLITE_READERS, max_overflow=0)
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
