@@ -9,7 +9,11 @@
     ├── Gone                     expired or revoked (invite links)              (410)
     ├── TooLarge                 a body or field over its configured limit      (413)
     ├── RateLimited              too many attempts; `retry_after_s` says when   (429)
-    └── ResyncRequired           a cursor too old to replay                     (409)
+    ├── ResyncRequired           a cursor too old to replay                     (409)
+    ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
+    ├── MediaMissing             a NotFound: no stored file under that key      (404)
+    ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (400)
+    └── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
 
 `api/errors.py` maps these to problem+json (RFC 9457) and WebSocket close codes; nothing
 below `api` knows about HTTP.
@@ -79,3 +83,29 @@ class RateLimited(ColettaError):
 class ResyncRequired(ColettaError):
     type = "resync_required"
     title = "Cursor too old; fetch the chat afresh"
+
+
+class MediaTooLarge(TooLarge):
+    type = "media_too_large"
+    title = "Media file too large"
+
+
+class MediaMissing(NotFound):
+    type = "media_missing"
+    title = "Media file not found"
+
+
+class MediaUndecodable(InvalidInput):
+    type = "media_undecodable"
+    title = "Media file could not be decoded"
+
+
+class MediaRangeNotSatisfiable(InvalidInput):
+    """`size_bytes` is the whole file's size, for `Content-Range: bytes */size`."""
+
+    type = "range_not_satisfiable"
+    title = "Range not satisfiable"
+
+    def __init__(self, detail: str, size_bytes: int) -> None:
+        super().__init__(detail, size_bytes=size_bytes)
+        self.size_bytes = size_bytes

@@ -1,0 +1,1 @@
+"""Media: where the bytes live (files), what they are (probe), and how images are cleaned."""
