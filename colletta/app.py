@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, invites, messages, sync, ws
+from colletta.api import accounts, chats, invites, media, messages, sync, ws
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -17,9 +17,18 @@ from colletta.clock import Clock
 from colletta.config import Settings, SettingsError
 from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
+from colletta.workers.expiry import ExpiryWorker
 
 # Matching is linear in route order: the hot routes (messages) go first.
-ROUTERS = (messages.router, accounts.router, chats.router, invites.router, sync.router, ws.router)
+ROUTERS = (
+    messages.router,
+    accounts.router,
+    chats.router,
+    media.router,
+    invites.router,
+    sync.router,
+    ws.router,
+)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -36,9 +45,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ctx: Context = build_context(settings, clock)
         await start_context(ctx)
         app.state.ctx = ctx
+        expiry = ExpiryWorker(ctx)
+        if settings.expiry_worker_enabled:
+            expiry.start()
         try:
             yield
         finally:
+            await expiry.stop()
             await stop_context(ctx)
 
     app = FastAPI(
@@ -57,6 +70,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.include_router(router)
     api_errors.install(app)
     app.add_middleware(SendFastPath)  # innermost: inside the body limit and the headers
-    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_body_bytes=settings.max_body_bytes,
+        upload_path=media.UPLOAD_PATH,
+        max_upload_bytes=settings.media_max_bytes,
+    )
     app.add_middleware(SecurityHeaders)
     return app

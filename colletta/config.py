@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
     data_dir: Path = Field(
-        Path("data"), description="Directory for the SQLite database and, later, media."
+        Path("data"), description="Directory for the SQLite database and media files."
     )
     database_url: str = Field(
         "",
@@ -66,6 +66,35 @@ class Settings(BaseSettings):
     ws_ping_interval_s: float = Field(
         20.0, gt=0, description="Seconds between server pings on a WebSocket."
     )
+    media_dir: Path | None = Field(
+        None,
+        description=(
+            "Directory for media files; empty means DATA_DIR/media. Nodes of one deployment "
+            "must share it."
+        ),
+    )
+    hold_dir: Path | None = Field(
+        None,
+        description=(
+            "Restricted directory for media under a legal preservation hold; empty means "
+            "DATA_DIR/hold. Never served."
+        ),
+    )
+    media_max_bytes: int = Field(
+        100 * 1024 * 1024, ge=1024, description="Largest accepted media upload, in bytes."
+    )
+    expiry_worker_enabled: bool = Field(
+        True, description="Purge expired content on this node (turn off only in tests)."
+    )
+    expiry_sweep_interval_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description=(
+            "Seconds between sweeps for expired content scheduled by other nodes; "
+            "this node's own timers fire on time."
+        ),
+    )
     resync_window_events: int = Field(
         10_000, ge=100, description="How far back (events per chat) a client may resume."
     )
@@ -76,6 +105,14 @@ class Settings(BaseSettings):
         if not (value.startswith("memory://") or value.startswith("redis://")):
             raise ValueError("must start with memory:// or redis://")
         return value
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    @property
+    def resolved_hold_dir(self) -> Path:
+        return self.hold_dir or self.data_dir / "hold"
 
     @property
     def resolved_database_url(self) -> str:

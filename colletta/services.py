@@ -8,6 +8,7 @@ from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
+from colletta.media.files import LocalMediaStore
 from colletta.realtime.bus import Bus
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
@@ -40,6 +41,8 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         bus=bus,
         hub=Hub(bus),
         limiter=RateLimiter(settings),
+        media=LocalMediaStore(settings.resolved_media_dir),
+        hold=LocalMediaStore(settings.resolved_hold_dir),
         hasher=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),

@@ -147,7 +147,7 @@ async def test_every_client_ends_with_exactly_the_log(
                 await client.connect()
         async with ctx.db.read() as conn:
             log = await event_store.get_events(conn, chat_id, 0, 10_000)
-        truth = [(seq, orjson.loads(data)["type"]) for seq, data in log]
+        truth = [(e.seq, orjson.loads(e.payload)["type"]) for e in log]
         for client in clients:
             await client.reached(truth[-1][0])
             assert client.events == truth

@@ -17,12 +17,14 @@ from colletta.domain.chats import (
     Member,
     Role,
     can_edit_chat,
+    can_set_message_ttl,
     check_description,
     check_slow_mode,
     check_title,
     direct_key,
     shows_sender,
 )
+from colletta.domain.messages import check_chat_ttl
 from colletta.errors import Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store import chats as store
@@ -248,6 +250,32 @@ async def do_update_chat(
     return chat.view(access.member.role)
 
 
+async def do_set_message_ttl(
+    ctx: Context, caller: Caller, chat_id: int, message_ttl_s: int | None
+) -> dict[str, Any]:
+    """Set or clear the chat's auto-delete timer; it applies to messages sent from now on."""
+    check_chat_ttl(message_ttl_s)
+    async with ctx.db.write() as tx:
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
+        if access.member is None:
+            raise hidden_chat()
+        if not can_set_message_ttl(access.chat, access.member.role):
+            raise Forbidden("only admins set the auto-delete timer here")
+        if access.chat.message_ttl_s != message_ttl_s:
+            await store.update_chat(tx.conn, chat_id, message_ttl_s=message_ttl_s)
+            await ctx.emit(
+                tx,
+                chat_id,
+                events.CHAT_MESSAGE_TTL_CHANGED,
+                {"message_ttl_s": message_ttl_s, "by_user_id": str(caller.user_id)},
+            )
+        chat = await store.get_chat(tx.conn, chat_id)
+    assert chat is not None
+    return chat.view(access.member.role)
+
+
 def _encode_cursor(last_activity_ms: int, chat_id: int) -> str:
     return f"{last_activity_ms}.{chat_id}"
 
@@ -279,8 +307,11 @@ async def access_chat_list(
             conn, caller.user_id, [c.id for c, _, _ in page if c.kind is ChatKind.DIRECT]
         )
     items = []
+    now_ms = ctx.clock.now_ms()
     for chat, member, unread in page:
         last = last_messages.get(last_ids.get(chat.id, 0))
+        if last is not None and last.expired_for(caller.user_id, now_ms):
+            last = last.tombstone()
         item = chat.view(member.role, titles.get(chat.id))
         item.update(
             last_message=last.view(show_sender=shows_sender(chat)) if last else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from colletta.config import Settings
 from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import RateLimited
+from colletta.media.files import MediaStore
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.store.db import Database, Tx
@@ -49,6 +51,30 @@ class RateLimiter:
                 )
 
 
+class ExpirySignal:
+    """Wakes this node's expiry worker when an item falls due before the one it waits for."""
+
+    def __init__(self) -> None:
+        self.wake = asyncio.Event()
+        self.waiting_for_ms: int | None = None
+
+    def scheduled(self, due_at_ms: int) -> None:
+        if self.waiting_for_ms is None or due_at_ms < self.waiting_for_ms:
+            self.wake.set()
+
+
+class Preservation:
+    """The legal-preservation hook (the trust & safety issue fills it in).
+
+    Content under a preservation order must survive self-destruct: `is_held` is asked before
+    every purge, and what is held is copied into the restricted hold store (`ctx.hold`) first.
+    Nothing is held until orders exist.
+    """
+
+    async def is_held(self, chat_id: int, message_id: int) -> bool:
+        return False
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -57,8 +83,13 @@ class Context:
     bus: Bus
     hub: Hub
     limiter: RateLimiter
+    media: MediaStore
+    # Restricted store for content under a legal preservation hold (never served).
+    hold: MediaStore
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     callers: CallerCache = field(default_factory=CallerCache)
+    expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
+    preservation: Preservation = field(default_factory=Preservation)
 
     def on_bus_message(self, topic: str, data: bytes) -> None:
         """Everything the bus delivers to this node."""

@@ -17,11 +17,13 @@ from colletta.actions.chats import CONTROL_ADDED, CONTROL_REMOVED
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.events import frame
+from colletta.domain.messages import expired_for, tombstone_view
 from colletta.errors import InvalidInput
 from colletta.realtime.bus import CONTROL_CATCH_UP, Envelope
 from colletta.realtime.hub import Connection
 from colletta.store import chats as chat_store
 from colletta.store import events as event_store
+from colletta.store.events import LoggedEvent
 
 REPLAY_PAGE = 500
 SYNC_LIMIT_MAX = 1000
@@ -189,14 +191,33 @@ class LiveSession:
             limit = REPLAY_PAGE if upto_seq is None else min(REPLAY_PAGE, upto_seq - cursor)
             async with self.ctx.db.read() as conn:
                 page = await event_store.get_events(conn, chat_id, cursor, limit)
-            for seq, data in page:
-                self.cursors[chat_id] = seq
-                yield data
+            now_ms = self.ctx.clock.now_ms()
+            for event in page:
+                self.cursors[chat_id] = event.seq
+                yield shown_payload(event, self.caller.user_id, now_ms)
             if len(page) < limit:
                 return
 
     async def close(self) -> None:
         await self.ctx.hub.unregister(self.connection)
+
+
+def shown_payload(event: LoggedEvent, viewer_id: int, now_ms: int) -> bytes:
+    """The logged frame as `viewer_id` may see it now: content that expired for them is
+    replaced by a tombstone even before the purge has rewritten the log."""
+    if event.sender_id is None or not expired_for(
+        viewer_id,
+        now_ms,
+        sender_id=event.sender_id,
+        expires_at_ms=event.expires_at_ms,
+        expires_after_read_s=event.expires_after_read_s,
+        read_expires_at_ms=event.read_expires_at_ms,
+    ):
+        return event.payload
+    logged = orjson.loads(event.payload)
+    if isinstance(logged.get("message"), dict):
+        logged["message"] = tombstone_view(logged["message"])
+    return orjson.dumps(logged)
 
 
 async def access_sync(
@@ -224,7 +245,8 @@ async def access_sync(
                 has_more = has_more or cursor < last_seq
                 continue
             page = await event_store.get_events(conn, chat_id, cursor, room)
-            out.extend(orjson.loads(data) for _, data in page)
-            if page and page[-1][0] < last_seq:
+            now_ms = ctx.clock.now_ms()
+            out.extend(orjson.loads(shown_payload(e, caller.user_id, now_ms)) for e in page)
+            if page and page[-1].seq < last_seq:
                 has_more = True
     return {"events": out, "resync_required": resync, "removed": removed, "has_more": has_more}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from colletta.actions import expiry
 from colletta.actions.callers import Caller
 from colletta.actions.chats import (
     CONTROL_ADDED,
@@ -25,6 +26,7 @@ from colletta.domain.chats import (
 )
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.store import chats as store
+from colletta.store import messages as message_store
 from colletta.store import users as user_store
 from colletta.store.db import Tx
 
@@ -215,6 +217,8 @@ async def do_mark_read(ctx: Context, caller: Caller, chat_id: int, seq: int) -> 
         if seq < 0 or seq > access.chat.last_seq:
             raise InvalidInput("seq must be between 0 and the chat's last_seq", field="seq")
         moved = await store.advance_read_seq(tx.conn, chat_id, caller.user_id, seq)
+        if moved and access.member is not None:
+            await _start_read_timers(ctx, tx, chat_id, caller.user_id, access.member.read_seq, seq)
         if moved:
             ctx.notify_user(
                 tx,
@@ -223,6 +227,25 @@ async def do_mark_read(ctx: Context, caller: Caller, chat_id: int, seq: int) -> 
                 events.READ_UPDATED,
                 {"user_id": str(caller.user_id), "read_seq": seq},
             )
+
+
+async def _start_read_timers(
+    ctx: Context, tx: Tx, chat_id: int, reader_id: int, after_seq: int, upto_seq: int
+) -> None:
+    """Self-destruct: the reader's copy starts counting when their read marker passes it."""
+    now_ms = ctx.clock.now_ms()
+    started = await message_store.get_read_timers_started(
+        tx.conn, chat_id, reader_id, after_seq, upto_seq
+    )
+    for message in started:
+        assert message.expires_after_read_s is not None
+        read_expires_at_ms = now_ms + message.expires_after_read_s * 1000
+        await message_store.mark_read_expiry(
+            tx.conn, chat_id, message.id, read_expires_at_ms, only_if_unset=True
+        )
+        await expiry.schedule_message(
+            ctx, tx, replace(message, read_expires_at_ms=read_expires_at_ms)
+        )
 
 
 async def do_typing(ctx: Context, caller: Caller, chat_id: int) -> None:

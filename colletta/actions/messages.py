@@ -8,12 +8,14 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
+from colletta.actions import expiry
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import (
     Chat,
+    ChatKind,
     can_delete_any_message,
     can_pin,
     can_post,
@@ -21,19 +23,23 @@ from colletta.domain.chats import (
     is_slow_mode_exempt,
     shows_sender,
 )
+from colletta.domain.media import ExpiryKind
 from colletta.domain.messages import (
     EDIT_WINDOW_MS,
     HISTORY_PAGE_MAX,
     Message,
+    check_attachments,
     check_client_txn_id,
     check_reaction,
+    check_self_destruct,
     check_text,
     parse_entities,
 )
 from colletta.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from colletta.ids import new_id
 from colletta.store import chats as chat_store
-from colletta.store import events as event_store
+from colletta.store import expiries as expiry_store
+from colletta.store import media as media_store
 from colletta.store import messages as store
 from colletta.store.db import Tx
 
@@ -46,6 +52,14 @@ class Sent:
 
 def message_view(chat: Chat, message: Message) -> dict[str, Any]:
     return message.view(show_sender=shows_sender(chat))
+
+
+def shown_to(chat: Chat, message: Message, viewer_id: int, now_ms: int) -> dict[str, Any]:
+    """The message as `viewer_id` may see it now: a tombstone once expired for them, whether
+    or not the purge has run yet."""
+    if message.expired_for(viewer_id, now_ms):
+        message = message.tombstone()
+    return message_view(chat, message)
 
 
 def _not_found() -> NotFound:
@@ -71,8 +85,15 @@ async def _forward_origin(
         tx.conn, caller, forward["chat_id"], allow_public=True, for_update=False
     )
     original = await store.get_message(tx.conn, source.chat.id, forward["message_id"])
-    if original is None or original.deleted or original.text is None:
+    if (
+        original is None
+        or original.deleted
+        or original.text is None
+        or original.expired_for(caller.user_id, ctx.clock.now_ms())
+    ):
         raise _not_found()
+    if original.expires_at_ms is not None or original.view_once or original.expires_after_read_s:
+        raise Forbidden("messages with a timer cannot be forwarded")
     # A forward keeps the original origin, not the chat it was last forwarded from.
     origin = original.forward or {
         "chat_id": str(source.chat.id),
@@ -91,17 +112,28 @@ async def do_send_message(
     *,
     reply_to_id: int | None = None,
     forward: dict[str, int] | None = None,
+    attachments: list[int] | None = None,
+    self_destruct_s: int | None = None,
+    view_once: bool = False,
 ) -> Sent:
     """Send once per (sender, chat, client_txn_id); a retry returns the first message."""
     check_client_txn_id(client_txn_id)
+    extras = Extras(check_attachments(attachments or []), self_destruct_s, view_once)
+    if self_destruct_s is not None:
+        check_self_destruct(self_destruct_s)
+    if view_once and not extras.attachments:
+        raise InvalidInput("view_once needs an attachment", field="view_once")
     if forward is None:
-        if text is None:
-            raise InvalidInput("text is required", field="text")
-        check_text(text)
-    elif text is not None:
+        if text is None or (not text and extras.attachments):
+            text = ""  # a file without a caption
+            if not extras.attachments:
+                raise InvalidInput("text is required", field="text")
+        else:
+            check_text(text)
+    elif text is not None or extras.attachments:
         raise InvalidInput("a forward carries the original text only", field="text")
     try:
-        return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward)
+        return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
     except IntegrityError:
         # The same client_txn_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -114,6 +146,47 @@ async def do_send_message(
         return Sent(message_view(access.chat, existing), created=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a send may carry beyond text: files and timers."""
+
+    attachments: list[int]
+    self_destruct_s: int | None
+    view_once: bool
+
+
+async def _attach(
+    ctx: Context, tx: Tx, caller: Caller, chat_id: int, extras: Extras, message_id: int
+) -> list[dict[str, Any]]:
+    if not extras.attachments:
+        return []
+    uploads = await media_store.get_media_by_ids(tx.conn, chat_id, extras.attachments)
+    mine = {m.id: m for m in uploads if m.uploader_id == caller.user_id and m.message_id is None}
+    if len(mine) != len(extras.attachments):
+        raise InvalidInput(
+            "attachments must be your own uploads to this chat, not yet sent", field="attachments"
+        )
+    await media_store.attach_media(tx.conn, extras.attachments, message_id)
+    for media_id in extras.attachments:
+        await expiry_store.unschedule(tx.conn, ExpiryKind.MEDIA, media_id)
+    return [mine[media_id].view() for media_id in extras.attachments]
+
+
+def _timers(chat: Chat, extras: Extras, now_ms: int) -> tuple[int | None, int | None]:
+    """(expires_at_ms, expires_after_read_s) of a new message."""
+    timed = extras.self_destruct_s is not None or extras.view_once
+    if timed and chat.kind is not ChatKind.DIRECT:
+        raise InvalidInput(
+            "self-destruct and view-once are for direct chats; use the chat's timer",
+            field="self_destruct_s" if extras.self_destruct_s is not None else "view_once",
+        )
+    if extras.self_destruct_s is not None:
+        return now_ms + extras.self_destruct_s * 1000, extras.self_destruct_s
+    if chat.message_ttl_s is not None:
+        return now_ms + chat.message_ttl_s * 1000, None
+    return None, None
+
+
 async def _send(
     ctx: Context,
     caller: Caller,
@@ -122,6 +195,7 @@ async def _send(
     client_txn_id: str,
     reply_to_id: int | None,
     forward: dict[str, int] | None,
+    extras: Extras,
 ) -> Sent:
     async with ctx.db.write() as tx:
         access = await load_chat_access(
@@ -142,6 +216,8 @@ async def _send(
         assert text is not None
         now_ms = ctx.clock.now_ms()
         message_id = new_id()
+        expires_at_ms, expires_after_read_s = _timers(access.chat, extras, now_ms)
+        attached = await _attach(ctx, tx, caller, chat_id, extras, message_id)
         signature = (
             caller.user.display_name
             if access.chat.kind.value == "channel" and access.chat.signed_posts
@@ -161,6 +237,10 @@ async def _send(
             edited_at_ms=None,
             deleted=False,
             created_at_ms=now_ms,
+            attachments=attached,
+            expires_at_ms=expires_at_ms,
+            expires_after_read_s=expires_after_read_s,
+            view_once=extras.view_once,
         )
         # The message takes the seq of its own creation event; bumping first holds the row lock.
         seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
@@ -170,6 +250,8 @@ async def _send(
             tx, chat_id, events.MESSAGE_CREATED, {"message": view}, message_id=message_id, seq=seq
         )
         await store.insert_message(tx.conn, message, client_txn_id)
+        if expires_at_ms is not None:
+            await expiry.schedule_message(ctx, tx, message)
         if access.chat.slow_mode_s:
             await chat_store.update_member(tx.conn, chat_id, caller.user_id, last_post_ms=now_ms)
     return Sent(view, created=True)
@@ -180,7 +262,11 @@ async def _load_message(
 ) -> tuple[ChatAccess, Message]:
     access = await load_chat_access(tx.conn, caller, chat_id, allow_public=False, for_update=False)
     message = await store.get_message(tx.conn, chat_id, message_id)
-    if message is None or message.deleted:
+    if (
+        message is None
+        or message.deleted
+        or message.expired_for(caller.user_id, ctx.clock.now_ms())
+    ):
         raise _not_found()
     return access, message
 
@@ -226,25 +312,7 @@ async def do_delete_message(ctx: Context, caller: Caller, chat_id: int, message_
         own = message.sender_id == caller.user_id
         if not own and not can_delete_any_message(access.chat, access.member.role):
             raise Forbidden("you can delete only your own messages here")
-        await purge_message(ctx, tx, access.chat, message)
-
-
-async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> None:
-    """Remove a message's content everywhere it is stored and tell every client. Inside `tx`."""
-    now_ms = ctx.clock.now_ms()
-    await store.update_message(
-        tx.conn, message.id, text=None, entities="[]", reactions="{}", deleted_at_ms=now_ms
-    )
-    await store.delete_edits(tx.conn, message.id)
-    await store.delete_reactions(tx.conn, message.id)
-    await store.set_pin(tx.conn, chat.id, message.id, 0, False, now_ms)
-    tombstone = message_view(
-        chat, replace(message, text=None, entities=[], reactions={}, deleted=True)
-    )
-    await event_store.redact_message_events(tx.conn, chat.id, message.id, tombstone)
-    await ctx.emit(
-        tx, chat.id, events.MESSAGE_DELETED, {"message_id": str(message.id)}, message_id=message.id
-    )
+        await expiry.purge_message(ctx, tx, access.chat, message)
 
 
 async def do_set_reaction(
@@ -292,7 +360,10 @@ async def access_pins(ctx: Context, caller: Caller, chat_id: int) -> list[dict[s
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         pinned = await store.get_pinned(conn, chat_id)
-    return [message_view(access.chat, m) for m in pinned]
+    now_ms = ctx.clock.now_ms()
+    return [
+        message_view(access.chat, m) for m in pinned if not m.expired_for(caller.user_id, now_ms)
+    ]
 
 
 async def access_history(
@@ -330,7 +401,9 @@ async def access_history(
             has_more = len(page) > limit
             if has_more:
                 page = page[:limit] if after_seq is not None else page[1:]
-    return {"messages": [message_view(access.chat, m) for m in page], "has_more": has_more}
+    now_ms = ctx.clock.now_ms()
+    shown = [shown_to(access.chat, m, caller.user_id, now_ms) for m in page]
+    return {"messages": shown, "has_more": has_more}
 
 
 async def access_message(
@@ -341,7 +414,7 @@ async def access_message(
         message = await store.get_message(conn, chat_id, message_id)
     if message is None:
         raise _not_found()
-    return message_view(access.chat, message)
+    return shown_to(access.chat, message, caller.user_id, ctx.clock.now_ms())
 
 
 async def access_edit_history(
@@ -352,7 +425,8 @@ async def access_edit_history(
     if not can_see_edit_history(access.chat, access.member.role):
         raise Forbidden("only moderators see edit history")
     async with ctx.db.read() as conn:
-        if await store.get_message(conn, chat_id, message_id) is None:
+        message = await store.get_message(conn, chat_id, message_id)
+        if message is None or message.expired_for(caller.user_id, ctx.clock.now_ms()):
             raise _not_found()
         rows = await store.get_edits(conn, message_id)
     return [{"text": row.text, "edited_at_ms": row.edited_at_ms} for row in rows]

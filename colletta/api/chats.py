@@ -67,6 +67,15 @@ async def update_chat(
     return JSON(view)
 
 
+@router.put("/chats/{chat_id}/message-ttl", response_model=models.Chat)
+async def set_message_ttl(
+    chat_id: ChatId, body: models.MessageTtlIn, ctx: Ctx, caller: CallerDep
+) -> Response:
+    """The auto-delete timer for messages sent from now on (admins; either side of a direct
+    chat). The change is an event in the chat: `chat.message_ttl_changed`."""
+    return JSON(await chats.do_set_message_ttl(ctx, caller, chat_id, body.message_ttl_s))
+
+
 @router.get("/chats/{chat_id}/members", response_model=models.Members)
 async def list_members(
     chat_id: ChatId,

@@ -28,7 +28,17 @@ STATUS: dict[type[errors.ColettaError], int] = {
     errors.TooLarge: 413,
     errors.RateLimited: 429,
     errors.ResyncRequired: 409,
+    errors.MediaRangeNotSatisfiable: 416,
 }
+
+
+def status_of(exc: errors.ColettaError) -> int:
+    """The HTTP status of an error: its own class's, else the nearest base class's."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
 
 # WebSocket close codes (docs/events.md).
 CLOSE_UNAUTHENTICATED = 4401
@@ -65,8 +75,10 @@ def problem(
 
 
 def problem_for(exc: errors.ColettaError) -> Response:
-    status = STATUS.get(type(exc), 400)
+    status = status_of(exc)
     headers = None
+    if isinstance(exc, errors.MediaRangeNotSatisfiable):
+        headers = {"Content-Range": f"bytes */{exc.size_bytes}"}
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, errors.Unauthenticated):
@@ -79,7 +91,7 @@ def problem_body(exc: errors.ColettaError) -> dict[str, Any]:
     return {
         "type": PROBLEM_BASE + exc.type,
         "title": exc.title,
-        "status": STATUS.get(type(exc), 400),
+        "status": status_of(exc),
         "detail": exc.detail,
         **exc.extra,
     }

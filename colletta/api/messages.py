@@ -47,6 +47,9 @@ async def send_from_input(
         body.client_txn_id,
         reply_to_id=int(body.reply_to_id) if body.reply_to_id else None,
         forward=forward,
+        attachments=[int(a) for a in body.attachments] if body.attachments else None,
+        self_destruct_s=body.self_destruct_s,
+        view_once=body.view_once,
     )
 
 

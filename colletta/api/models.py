@@ -91,6 +91,27 @@ class MessageIn(Body):
     client_txn_id: str = Field(min_length=1, max_length=64)
     reply_to_id: IdStr | None = None
     forward: ForwardIn | None = None
+    attachments: list[IdStr] | None = Field(
+        None, max_length=10, description="Ids of your uploads to this chat (POST …/media)."
+    )
+    self_destruct_s: int | None = Field(
+        None,
+        ge=5,
+        le=7 * 86_400,
+        description=(
+            "Direct chats: the sender's copy expires this long after sending, the recipient's "
+            "this long after their read marker passes it."
+        ),
+    )
+    view_once: bool = Field(
+        False, description="Direct chats: the attachments open once for the recipient."
+    )
+
+
+class MessageTtlIn(Body):
+    message_ttl_s: int | None = Field(
+        description="Auto-delete timer for new messages, 5 s to a year; null turns it off."
+    )
 
 
 class EditIn(Body):
@@ -142,6 +163,7 @@ class Chat(BaseModel):
     member_count: int
     last_seq: int
     created_at_ms: int
+    message_ttl_s: int | None
     my_role: Literal["owner", "admin", "moderator", "member"] | None
 
 
@@ -172,6 +194,30 @@ class Message(BaseModel):
     edited_at_ms: int | None
     deleted: bool
     created_at_ms: int
+    attachments: list[Media]
+    expires_at_ms: int | None = Field(
+        description="Chat timer: when it expires for everyone. Self-destruct: for its sender."
+    )
+    expires_after_read_s: int | None = Field(
+        description="Self-destruct: the recipient's copy expires this long after they read it."
+    )
+    read_expires_at_ms: int | None = Field(
+        description="Self-destruct or view-once: when the recipient's copy expires (once read)."
+    )
+    view_once: bool
+
+
+class Media(BaseModel):
+    id: str
+    chat_id: str
+    kind: Literal["image", "video", "audio", "file"]
+    mime: str
+    filename: str
+    size_bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    has_thumbnail: bool
 
 
 class ChatListItem(Chat):

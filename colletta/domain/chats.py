@@ -54,6 +54,7 @@ class Chat:
     last_seq: int
     last_activity_ms: int
     created_at_ms: int
+    message_ttl_s: int | None = None
 
     def view(self, my_role: Role | None = None, title: str | None = None) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class Chat:
             "member_count": self.member_count,
             "last_seq": self.last_seq,
             "created_at_ms": self.created_at_ms,
+            "message_ttl_s": self.message_ttl_s,
             "my_role": my_role.label if my_role is not None else None,
         }
 
@@ -126,6 +128,11 @@ def can_post(chat: Chat, role: Role) -> bool:
 
 def can_edit_chat(chat: Chat, role: Role) -> bool:
     return chat.kind is not ChatKind.DIRECT and role >= Role.ADMIN
+
+
+def can_set_message_ttl(chat: Chat, role: Role) -> bool:
+    """Either side of a direct chat; admins elsewhere."""
+    return chat.kind is ChatKind.DIRECT or role >= Role.ADMIN
 
 
 def can_add_members(chat: Chat, role: Role) -> bool:

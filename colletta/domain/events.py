@@ -16,6 +16,7 @@ MESSAGE_PINNED: Final = "message.pinned"
 MESSAGE_UNPINNED: Final = "message.unpinned"
 CHAT_CREATED: Final = "chat.created"
 CHAT_UPDATED: Final = "chat.updated"
+CHAT_MESSAGE_TTL_CHANGED: Final = "chat.message_ttl_changed"
 CHAT_OWNER_TRANSFERRED: Final = "chat.owner_transferred"
 MEMBER_JOINED: Final = "member.joined"
 MEMBER_LEFT: Final = "member.left"
@@ -48,6 +49,7 @@ STORED_TYPES: Final = frozenset(
         MESSAGE_UNPINNED,
         CHAT_CREATED,
         CHAT_UPDATED,
+        CHAT_MESSAGE_TTL_CHANGED,
         CHAT_OWNER_TRANSFERRED,
         MEMBER_JOINED,
         MEMBER_LEFT,

@@ -22,6 +22,7 @@ _CHAT_COLUMNS = (
     chats.c.last_seq,
     chats.c.last_activity_ms,
     chats.c.created_at_ms,
+    chats.c.message_ttl_s,
 )
 _MEMBER_COLUMNS = (
     chat_members.c.chat_id,
@@ -46,6 +47,7 @@ def _chat(row: Any) -> Chat:
         last_seq=row.last_seq,
         last_activity_ms=row.last_activity_ms,
         created_at_ms=row.created_at_ms,
+        message_ttl_s=row.message_ttl_s,
     )
 
 

@@ -235,6 +235,27 @@ class _GroupCommit:
         # Durable before anyone is told: the caller's events leave only after this.
         await asyncio.shield(committed)
 
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it, between write batches."""
+        while True:
+            async with self._lock:
+                if self._conn is None:
+                    # No batch is open, and none can start while the lock is held.
+                    await asyncio.to_thread(self._checkpoint)
+                    return
+                committed = self._committed
+            if committed is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(committed)
+
+    def _checkpoint(self) -> None:
+        conn = self._engine.raw_connection()
+        try:
+            # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the WAL.
+            conn.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            conn.close()
+
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # writers queued in this turn join the batch first
         async with self._lock:
@@ -307,6 +328,11 @@ class Database:
         else:
             async with self._async_engine.connect() as conn:
                 yield AsyncConnectionAdapter(conn)
+
+    async def checkpoint(self) -> None:
+        """After purges on SQLite: deleted bytes leave the WAL file too. No-op on PostgreSQL."""
+        if self.is_sqlite:
+            await self._group_commit.checkpoint()
 
     async def dispose(self) -> None:
         if self.is_sqlite:

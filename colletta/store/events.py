@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -10,7 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 from colletta.domain.events import frame
 from colletta.store.chats import bump_seq
 from colletta.store.db import Conn, Prepared
-from colletta.store.schema import chat_events
+from colletta.store.schema import chat_events, messages
 
 _INSERT = Prepared(insert(chat_events))
 
@@ -44,18 +45,47 @@ async def append_event(
 
 
 _AFTER = Prepared(
-    select(chat_events.c.seq, chat_events.c.payload)
+    select(
+        chat_events.c.seq,
+        chat_events.c.payload,
+        messages.c.sender_id,
+        messages.c.expires_at_ms,
+        messages.c.expires_after_read_s,
+        messages.c.read_expires_at_ms,
+    )
+    .select_from(chat_events.outerjoin(messages, messages.c.id == chat_events.c.message_id))
     .where(chat_events.c.chat_id == bindparam("b_chat_id"), chat_events.c.seq > bindparam("b_seq"))
     .order_by(chat_events.c.seq)
     .limit(bindparam("b_limit"))
 )
 
 
-async def get_events(
-    conn: Conn, chat_id: int, after_seq: int, limit: int
-) -> list[tuple[int, bytes]]:
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event from the log, with the timers of the message it is about (if any), so
+    that replay can hide content that has expired for its reader."""
+
+    seq: int
+    payload: bytes
+    sender_id: int | None
+    expires_at_ms: int | None
+    expires_after_read_s: int | None
+    read_expires_at_ms: int | None
+
+
+async def get_events(conn: Conn, chat_id: int, after_seq: int, limit: int) -> list[LoggedEvent]:
     rows = await conn.execute(_AFTER, {"b_chat_id": chat_id, "b_seq": after_seq, "b_limit": limit})
-    return [(row.seq, row.payload.encode()) for row in rows]
+    return [
+        LoggedEvent(
+            row.seq,
+            row.payload.encode(),
+            row.sender_id,
+            row.expires_at_ms,
+            row.expires_after_read_s,
+            row.read_expires_at_ms,
+        )
+        for row in rows
+    ]
 
 
 async def redact_message_events(

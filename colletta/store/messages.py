@@ -27,6 +27,11 @@ _COLUMNS = (
     messages.c.edited_at_ms,
     messages.c.deleted_at_ms,
     messages.c.created_at_ms,
+    messages.c.attachments,
+    messages.c.expires_at_ms,
+    messages.c.expires_after_read_s,
+    messages.c.read_expires_at_ms,
+    messages.c.view_once,
 )
 
 
@@ -52,6 +57,11 @@ def _message(row: Any) -> Message:
         edited_at_ms=row.edited_at_ms,
         deleted=row.deleted_at_ms is not None,
         created_at_ms=row.created_at_ms,
+        attachments=orjson.loads(row.attachments),
+        expires_at_ms=row.expires_at_ms,
+        expires_after_read_s=row.expires_after_read_s,
+        read_expires_at_ms=row.read_expires_at_ms,
+        view_once=bool(row.view_once),
     )
 
 
@@ -79,6 +89,11 @@ async def insert_message(conn: Conn, message: Message, client_txn_id: str | None
             "edited_at_ms": None,
             "deleted_at_ms": None,
             "created_at_ms": message.created_at_ms,
+            "attachments": orjson.dumps(message.attachments).decode(),
+            "expires_at_ms": message.expires_at_ms,
+            "expires_after_read_s": message.expires_after_read_s,
+            "read_expires_at_ms": None,
+            "view_once": message.view_once,
         },
     )
 
@@ -260,5 +275,35 @@ async def get_pinned(conn: Conn, chat_id: int) -> list[Message]:
         .select_from(pins.join(messages, messages.c.id == pins.c.message_id))
         .where(pins.c.chat_id == chat_id)
         .order_by(pins.c.pinned_at_ms.desc())
+    )
+    return [_message(row) for row in rows]
+
+
+async def mark_read_expiry(
+    conn: Conn, chat_id: int, message_id: int, expires_at_ms: int, *, only_if_unset: bool
+) -> bool:
+    """Set when the reader's copy expires; with `only_if_unset`, False if it already was."""
+    query = update(messages).where(messages.c.chat_id == chat_id, messages.c.id == message_id)
+    if only_if_unset:
+        query = query.where(messages.c.read_expires_at_ms.is_(None))
+    result = await conn.execute(query.values(read_expires_at_ms=expires_at_ms))
+    return bool(result.rowcount)
+
+
+async def get_read_timers_started(
+    conn: Conn, chat_id: int, reader_id: int, after_seq: int, upto_seq: int
+) -> list[Message]:
+    """Self-destructing messages of others that a read marker moving over (after, upto]
+    starts the reader's timer for."""
+    rows = await conn.execute(
+        select(*_COLUMNS).where(
+            messages.c.chat_id == chat_id,
+            messages.c.seq > after_seq,
+            messages.c.seq <= upto_seq,
+            messages.c.sender_id != reader_id,
+            messages.c.expires_after_read_s.is_not(None),
+            messages.c.read_expires_at_ms.is_(None),
+            messages.c.deleted_at_ms.is_(None),
+        )
     )
     return [_message(row) for row in rows]

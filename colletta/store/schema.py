@@ -67,6 +67,8 @@ chats = Table(
     Column("last_message_id", BigInteger, nullable=True),
     # "low:high" user ids of a direct chat, so get-or-create is idempotent under races.
     Column("direct_key", String(48), nullable=True, unique=True),
+    # Auto-delete timer: messages sent while it is set expire this long after sending.
+    Column("message_ttl_s", Integer, nullable=True),
     Column("created_at_ms", BigInteger, nullable=False),
     Index("ix_chats_public_title", "is_public", "title"),
 )
@@ -103,6 +105,15 @@ messages = Table(
     Column("edited_at_ms", BigInteger, nullable=True),
     Column("deleted_at_ms", BigInteger, nullable=True),
     Column("created_at_ms", BigInteger, nullable=False),
+    # Attachment views (JSON), so a page of history is one query; media rows hold the files.
+    Column("attachments", Text, nullable=False, server_default="[]"),
+    # Chat timer: when the message expires for everyone. Self-destruct: for its sender.
+    Column("expires_at_ms", BigInteger, nullable=True),
+    # Self-destruct (direct chats): the recipient's copy lives this long after being read,
+    # from `read_expires_at_ms` on.
+    Column("expires_after_read_s", Integer, nullable=True),
+    Column("read_expires_at_ms", BigInteger, nullable=True),
+    Column("view_once", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_id_seq"),
     UniqueConstraint(
         "chat_id", "sender_id", "client_txn_id", name="uq_messages_chat_id_sender_txn"
@@ -177,4 +188,39 @@ join_requests = Table(
     Column("invite_code", String(32), nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("chat_id", "user_id"),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("uploader_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    # Set once a message carries it; until then only the uploader sees it.
+    Column("message_id", BigInteger, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("mime", String(128), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("store_key", String(64), nullable=False),
+    Column("thumbnail_key", String(64), nullable=True),
+    Column("thumbnail_mime", String(64), nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_media_chat_id_message_id", "chat_id", "message_id"),
+)
+
+# What is due to be purged, and when: the expiry worker reads the earliest rows, claims them
+# (row locks on PostgreSQL) and deletes each row in the transaction that purges its item.
+expiries = Table(
+    "expiries",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("item_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("due_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("kind", "item_id"),
+    Index("ix_expiries_due_at_ms", "due_at_ms"),
 )

@@ -1,0 +1,1 @@
+"""Background loops with one lifecycle each, started and stopped by the app's lifespan."""
