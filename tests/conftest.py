@@ -86,6 +86,8 @@ def settings(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Set
         "log_level": "warning",
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
+        # Tests drive expiry with a fake clock and call the sweep themselves.
+        "expiry_worker_enabled": False,
         **overrides,
     }
     return Settings(**values)
@@ -120,7 +122,8 @@ class Person:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, path, headers=self.auth, **kwargs)
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
 
     async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.call(method, path, **kwargs)
