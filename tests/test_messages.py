@@ -57,7 +57,8 @@ async def test_sends_answer_alike_on_the_fast_path_and_the_documented_route(
     chat_id = await make_group(alice)
     path = f"/api/v1/chats/{chat_id}/messages"
     answers = []
-    for txn, headers in (("fast", {"content-type": "application/json"}), ("route", {"content-type": "application/ld+json"})):
+    for txn, content_type in (("fast", "application/json"), ("route", "application/ld+json")):
+        headers = {"content-type": content_type}
         body = orjson.dumps({"text": "*same*", "client_txn_id": txn})
         first = await alice.client.post(path, content=body, headers={**alice.auth, **headers})
         again = await alice.client.post(path, content=body, headers={**alice.auth, **headers})
