@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -34,9 +35,12 @@ def jpeg_with_gps() -> bytes:
 async def upload(person: Person, chat_id: str, data: bytes, filename: str = "f.bin") -> Any:
     return await person.client.post(
         f"/api/v1/chats/{chat_id}/media",
-        params={"filename": filename},
         content=data,
-        headers={**person.auth, "content-type": "application/octet-stream"},
+        headers={
+            **person.auth,
+            "content-type": "application/octet-stream",
+            "content-disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+        },
     )
 
 

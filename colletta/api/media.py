@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
@@ -39,12 +40,27 @@ async def upload(
     request: Request,
     ctx: Ctx,
     caller: CallerDep,
-    filename: str | None = Query(None, max_length=1024, description="Shown to recipients."),
+    content_disposition: str | None = Header(
+        None,
+        max_length=2048,
+        description="`attachment; filename*=UTF-8''<name>`: the name shown to recipients.",
+    ),
 ) -> Response:
     """The request body is the file. Its type is read from its bytes; images are re-encoded
-    without EXIF or GPS. Attach the returned id to a message within a day."""
+    without EXIF or GPS. Attach the returned id to a message within a day.
+
+    The file name travels in a header, not in the URL, so that access logs never hold it."""
+    filename = _filename(content_disposition)
     view = await media.do_upload_media(ctx, caller, chat_id, request.stream(), filename)
     return JSON(view, status_code=201)
+
+
+def _filename(content_disposition: str | None) -> str | None:
+    if not content_disposition:
+        return None
+    parsed = EmailMessage()
+    parsed["content-disposition"] = content_disposition
+    return parsed.get_filename()
 
 
 @router.get(
