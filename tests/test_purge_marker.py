@@ -42,15 +42,7 @@ async def _api_bodies(person: Person, chat_id: str, message_id: str, media_id: s
 async def _database_dump(settings: Any) -> bytes:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
-        path = settings.data_dir / "colletta.db"
-        with sqlite3.connect(path) as conn:
-            dump = "\n".join(conn.iterdump()).encode()
-        raw = b"".join(
-            Path(f"{path}{suffix}").read_bytes()
-            for suffix in ("", "-wal", "-shm")
-            if Path(f"{path}{suffix}").exists()
-        )
-        return dump + raw
+        return _sqlite_dump_and_files(settings.data_dir / "colletta.db")
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
@@ -61,6 +53,13 @@ async def _database_dump(settings: Any) -> bytes:
     finally:
         await engine.dispose()
     return "\n".join(rows).encode()
+
+
+def _sqlite_dump_and_files(path: Path) -> bytes:
+    with sqlite3.connect(path) as conn:
+        dump = "\n".join(conn.iterdump()).encode()
+    files = [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+    return dump + b"".join(f.read_bytes() for f in files if f.exists())
 
 
 def _media_bytes(settings: Any) -> bytes:
