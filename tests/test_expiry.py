@@ -199,3 +199,20 @@ async def test_the_worker_purges_when_due_and_live_clients_hear_it(
         assert deleted["message_id"] == timed["id"]
     finally:
         await live.close()
+
+
+async def test_timed_sends_over_the_websocket(server: Server, server_person: MakePerson) -> None:
+    alice, bob = await server_person(), await server_person()
+    chat_id = await direct(alice, bob)
+    live = await Live.open(server.ws_url, alice.token)
+    try:
+        frame = {"type": "send", "chat_id": chat_id, "text": "ws burn", "client_txn_id": "w1"}
+        await live.send({**frame, "self_destruct_s": 30})
+        sent = await live.next_of("sent", "error")
+        assert sent["type"] == "sent", sent
+        assert sent["message"]["expires_after_read_s"] == 30
+        await live.send({**frame, "client_txn_id": "w2", "self_destruct_s": "soon"})
+        refused = await live.next_of("sent", "error")
+        assert refused["problem"]["field"] == "self_destruct_s"
+    finally:
+        await live.close()

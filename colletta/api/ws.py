@@ -173,10 +173,22 @@ async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: 
     txn = data.get("client_txn_id")
     text = data.get("text")
     reply_to = data.get("reply_to_id")
-    if not isinstance(txn, str) or not isinstance(text, str):
-        raise errors.InvalidInput("send needs text and client_txn_id strings")
+    if not isinstance(txn, str) or not isinstance(text, str | None):
+        raise errors.InvalidInput("send needs a client_txn_id string and text")
     if reply_to is not None and not (isinstance(reply_to, str) and reply_to.isdigit()):
         raise errors.InvalidInput("reply_to_id must be a message id", field="reply_to_id")
+    attachments = data.get("attachments")
+    if attachments is not None and not (
+        isinstance(attachments, list)
+        and all(isinstance(a, str) and a.isdigit() and 0 < int(a) <= MAX_ID for a in attachments)
+    ):
+        raise errors.InvalidInput("attachments must be media ids", field="attachments")
+    self_destruct_s = data.get("self_destruct_s")
+    if self_destruct_s is not None and type(self_destruct_s) is not int:
+        raise errors.InvalidInput("self_destruct_s must be seconds", field="self_destruct_s")
+    view_once = data.get("view_once", False)
+    if not isinstance(view_once, bool):
+        raise errors.InvalidInput("view_once must be true or false", field="view_once")
     sent = await do_send_message(
         ctx,
         caller,
@@ -184,5 +196,8 @@ async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: 
         text,
         txn,
         reply_to_id=int(reply_to) if reply_to and int(reply_to) <= MAX_ID else None,
+        attachments=[int(a) for a in attachments] if attachments else None,
+        self_destruct_s=self_destruct_s,
+        view_once=view_once,
     )
     await send(orjson.dumps({"type": "sent", "client_txn_id": txn, "message": sent.message}))
