@@ -199,6 +199,7 @@ class _GroupCommit:
         self._conn: Connection | None = None
         self._committed: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
+        self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -236,17 +237,19 @@ class _GroupCommit:
         await asyncio.shield(committed)
 
     async def checkpoint(self) -> None:
-        """Copy the WAL into the database file and truncate it, between write batches."""
-        while True:
-            async with self._lock:
-                if self._conn is None:
-                    # No batch is open, and none can start while the lock is held.
-                    await asyncio.to_thread(self._checkpoint)
-                    return
-                committed = self._committed
-            if committed is not None:
-                with contextlib.suppress(BaseException):
-                    await asyncio.shield(committed)
+        """Copy the WAL into the database file and truncate it, between write batches.
+
+        With a batch open, the checkpoint rides on that batch's flush: waiting for a moment
+        with no batch open could wait forever under a steady stream of writes.
+        """
+        async with self._lock:
+            if self._conn is None:
+                # No batch is open, and none can start while the lock is held.
+                await asyncio.to_thread(self._checkpoint)
+                return
+            done = asyncio.get_running_loop().create_future()
+            self._checkpoints.append(done)
+        await done
 
     def _checkpoint(self) -> None:
         conn = self._engine.raw_connection()
@@ -274,6 +277,16 @@ class _GroupCommit:
                 committed.set_result(None)
             finally:
                 conn.close()
+            if self._checkpoints:
+                waiting, self._checkpoints = self._checkpoints, []
+                try:
+                    await asyncio.to_thread(self._checkpoint)
+                except Exception as exc:
+                    for done in waiting:
+                        done.set_exception(exc)
+                else:
+                    for done in waiting:
+                        done.set_result(None)
 
 
 class Database:
