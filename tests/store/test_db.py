@@ -16,6 +16,7 @@ async def test_a_checkpoint_is_not_starved_by_a_steady_stream_of_writes(tmp_path
     await upgrade_to_head(url)
     db = Database(url)
     stop = asyncio.Event()
+    flowing = asyncio.Event()
     batches = 0
 
     async def writer() -> None:
@@ -25,11 +26,12 @@ async def test_a_checkpoint_is_not_starved_by_a_steady_stream_of_writes(tmp_path
                 await tx.conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
                 await tx.conn.execute(text("INSERT INTO t VALUES (1)"))
             batches += 1
+            if batches >= 20:
+                flowing.set()
 
     writers = [asyncio.create_task(writer()) for _ in range(8)]
     try:
-        while batches < 20:  # writes are flowing: some batch is open at almost every moment
-            await asyncio.sleep(0)
+        await flowing.wait()  # from here a batch is open at almost every moment
         started = batches
         await asyncio.wait_for(db.checkpoint(), 10)  # starved, it would never return
         # It ran after the batch that was open, not after the writers stopped.
