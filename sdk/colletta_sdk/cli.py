@@ -1,7 +1,8 @@
-"""User commands of the `colletta` CLI (login, chats, send, tail, …).
+"""User commands of the `colletta` CLI (login, chats, groups, invites, …) and their plumbing.
 
-The server package owns the Typer app and calls `register(app)`. The token lives in a 0600
-JSON file; it and the password are never printed.
+The server package owns the Typer app and calls `register(app)`, which also adds the message
+commands (`cli_messages`: send, history, tail) and the media ones (`cli_media`: download,
+timer). The token lives in a 0600 JSON file; it and the password are never printed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import json
 import os
 import socket
 import tempfile
-import unicodedata
 from collections.abc import Coroutine, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -24,9 +23,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from colletta_sdk.cache import system_clock_ms
+from colletta_sdk.cli_render import clean, preview
 from colletta_sdk.client import Client
-from colletta_sdk.errors import ApiError, AuthError, ProtocolError
-from colletta_sdk.models import Chat, Message, User
+from colletta_sdk.errors import ApiError, AuthError, ColettaSdkError, ProtocolError
+from colletta_sdk.models import Chat, User
 from colletta_sdk.realtime import RealtimeClient
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -150,7 +151,13 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
         _fail(str(exc))
     except ProtocolError as exc:
         _fail(f"Protocol error: {exc}")
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+    except ColettaSdkError as exc:  # a transfer cut short, a file that changed
+        _fail(clean(f"Error: {exc}"))
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        _fail(f"Cannot reach the server: {exc}")
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        _fail(clean(f"Error: {exc.strerror}: {exc.filename}"))
+    except OSError as exc:
         _fail(f"Cannot reach the server: {exc}")
     except ValueError as exc:  # a bad server URL, or an answer that is not the API's
         _fail(f"Error: {exc}")
@@ -169,66 +176,9 @@ def _device_name() -> str:
     return f"colletta-cli on {socket.gethostname()}"[:64]
 
 
-# Rendering
-
-_KEEP = {"\n", "\t"}
-
-
-def clean(text: str) -> str:
-    """Strip control characters so a message cannot drive the terminal (ANSI escapes)."""
-    return "".join(ch for ch in text if ch in _KEEP or not unicodedata.category(ch).startswith("C"))
-
-
-def _time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
-
-
-def _preview(message: Message | None, width: int = 60) -> str:
-    if message is None:
-        return ""
-    if message.deleted or message.text is None:
-        return "(deleted)"
-    text = " ".join(clean(message.text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-class _Names:
-    """Display names of a chat's members, for printing messages."""
-
-    MAX = 1000  # a big channel's member list is not worth walking for a tail
-
-    def __init__(self, client: Client, chat: Chat) -> None:
-        self._client = client
-        self._chat = chat
-        self._names: dict[str, str] = {}
-
-    async def load(self) -> None:
-        try:
-            async for member in self._client.iter_members(self._chat.id):
-                self._names[member.user_id] = member.display_name or member.username
-                if len(self._names) >= self.MAX:
-                    break
-        except ApiError:
-            pass  # names are cosmetic; ids will do
-
-    def add(self, user_id: str, name: str) -> None:
-        self._names[user_id] = name
-
-    def of(self, message: Message) -> str:
-        if message.sender_id is None:
-            return message.author_signature or self._chat.title
-        return self._names.get(message.sender_id, message.sender_id)
-
-
-def _line(message: Message, names: _Names) -> str:
-    if message.deleted or message.text is None:
-        body = "(deleted)"
-    else:
-        body = clean(message.text)
-        if message.edited_at_ms is not None:
-            body += " (edited)"
-    prefix = "[fwd] " if message.forward is not None else ""
-    return f"[{_time(message.created_at_ms)}] {clean(names.of(message))}: {prefix}{body}"
+def _now_ms() -> int:
+    """The clock that decides when a message has expired on screen (`tail`)."""
+    return system_clock_ms()
 
 
 # Lookups
@@ -338,7 +288,7 @@ def _chats(server: str | None, token: str | None, limit: int) -> None:
                     Text(clean(chat.title)),
                     chat.kind,
                     str(chat.unread_count) if chat.unread_count else "",
-                    Text(_preview(chat.last_message)),
+                    Text(preview(chat.last_message)),
                     chat.id,
                 )
                 count += 1
@@ -349,80 +299,10 @@ def _chats(server: str | None, token: str | None, limit: int) -> None:
     Console().print(_run(go()))
 
 
-def _send(server: str | None, token: str | None, chat_ref: str, text: str) -> None:
-    async def go() -> tuple[Chat, Message]:
-        async with _authed_client(server, token) as client:
-            chat = await resolve_chat(client, chat_ref)
-            return chat, await client.send_message(chat.id, text)
-
-    chat, message = _run(go())
-    typer.echo(f"Sent to {clean(chat.title)} (message {message.id}, seq {message.seq}).")
-
-
-def _history(
-    server: str | None, token: str | None, chat_ref: str, limit: int, before_seq: int | None
-) -> None:
-    async def go() -> list[str]:
-        async with _authed_client(server, token) as client:
-            chat = await resolve_chat(client, chat_ref)
-            page = await client.history(chat.id, limit=limit, before_seq=before_seq)
-            names = _Names(client, chat)
-            await names.load()
-            return [_line(m, names) for m in page.messages]
-
-    for line in _run(go()):
-        typer.echo(line)
-
-
-async def _tail_loop(server: str | None, token: str | None, chat_ref: str) -> None:
-    url, tok = resolve_credentials(server, token)
-    if not tok:
-        raise CliError("Not logged in: run `colletta login`.")
-    async with _make_client(url, tok) as client:
-        chat = await resolve_chat(client, chat_ref)
-        # last_seq before the history call: events after it are replayed live, and the
-        # messages among them already printed are skipped by seq.
-        chat = await client.chat(chat.id)
-        names = _Names(client, chat)
-        await names.load()
-        shown = 0
-        for message in (await client.history(chat.id, limit=TAIL_BACKLOG)).messages:
-            _emit(_line(message, names))
-            shown = max(shown, message.seq)
-        typer.echo(f"-- following {clean(chat.title)}; Ctrl-C to stop --", err=True)
-        async with _make_realtime(url, tok, {chat.id: chat.last_seq}) as rt:
-            async for event in rt.events():
-                if event.chat_id != chat.id:
-                    continue
-                if event.type == "message.created" and event.message is not None:
-                    if event.message.seq > shown:
-                        _emit(_line(event.message, names))
-                        shown = event.message.seq
-                elif event.type == "message.edited" and event.message is not None:
-                    _emit(_line(event.message, names))
-                elif event.type == "member.joined":
-                    member = event.data.get("member") or {}
-                    if member.get("user_id") is not None:
-                        names.add(
-                            str(member["user_id"]),
-                            str(member.get("display_name") or member.get("username") or ""),
-                        )
-                elif event.type == "resync_required":
-                    page = await client.history(chat.id, limit=TAIL_BACKLOG)
-                    for message in page.messages:
-                        if message.seq > shown:
-                            _emit(_line(message, names))
-                            shown = message.seq
-                elif event.type == "chat.removed":
-                    raise CliError("You are no longer a member of this chat.")
-
-
-def _tail(server: str | None, token: str | None, chat_ref: str) -> None:
-    _run(_tail_loop(server, token, chat_ref))
-
-
 def register(app: typer.Typer) -> None:
     """Add the user commands (login, chats, send, tail, group, …) to `app`."""
+    # Imported here: those modules use this one's plumbing (which tests swap) at run time.
+    from colletta_sdk import cli_media, cli_messages
 
     @app.command("login")
     def login(
@@ -461,37 +341,8 @@ def register(app: typer.Typer) -> None:
         """List your chats, most recent activity first."""
         _chats(server, token, limit)
 
-    @app.command("send")
-    def send(
-        chat: Annotated[str, typer.Argument(help="Chat id, or a title unique among your chats.")],
-        text: Annotated[str, typer.Argument(help="Message text.")],
-        server: ServerOpt = None,
-        token: TokenOpt = None,
-    ) -> None:
-        """Send a message."""
-        _send(server, token, chat, text)
-
-    @app.command("tail")
-    def tail(
-        chat: Annotated[str, typer.Argument(help="Chat id or title.")],
-        server: ServerOpt = None,
-        token: TokenOpt = None,
-    ) -> None:
-        """Print the last messages of a chat, then new ones as they arrive."""
-        _tail(server, token, chat)
-
-    @app.command("history")
-    def history(
-        chat: Annotated[str, typer.Argument(help="Chat id or title.")],
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
-        before_seq: Annotated[
-            int | None, typer.Option("--before-seq", min=0, show_default=False)
-        ] = None,
-        server: ServerOpt = None,
-        token: TokenOpt = None,
-    ) -> None:
-        """Print a page of a chat's messages, oldest first."""
-        _history(server, token, chat, limit, before_seq)
+    cli_messages.register(app)  # send, tail, history
+    cli_media.register(app)  # download, timer
 
     @app.command("dm")
     def dm(

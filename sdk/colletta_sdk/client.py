@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
 
+from colletta_sdk import transfer
 from colletta_sdk.errors import ApiError
 from colletta_sdk.models import (
     Chat,
@@ -23,6 +24,7 @@ from colletta_sdk.models import (
     JoinRequest,
     JoinResult,
     LoginResult,
+    Media,
     Member,
     MemberPage,
     Message,
@@ -30,7 +32,9 @@ from colletta_sdk.models import (
     Session,
     SyncResult,
     User,
+    send_fields,
 )
+from colletta_sdk.transfer import Destination, Download, Progress, Source
 
 API = "/api/v1"
 DEFAULT_TIMEOUT_S = 30.0
@@ -119,6 +123,9 @@ class Client:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
     async def _request(
         self,
         method: str,
@@ -126,14 +133,14 @@ class Client:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         response = await self._http.request(
             method,
             API + path,
             json=json,
             params={k: v for k, v in (params or {}).items() if v is not None} or None,
-            headers=headers,
+            headers={**self._auth(), **(headers or {})},
         )
         raise_for_problem(response)
         return response
@@ -311,6 +318,13 @@ class Client:
     async def typing(self, chat_id: str) -> None:
         await self._request("POST", f"/chats/{_seg(chat_id)}/typing")
 
+    async def set_message_ttl(self, chat_id: str, seconds: int | None) -> Chat:
+        """Set the chat's auto-delete timer for new messages (5 s to a year); None: off."""
+        body = {"message_ttl_s": seconds}
+        return Chat.from_json(
+            await self._json("PUT", f"/chats/{_seg(chat_id)}/message-ttl", json=body)
+        )
+
     # Invite links
 
     async def create_invite(
@@ -356,20 +370,26 @@ class Client:
     async def send_message(
         self,
         chat_id: str,
-        text: str,
+        text: str | None = None,
         *,
         client_txn_id: str | None = None,
         reply_to_id: str | None = None,
         forward: tuple[str, str] | None = None,
+        attachments: Sequence[str | Media] | None = None,
+        self_destruct_s: int | None = None,
+        view_once: bool = False,
     ) -> Message:
         """Send a message; `forward` is (chat_id, message_id) of the message to forward.
 
-        Transport errors are retried with the same `client_txn_id`, so the server stores the
-        message at most once even if an answer was lost.
+        `attachments` are uploads of yours to this chat (`upload_media`), at most 10; the
+        text may then be empty or None. `self_destruct_s` (5 s to a week) and `view_once`
+        are for direct chats. Transport errors are retried with the same `client_txn_id`,
+        so the server stores the message at most once even if an answer was lost.
         """
-        body: dict[str, Any] = {"text": text, "client_txn_id": client_txn_id or new_txn_id()}
-        if reply_to_id is not None:
-            body["reply_to_id"] = reply_to_id
+        body: dict[str, Any] = {
+            "client_txn_id": client_txn_id or new_txn_id(),
+            **send_fields(text, reply_to_id, attachments, self_destruct_s, view_once),
+        }
         if forward is not None:
             body["forward"] = {"chat_id": forward[0], "message_id": forward[1]}
         path = f"/chats/{_seg(chat_id)}/messages"
@@ -444,6 +464,69 @@ class Client:
 
     async def unpin(self, chat_id: str, message_id: str) -> None:
         await self._request("DELETE", f"/chats/{_seg(chat_id)}/pins/{_seg(message_id)}")
+
+    # Media
+
+    async def upload_media(
+        self,
+        chat_id: str,
+        source: Source,
+        *,
+        filename: str | None = None,
+        progress: Progress | None = None,
+    ) -> Media:
+        """Upload a file (a path, or a binary file object read from its current position).
+
+        The file is streamed in chunks, never read whole; `progress(bytes_sent, total)` is
+        called as they go out (`total` is None for a file that cannot tell its size).
+        `filename` defaults to the file's base name. Attach the result to a message with
+        `send_message(..., attachments=[media])` within a day. Not retried: a failed upload
+        is simply started again.
+        """
+        response = await transfer.upload(
+            self._http,
+            f"{API}/chats/{_seg(chat_id)}/media",
+            self._auth(),
+            source,
+            filename=filename,
+            progress=progress,
+        )
+        raise_for_problem(response)
+        return Media.from_json(response.json())
+
+    async def download_media(
+        self,
+        chat_id: str,
+        media_id: str,
+        dest: Destination,
+        *,
+        progress: Progress | None = None,
+        resume: bool = True,
+    ) -> Download:
+        """Stream a file to `dest`: a path, a binary file object, or an existing directory.
+
+        A path that already holds the start of the file is completed with a Range request
+        (`resume=False` downloads it afresh). In a directory the file gets the server's name
+        for it, made safe (it cannot land outside the directory, and never replaces an
+        existing file: `name (1).ext`); an interrupted download there resumes on the next
+        call. `progress(bytes_done, total)` counts resumed bytes as done.
+        """
+        return await transfer.download(
+            self._http,
+            f"{API}/chats/{_seg(chat_id)}/media/{_seg(media_id)}",
+            {**self._auth(), "Accept": "*/*"},
+            dest,
+            part_name="." + transfer.safe_filename(f"colletta-{chat_id}-{media_id}.part"),
+            fallback_name=transfer.safe_filename(f"media-{media_id}"),
+            progress=progress,
+            resume=resume,
+            raise_for_problem=raise_for_problem,
+        )
+
+    async def thumbnail(self, chat_id: str, media_id: str) -> bytes:
+        """The small WebP preview of an image (404 `not_found` when it has none)."""
+        path = f"/chats/{_seg(chat_id)}/media/{_seg(media_id)}/thumbnail"
+        return (await self._request("GET", path, headers={"Accept": "*/*"})).content
 
     # Sync
 

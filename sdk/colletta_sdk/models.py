@@ -6,7 +6,7 @@ strings everywhere, even if a server were to send numbers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,60 @@ class Forward:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """An uploaded file: `kind` is image, video, audio or file, read from its bytes."""
+
+    id: str
+    chat_id: str
+    kind: str
+    mime: str
+    filename: str
+    size_bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    has_thumbnail: bool
+
+    @classmethod
+    def from_json(cls, d: Json) -> Media:
+        return cls(
+            id=_id(d["id"]),
+            chat_id=_id(d["chat_id"]),
+            kind=str(d.get("kind") or "file"),
+            mime=str(d.get("mime") or "application/octet-stream"),
+            filename=str(d.get("filename") or "file"),
+            size_bytes=int(d.get("size_bytes") or 0),
+            sha256=str(d.get("sha256") or ""),
+            width=_opt_int(d.get("width")),
+            height=_opt_int(d.get("height")),
+            has_thumbnail=bool(d.get("has_thumbnail", False)),
+        )
+
+
+def expiry_for(
+    viewer_id: str | None,
+    *,
+    sender_id: str | None,
+    expires_at_ms: int | None,
+    expires_after_read_s: int | None,
+    read_expires_at_ms: int | None,
+) -> int | None:
+    """When a message's content expires for `viewer_id`; None while it has no deadline.
+
+    The server's rule: a chat timer (`expires_at_ms` without `expires_after_read_s`) ends
+    it for everyone; a self-destruct ends the sender's copy at `expires_at_ms` and a
+    reader's at `read_expires_at_ms` (set once they read it, or open a view-once file).
+    """
+    is_sender = viewer_id is not None and viewer_id == sender_id
+    dues: list[int] = []
+    if expires_at_ms is not None and (is_sender or expires_after_read_s is None):
+        dues.append(expires_at_ms)
+    if read_expires_at_ms is not None and not is_sender:
+        dues.append(read_expires_at_ms)
+    return min(dues) if dues else None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     id: str
     chat_id: str
@@ -113,6 +167,11 @@ class Message:
     edited_at_ms: int | None
     deleted: bool
     created_at_ms: int
+    attachments: list[Media] = field(hash=False)
+    expires_at_ms: int | None  # chat timer: for everyone; self-destruct: for the sender
+    expires_after_read_s: int | None  # self-destruct: a reader's copy lasts this long
+    read_expires_at_ms: int | None  # self-destruct or view-once: the reader's deadline
+    view_once: bool
 
     @classmethod
     def from_json(cls, d: Json) -> Message:
@@ -130,7 +189,38 @@ class Message:
             edited_at_ms=_opt_int(d.get("edited_at_ms")),
             deleted=bool(d.get("deleted", False)),
             created_at_ms=int(d.get("created_at_ms", 0)),
+            attachments=[
+                Media.from_json(m) for m in d.get("attachments") or [] if isinstance(m, Mapping)
+            ],
+            expires_at_ms=_opt_int(d.get("expires_at_ms")),
+            expires_after_read_s=_opt_int(d.get("expires_after_read_s")),
+            read_expires_at_ms=_opt_int(d.get("read_expires_at_ms")),
+            view_once=bool(d.get("view_once", False)),
         )
+
+    @property
+    def timer_s(self) -> int | None:
+        """The message's timer in seconds (self-destruct, or the chat's), for display."""
+        if self.expires_after_read_s is not None:
+            return self.expires_after_read_s
+        if self.expires_at_ms is not None:
+            return max(0, (self.expires_at_ms - self.created_at_ms) // 1000)
+        return None
+
+    def expires_at_for(self, viewer_id: str | None) -> int | None:
+        """When this message's content expires for `viewer_id` (None: no deadline yet)."""
+        return expiry_for(
+            viewer_id,
+            sender_id=self.sender_id,
+            expires_at_ms=self.expires_at_ms,
+            expires_after_read_s=self.expires_after_read_s,
+            read_expires_at_ms=self.read_expires_at_ms,
+        )
+
+    def expired_for(self, viewer_id: str | None, now_ms: int) -> bool:
+        """Whether `viewer_id` may no longer see the content at `now_ms`."""
+        due = self.expires_at_for(viewer_id)
+        return due is not None and now_ms >= due
 
 
 def _chat_fields(d: Json) -> dict[str, Any]:
@@ -146,6 +236,7 @@ def _chat_fields(d: Json) -> dict[str, Any]:
         "last_seq": int(d.get("last_seq") or 0),
         "created_at_ms": int(d.get("created_at_ms") or 0),
         "my_role": _opt_str(d.get("my_role")),
+        "message_ttl_s": _opt_int(d.get("message_ttl_s")),
     }
 
 
@@ -162,6 +253,7 @@ class Chat:
     last_seq: int
     created_at_ms: int
     my_role: str | None
+    message_ttl_s: int | None  # the chat's auto-delete timer; None: off
 
     @classmethod
     def from_json(cls, d: Json) -> Chat:
@@ -382,6 +474,7 @@ __all__ = [
     "JoinRequest",
     "JoinResult",
     "LoginResult",
+    "Media",
     "Member",
     "MemberPage",
     "Message",
@@ -390,4 +483,27 @@ __all__ = [
     "Session",
     "SyncResult",
     "User",
+    "expiry_for",
 ]
+
+
+def send_fields(
+    text: str | None,
+    reply_to_id: str | None,
+    attachments: Sequence[Media | str] | None,
+    self_destruct_s: int | None,
+    view_once: bool,
+) -> dict[str, Any]:
+    """The optional members of a send, as both POST …/messages and a `send` frame take them."""
+    fields: dict[str, Any] = {}
+    if text is not None:
+        fields["text"] = text
+    if reply_to_id is not None:
+        fields["reply_to_id"] = reply_to_id
+    if attachments:
+        fields["attachments"] = [a.id if isinstance(a, Media) else str(a) for a in attachments]
+    if self_destruct_s is not None:
+        fields["self_destruct_s"] = self_destruct_s
+    if view_once:
+        fields["view_once"] = True
+    return fields

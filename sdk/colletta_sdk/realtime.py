@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import random
-from collections.abc import AsyncGenerator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from colletta_sdk.client import Client, new_txn_id
 from colletta_sdk.errors import ApiError, AuthError, ProtocolError
-from colletta_sdk.models import Event, Message
+from colletta_sdk.models import Event, Media, Message, send_fields
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BAD_FRAME = 4400
@@ -169,12 +169,18 @@ class RealtimeClient:
     async def send(
         self,
         chat_id: str,
-        text: str,
+        text: str | None = None,
         client_txn_id: str | None = None,
         *,
         reply_to_id: str | None = None,
+        attachments: Sequence[str | Media] | None = None,
+        self_destruct_s: int | None = None,
+        view_once: bool = False,
     ) -> Message:
-        """Send over the socket; waits for `sent`, re-sending (same txn id) after a drop."""
+        """Send over the socket; waits for `sent`, re-sending (same txn id) after a drop.
+
+        Attachments and timers work as in `Client.send_message` (upload files over HTTP).
+        """
         self.start()
         if self._error is not None:
             raise self._error
@@ -182,11 +188,9 @@ class RealtimeClient:
         frame: dict[str, Any] = {
             "type": "send",
             "chat_id": chat_id,
-            "text": text,
             "client_txn_id": txn,
+            **send_fields(text, reply_to_id, attachments, self_destruct_s, view_once),
         }
-        if reply_to_id is not None:
-            frame["reply_to_id"] = reply_to_id
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[txn] = (frame, future)
         # No await between registering and this check: either we send now, or the pump

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import typer
-from colletta_sdk import Client, RealtimeClient, cli
+from colletta_sdk import Client, RealtimeClient, cli, cli_messages
 from typer.testing import CliRunner
 
 TOKEN = "tok-9f8e7d6c5b4a"
@@ -90,6 +90,8 @@ class FakeApi:
             return self.problem(401, "unauthenticated")
         if path == "/auth/logout":
             return httpx.Response(204)
+        if path == "/me":
+            return httpx.Response(200, json=user_json("1", "ann"))
         if path == "/chats" and method == "GET":
             items = [
                 {"last_message": None, "unread_count": 0, "read_seq": 0, "last_activity_ms": 0, **c}
@@ -381,7 +383,7 @@ async def test_tail_prints_backlog_then_live_lines_once_across_a_restart(
         )
 
     monkeypatch.setattr(cli, "_make_realtime", make_realtime)
-    task = asyncio.create_task(cli._tail_loop(None, None, "Friends"))
+    task = asyncio.create_task(cli_messages._tail_loop(None, None, "Friends"))
 
     async def next_lines(n: int) -> list[str]:
         async with asyncio.timeout(5):

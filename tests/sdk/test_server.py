@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from colletta_sdk import ApiError, AuthError, Client, RealtimeClient, cli
+from colletta_sdk import ApiError, AuthError, Client, RealtimeClient, cli, cli_messages
 from colletta_sdk.models import Chat, Event, User
 from typer.testing import CliRunner
 
@@ -398,7 +398,7 @@ async def test_cli_tail_prints_backlog_then_live_messages(
         await ann.send_message(chat.id, f"old {i}")
     lines: asyncio.Queue[str] = asyncio.Queue()
     monkeypatch.setattr(cli, "_emit", lines.put_nowait)
-    task = asyncio.create_task(cli._tail_loop(server_url, token_of(bob), "Tail"))
+    task = asyncio.create_task(cli_messages._tail_loop(server_url, token_of(bob), "Tail"))
 
     async def texts(n: int) -> list[str]:
         async with asyncio.timeout(WAIT_S):
