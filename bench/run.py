@@ -3,7 +3,8 @@
 
   python3 bench/run.py                  # canonical: W1 S=1,4,16; W2 M=100,1000 (+10000 for
                                         # Colletta); W3 100,000 messages; 3 repeats each
-  python3 bench/run.py --quick          # W1 S=16 T=10; W2 M=100 R=10; W3 5,000 msgs, 50 queries
+  python3 bench/run.py --quick          # W1 S=16 T=10; W2 M=100 R=10; W3 5,000 msgs, 50 queries;
+                                        # expiry 100,000 pending, 50 timed msgs; media 20 MiB
   python3 bench/run.py --workloads w1,w3 --servers colletta --synapse-from FILE.jsonl
   python3 bench/run.py --summarize bench/results/*.jsonl   # table only, no runs
 
@@ -14,6 +15,11 @@ fresh --data-dir per workload group, rate limits off, log level warning, driven 
 bench/colletta_load.py with the same driver interpreter (aiohttp + uvloop of the Synapse
 driver venv). (c) A side-by-side table with ratios and targets; every JSON line is appended
 to bench/results/<UTC timestamp>.jsonl (the table goes next to it as .md).
+
+Two Colletta-only workloads (no Synapse counterpart, skipped for Synapse): `expiry`
+(bench/colletta_expiry.py: lag from expires_at_ms to the `message.deleted` frame, with
+1,000,000 pending timers preloaded into the SQLite file and W1 S=16 running) and `media`
+(bench/colletta_media.py: 100 MiB upload/download throughput against `cp` on the same disk).
 """
 
 from __future__ import annotations
@@ -77,6 +83,33 @@ def plan_w2(quick, reps, server, fresh_users=False, k10000=10):
             ["w2", "-M", "10000", "-R", "10", "--rate", "1", *big, *pool, *k] for _ in range(reps)
         ]
     return runs
+
+
+def plan_expiry(quick):
+    """(pending timers to preload, argv of the measured run) of the expiry workload."""
+    if quick:
+        return 100_000, ["expiry", "-S", "16", "-R", "50", "--spread", "10"]
+    return 1_000_000, ["expiry", "-S", "16", "-R", "200", "--spread", "20"]
+
+
+def plan_media(quick, reps):
+    """Media runs: one file, 3 upload+download rounds per run."""
+    if quick:
+        return [["media", "--size-mb", "20", "--rounds", "3"]]
+    return [["media", "--size-mb", "100", "--rounds", "3"] for _ in range(reps)]
+
+
+COLLETTA_ONLY = ("expiry", "media")
+# Colletta driver module of each sub-command.
+DRIVERS = {
+    "w1": "colletta_load.py",
+    "w2": "colletta_load.py",
+    "w3": "colletta_load.py",
+    "expiry-setup": "colletta_expiry.py",
+    "expiry-preload": "colletta_expiry.py",
+    "expiry": "colletta_expiry.py",
+    "media": "colletta_media.py",
+}
 
 
 def run_max_seconds(server, argv):
@@ -163,6 +196,7 @@ class CollettaServer:
         self.py = driver_py
         self.proc = None
         self.version = None
+        self.startup_s = None
 
     def setup(self):
         """Check the executable and record the installed version."""
@@ -185,34 +219,44 @@ class CollettaServer:
         except (urllib.error.URLError, OSError):
             return False
 
+    @staticmethod
+    def _env():
+        return dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
+
     def reset(self):
-        """Stop, delete the data dir and W3 state, start, wait for /api/v1/health."""
+        """Stop, delete the data dir and driver state, migrate, start (see start)."""
         self.stop()
         shutil.rmtree(self.data, ignore_errors=True)
-        for p in ("w3_state.json", "user_pool.json"):
+        for p in ("w3_state.json", "user_pool.json", "expiry_state.json"):
             if os.path.exists(os.path.join(self.dir, p)):
                 os.remove(os.path.join(self.dir, p))
         os.makedirs(self.data, exist_ok=True)
         if self._health():
             raise RuntimeError(f"something already answers on {self.url}; refusing to measure it")
-        env = dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
         mig = subprocess.run(
             [self.exe, "migrate", "--data-dir", self.data],
-            env=env,
+            env=self._env(),
             capture_output=True,
             text=True,
             timeout=300,
         )
         if mig.returncode != 0:
             raise RuntimeError(f"colletta migrate failed: {(mig.stderr or mig.stdout)[-500:]}")
+        self.start()
+
+    def start(self):
+        """Start on the existing data dir; wait for /api/v1/health (time kept in startup_s)."""
+        if self._health():
+            raise RuntimeError(f"something already answers on {self.url}; refusing to measure it")
         cmd = (
             'ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; '
             'exec "$0" serve --port "$1" --data-dir "$2"'
         )
         logf = open(os.path.join(self.dir, "server.log"), "ab")  # noqa: SIM115
+        t0 = time.monotonic()
         self.proc = subprocess.Popen(
             ["bash", "-c", cmd, self.exe, str(self.port), self.data],
-            env=env,
+            env=self._env(),
             stdout=logf,
             stderr=logf,
             stdin=subprocess.DEVNULL,
@@ -222,17 +266,14 @@ class CollettaServer:
         logf.close()
         with open(os.path.join(self.dir, "colletta.pid"), "w") as f:
             f.write(str(self.proc.pid))
-        t0 = time.monotonic()
         while time.monotonic() - t0 < 90:
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     f"colletta serve exited with {self.proc.returncode}; see {self.dir}/server.log"
                 )
             if self._health():
-                log(
-                    f"colletta: up on {self.url} (pid {self.proc.pid}) "
-                    f"in {time.monotonic() - t0:.1f}s"
-                )
+                self.startup_s = time.monotonic() - t0
+                log(f"colletta: up on {self.url} (pid {self.proc.pid}) in {self.startup_s:.2f}s")
                 return
             time.sleep(0.1)
         raise RuntimeError(f"colletta did not answer /api/v1/health in 90 s; see {self.dir}")
@@ -266,7 +307,7 @@ class CollettaServer:
         pid = self.proc.pid if self.proc else 0
         cmd = [
             self.py,
-            os.path.join(HERE, "colletta_load.py"),
+            os.path.join(HERE, DRIVERS[argv[0]]),
             "--url",
             self.url,
             "--dir",
@@ -310,8 +351,9 @@ class Runner:
         self.rows = []
         self.failures = []
 
-    def one(self, srv, argv):
-        """One bounded driver run; returns its JSON object or None."""
+    def one(self, srv, argv, keep=True):
+        """One bounded driver run; returns its JSON object or None. keep=False: a setup step,
+        its line is not stored."""
         max_s = run_max_seconds(srv.name, argv)
         cmd = srv.command(argv, max_s)
         log(f"{srv.name}: {' '.join(argv)}")
@@ -329,6 +371,8 @@ class Runner:
             log(f"!! failed: {srv.name} {' '.join(argv)} (exit {r.returncode})")
             return None
         row = json.loads(lines[-1])
+        if not keep:
+            return row
         row.setdefault("server", srv.name)
         row["host_loadavg_1m"] = {"before": load0, "after": loadavg()}
         self.rows.append(row)
@@ -346,6 +390,9 @@ class Runner:
             return
         try:
             for w in workloads:
+                if w in COLLETTA_ONLY and srv.name != "colletta":
+                    log(f"{srv.name}: {w} is a Colletta-only workload, skipped")
+                    continue
                 try:
                     srv.reset()
                 except (RuntimeError, subprocess.SubprocessError, OSError) as e:
@@ -360,8 +407,33 @@ class Runner:
                         self.one(srv, argv)
                 elif w == "w3":
                     self.w3(srv, quick, reps)
+                elif w == "expiry":
+                    self.expiry(srv, quick, reps)
+                elif w == "media":
+                    for argv in plan_media(quick, reps):
+                        self.one(srv, argv)
         finally:
             srv.stop()
+
+    def expiry(self, srv, quick, reps):
+        """Users and chats over the API; stop; bulk timers into the SQLite file; restart
+        (timed); then the measured runs on that server."""
+        pending, argv = plan_expiry(quick)
+        empty_s = srv.startup_s
+        if self.one(srv, ["expiry-setup", "-U", "20", "--ttl-s", "5"], keep=False) is None:
+            return
+        srv.stop()
+        if self.one(srv, ["expiry-preload", "--pending", str(pending)], keep=False) is None:
+            return
+        try:
+            srv.start()
+        except (RuntimeError, subprocess.SubprocessError, OSError) as e:
+            self.failures.append(f"{srv.name} expiry: restart failed: {e}")
+            log(f"!! {srv.name}: restart failed: {e}")
+            return
+        times = ["--startup-s", f"{srv.startup_s:.2f}", "--startup-empty-s", f"{empty_s:.2f}"]
+        for _ in range(1 if quick else reps):
+            self.one(srv, [*argv, *times])
 
     def w3(self, srv, quick, reps):
         """Fill (resumable, <= 400 s per run, <= 4 runs) then query-only repeats."""
@@ -443,6 +515,10 @@ def group_rows(rows):
             k = ("W1", r["senders"], r["users"], r["seconds"])
         elif w == "W2":
             k = ("W2", r["members"], r["messages"], r["rate_per_s"], r.get("sockets_per_user", 1))
+        elif w == "expiry":
+            k = ("expiry", r["pending_preloaded"], r["messages"], r["ttl_s"], r["w1"]["senders"])
+        elif w == "media":
+            k = ("media", r["size_bytes"])
         else:
             continue
         groups.setdefault(k, {}).setdefault(s, []).append(r)
@@ -529,6 +605,61 @@ def targets(groups):
         if n < 100000:
             st += f" (indicative: room has {n:,}, not 100,000)"
         out.append((name, st, f"p50 {fmt(p50, 2)} ms at N={n:,}, bad queries {bad}"))
+    return out + colletta_only_targets(groups)
+
+
+def colletta_only_targets(groups):
+    """Targets of the expiry and media workloads."""
+    out = []
+
+    def c(rs, path):
+        return med([g(r, path) for r in rs])
+
+    ks = [k for k in groups if k[0] == "expiry" and "colletta" in groups[k]]
+    for k in ks:
+        rs = groups[k]["colletta"]
+        p50, p99, mx = (c(rs, f"lag_ms.{q}") for q in ("p50", "p99", "max"))
+        missing = sum(r.get("missing", 0) or 0 for r in rs)
+        ok = p99 is not None and p99[0] <= 1000 and missing == 0
+        st = "met" if ok else "not met"
+        if k[1] < 1_000_000:
+            st += f" (indicative: {k[1]:,} pending, not 1,000,000)"
+        w1 = c(rs, "w1.acked_msgs_per_s")
+        out.append(
+            (
+                f"Expiry lag, {k[1]:,} pending timers, W1 S={k[4]} running: p99 ≤ 1,000 ms, "
+                "none missing",
+                st,
+                f"lag p50 {fmt(p50)} / p99 {fmt(p99)} / max {fmt(mx)} ms, missing {missing}, "
+                f"W1 {fmt(w1, 0)} msgs/s, pending after {fmt(c(rs, 'db_after.pending'), 0)}",
+            )
+        )
+    if not ks:
+        out.append(
+            ("Expiry lag, 1,000,000 pending timers, W1 running: p99 ≤ 1,000 ms", "not run", "")
+        )
+    ks = [k for k in groups if k[0] == "media" and "colletta" in groups[k]]
+    for k in ks:
+        rs = groups[k]["colletta"]
+        mib = k[1] / 2**20
+        cp = c(rs, "cp_mb_per_s")
+        sha = "sha256 ok" if all(r.get("sha256_ok") for r in rs) else "SHA256 MISMATCH"
+        for way in ("upload", "download"):
+            ratio_ = c(rs, f"{way}_vs_cp")
+            ok = ratio_ is not None and ratio_[0] >= 0.5 and sha == "sha256 ok"
+            st = "met" if ok else "not met"
+            if mib != 100:
+                st += f" (indicative: {mib:g} MiB, not 100 MiB)"
+            out.append(
+                (
+                    f"Media {way} of a {mib:g} MiB file: ≥ 50% of cp's MB/s",
+                    st,
+                    f"{fmt(c(rs, f'{way}_mb_per_s'))} vs cp {fmt(cp)} MB/s = "
+                    f"{fmt(ratio_, 2)}; {sha}",
+                )
+            )
+    if not ks:
+        out.append(("Media upload/download of 100 MiB: ≥ 50% of cp's MB/s", "not run", ""))
     return out
 
 
@@ -556,6 +687,40 @@ METRICS = {
         ("driver CPU %", "cpu.driver_cpu_pct", None, 0),
         ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
     ],
+    "expiry": [
+        ("lag p50 ms", "lag_ms.p50", None, 1),
+        ("lag p99 ms", "lag_ms.p99", None, 1),
+        ("lag max ms", "lag_ms.max", None, 1),
+        ("server-side lag p99 ms (frame at_ms)", "server_lag_ms.p99", None, 1),
+        ("missing deletions", "missing", None, 0),
+        ("W1 acked msgs/s during the run", "w1.acked_msgs_per_s", None, 1),
+        ("W1 send p99 ms", "w1.send_latency_ms.p99", None, 1),
+        ("TTL send ack p99 ms", "ttl_send_ack_ms.p99", None, 1),
+        ("pending expiries after the run", "db_after.pending", None, 0),
+        ("overdue expiries after the run", "db_after.overdue", None, 0),
+        ("preload s (rows into SQLite)", "preload.seconds", None, 1),
+        ("database MB after preload", "preload.db_mb", None, 0),
+        ("server start s, empty db", "server_start_s.empty_db", None, 2),
+        ("server start s, preloaded", "server_start_s.preloaded", None, 2),
+        ("server RSS MB before preload", "server_mem_fresh.rss_mb", None, 0),
+        ("server RSS MB right after restart", "server_mem_start.rss_mb", None, 0),
+        ("server RSS MB after the run", "server_mem_after.rss_mb", None, 0),
+        ("server CPU %", "cpu.server_cpu_pct", None, 0),
+        ("driver CPU %", "cpu.driver_cpu_pct", None, 0),
+    ],
+    "media": [
+        ("cp MB/s (no sync)", "cp_mb_per_s", None, 1),
+        ("cp + fsync MB/s (context)", "cp_fsync_mb_per_s", None, 1),
+        ("upload MB/s", "upload_mb_per_s", None, 1),
+        ("download MB/s", "download_mb_per_s", None, 1),
+        ("upload / cp", "upload_vs_cp", None, 2),
+        ("download / cp", "download_vs_cp", None, 2),
+        ("upload: server CPU %", "upload_server_cpu_pct", None, 0),
+        ("upload: driver CPU %", "upload_driver_cpu_pct", None, 0),
+        ("download: server CPU %", "download_server_cpu_pct", None, 0),
+        ("download: driver CPU %", "download_driver_cpu_pct", None, 0),
+        ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
+    ],
     "W3": [
         ("room messages", "room_messages", None, 0),
         ("newest-50 p50 ms", "history50_latency_ms.p50", "lat", 2),
@@ -573,6 +738,13 @@ def title(k):
     if k[0] == "W2":
         per = f" ({k[1] // k[4]:,} users x {k[4]} sockets)" if k[4] > 1 else ""
         return f"W2 fan-out, M={k[1]:,}{per}, R={k[2]}, {k[3]:g} msg/s"
+    if k[0] == "expiry":
+        return (
+            f"Expiry lag (Colletta only), {k[1]:,} pending timers, R={k[2]} msgs with a {k[3]} s "
+            f"timer, W1 S={k[4]} running"
+        )
+    if k[0] == "media":
+        return f"Media throughput (Colletta only), {k[1] / 2**20:g} MiB file vs cp"
     return "W3 newest 50 messages of the filled room"
 
 
@@ -588,6 +760,13 @@ HEADLINE = {
         None,
         ("delivery_latency_ms.p50", "delivery_latency_ms.p99"),
         "lat",
+    ),
+    "expiry": ("lag p50 / p99 ms (missing)", None, ("lag_ms.p50", "lag_ms.p99"), "lat"),
+    "media": (
+        "upload / download MB/s (cp MB/s)",
+        None,
+        ("upload_mb_per_s", "download_mb_per_s"),
+        "thr",
     ),
     "W3": (
         "newest 50: p50 / p99 ms",
@@ -615,9 +794,12 @@ def headline(groups, keys):
             if k[0] == "W1":
                 v = m[main]
                 cells.append(f"{v[0]:,.1f} ({lat})" if v else "-")
-            elif k[0] == "W2":
+            elif k[0] in ("W2", "expiry"):
                 miss = sum(r.get("missing", 0) or 0 for r in rs)
                 cells.append(f"{lat} ({miss})")
+            elif k[0] == "media":
+                cp = med([g(r, "cp_mb_per_s") for r in rs])
+                cells.append(f"{lat} ({cp[0]:,.1f})" if cp else lat)
             else:
                 cells.append(f"{lat} (N={rs[0]['room_messages']:,})")
         if kind == "thr":
@@ -636,7 +818,7 @@ def headline(groups, keys):
 def summary(rows):
     """Markdown: side-by-side tables with ratios, then the targets."""
     groups = group_rows(rows)
-    order = {"W1": 1, "W2": 2, "W3": 3}
+    order = {"W1": 1, "W2": 2, "W3": 3, "expiry": 4, "media": 5}
     keys = sorted(groups, key=lambda k: (order[k[0]], *[str(x).zfill(8) for x in k[1:]]))
     lines = [
         "## Headline (medians over runs)",
@@ -649,6 +831,17 @@ def summary(rows):
     for k in keys:
         by = groups[k]
         syn, col = by.get("synapse", []), by.get("colletta", [])
+        if k[0] in COLLETTA_ONLY:
+            lines += [
+                f"### {title(k)}",
+                "",
+                f"| metric | Colletta ({len(col)} runs) |",
+                "|---|---|",
+            ]
+            for label, path, _, nd in METRICS[k[0]]:
+                lines.append(f"| {label} | {fmt(med([g(r, path) for r in col]), nd)} |")
+            lines.append("")
+            continue
         lines += [
             f"### {title(k)}",
             "",
@@ -702,12 +895,19 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--workloads", default="w1,w2,w3", help="comma list of w1,w2,w3")
+    p.add_argument(
+        "--workloads",
+        default="w1,w2,w3,expiry,media",
+        help="comma list of w1,w2,w3,expiry,media (expiry and media: Colletta only)",
+    )
     p.add_argument("--servers", default="synapse,colletta", help="comma list")
     p.add_argument(
         "--quick",
         action="store_true",
-        help="W1 S=16 T=10 once; W2 M=100 R=10; W3 fill 5000, 50 queries",
+        help=(
+            "W1 S=16 T=10 once; W2 M=100 R=10; W3 fill 5000, 50 queries; expiry 100,000 "
+            "pending, 50 timed msgs; media 20 MiB"
+        ),
     )
     p.add_argument("--repeats", type=int, default=3, help="repeats per setting (not --quick)")
     p.add_argument(
@@ -742,7 +942,7 @@ def main(argv=None):
         return 0
     workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
     servers = [s.strip() for s in a.servers.split(",") if s.strip()]
-    bad = [w for w in workloads if w not in ("w1", "w2", "w3")]
+    bad = [w for w in workloads if w not in ("w1", "w2", "w3", *COLLETTA_ONLY)]
     bad += [s for s in servers if s not in ("synapse", "colletta")]
     if bad:
         p.error(f"unknown: {bad}")
@@ -762,8 +962,9 @@ def main(argv=None):
     syn = Synapse(shared, bench_dir)
     log(f"shared: {shared}; scratch: {bench_dir}; results: {out}")
     t0 = time.monotonic()
-    if "synapse" in servers and not a.synapse_from:
-        runner.server(syn, workloads, a.quick, a.repeats)
+    syn_workloads = [w for w in workloads if w not in COLLETTA_ONLY]
+    if "synapse" in servers and not a.synapse_from and syn_workloads:
+        runner.server(syn, syn_workloads, a.quick, a.repeats)
     else:
         if not os.path.exists(syn.py):
             syn.setup()  # the driver venv is shared by both drivers
