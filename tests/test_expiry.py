@@ -65,6 +65,7 @@ async def test_either_side_of_a_direct_chat_sets_its_timer(person: MakePerson) -
     chat_id = await direct(alice, bob)
     chat = await bob.ok("PUT", f"/api/v1/chats/{chat_id}/message-ttl", json={"message_ttl_s": 60})
     assert chat["message_ttl_s"] == 60
+    assert chat == await bob.ok("GET", f"/api/v1/chats/{chat_id}")  # titled as bob sees it
 
 
 async def test_chat_timer_hides_at_expiry_and_the_sweep_purges(
@@ -160,6 +161,7 @@ async def test_view_once_opens_once_for_the_recipient_and_never_for_the_sender(
     assert (await bob.call("GET", f"{path}/thumbnail")).status_code in {403, 404}
     first = await bob.call("GET", path, headers={"Range": "bytes=0-9"})
     assert (first.status_code, len(first.content)) == (200, 2048)  # whole, ranges ignored
+    assert first.headers["accept-ranges"] == "none"
     assert (await bob.call("GET", path)).status_code == 404
     assert await texts(bob, chat_id) == [None]
     assert await do_expire_due(ctx_of(app)) >= 1

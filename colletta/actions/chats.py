@@ -272,8 +272,8 @@ async def do_set_message_ttl(
                 {"message_ttl_s": message_ttl_s, "by_user_id": str(caller.user_id)},
             )
         chat = await store.get_chat(tx.conn, chat_id)
-    assert chat is not None
-    return chat.view(access.member.role)
+        assert chat is not None
+        return await chat_view(tx.conn, caller, ChatAccess(chat, access.member))
 
 
 def _encode_cursor(last_activity_ms: int, chat_id: int) -> str:

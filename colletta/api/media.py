@@ -103,7 +103,8 @@ async def _serve(ctx: Context, caller: Caller, request: Request, file: media.Med
     chunks = await media.read_media(ctx, file, start, end)  # range errors raise here (416)
     last = file.size_bytes - 1 if end is None else min(end, file.size_bytes - 1)
     headers = {
-        "Accept-Ranges": "bytes",
+        # A view-once file is served whole, once: no ranges to resume from.
+        "Accept-Ranges": "none" if file.view_once else "bytes",
         "Content-Length": str(max(0, last - start + 1)),
         "Content-Disposition": _disposition(file),
     }
