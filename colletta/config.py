@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     register_rate: str = Field("5/minute", description="Registrations allowed per IP.")
     argon2_time_cost: int = Field(3, ge=1, le=20, description="Argon2id passes per password hash.")
     argon2_memory_kib: int = Field(
-        65_536, ge=8, le=4_194_304, description="Argon2id memory per password hash, in KiB."
+        65_536, ge=64, le=4_194_304, description="Argon2id memory per password hash, in KiB."
     )
     ws_queue_max: int = Field(
         1000, ge=10, description="Frames buffered per WebSocket before it is closed as too slow."
