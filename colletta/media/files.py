@@ -11,6 +11,7 @@ An S3-compatible store can implement `MediaStore` later without callers changing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import os
@@ -31,7 +32,7 @@ from colletta.errors import (
 )
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-READ_CHUNK_BYTES = 64 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
 # Measured on ext4: a 64 KiB write takes ~25 µs, a thread hop ~100 µs, a 1 MiB write 0.5-3 ms;
 # so chunks are gathered and written 1 MiB per asyncio.to_thread: the loop never waits on the
 # disk, the hop costs little, and at most ~1 MiB of an upload is in memory at a time.
@@ -96,6 +97,9 @@ class LocalMediaStore:
         size_bytes = 0
         batch: list[bytes] = []
         batch_bytes = 0
+        # One batch is written (and hashed) in a thread while the next is received: at most
+        # two batches are in memory, and the network never waits for the disk.
+        writing: asyncio.Future[None] | None = None
         try:
             async for chunk in chunks:
                 size_bytes += len(chunk)
@@ -107,12 +111,19 @@ class LocalMediaStore:
                 batch.append(chunk)
                 batch_bytes += len(chunk)
                 if batch_bytes >= WRITE_BATCH_BYTES:
-                    await asyncio.to_thread(spool.write, batch)
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(asyncio.to_thread(spool.write, batch))
                     batch, batch_bytes = [], 0
+            if writing is not None:
+                await writing
             await asyncio.to_thread(spool.write, batch)
             await asyncio.to_thread(spool.install, final)
         except BaseException:
             # Also on cancellation (the client went away): no partial file stays behind.
+            if writing is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(writing)
             spool.discard()
             raise
         return StoredBlob(key, size_bytes, spool.digest.hexdigest())
@@ -133,7 +144,7 @@ class LocalMediaStore:
     async def open_range(
         self, key: str, start: int, end_inclusive: int | None
     ) -> AsyncIterator[bytes]:
-        """Await it for the chunks (≤ 64 KiB each): a bad range or a missing key raises here,
+        """Await it for the chunks (≤ 1 MiB each): a bad range or a missing key raises here,
         before a caller has answered anything. An empty blob read whole yields nothing."""
         path = self._path(key)
         end = _check_range(start, end_inclusive, await self.size(key))
@@ -235,16 +246,30 @@ async def _read_chunks(path: Path, start: int, end_inclusive: int) -> AsyncItera
     except FileNotFoundError:
         # Deleted between the size check and here; nothing has been yielded yet.
         raise MediaMissing("no stored file under that key") from None
+    # The next chunk is read in a thread while the caller sends this one.
+    reading: asyncio.Future[bytes] | None = None
     try:
         await asyncio.to_thread(file.seek, start)
         left = end_inclusive - start + 1
-        while left > 0:
-            chunk = await asyncio.to_thread(file.read, min(READ_CHUNK_BYTES, left))
+        if left > 0:
+            reading = asyncio.ensure_future(
+                asyncio.to_thread(file.read, min(READ_CHUNK_BYTES, left))
+            )
+        while reading is not None:
+            chunk = await reading
+            reading = None
             if not chunk:
                 return
             left -= len(chunk)
+            if left > 0:
+                reading = asyncio.ensure_future(
+                    asyncio.to_thread(file.read, min(READ_CHUNK_BYTES, left))
+                )
             yield chunk
     finally:
+        if reading is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(reading)
         file.close()
 
 
