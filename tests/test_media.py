@@ -45,7 +45,8 @@ async def upload(person: Person, chat_id: str, data: bytes, filename: str = "f.b
 
 
 async def send_with(person: Person, chat_id: str, media_ids: list[str], **extra: Any) -> Any:
-    body = {"client_txn_id": os.urandom(6).hex(), "attachments": media_ids, **extra}
+    body = {"client_txn_id": os.urandom(6).hex(), "attachments": media_ids}
+    body.update(extra)
     return await person.call("POST", f"/api/v1/chats/{chat_id}/messages", json=body)
 
 
@@ -148,7 +149,10 @@ async def test_only_members_who_may_see_it_fetch_media(person: MakePerson) -> No
     # Not yet sent: only the uploader sees it.
     assert (await bob.call("GET", path)).status_code == 404
     assert (await send_with(bob, chat_id, [media["id"]])).status_code == 400  # not bob's
-    assert (await send_with(alice, chat_id, [media["id"]])).status_code == 201
+    first = await send_with(alice, chat_id, [media["id"]], client_txn_id="with-file")
+    assert first.status_code == 201
+    retry = await send_with(alice, chat_id, [media["id"]], client_txn_id="with-file")
+    assert (retry.status_code, retry.json()) == (200, first.json())
     assert (await bob.call("GET", path)).status_code == 200
     assert (await send_with(alice, chat_id, [media["id"]])).status_code == 400  # already sent
     assert (await outsider.call("GET", path)).status_code == 404

@@ -235,6 +235,13 @@ async def test_slow_mode_spaces_a_members_posts(person: MakePerson, clock: FakeC
     assert blocked.status_code == 429
     assert blocked.json()["retry_after_s"] == 30
     await send(alice, chat_id, "admins are exempt")
+    # A retry of the first post is answered with it, slow mode or not.
+    retry = await bob.call(
+        "POST",
+        f"/api/v1/chats/{chat_id}/messages",
+        json={"text": "first", "client_txn_id": "first"},
+    )
+    assert (retry.status_code, retry.json()["text"]) == (200, "first")
     clock.advance(30_000)
     await send(bob, chat_id, "second")
 

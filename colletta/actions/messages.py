@@ -35,7 +35,7 @@ from colletta.domain.messages import (
     check_text,
     parse_entities,
 )
-from colletta.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from colletta.errors import ColettaError, Forbidden, InvalidInput, NotFound, RateLimited
 from colletta.ids import new_id
 from colletta.store import chats as chat_store
 from colletta.store import expiries as expiry_store
@@ -201,23 +201,31 @@ async def _send(
         access = await load_chat_access(
             tx.conn, caller, chat_id, allow_public=False, for_update=False
         )
-        existing = await store.get_message_by_txn(tx.conn, chat_id, caller.user_id, client_txn_id)
-        if existing is not None:
+        # A retry is found by the unique (chat, sender, client_txn_id) when the insert below
+        # fails (see do_send_message), so a first send reads nothing extra. Only a retry that
+        # a check now refuses (slow mode, a role, its attachments already sent) looks it up.
+        try:
+            await _check_post_allowed(ctx, access)
+            if (
+                reply_to_id is not None
+                and await store.get_message(tx.conn, chat_id, reply_to_id) is None
+            ):
+                raise InvalidInput("reply_to_id is not a message of this chat", field="reply_to_id")
+            origin = None
+            if forward is not None:
+                text, origin = await _forward_origin(ctx, tx, caller, forward)
+            assert text is not None
+            now_ms = ctx.clock.now_ms()
+            message_id = new_id()
+            expires_at_ms, expires_after_read_s = _timers(access.chat, extras, now_ms)
+            attached = await _attach(ctx, tx, caller, chat_id, extras, message_id)
+        except ColettaError:
+            existing = await store.get_message_by_txn(
+                tx.conn, chat_id, caller.user_id, client_txn_id
+            )
+            if existing is None:
+                raise
             return Sent(message_view(access.chat, existing), created=False)
-        await _check_post_allowed(ctx, access)
-        if (
-            reply_to_id is not None
-            and await store.get_message(tx.conn, chat_id, reply_to_id) is None
-        ):
-            raise InvalidInput("reply_to_id is not a message of this chat", field="reply_to_id")
-        origin = None
-        if forward is not None:
-            text, origin = await _forward_origin(ctx, tx, caller, forward)
-        assert text is not None
-        now_ms = ctx.clock.now_ms()
-        message_id = new_id()
-        expires_at_ms, expires_after_read_s = _timers(access.chat, extras, now_ms)
-        attached = await _attach(ctx, tx, caller, chat_id, extras, message_id)
         signature = (
             caller.user.display_name
             if access.chat.kind.value == "channel" and access.chat.signed_posts

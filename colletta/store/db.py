@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -136,7 +137,12 @@ class InlineConnection:
             self._raw = self._sync.connection.driver_connection
             assert self._raw is not None
         form = prepared.sqlite_form(self._dialect)
-        cursor = self._raw.execute(form.sql, form.parameters(parameters))
+        values = form.parameters(parameters)
+        try:
+            cursor = self._raw.execute(form.sql, values)
+        except sqlite3.Error as exc:
+            # The same exception classes as through SQLAlchemy (IntegrityError for a duplicate).
+            raise DBAPIError.instance(form.sql, values, exc, sqlite3.Error) from exc
         try:
             return RawResult(form.rows(cursor), cursor.rowcount)
         finally:
