@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -67,10 +66,13 @@ async def do_upload_media(
         thumbnail_key = thumbnail_mime = None
         mime, size_bytes, sha256 = probed.mime, blob.size_bytes, blob.sha256
         if probed.kind == "image":
-            # Bounded by media_max_bytes; Pillow needs the whole encoded image anyway.
-            data = b"".join([c async for c in await ctx.media.open_range(key, 0, None)])
-            image = await asyncio.to_thread(process_image, io.BytesIO(data))
-            del data
+            # Pillow reads the stored file as it decodes; only the pixels (≤ 50 MP) and the
+            # re-encoded image are held in memory.
+            source = await ctx.media.open_file(key)
+            try:
+                image = await asyncio.to_thread(process_image, source)
+            finally:
+                source.close()
             cleaned_key, thumbnail_key = _store_key(), _store_key()
             cleaned = await ctx.media.put_bytes(cleaned_key, image.data)
             stored.append(cleaned_key)

@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from colletta.errors import (
     Conflict,
@@ -72,6 +72,10 @@ class MediaStore(Protocol):
 
     async def delete(self, key: str) -> bool:
         """Remove the blob so it can't be read back; False if there was none."""
+        ...
+
+    async def open_file(self, key: str) -> BinaryIO:
+        """A seekable reader for work done in a thread (image decoding); close it after."""
         ...
 
     async def move_to(self, key: str, other: MediaStore) -> None:
@@ -158,6 +162,14 @@ class LocalMediaStore:
         encryption for a stronger guarantee.
         """
         return await asyncio.to_thread(_shred, self._path(key))
+
+    async def open_file(self, key: str) -> BinaryIO:
+        """The stored file itself, opened for reading."""
+        path = self._path(key)
+        try:
+            return await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise MediaMissing("no stored file under that key") from None
 
     async def move_to(self, key: str, other: MediaStore) -> None:
         """Move the blob into `other`. Between local stores on one filesystem it is a hard link

@@ -99,6 +99,18 @@ async def test_put_reaches_the_disk_before_the_stream_ends(store: LocalMediaStor
     assert await store.size(KEY) == 3 * WRITE_BATCH_BYTES + 4
 
 
+async def test_open_file_reads_what_was_stored(store: LocalMediaStore) -> None:
+    await store.put(KEY, chunks_of(DATA, 4096), max_bytes=len(DATA))
+    reader = await store.open_file(KEY)
+    try:
+        reader.seek(len(DATA) - 4)
+        assert reader.read() == b"tail"
+    finally:
+        reader.close()
+    with pytest.raises(MediaMissing):
+        await store.open_file("no_such_key")
+
+
 async def test_size_exactly_at_the_limit_is_accepted(store: LocalMediaStore) -> None:
     blob = await store.put(KEY, chunks_of(DATA, 1000), max_bytes=len(DATA))
     assert blob.size_bytes == len(DATA)
