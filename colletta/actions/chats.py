@@ -310,11 +310,13 @@ async def access_chat_list(
     now_ms = ctx.clock.now_ms()
     for chat, member, unread in page:
         last = last_messages.get(last_ids.get(chat.id, 0))
-        if last is not None and last.expired_for(caller.user_id, now_ms):
-            last = last.tombstone()
         item = chat.view(member.role, titles.get(chat.id))
         item.update(
-            last_message=last.view(show_sender=shows_sender(chat)) if last else None,
+            last_message=(
+                last.view_for(caller.user_id, now_ms, show_sender=shows_sender(chat))
+                if last
+                else None
+            ),
             unread_count=unread,
             read_seq=member.read_seq,
             last_activity_ms=chat.last_activity_ms,

@@ -15,7 +15,7 @@ from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import Chat, shows_sender
 from colletta.domain.media import Expiry, ExpiryKind, Media
-from colletta.domain.messages import Message
+from colletta.domain.messages import Message, tombstone_view
 from colletta.store import chats as chat_store
 from colletta.store import events as event_store
 from colletta.store import expiries as store
@@ -69,7 +69,7 @@ async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> N
     await message_store.delete_edits(tx.conn, message.id)
     await message_store.delete_reactions(tx.conn, message.id)
     await message_store.set_pin(tx.conn, chat.id, message.id, 0, False, now_ms)
-    tombstone = message.tombstone().view(show_sender=shows_sender(chat))
+    tombstone = tombstone_view(message.view(show_sender=shows_sender(chat)))
     await event_store.redact_message_events(tx.conn, chat.id, message.id, tombstone)
     await store.unschedule(tx.conn, ExpiryKind.MESSAGE, message.id)
     await schedule_media_purge(ctx, tx, chat.id, message.id)

@@ -57,9 +57,7 @@ def message_view(chat: Chat, message: Message) -> dict[str, Any]:
 def shown_to(chat: Chat, message: Message, viewer_id: int, now_ms: int) -> dict[str, Any]:
     """The message as `viewer_id` may see it now: a tombstone once expired for them, whether
     or not the purge has run yet."""
-    if message.expired_for(viewer_id, now_ms):
-        message = message.tombstone()
-    return message_view(chat, message)
+    return message.view_for(viewer_id, now_ms, show_sender=shows_sender(chat))
 
 
 def _not_found() -> NotFound:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from colletta.errors import InvalidInput
@@ -180,9 +180,11 @@ class Message:
         dues = [t for t in (self.expires_at_ms, self.read_expires_at_ms) if t is not None]
         return min(dues) if dues else None
 
-    def tombstone(self) -> Message:
-        """The message with its content gone, as clients see it after deletion or expiry."""
-        return replace(self, text=None, entities=[], reactions={}, attachments=[], deleted=True)
+    def view_for(self, viewer_id: int, now_ms: int, *, show_sender: bool = True) -> dict[str, Any]:
+        """The view `viewer_id` may see now: a tombstone once expired for them, whether or not
+        the purge has run yet."""
+        view = self.view(show_sender=show_sender)
+        return tombstone_view(view) if self.expired_for(viewer_id, now_ms) else view
 
     def view(self, *, show_sender: bool = True) -> dict[str, Any]:
         return {
