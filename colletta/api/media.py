@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from urllib.parse import quote
 
@@ -115,17 +114,12 @@ async def _serve(ctx: Context, caller: Caller, request: Request, file: media.Med
         await media.do_open_view_once(ctx, caller, file)
         background = BackgroundTask(media.do_finish_view_once, ctx, file)
     return StreamingResponse(
-        _relay(chunks),
+        chunks,
         status_code=status,
         media_type=file.mime,
         headers=headers,
         background=background,
     )
-
-
-async def _relay(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    async for chunk in chunks:
-        yield chunk
 
 
 def _parse_range(header: str | None, size_bytes: int) -> tuple[int, int | None] | None:

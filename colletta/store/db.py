@@ -113,9 +113,6 @@ class RawResult:
     def first(self) -> Any:
         return self._rows[0] if self._rows else None
 
-    def all(self) -> list[Any]:
-        return self._rows
-
     def scalar(self) -> Any:
         return self._rows[0][0] if self._rows else None
 
