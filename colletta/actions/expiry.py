@@ -14,14 +14,14 @@ from __future__ import annotations
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import Chat, shows_sender
-from colletta.domain.media import Expiry, ExpiryKind, Media
+from colletta.domain.media import Expiry, ExpiryKind
 from colletta.domain.messages import Message, tombstone_view
 from colletta.store import chats as chat_store
 from colletta.store import events as event_store
 from colletta.store import expiries as store
 from colletta.store import media as media_store
 from colletta.store import messages as message_store
-from colletta.store.db import Conn, Tx
+from colletta.store.db import Tx
 
 SWEEP_BATCH = 200
 
@@ -86,7 +86,7 @@ async def do_expire_due(ctx: Context) -> int:
         async with ctx.db.read() as conn:
             due = await store.claim_due(conn, now_ms, SWEEP_BATCH)
             media_due = [e for e in due if e.kind is ExpiryKind.MEDIA]
-            files = await _media_files(conn, media_due)
+            files = await media_store.get_file_keys(conn, [e.item_id for e in media_due])
         if not due:
             break
         for key in files:
@@ -110,19 +110,6 @@ async def do_expire_due(ctx: Context) -> int:
     return purged
 
 
-async def _media_files(conn: Conn, due: list[Expiry]) -> list[str]:
-    keys: list[str] = []
-    for expiry in due:
-        item = await media_store.get_media(conn, expiry.chat_id, expiry.item_id)
-        if item is not None:
-            keys.extend(_keys(item))
-    return keys
-
-
-def _keys(item: Media) -> list[str]:
-    return [k for k in (item.store_key, item.thumbnail_key) if k is not None]
-
-
 async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
     if expiry.kind is ExpiryKind.MEDIA:
         # Its files were shredded before this transaction (media files never change).
@@ -134,6 +121,6 @@ async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
         return
     if await ctx.preservation.is_held(expiry.chat_id, message.id):
         for item in await media_store.get_message_media(tx.conn, expiry.chat_id, message.id):
-            for key in _keys(item):
+            for key in item.file_keys:
                 await ctx.media.move_to(key, ctx.hold)
     await purge_message(ctx, tx, chat, message)

@@ -44,6 +44,11 @@ class Media:
     thumbnail_mime: str | None
     created_at_ms: int
 
+    @property
+    def file_keys(self) -> list[str]:
+        """The store keys of its files: the file, and the thumbnail if there is one."""
+        return [k for k in (self.store_key, self.thumbnail_key) if k is not None]
+
     def view(self) -> dict[str, Any]:
         return {
             "id": str(self.id),

@@ -62,6 +62,16 @@ async def get_message_media(conn: Conn, chat_id: int, message_id: int) -> list[M
     return [_media(row) for row in rows]
 
 
+async def get_file_keys(conn: Conn, media_ids: list[int]) -> list[str]:
+    """The store keys of these media's files (file and thumbnail), in one query."""
+    if not media_ids:
+        return []
+    rows = await conn.execute(
+        select(media.c.store_key, media.c.thumbnail_key).where(media.c.id.in_(media_ids))
+    )
+    return [key for row in rows for key in row if key is not None]
+
+
 async def attach_media(conn: Conn, media_ids: list[int], message_id: int) -> int:
     """Give unattached media to a message; returns how many were still unattached."""
     result = await conn.execute(
