@@ -13,7 +13,7 @@ from colletta.clock import FakeClock
 from tests.conftest import MakePerson, Person, Server
 from tests.live_client import Live
 from tests.test_media import upload
-from tests.test_messages import make_group
+from tests.test_messages import make_group, send
 
 
 async def direct(alice: Person, bob: Person) -> str:
@@ -22,10 +22,8 @@ async def direct(alice: Person, bob: Person) -> str:
 
 
 async def post(person: Person, chat_id: str, text: str, **extra: Any) -> dict[str, Any]:
-    body = {"text": text, "client_txn_id": os.urandom(6).hex(), **extra}
-    return await person.ok(  # type: ignore[no-any-return]
-        "POST", f"/api/v1/chats/{chat_id}/messages", json=body
-    )
+    """`test_messages.send` with a fresh client_txn_id: the same text may be sent twice."""
+    return await send(person, chat_id, text, txn=os.urandom(6).hex(), **extra)
 
 
 async def texts(person: Person, chat_id: str) -> list[str | None]:
