@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
@@ -31,6 +33,17 @@ ROUTERS = (
 )
 
 
+class _App(FastAPI):
+    """FastAPI with the send fast path in front of its whole middleware stack."""
+
+    def __init__(self, max_body_bytes: int, **kwargs: Any) -> None:
+        self._max_body_bytes = max_body_bytes
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SendFastPath(super().build_middleware_stack(), self._max_body_bytes)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     """The app; its lifespan builds the Context and refuses an unmigrated database."""
 
@@ -54,7 +67,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             await expiry.stop()
             await stop_context(ctx)
 
-    app = FastAPI(
+    app = _App(
+        settings.max_body_bytes,
         title="Colletta",
         version=__version__,
         summary="Self-hosted community messenger with shared money pots",
@@ -69,7 +83,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     api_errors.install(app)
-    app.add_middleware(SendFastPath)  # innermost: inside the body limit and the headers
     app.add_middleware(
         BodyLimit,
         max_body_bytes=settings.max_body_bytes,

@@ -303,15 +303,7 @@ async def _rows_written_by_a_post(app: Any, owner: Person, subscribers: int) -> 
         )
     engine = ctx.db.sync_engine
     if ctx.db.is_sqlite:
-        # Prepared statements bypass SQLAlchemy's events; SQLite counts every row written
-        # on its connection, and the write engine's pool holds exactly one.
-        def total_changes() -> int:
-            raw = engine.raw_connection()
-            try:
-                return int(raw.driver_connection.total_changes)  # type: ignore[union-attr]
-            finally:
-                raw.close()
-
+        total_changes = ctx.db.sqlite_total_changes
         before = total_changes()
         await send(owner, str(chat_id), f"post to {subscribers}")
         return total_changes() - before

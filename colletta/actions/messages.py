@@ -229,10 +229,12 @@ async def _send(
             if access.chat.kind.value == "channel" and access.chat.signed_posts
             else None
         )
-        draft = Message(
+        # The message takes the seq of its own creation event; bumping first holds the row lock.
+        seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
+        message = Message(
             id=message_id,
             chat_id=chat_id,
-            seq=0,
+            seq=seq,
             sender_id=caller.user_id,
             author_signature=signature,
             text=text,
@@ -248,9 +250,6 @@ async def _send(
             expires_after_read_s=expires_after_read_s,
             view_once=extras.view_once,
         )
-        # The message takes the seq of its own creation event; bumping first holds the row lock.
-        seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
-        message = replace(draft, seq=seq)
         view = message_view(access.chat, message)
         await ctx.emit(
             tx, chat_id, events.MESSAGE_CREATED, {"message": view}, message_id=message_id, seq=seq

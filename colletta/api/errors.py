@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from colletta import errors
+from colletta.api.headers import SECURITY_HEADERS
 from colletta.log import get_logger
 
 log = get_logger(__name__)
@@ -97,6 +98,14 @@ def problem_body(exc: errors.ColettaError) -> dict[str, Any]:
     }
 
 
+def internal_error() -> Response:
+    """The 500 answer. Starlette sends it from outside every middleware, so it carries the
+    security headers itself."""
+    response = problem("internal", "Internal error", 500, "the server failed; nothing was lost")
+    response.raw_headers.extend(SECURITY_HEADERS)
+    return response
+
+
 def install(app: FastAPI) -> None:
     async def on_colletta_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.ColettaError)
@@ -118,13 +127,8 @@ def install(app: FastAPI) -> None:
         return problem(slug, title, exc.status_code, str(exc.detail), headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        from colletta.api.middleware import SECURITY_HEADERS  # it imports this module
-
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        # Starlette answers a 500 from outside every middleware, so add the headers here.
-        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
-        detail = "the server failed; nothing was lost"
-        return problem("internal", "Internal error", 500, detail, headers=headers)
+        return internal_error()
 
     app.add_exception_handler(errors.ColettaError, on_colletta_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

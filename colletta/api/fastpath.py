@@ -1,11 +1,12 @@
 """`POST /api/v1/chats/{chat_id}/messages` without FastAPI's per-request machinery.
 
-Sending is the hottest write. Routing, dependency solving and response handling cost about as
-much CPU as the whole transaction, so a well-formed send is answered here, with the same
-action, caller check and error mapping as the FastAPI route. Anything unusual (an id out of
-range, another content type, a body that does not validate) is handed to the FastAPI route
-with the body already read, so validation errors stay exactly as documented, and the route
-stays the one OpenAPI describes.
+Sending is the hottest write. Routing, dependency solving, FastAPI's own middleware and
+response handling cost about as much CPU as the whole transaction, so a well-formed send is
+answered here, in front of the whole application, with the same action, caller check, error
+mapping and headers as the FastAPI route. Anything unusual (an id out of range, another
+content type, a body over the limit or that does not validate) is handed to the application
+with the body already read, so errors stay exactly as documented, and the route stays the one
+OpenAPI describes.
 """
 
 from __future__ import annotations
@@ -19,20 +20,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from colletta.actions.accounts import access_caller
 from colletta.actions.context import Context
 from colletta.api.deps import parse_bearer
-from colletta.api.errors import problem_for
+from colletta.api.errors import internal_error, problem_for
+from colletta.api.headers import SECURITY_HEADERS
 from colletta.api.messages import send_from_input
 from colletta.api.models import MAX_ID, MessageIn
 from colletta.errors import ColettaError
+from colletta.log import get_logger
+
+log = get_logger(__name__)
 
 _SEND_PATH = re.compile(r"/api/v1/chats/([1-9][0-9]{0,18})/messages")
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_HEADERS = [(b"content-type", b"application/json"), *SECURITY_HEADERS]
 
 
 class SendFastPath:
-    """ASGI middleware that answers well-formed sends itself."""
+    """The outermost ASGI layer: answers well-formed sends itself, passes on the rest."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -42,20 +48,35 @@ class SendFastPath:
         if match is None or int(match[1]) > MAX_ID or not _is_json(scope):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body, complete = await _read_body(receive, self.max_body_bytes)
         if body is None:
             return  # the client went away
+        if not complete:  # over the limit: the application's body limit answers
+            await self.app(scope, _replay(body, receive, more_body=True), send)
+            return
         try:
             message_in = MessageIn.model_validate_json(body)
         except ValidationError:
             await self.app(scope, _replay(body, receive), send)
             return
+        try:
+            await self._send(scope, receive, send, int(match[1]), message_in)
+        except Exception:
+            # What FastAPI's outermost layer would do: log, answer 500, nothing half-written.
+            log.exception("unhandled error on POST %s", scope["path"])
+            await internal_error()(scope, receive, send)
+
+    async def _send(
+        self, scope: Scope, receive: Receive, send: Send, chat_id: int, message_in: MessageIn
+    ) -> None:
         ctx: Context = scope["app"].state.ctx
         try:
             caller = await access_caller(ctx, _bearer_token(scope))
-            sent = await send_from_input(ctx, caller, int(match[1]), message_in)
+            sent = await send_from_input(ctx, caller, chat_id, message_in)
         except ColettaError as exc:
-            await problem_for(exc)(scope, receive, send)
+            response = problem_for(exc)
+            response.raw_headers.extend(SECURITY_HEADERS)
+            await response(scope, receive, send)
             return
         payload = orjson.dumps(sent.message)
         await send(
@@ -82,25 +103,31 @@ def _bearer_token(scope: Scope) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes | None, bool]:
+    """(body, complete); reading stops once the body is over `limit`."""
     chunks = []
+    seen = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
+            return None, False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        seen += len(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join(chunks), seen <= limit
+        if seen > limit:
+            return b"".join(chunks), False
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def _replay(body: bytes, receive: Receive, *, more_body: bool = False) -> Receive:
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": more_body}
         return await receive()
 
     return replay

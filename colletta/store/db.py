@@ -199,7 +199,10 @@ class _GroupCommit:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = asyncio.Lock()
-        self._conn: Connection | None = None
+        # The one write connection stays checked out: a pool checkout, reset and return per
+        # batch cost several times what SQLite spends on the batch's statements.
+        self._writer: Connection | None = None
+        self._conn: Connection | None = None  # the writer, while a batch is open
         self._committed: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
         self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
@@ -211,7 +214,7 @@ class _GroupCommit:
             async with self._lock:
                 if self._conn is None:
                     loop = asyncio.get_running_loop()
-                    self._conn = self._engine.connect()
+                    self._conn = self.writer_connection()
                     self._conn.begin()
                     self._committed = loop.create_future()
                     self._flusher = loop.create_task(self._flush())
@@ -254,13 +257,22 @@ class _GroupCommit:
             self._checkpoints.append(done)
         await done
 
+    def writer_connection(self) -> Connection:
+        """The write connection, opened on first use and kept."""
+        if self._writer is None:
+            self._writer = self._engine.connect()
+        return self._writer
+
     def _checkpoint(self) -> None:
-        conn = self._engine.raw_connection()
-        try:
-            # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the WAL.
-            conn.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        finally:
-            conn.close()
+        raw = self.writer_connection().connection.driver_connection
+        assert raw is not None
+        # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the WAL.
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # writers queued in this turn join the batch first
@@ -274,12 +286,12 @@ class _GroupCommit:
                 # and answers other requests, whose writes then queue for the next batch.
                 await asyncio.to_thread(conn.commit)
             except Exception as exc:
-                conn.rollback()
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+                self.close()  # whatever broke the commit, the next batch starts on a new connection
                 committed.set_exception(exc)
             else:
                 committed.set_result(None)
-            finally:
-                conn.close()
             if self._checkpoints:
                 waiting, self._checkpoints = self._checkpoints, []
                 try:
@@ -345,6 +357,15 @@ class Database:
             async with self._async_engine.connect() as conn:
                 yield AsyncConnectionAdapter(conn)
 
+    def sqlite_total_changes(self) -> int:
+        """Rows written so far through the one SQLite write connection (tests, metrics).
+
+        Prepared statements bypass SQLAlchemy's events, so this is how to count them."""
+        assert self.is_sqlite
+        raw = self._group_commit.writer_connection().connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        return raw.total_changes
+
     async def checkpoint(self) -> None:
         """After purges on SQLite: deleted bytes leave the WAL file too. No-op on PostgreSQL."""
         if self.is_sqlite:
@@ -352,6 +373,7 @@ class Database:
 
     async def dispose(self) -> None:
         if self.is_sqlite:
+            self._group_commit.close()
             self._sqlite_write.dispose()
             self._sqlite_read.dispose()
         else:
@@ -374,4 +396,5 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # On the driver connection: exec_driver_sql would run SQLAlchemy's whole statement path.
+        conn.connection.driver_connection.execute(begin)
