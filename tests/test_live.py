@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -137,13 +139,24 @@ async def test_typing_is_relayed_not_stored(server: Server, server_person: MakeP
         await alice_live.close()
 
 
-async def test_send_over_the_socket_is_idempotent(
+@contextlib.asynccontextmanager
+async def sender_socket(
     server: Server, server_person: MakePerson
-) -> None:
+) -> AsyncIterator[tuple[Live, Person, str]]:
+    """Alice's socket, Bob, and their group."""
     alice, bob = await server_person(), await server_person()
     chat_id = await group_with(alice, bob)
     live = await Live.open(server.ws_url, alice.token)
     try:
+        yield live, bob, chat_id
+    finally:
+        await live.close()
+
+
+async def test_send_over_the_socket_is_idempotent(
+    server: Server, server_person: MakePerson
+) -> None:
+    async with sender_socket(server, server_person) as (live, bob, chat_id):
         frame = {"type": "send", "chat_id": chat_id, "text": "via ws", "client_txn_id": "w1"}
         await live.send(frame)
         first = await live.next_of("sent")
@@ -156,8 +169,26 @@ async def test_send_over_the_socket_is_idempotent(
         assert error["problem"]["type"].endswith("/not_found")
         history = await bob.ok("GET", f"/api/v1/chats/{chat_id}/messages")
         assert [m["text"] for m in history["messages"]] == ["via ws"]
-    finally:
-        await live.close()
+
+
+async def test_a_socket_send_is_validated_like_the_http_route(
+    server: Server, server_person: MakePerson
+) -> None:
+    async with sender_socket(server, server_person) as (live, bob, chat_id):
+        frame = {"type": "send", "chat_id": chat_id, "client_txn_id": "bad", "text": "x"}
+        for wrong, field in [
+            ({"self_destruct_s": 1}, "self_destruct_s"),
+            ({"attachments": ["not-an-id"]}, "attachments.0"),
+            ({"text": "y" * 4097}, "text"),
+            ({"colour": "red"}, "colour"),
+        ]:
+            await live.send({**frame, **wrong})
+            error = await live.next_of("error")
+            assert error["client_txn_id"] == "bad"
+            assert error["problem"]["type"].endswith("/invalid_input")
+            assert [e["field"] for e in error["problem"]["errors"]] == [field]
+        history = await bob.ok("GET", f"/api/v1/chats/{chat_id}/messages")
+        assert history["messages"] == []
 
 
 @pytest.mark.parametrize(

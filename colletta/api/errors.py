@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -98,6 +98,17 @@ def problem_body(exc: errors.ColettaError) -> dict[str, Any]:
     }
 
 
+def invalid_input(validation_errors: Sequence[Any]) -> errors.InvalidInput:
+    """Pydantic's errors as one InvalidInput naming the fields, never echoing the values
+    (they may be passwords)."""
+    fields = [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        for err in validation_errors
+    ]
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return errors.InvalidInput(detail, errors=fields)
+
+
 def internal_error() -> Response:
     """The 500 answer. Starlette sends it from outside every middleware, so it carries the
     security headers itself."""
@@ -113,13 +124,8 @@ def install(app: FastAPI) -> None:
 
     async def on_validation_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        # Name the fields, never echo the values (they may be passwords).
-        fields = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        return problem("invalid_input", "Invalid input", 422, detail, {"errors": fields})
+        invalid = invalid_input(exc.errors())
+        return problem("invalid_input", "Invalid input", 422, invalid.detail, invalid.extra)
 
     async def on_http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
 
 from colletta import errors
 from colletta.actions.accounts import access_caller
@@ -15,14 +16,15 @@ from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.live import LiveSession, SessionRevoked, SlowConsumer, parse_cursors
 from colletta.actions.members import do_typing
-from colletta.actions.messages import do_send_message
 from colletta.api.errors import (
     CLOSE_BAD_FRAME,
     CLOSE_SLOW,
     CLOSE_UNAUTHENTICATED,
+    invalid_input,
     problem_body,
 )
-from colletta.api.models import MAX_ID
+from colletta.api.messages import send_from_input
+from colletta.api.models import MAX_ID, MessageIn
 from colletta.log import get_logger
 
 log = get_logger(__name__)
@@ -170,34 +172,12 @@ async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -
 
 
 async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: Any) -> None:
+    chat_id = _chat_id(data)
     txn = data.get("client_txn_id")
-    text = data.get("text")
-    reply_to = data.get("reply_to_id")
-    if not isinstance(txn, str) or not isinstance(text, str | None):
-        raise errors.InvalidInput("send needs a client_txn_id string and text")
-    if reply_to is not None and not (isinstance(reply_to, str) and reply_to.isdigit()):
-        raise errors.InvalidInput("reply_to_id must be a message id", field="reply_to_id")
-    attachments = data.get("attachments")
-    if attachments is not None and not (
-        isinstance(attachments, list)
-        and all(isinstance(a, str) and a.isdigit() and 0 < int(a) <= MAX_ID for a in attachments)
-    ):
-        raise errors.InvalidInput("attachments must be media ids", field="attachments")
-    self_destruct_s = data.get("self_destruct_s")
-    if self_destruct_s is not None and type(self_destruct_s) is not int:
-        raise errors.InvalidInput("self_destruct_s must be seconds", field="self_destruct_s")
-    view_once = data.get("view_once", False)
-    if not isinstance(view_once, bool):
-        raise errors.InvalidInput("view_once must be true or false", field="view_once")
-    sent = await do_send_message(
-        ctx,
-        caller,
-        _chat_id(data),
-        text,
-        txn,
-        reply_to_id=int(reply_to) if reply_to and int(reply_to) <= MAX_ID else None,
-        attachments=[int(a) for a in attachments] if attachments else None,
-        self_destruct_s=self_destruct_s,
-        view_once=view_once,
-    )
+    fields = {k: v for k, v in data.items() if k not in ("type", "chat_id")}
+    try:
+        message_in = MessageIn.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_input(exc.errors()) from None
+    sent = await send_from_input(ctx, caller, chat_id, message_in)
     await send(orjson.dumps({"type": "sent", "client_txn_id": txn, "message": sent.message}))
