@@ -125,7 +125,7 @@ async def _download(cx, token, chat_id, media_id, dst):
             raise RuntimeError(f"download -> {resp.status}: {(await resp.read())[:300]!r}")
         length = resp.headers.get("Content-Length")
         with open(dst, "wb") as f:
-            async for chunk in resp.content.iter_chunked(IO_CHUNK):
+            async for chunk in resp.content.iter_any():
                 f.write(chunk)
                 n += len(chunk)
     return now() - t0, n, int(length) if length else None
