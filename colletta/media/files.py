@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from colletta.errors import (
     Conflict,
@@ -101,8 +101,8 @@ class LocalMediaStore:
         size_bytes = 0
         batch: list[bytes] = []
         batch_bytes = 0
-        # One batch is written (and hashed) in a thread while the next is received: at most
-        # two batches are in memory, and the network never waits for the disk.
+        # One batch is written and hashed in threads while the next is received: at most two
+        # batches are in memory, and the network never waits for the disk.
         writing: asyncio.Future[None] | None = None
         try:
             async for chunk in chunks:
@@ -117,11 +117,11 @@ class LocalMediaStore:
                 if batch_bytes >= WRITE_BATCH_BYTES:
                     if writing is not None:
                         await writing
-                    writing = asyncio.ensure_future(asyncio.to_thread(spool.write, batch))
+                    writing = spool.store(batch)
                     batch, batch_bytes = [], 0
             if writing is not None:
                 await writing
-            await asyncio.to_thread(spool.write, batch)
+            await spool.store(batch)
             await asyncio.to_thread(spool.install, final)
         except BaseException:
             # Also on cancellation (the client went away): no partial file stays behind.
@@ -207,10 +207,22 @@ class _Spool:
         self.file = os.fdopen(fd, "wb")
         self.digest = hashlib.sha256()
 
-    def write(self, batch: list[bytes]) -> None:
-        for chunk in batch:
-            self.digest.update(chunk)  # releases the GIL for large chunks
-            self.file.write(chunk)
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def hash(self, data: bytes) -> None:
+        self.digest.update(data)  # releases the GIL for large data
+
+    def store(self, batch: list[bytes]) -> asyncio.Future[Any]:
+        """Write and hash `batch` in two threads at once: sha256 alone is slower than the disk.
+
+        Joined first, so each thread takes the GIL back once per batch: after every small
+        write or update a thread waits for the event loop to let go of it (up to the 5 ms
+        switch interval), and per 64 KiB chunk that halved the upload rate."""
+        data = b"".join(batch)
+        return asyncio.gather(
+            asyncio.to_thread(self.write, data), asyncio.to_thread(self.hash, data)
+        )
 
     def install(self, final: Path) -> None:
         self.file.flush()
@@ -231,7 +243,8 @@ class _Spool:
 def _put_bytes(tmp_dir: Path, final: Path, key: str, data: bytes) -> StoredBlob:
     spool = _Spool(tmp_dir)
     try:
-        spool.write([data])
+        spool.write(data)
+        spool.hash(data)
         spool.install(final)
     except BaseException:
         spool.discard()
