@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from colletta.api import accounts as accounts_api
+from colletta.api import fastpath
 from colletta.app import create_app
 from colletta.config import Settings
 from tests.conftest import PASSWORD, MakePerson, Person, register_and_login
@@ -604,14 +605,30 @@ async def test_security_headers_on_every_response(
         raise RuntimeError("the database caught fire")
 
     monkeypatch.setattr(accounts_api.accounts, "access_sessions", boom)
+    # The send fast path answers in front of FastAPI's stack, so it handles failures itself.
+    monkeypatch.setattr(fastpath, "send_from_input", boom)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://colletta.test") as raw:
         bob = await register_and_login(raw)
-        failed = await bob.call("GET", "/api/v1/sessions")
-    body = assert_problem(failed, 500)
-    assert "fire" not in failed.text, body
-    assert "RuntimeError" not in failed.text, body
-    responses.append(failed)
+        chat = await bob.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "t"})
+        failures = [
+            await bob.call("GET", "/api/v1/sessions"),
+            await bob.call(
+                "POST",
+                f"/api/v1/chats/{chat['id']}/messages",
+                json={"text": "x", "client_txn_id": "boom"},
+            ),
+        ]
+        # The fast path's own answers: created, and an error of the action.
+        path = f"/api/v1/chats/{chat['id']}/messages"
+        monkeypatch.undo()
+        responses.append(await bob.call("POST", path, json={"text": "x", "client_txn_id": "ok"}))
+    responses.append(await alice.call("POST", path, json={"text": "x", "client_txn_id": "no"}))
+    for failed in failures:
+        body = assert_problem(failed, 500)
+        assert "fire" not in failed.text, body
+        assert "RuntimeError" not in failed.text, body
+    responses += failures
 
     statuses = sorted({r.status_code for r in responses})
     assert statuses == [200, 201, 204, 400, 401, 404, 405, 413, 422, 500]
