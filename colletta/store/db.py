@@ -202,8 +202,7 @@ class _GroupCommit:
         # The one write connection stays checked out: a pool checkout, reset and return per
         # batch cost several times what SQLite spends on the batch's statements.
         self._writer: Connection | None = None
-        self._conn: Connection | None = None  # the writer, while a batch is open
-        self._committed: asyncio.Future[None] | None = None
+        self._committed: asyncio.Future[None] | None = None  # set while a batch is open
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
         self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
 
@@ -212,17 +211,16 @@ class _GroupCommit:
         committed: asyncio.Future[None] | None = None
         try:
             async with self._lock:
-                if self._conn is None:
+                conn = self.writer_connection()
+                if self._committed is None:
                     loop = asyncio.get_running_loop()
-                    self._conn = self.writer_connection()
-                    self._conn.begin()
+                    conn.begin()
                     self._committed = loop.create_future()
                     self._flusher = loop.create_task(self._flush())
-                conn, committed = self._conn, self._committed
+                committed = self._committed
                 # A fixed-name savepoint on the driver connection: SQLAlchemy's begin_nested()
                 # compiles a fresh, uniquely named statement every time.
-                raw = conn.connection.dbapi_connection
-                assert raw is not None
+                raw = self.raw_writer()
                 raw.execute("SAVEPOINT writer")
                 try:
                     yield conn
@@ -249,7 +247,7 @@ class _GroupCommit:
         with no batch open could wait forever under a steady stream of writes.
         """
         async with self._lock:
-            if self._conn is None:
+            if self._committed is None:
                 # No batch is open, and none can start while the lock is held.
                 await asyncio.to_thread(self._checkpoint)
                 return
@@ -263,9 +261,14 @@ class _GroupCommit:
             self._writer = self._engine.connect()
         return self._writer
 
-    def _checkpoint(self) -> None:
+    def raw_writer(self) -> sqlite3.Connection:
+        """The driver connection under `writer_connection`."""
         raw = self.writer_connection().connection.driver_connection
-        assert raw is not None
+        assert isinstance(raw, sqlite3.Connection)
+        return raw
+
+    def _checkpoint(self) -> None:
+        raw = self.raw_writer()
         # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the WAL.
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -277,9 +280,8 @@ class _GroupCommit:
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # writers queued in this turn join the batch first
         async with self._lock:
-            conn, committed = self._conn, self._committed
-            self._conn = self._committed = None
-            assert conn is not None
+            conn, committed = self.writer_connection(), self._committed
+            self._committed = None
             assert committed is not None
             try:
                 # The commit waits for fsync; in a thread, the loop meanwhile parses, checks
@@ -362,9 +364,7 @@ class Database:
 
         Prepared statements bypass SQLAlchemy's events, so this is how to count them."""
         assert self.is_sqlite
-        raw = self._group_commit.writer_connection().connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
-        return raw.total_changes
+        return self._group_commit.raw_writer().total_changes
 
     async def checkpoint(self) -> None:
         """After purges on SQLite: deleted bytes leave the WAL file too. No-op on PostgreSQL."""
