@@ -34,14 +34,16 @@ ROUTERS = (
 
 
 class _App(FastAPI):
-    """FastAPI with the send fast path in front of its whole middleware stack."""
+    """FastAPI with the security headers and the send fast path in front of its whole
+    middleware stack."""
 
     def __init__(self, max_body_bytes: int, **kwargs: Any) -> None:
         self._max_body_bytes = max_body_bytes
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SendFastPath(super().build_middleware_stack(), self._max_body_bytes)
+        # Security headers outermost: Starlette answers a 500 from outside its own stack.
+        return SecurityHeaders(SendFastPath(super().build_middleware_stack(), self._max_body_bytes))
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -89,5 +91,4 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         upload_path=media.UPLOAD_PATH,
         max_upload_bytes=settings.media_max_bytes,
     )
-    app.add_middleware(SecurityHeaders)
     return app

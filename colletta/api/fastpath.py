@@ -2,11 +2,11 @@
 
 Sending is the hottest write. Routing, dependency solving, FastAPI's own middleware and
 response handling cost about as much CPU as the whole transaction, so a well-formed send is
-answered here, in front of the whole application, with the same action, caller check, error
-mapping and headers as the FastAPI route. Anything unusual (an id out of range, another
-content type, a body over the limit or that does not validate) is handed to the application
-with the body already read, so errors stay exactly as documented, and the route stays the one
-OpenAPI describes.
+answered here, in front of the whole application, with the same action, caller check and
+error mapping as the FastAPI route (the security headers are added around both). Anything
+unusual (an id out of range, another content type, a body over the limit or that does not
+validate) is handed to the application with the body already read, so errors stay exactly
+as documented, and the route stays the one OpenAPI describes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from colletta.actions.accounts import access_caller
 from colletta.actions.context import Context
 from colletta.api.deps import parse_bearer
 from colletta.api.errors import internal_error, problem_for
-from colletta.api.headers import SECURITY_HEADERS
 from colletta.api.messages import send_from_input
 from colletta.api.models import MAX_ID, MessageIn
 from colletta.errors import ColettaError
@@ -30,11 +29,11 @@ from colletta.log import get_logger
 log = get_logger(__name__)
 
 _SEND_PATH = re.compile(r"/api/v1/chats/([1-9][0-9]{0,18})/messages")
-_JSON_HEADERS = [(b"content-type", b"application/json"), *SECURITY_HEADERS]
+_JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class SendFastPath:
-    """The outermost ASGI layer: answers well-formed sends itself, passes on the rest."""
+    """In front of FastAPI's stack: answers well-formed sends itself, passes on the rest."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -74,9 +73,7 @@ class SendFastPath:
             caller = await access_caller(ctx, _bearer_token(scope))
             sent = await send_from_input(ctx, caller, chat_id, message_in)
         except ColettaError as exc:
-            response = problem_for(exc)
-            response.raw_headers.extend(SECURITY_HEADERS)
-            await response(scope, receive, send)
+            await problem_for(exc)(scope, receive, send)
             return
         payload = orjson.dumps(sent.message)
         await send(

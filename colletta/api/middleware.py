@@ -8,10 +8,27 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from colletta.api.errors import problem
-from colletta.api.headers import SECURITY_HEADERS
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+        b"connect-src 'self'; frame-ancestors 'none'",
+    ),
+    (b"cache-control", b"no-store"),
+]
 
 
 class SecurityHeaders:
+    """The outermost layer: every answer, the send fast path's and Starlette's 500 included,
+    gets the headers here and nowhere else."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
