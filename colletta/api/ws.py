@@ -173,11 +173,11 @@ async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -
 
 async def _send_frame(ctx: Context, caller: Caller, data: dict[str, Any], send: Any) -> None:
     chat_id = _chat_id(data)
-    txn = data.get("client_txn_id")
     fields = {k: v for k, v in data.items() if k not in ("type", "chat_id")}
     try:
         message_in = MessageIn.model_validate(fields)
     except ValidationError as exc:
         raise invalid_input(exc.errors()) from None
     sent = await send_from_input(ctx, caller, chat_id, message_in)
-    await send(orjson.dumps({"type": "sent", "client_txn_id": txn, "message": sent.message}))
+    reply = {"type": "sent", "client_txn_id": message_in.client_txn_id, "message": sent.message}
+    await send(orjson.dumps(reply))

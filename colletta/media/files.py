@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from colletta.errors import (
     Conflict,
@@ -103,7 +103,7 @@ class LocalMediaStore:
         batch_bytes = 0
         # One batch is written and hashed in threads while the next is received: at most two
         # batches are in memory, and the network never waits for the disk.
-        writing: asyncio.Future[None] | None = None
+        writing: asyncio.Future[list[None]] | None = None
         try:
             async for chunk in chunks:
                 size_bytes += len(chunk)
@@ -199,7 +199,7 @@ class LocalMediaStore:
 
 
 class _Spool:
-    """A temp file being written. Every method blocks: callers run them in a thread."""
+    """A temp file being written. Every method but `store` blocks: callers run them in a thread."""
 
     def __init__(self, tmp_dir: Path) -> None:
         fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="put-")  # mode 0600
@@ -213,7 +213,7 @@ class _Spool:
     def hash(self, data: bytes) -> None:
         self.digest.update(data)  # releases the GIL for large data
 
-    def store(self, batch: list[bytes]) -> asyncio.Future[Any]:
+    def store(self, batch: list[bytes]) -> asyncio.Future[list[None]]:
         """Write and hash `batch` in two threads at once: sha256 alone is slower than the disk.
 
         Joined first, so each thread takes the GIL back once per batch: after every small
