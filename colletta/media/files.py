@@ -103,7 +103,7 @@ class LocalMediaStore:
         batch_bytes = 0
         # One batch is written and hashed in threads while the next is received: at most two
         # batches are in memory, and the network never waits for the disk.
-        writing: asyncio.Future[list[None]] | None = None
+        writing: asyncio.Future[tuple[None, None]] | None = None
         try:
             async for chunk in chunks:
                 size_bytes += len(chunk)
@@ -213,7 +213,7 @@ class _Spool:
     def hash(self, data: bytes) -> None:
         self.digest.update(data)  # releases the GIL for large data
 
-    def store(self, batch: list[bytes]) -> asyncio.Future[list[None]]:
+    def store(self, batch: list[bytes]) -> asyncio.Future[tuple[None, None]]:
         """Write and hash `batch` in two threads at once: sha256 alone is slower than the disk.
 
         Joined first, so each thread takes the GIL back once per batch: after every small
