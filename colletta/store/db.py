@@ -7,7 +7,8 @@ SQLite runs inline on the event loop through the standard library driver. A stat
 small local database takes microseconds, while handing each one to a driver thread (aiosqlite)
 costs a thread switch per statement, which dominated the cost of a message. Writers queue on
 an asyncio lock and share commits (`_GroupCommit`), and a semaphore bounds readers, so no
-coroutine ever blocks the loop waiting for a connection. PostgreSQL uses asyncpg as usual.
+coroutine ever blocks the loop waiting for a connection; the commit itself runs on the loop
+while fsyncs are fast (`CommitTiming`). PostgreSQL uses asyncpg as usual.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -188,6 +190,38 @@ class Tx:
         self._after_commit.append(callback)
 
 
+# A commit (its fsync) that takes this long or less runs on the event loop itself.
+INLINE_COMMIT_MAX_S = 0.001
+
+
+class CommitTiming:
+    """Where the next commit runs: on the loop while the disk syncs fast, else in a thread.
+
+    Handing a commit to a thread costs more than a fast fsync: the worker must be scheduled
+    (on a busy machine, after whatever else runs; 0.6 ms on average under W1 on two cores) and
+    the loop woken again, and the next batch waits for the lock all that time. A slow disk,
+    though, would stall every request and socket for the length of each fsync, so once
+    commits get slow they move to a thread until they are fast again.
+    """
+
+    def __init__(self, inline_max_s: float = INLINE_COMMIT_MAX_S) -> None:
+        self._inline_max_s = inline_max_s
+        self.recent_s = 0.0  # moving average of recent commits' durations
+
+    @property
+    def inline(self) -> bool:
+        return self.recent_s <= self._inline_max_s
+
+    def record(self, took_s: float) -> None:
+        self.recent_s += (took_s - self.recent_s) * 0.2
+
+
+def _timed_commit(conn: Connection) -> float:
+    started = time.perf_counter()
+    conn.commit()
+    return time.perf_counter() - started
+
+
 class _GroupCommit:
     """SQLite write transactions that start in the same loop turn share one commit.
 
@@ -205,6 +239,7 @@ class _GroupCommit:
         self._committed: asyncio.Future[None] | None = None  # set while a batch is open
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
         self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
+        self._commit_timing = CommitTiming()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -284,9 +319,10 @@ class _GroupCommit:
             self._committed = None
             assert committed is not None
             try:
-                # The commit waits for fsync; in a thread, the loop meanwhile parses, checks
-                # and answers other requests, whose writes then queue for the next batch.
-                await asyncio.to_thread(conn.commit)
+                if self._commit_timing.inline:
+                    self._commit_timing.record(_timed_commit(conn))
+                else:
+                    self._commit_timing.record(await asyncio.to_thread(_timed_commit, conn))
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     conn.rollback()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Connection, text
 
+from colletta.store import db as db_module
 from colletta.store.db import Database
 from colletta.store.migrate import upgrade_to_head
 
@@ -42,4 +45,42 @@ async def test_a_checkpoint_is_not_starved_by_a_steady_stream_of_writes(tmp_path
     finally:
         stop.set()
         await asyncio.gather(*writers)
+        await db.dispose()
+
+
+async def test_commits_leave_the_event_loop_while_the_disk_is_slow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast fsync is cheaper on the loop than a thread hop; a slow one would stall every
+    request and socket, so slow commits move to a thread until commits are fast again."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    await upgrade_to_head(url)
+    db = Database(url)
+    disk_slow = True
+    on_loop: list[bool] = []
+    real_commit = db_module._timed_commit
+
+    def commit(conn: Connection) -> float:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        took_s = real_commit(conn)
+        return took_s + (0.05 if disk_slow else 0.0)  # what a slow disk would have taken
+
+    monkeypatch.setattr(db_module, "_timed_commit", commit)
+
+    async def write() -> None:
+        async with db.write() as tx:
+            await tx.conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+            await tx.conn.execute(text("INSERT INTO t VALUES (1)"))
+
+    try:
+        await write()
+        await write()
+        assert on_loop == [True, False]
+        disk_slow = False
+        for _ in range(40):
+            await write()
+        assert on_loop[-1] is True  # fast again: back on the loop
+        async with db.read() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM t")) == 42
+    finally:
         await db.dispose()
