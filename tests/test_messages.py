@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 import orjson
-from sqlalchemy import event, insert
+from sqlalchemy import delete, event, insert
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from colletta.clock import FakeClock
+from colletta.config import Settings
 from colletta.domain.chats import Role
 from colletta.ids import new_id
 from colletta.store.schema import chat_members, users
@@ -352,3 +354,54 @@ async def test_concurrent_sends_commit_together_and_keep_their_seqs(person: Make
     page = await history(alice, chat_id, limit=100)
     assert [m["text"] for m in page["messages"]].count("once") == 1
     assert len(page["messages"]) == 21
+
+
+async def test_posting_rights_follow_every_change_at_once(
+    person: MakePerson, settings: Settings
+) -> None:
+    """On SQLite the write connection caches a poster's rights (`store.db.WriterCache`).
+    Removal, re-adding, a new role, new chat settings, the same commit batch and a change
+    made by another process (an admin tool on the database file) must all count at once."""
+    alice, bob = await person(), await person()
+    chat_id = await make_group(alice, bob)
+    path = f"/api/v1/chats/{chat_id}/messages"
+    await send(bob, chat_id, "cached now")
+
+    await alice.ok("DELETE", f"/api/v1/chats/{chat_id}/members/{bob.id}")
+    gone = await bob.call("POST", path, json={"text": "x", "client_txn_id": "removed"})
+    assert gone.status_code == 404
+    await alice.ok("POST", f"/api/v1/chats/{chat_id}/members", json={"user_id": bob.id})
+    await send(bob, chat_id, "back")
+
+    if settings.resolved_database_url.startswith("sqlite"):
+        # Removal and a post in one loop turn share a commit batch, in that order. (On
+        # PostgreSQL they are two transactions, and either order is a right answer.)
+        removal, post = await asyncio.gather(
+            alice.call("DELETE", f"/api/v1/chats/{chat_id}/members/{bob.id}"),
+            bob.call("POST", path, json={"text": "x", "client_txn_id": "same-batch"}),
+        )
+        assert (removal.status_code, post.status_code) == (204, 404)
+        await alice.ok("POST", f"/api/v1/chats/{chat_id}/members", json={"user_id": bob.id})
+        await send(bob, chat_id, "back again")
+
+    await alice.ok("PATCH", f"/api/v1/chats/{chat_id}", json={"slow_mode_s": 60})
+    await send(bob, chat_id, "first under slow mode")
+    slowed = await bob.call("POST", path, json={"text": "x", "client_txn_id": "slowed"})
+    assert slowed.status_code == 429
+    await alice.ok("PATCH", f"/api/v1/chats/{chat_id}/members/{bob.id}", json={"role": "admin"})
+    await send(bob, chat_id, "admins are exempt")
+    await alice.ok("PATCH", f"/api/v1/chats/{chat_id}", json={"slow_mode_s": 0})
+    await send(bob, chat_id, "cached again")
+
+    engine = create_async_engine(settings.resolved_database_url)
+    try:
+        async with engine.begin() as conn:  # another process, as far as the server knows
+            await conn.execute(
+                delete(chat_members).where(
+                    chat_members.c.chat_id == int(chat_id), chat_members.c.user_id == int(bob.id)
+                )
+            )
+    finally:
+        await engine.dispose()
+    outside = await bob.call("POST", path, json={"text": "x", "client_txn_id": "outside"})
+    assert outside.status_code == 404

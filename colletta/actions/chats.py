@@ -55,9 +55,19 @@ def hidden_chat() -> NotFound:
 
 
 async def load_chat_access(
-    conn: Conn, caller: Caller, chat_id: int, *, allow_public: bool, for_update: bool
+    conn: Conn,
+    caller: Caller,
+    chat_id: int,
+    *,
+    allow_public: bool,
+    for_update: bool,
+    cached: bool = False,
 ) -> ChatAccess:
-    found = await store.get_chat_and_member(conn, chat_id, caller.user_id, for_update=for_update)
+    """The chat and the caller's membership, or the same 404 as for a chat that does not
+    exist. `cached`: see `store.chats.get_chat_and_member` (counters may be behind)."""
+    found = await store.get_chat_and_member(
+        conn, chat_id, caller.user_id, for_update=for_update, cached=cached
+    )
     if found is None:
         raise hidden_chat()
     chat, member = found

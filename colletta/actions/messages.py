@@ -196,8 +196,9 @@ async def _send(
     extras: Extras,
 ) -> Sent:
     async with ctx.db.write() as tx:
+        # Posting checks rights and settings only, so the writer cache may answer.
         access = await load_chat_access(
-            tx.conn, caller, chat_id, allow_public=False, for_update=False
+            tx.conn, caller, chat_id, allow_public=False, for_update=False, cached=True
         )
         # A retry is found by the unique (chat, sender, client_txn_id) when the insert below
         # fails (see do_send_message), so a first send reads nothing extra. Only a retry that

@@ -117,14 +117,32 @@ _CHAT_AND_MEMBER_READ = Prepared(_CHAT_AND_MEMBER)
 
 
 async def get_chat_and_member(
-    conn: Conn, chat_id: int, user_id: int, *, for_update: bool = False
+    conn: Conn, chat_id: int, user_id: int, *, for_update: bool = False, cached: bool = False
 ) -> tuple[Chat, Member | None] | None:
-    """The chat and the user's membership in it, in one round trip."""
+    """The chat and the user's membership in it, in one round trip.
+
+    `cached`: answer from the SQLite write connection's cache where there is one. The chat's
+    counters (`last_seq`, `last_activity_ms`, `member_count`) and the member's `read_seq` may
+    then be behind; everything else (kind, settings, role, last post) is exact. For checks
+    of rights and settings only.
+    """
+    cache = conn.writer_cache if cached and not for_update else None
+    if cache is not None and (found := cache.get(chat_id, user_id)) is not None:
+        return found  # type: ignore[no-any-return]
     query = _CHAT_AND_MEMBER_FOR_UPDATE if for_update else _CHAT_AND_MEMBER_READ
     row = (await conn.execute(query, {"b_chat_id": chat_id, "b_user_id": user_id})).first()
     if row is None:
         return None
-    return _chat(row), (_member(row) if row.user_id is not None else None)
+    found = _chat(row), (_member(row) if row.user_id is not None else None)
+    if cache is not None:
+        cache.put(chat_id, user_id, found)
+    return found
+
+
+def _changed(conn: Conn, chat_id: int, user_id: int | None = None) -> None:
+    """Every change to `chats` or `chat_members` settles the writer cache here."""
+    if conn.writer_cache is not None:
+        conn.writer_cache.forget(chat_id, user_id)
 
 
 async def get_chat_id_by_direct_key(conn: Conn, key: str) -> int | None:
@@ -133,6 +151,7 @@ async def get_chat_id_by_direct_key(conn: Conn, key: str) -> int | None:
 
 
 async def update_chat(conn: Conn, chat_id: int, **values: Any) -> None:
+    _changed(conn, chat_id)
     await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
 
@@ -149,7 +168,9 @@ _BUMP_ONLY = Prepared(_BUMP)
 async def bump_seq(
     conn: Conn, chat_id: int, now_ms: int, *, last_message_id: int | None = None
 ) -> int:
-    """Next seq of the chat. The UPDATE's row lock makes seqs gap-free and commit-ordered."""
+    """Next seq of the chat. The UPDATE's row lock makes seqs gap-free and commit-ordered.
+
+    The writer cache may keep the chat's old counters (see `get_chat_and_member`)."""
     params = {"b_chat_id": chat_id, "b_now_ms": now_ms}
     if last_message_id is None:
         seq = await conn.scalar(_BUMP_ONLY, params)
@@ -160,6 +181,7 @@ async def bump_seq(
 
 
 async def add_member_count(conn: Conn, chat_id: int, delta: int) -> None:
+    # A counter: the writer cache may keep the old one (see `get_chat_and_member`).
     await conn.execute(
         update(chats).where(chats.c.id == chat_id).values(member_count=chats.c.member_count + delta)
     )
@@ -223,6 +245,7 @@ async def list_user_chat_seqs(conn: Conn, user_id: int) -> dict[int, int]:
 async def insert_member(
     conn: Conn, *, chat_id: int, user_id: int, role: Role, now_ms: int, read_seq: int
 ) -> Member:
+    _changed(conn, chat_id, user_id)
     await conn.execute(
         insert(chat_members).values(
             chat_id=chat_id,
@@ -281,6 +304,7 @@ async def get_other_direct_member(conn: Conn, chat_id: int, user_id: int) -> int
 
 
 async def update_member(conn: Conn, chat_id: int, user_id: int, **values: Any) -> None:
+    _changed(conn, chat_id, user_id)
     await conn.execute(
         update(chat_members)
         .where(chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id)
@@ -289,7 +313,9 @@ async def update_member(conn: Conn, chat_id: int, user_id: int, **values: Any) -
 
 
 async def advance_read_seq(conn: Conn, chat_id: int, user_id: int, seq: int) -> bool:
-    """Move the read marker forward only; False if it was already at or past `seq`."""
+    """Move the read marker forward only; False if it was already at or past `seq`.
+
+    A counter: the writer cache may keep the old marker (see `get_chat_and_member`)."""
     result = await conn.execute(
         update(chat_members)
         .where(
@@ -305,6 +331,7 @@ async def advance_read_seq(conn: Conn, chat_id: int, user_id: int, seq: int) -> 
 
 
 async def delete_member(conn: Conn, chat_id: int, user_id: int) -> bool:
+    _changed(conn, chat_id, user_id)
     result = await conn.execute(
         delete(chat_members).where(
             chat_members.c.chat_id == chat_id, chat_members.c.user_id == user_id

@@ -18,7 +18,7 @@ import contextlib
 import sqlite3
 import time
 from collections import namedtuple
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -32,8 +32,46 @@ AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8
 
 
+class WriterCache:
+    """What the SQLite write connection has read, kept from one transaction to the next.
+
+    One process owns a SQLite database and all its changes go through that one connection, so
+    a row it read stays true until it changes the row itself. Every store function that
+    changes a cached table calls `forget` in the same transaction. A writer rolled back after
+    such a change, a failed commit, or a commit by another process (`PRAGMA data_version`: an
+    admin command, say) empties the whole cache. Entries are grouped (by chat, say) so that
+    one change can drop a group.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[Hashable, dict[Hashable, Any]] = {}
+        self.changed = False  # by the current writer: its rollback must empty the cache
+
+    def get(self, group: Hashable, key: Hashable) -> Any:
+        entries = self._groups.get(group)
+        return None if entries is None else entries.get(key)
+
+    def put(self, group: Hashable, key: Hashable, value: Any) -> None:
+        self._groups.setdefault(group, {})[key] = value
+
+    def forget(self, group: Hashable, key: Hashable | None = None) -> None:
+        """Drop one entry, or the whole group when `key` is None."""
+        self.changed = True
+        if key is None:
+            self._groups.pop(group, None)
+        elif (entries := self._groups.get(group)) is not None:
+            entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._groups.clear()
+
+
 class Conn(Protocol):
     """What store functions need of a connection, on either dialect."""
+
+    # The write connection's cache on SQLite; None on readers and on PostgreSQL, whose other
+    # nodes change rows behind this one's back.
+    writer_cache: WriterCache | None
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
 
@@ -122,12 +160,13 @@ class RawResult:
 class InlineConnection:
     """A synchronous SQLAlchemy connection behind the async `Conn` interface."""
 
-    __slots__ = ("_dialect", "_raw", "_sync")
+    __slots__ = ("_dialect", "_raw", "_sync", "writer_cache")
 
-    def __init__(self, sync: Connection) -> None:
+    def __init__(self, sync: Connection, writer_cache: WriterCache | None = None) -> None:
         self._sync = sync
         self._dialect = sync.dialect
         self._raw: sqlite3.Connection | None = None
+        self.writer_cache = writer_cache
 
     def _run(self, prepared: Prepared, parameters: Any) -> RawResult:
         if self._raw is None:
@@ -162,6 +201,7 @@ class AsyncConnectionAdapter:
     """A PostgreSQL connection behind `Conn`: prepared statements run through SQLAlchemy."""
 
     __slots__ = ("_conn",)
+    writer_cache: WriterCache | None = None
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
@@ -240,6 +280,8 @@ class _GroupCommit:
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
         self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
         self._commit_timing = CommitTiming()
+        self.cache = WriterCache()
+        self._data_version: int | None = None  # at the last batch, to see other processes' commits
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -247,21 +289,25 @@ class _GroupCommit:
         try:
             async with self._lock:
                 conn = self.writer_connection()
+                raw = self.raw_writer()
                 if self._committed is None:
                     loop = asyncio.get_running_loop()
                     conn.begin()
+                    self._see_other_writers(raw)
                     self._committed = loop.create_future()
                     self._flusher = loop.create_task(self._flush())
                 committed = self._committed
                 # A fixed-name savepoint on the driver connection: SQLAlchemy's begin_nested()
                 # compiles a fresh, uniquely named statement every time.
-                raw = self.raw_writer()
                 raw.execute("SAVEPOINT writer")
+                self.cache.changed = False
                 try:
                     yield conn
                 except BaseException:
                     raw.execute("ROLLBACK TO writer")
                     raw.execute("RELEASE writer")
+                    if self.cache.changed:
+                        self.cache.clear()  # it may hold what was just rolled back
                     raise
                 raw.execute("RELEASE writer")
         except BaseException:
@@ -290,6 +336,16 @@ class _GroupCommit:
             self._checkpoints.append(done)
         await done
 
+    def _see_other_writers(self, raw: sqlite3.Connection) -> None:
+        """Empty the cache if another connection committed since the last batch.
+
+        Called inside the batch's transaction: holding the write lock, nobody else can commit
+        until it ends."""
+        version = raw.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self.cache.clear()
+            self._data_version = version
+
     def writer_connection(self) -> Connection:
         """The write connection, opened on first use and kept."""
         if self._writer is None:
@@ -311,6 +367,9 @@ class _GroupCommit:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        # What the cache holds may not have been committed, and data_version is per connection.
+        self.cache.clear()
+        self._data_version = None
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # writers queued in this turn join the batch first
@@ -375,7 +434,7 @@ class Database:
         """One transaction; after-commit callbacks run only if it committed."""
         if self.is_sqlite:
             async with self._group_commit.transaction() as sync_conn:
-                tx = Tx(InlineConnection(sync_conn))
+                tx = Tx(InlineConnection(sync_conn, self._group_commit.cache))
                 yield tx
         else:
             async with self._async_engine.begin() as conn:

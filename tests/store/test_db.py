@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
+from colletta.domain.chats import ChatKind, Role
+from colletta.store import chats as chat_store
 from colletta.store import db as db_module
+from colletta.store import users as user_store
 from colletta.store.db import Database
 from colletta.store.migrate import upgrade_to_head
 
@@ -82,5 +85,66 @@ async def test_commits_leave_the_event_loop_while_the_disk_is_slow(
         assert on_loop[-1] is True  # fast again: back on the loop
         async with db.read() as conn:
             assert await conn.scalar(text("SELECT count(*) FROM t")) == 42
+    finally:
+        await db.dispose()
+
+
+async def test_a_writer_rolled_back_after_a_change_leaves_nothing_in_the_cache(
+    tmp_path: Path,
+) -> None:
+    """A writer that changed a member, read it back through the cache, then failed: the
+    cached row was never committed, so the next writer must not see it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    await upgrade_to_head(url)
+    db = Database(url)
+
+    async def role() -> Role:
+        async with db.write() as tx:
+            found = await chat_store.get_chat_and_member(tx.conn, 1, 2, cached=True)
+            assert found is not None
+            assert found[1] is not None
+            return found[1].role
+
+    try:
+        async with db.write() as tx:
+            await user_store.insert_user(
+                tx.conn,
+                user_id=2,
+                username="bob",
+                display_name="Bob",
+                password_hash="-",
+                is_operator=False,
+                now_ms=0,
+            )
+            await chat_store.insert_chat(
+                tx.conn,
+                chat_id=1,
+                kind=ChatKind.GROUP,
+                title="G",
+                description="",
+                is_public=False,
+                signed_posts=False,
+                now_ms=0,
+            )
+            await chat_store.insert_member(
+                tx.conn, chat_id=1, user_id=2, role=Role.MEMBER, now_ms=0, read_seq=0
+            )
+        assert await role() is Role.MEMBER  # cached from here on
+
+        class Refused(Exception):
+            pass
+
+        async def promote_then_fail() -> None:
+            async with db.write() as tx:
+                await chat_store.update_member(tx.conn, 1, 2, role=int(Role.ADMIN))
+                found = await chat_store.get_chat_and_member(tx.conn, 1, 2, cached=True)
+                assert found is not None
+                assert found[1] is not None
+                assert found[1].role is Role.ADMIN
+                raise Refused
+
+        with pytest.raises(Refused):
+            await promote_then_fail()
+        assert await role() is Role.MEMBER
     finally:
         await db.dispose()
