@@ -19,7 +19,7 @@ import sqlite3
 import time
 from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
@@ -162,10 +162,15 @@ class InlineConnection:
 
     __slots__ = ("_dialect", "_raw", "_sync", "writer_cache")
 
-    def __init__(self, sync: Connection, writer_cache: WriterCache | None = None) -> None:
+    def __init__(
+        self,
+        sync: Connection,
+        writer_cache: WriterCache | None = None,
+        raw: sqlite3.Connection | None = None,
+    ) -> None:
         self._sync = sync
         self._dialect = sync.dialect
-        self._raw: sqlite3.Connection | None = None
+        self._raw = raw  # given when the transaction is already open (the writer's)
         self.writer_cache = writer_cache
 
     def _run(self, prepared: Prepared, parameters: Any) -> RawResult:
@@ -262,6 +267,53 @@ def _timed_commit(conn: Connection) -> float:
     return time.perf_counter() - started
 
 
+class _Writing:
+    """`async with`: a Tx in the open batch's savepoint; on leaving, wait for the commit.
+
+    A class rather than a generator-based context manager: this runs once per message."""
+
+    __slots__ = ("_committed", "_group", "_tx")
+
+    def __init__(self, group: _GroupCommit) -> None:
+        self._group = group
+
+    async def __aenter__(self) -> Tx:
+        group = self._group
+        await group._lock.acquire()
+        try:
+            self._committed = group._join()
+        except BaseException:
+            group._lock.release()
+            raise
+        self._tx = Tx(InlineConnection(group.writer_connection(), group.cache, group._raw))
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        group = self._group
+        try:
+            try:
+                group._leave(failed=exc_type is not None)
+            finally:
+                group._lock.release()
+        except BaseException:
+            await _settled(self._committed)
+            raise
+        if exc_type is not None:
+            # What this writer collided with may sit in the same batch: let it commit first,
+            # so that a caller who reads after the error sees it.
+            await _settled(self._committed)
+            return
+        # Durable before anyone is told: the caller's events leave only after this.
+        await asyncio.shield(self._committed)
+        for callback in self._tx._after_commit:
+            await callback()
+
+
+async def _settled(committed: asyncio.Future[None]) -> None:
+    with contextlib.suppress(BaseException):
+        await asyncio.shield(committed)
+
+
 class _GroupCommit:
     """SQLite write transactions that start in the same loop turn share one commit.
 
@@ -276,6 +328,7 @@ class _GroupCommit:
         # The one write connection stays checked out: a pool checkout, reset and return per
         # batch cost several times what SQLite spends on the batch's statements.
         self._writer: Connection | None = None
+        self._raw: sqlite3.Connection  # the driver connection under _writer, while it is open
         self._committed: asyncio.Future[None] | None = None  # set while a batch is open
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
         self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
@@ -283,43 +336,31 @@ class _GroupCommit:
         self.cache = WriterCache()
         self._data_version: int | None = None  # at the last batch, to see other processes' commits
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        committed: asyncio.Future[None] | None = None
-        try:
-            async with self._lock:
-                conn = self.writer_connection()
-                raw = self.raw_writer()
-                if self._committed is None:
-                    loop = asyncio.get_running_loop()
-                    conn.begin()
-                    self._see_other_writers(raw)
-                    self._committed = loop.create_future()
-                    self._flusher = loop.create_task(self._flush())
-                committed = self._committed
-                # A fixed-name savepoint on the driver connection: SQLAlchemy's begin_nested()
-                # compiles a fresh, uniquely named statement every time.
-                raw.execute("SAVEPOINT writer")
-                self.cache.changed = False
-                try:
-                    yield conn
-                except BaseException:
-                    raw.execute("ROLLBACK TO writer")
-                    raw.execute("RELEASE writer")
-                    if self.cache.changed:
-                        self.cache.clear()  # it may hold what was just rolled back
-                    raise
-                raw.execute("RELEASE writer")
-        except BaseException:
-            # What this writer collided with may sit in the same batch: let it commit first,
-            # so that a caller who reads after the error sees it.
-            if committed is not None:
-                with contextlib.suppress(BaseException):
-                    await asyncio.shield(committed)
-            raise
-        assert committed is not None
-        # Durable before anyone is told: the caller's events leave only after this.
-        await asyncio.shield(committed)
+    def _join(self) -> asyncio.Future[None]:
+        """With the lock held: open a batch if none is, and a savepoint in it."""
+        raw = self.raw_writer()
+        if self._committed is None:
+            loop = asyncio.get_running_loop()
+            self.writer_connection().begin()
+            self._see_other_writers(raw)
+            self._committed = loop.create_future()
+            self._flusher = loop.create_task(self._flush())
+        # A fixed-name savepoint on the driver connection: SQLAlchemy's begin_nested()
+        # compiles a fresh, uniquely named statement every time.
+        raw.execute("SAVEPOINT writer")
+        self.cache.changed = False
+        return self._committed
+
+    def _leave(self, *, failed: bool) -> None:
+        """With the lock held: keep the writer's work in the batch, or undo it."""
+        raw = self._raw
+        if not failed:
+            raw.execute("RELEASE writer")
+            return
+        raw.execute("ROLLBACK TO writer")
+        raw.execute("RELEASE writer")
+        if self.cache.changed:
+            self.cache.clear()  # it may hold what was just rolled back
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate it, between write batches.
@@ -350,13 +391,16 @@ class _GroupCommit:
         """The write connection, opened on first use and kept."""
         if self._writer is None:
             self._writer = self._engine.connect()
+            raw = self._writer.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._raw = raw
         return self._writer
 
     def raw_writer(self) -> sqlite3.Connection:
         """The driver connection under `writer_connection`."""
-        raw = self.writer_connection().connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
-        return raw
+        if self._writer is None:
+            self.writer_connection()
+        return self._raw
 
     def _checkpoint(self) -> None:
         raw = self.raw_writer()
@@ -429,17 +473,17 @@ class Database:
         """The engine writes go through, for SQLAlchemy event listeners (tests, metrics)."""
         return self._sqlite_write if self.is_sqlite else self._async_engine.sync_engine
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Tx]:
+    def write(self) -> AbstractAsyncContextManager[Tx]:
         """One transaction; after-commit callbacks run only if it committed."""
         if self.is_sqlite:
-            async with self._group_commit.transaction() as sync_conn:
-                tx = Tx(InlineConnection(sync_conn, self._group_commit.cache))
-                yield tx
-        else:
-            async with self._async_engine.begin() as conn:
-                tx = Tx(AsyncConnectionAdapter(conn))
-                yield tx
+            return _Writing(self._group_commit)
+        return self._write_postgres()
+
+    @asynccontextmanager
+    async def _write_postgres(self) -> AsyncIterator[Tx]:
+        async with self._async_engine.begin() as conn:
+            tx = Tx(AsyncConnectionAdapter(conn))
+            yield tx
         for callback in tx._after_commit:
             await callback()
 
