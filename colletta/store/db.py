@@ -234,6 +234,11 @@ class Tx:
     def on_commit(self, callback: AfterCommit) -> None:
         self._after_commit.append(callback)
 
+    async def run_after_commit(self) -> None:
+        """Once the transaction is durable: the callbacks, in the order they were added."""
+        for callback in self._after_commit:
+            await callback()
+
 
 # A commit (its fsync) that takes this long or less runs on the event loop itself.
 INLINE_COMMIT_MAX_S = 0.001
@@ -305,8 +310,7 @@ class _Writing:
             return
         # Durable before anyone is told: the caller's events leave only after this.
         await asyncio.shield(self._committed)
-        for callback in self._tx._after_commit:
-            await callback()
+        await self._tx.run_after_commit()
 
 
 async def _settled(committed: asyncio.Future[None]) -> None:
@@ -423,9 +427,10 @@ class _GroupCommit:
             assert committed is not None
             try:
                 if self._commit_timing.inline:
-                    self._commit_timing.record(_timed_commit(conn))
+                    took_s = _timed_commit(conn)
                 else:
-                    self._commit_timing.record(await asyncio.to_thread(_timed_commit, conn))
+                    took_s = await asyncio.to_thread(_timed_commit, conn)
+                self._commit_timing.record(took_s)
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     conn.rollback()
@@ -484,8 +489,7 @@ class Database:
         async with self._async_engine.begin() as conn:
             tx = Tx(AsyncConnectionAdapter(conn))
             yield tx
-        for callback in tx._after_commit:
-            await callback()
+        await tx.run_after_commit()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
