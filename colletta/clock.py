@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -11,10 +12,17 @@ class Clock(Protocol):
         """Wall-clock milliseconds since the Unix epoch."""
         ...
 
+    async def sleep(self, delay_s: float) -> None:
+        """Wait `delay_s` seconds of this clock's time."""
+        ...
+
 
 class SystemClock:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
+
+    async def sleep(self, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
 
 
 class FakeClock:
@@ -28,3 +36,8 @@ class FakeClock:
 
     def advance(self, delta_ms: int) -> None:
         self._now_ms += delta_ms
+
+    async def sleep(self, delay_s: float) -> None:
+        """Moves this clock by `delay_s` at once: a test sees the wait without waiting."""
+        self._now_ms += round(delay_s * 1000)
+        await asyncio.sleep(0)

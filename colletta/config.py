@@ -53,12 +53,54 @@ class Settings(BaseSettings):
         True, description="Turn off only for benchmarks: login/register limits per IP and name."
     )
     login_rate: str = Field(
-        "10/minute", description="Login attempts allowed per IP and per username."
+        "10/minute",
+        description="Login attempts allowed per client address (see forwarded_allow_ips).",
     )
     register_rate: str = Field("5/minute", description="Registrations allowed per IP.")
     argon2_time_cost: int = Field(3, ge=1, le=20, description="Argon2id passes per password hash.")
     argon2_memory_kib: int = Field(
         65_536, ge=64, le=4_194_304, description="Argon2id memory per password hash, in KiB."
+    )
+    argon2_max_concurrent: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description=(
+            "Password hashes computed at once, each using ARGON2_MEMORY_KIB; more logins "
+            "wait their turn instead of growing the server's memory."
+        ),
+    )
+    login_failure_rate: str = Field(
+        "5/minute",
+        description=(
+            "Failed logins allowed per username from one client address; beyond it only "
+            "that address is refused (429) for that username. A success resets it."
+        ),
+    )
+    login_user_failure_rate: str = Field(
+        "20/hour",
+        description=(
+            "Failed logins per username from all addresses; beyond it every login for that "
+            "username waits LOGIN_SLOWDOWN_S first, but a correct password is never refused."
+        ),
+    )
+    login_slowdown_s: float = Field(
+        2.0, ge=0, le=60, description="Wait before a login for a username under attack."
+    )
+    password_change_rate: str = Field(
+        "5/minute", description="Password change attempts allowed per user."
+    )
+    session_idle_expiry_s: int = Field(
+        30 * 86_400,
+        ge=600,
+        description="A session unused for this many seconds is refused (401) and removed.",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description=(
+            "Reverse proxies trusted to set X-Forwarded-For, comma-separated addresses or "
+            'networks ("*": any). Empty: the client address is the connection\'s.'
+        ),
     )
     ws_queue_max: int = Field(
         1000, ge=10, description="Frames buffered per WebSocket before it is closed as too slow."

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 
 from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
+from colletta.actions.passwords import Passwords
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
 from colletta.media.files import LocalMediaStore
@@ -43,8 +44,11 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         limiter=RateLimiter(settings),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
-        hasher=PasswordHasher(
-            time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+        passwords=Passwords(
+            PasswordHasher(
+                time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
+            ),
+            settings.argon2_max_concurrent,
         ),
     )
 
@@ -56,4 +60,6 @@ async def start_context(ctx: Context) -> None:
 
 async def stop_context(ctx: Context) -> None:
     await ctx.bus.close()
+    await ctx.limiter.close()
+    ctx.passwords.close()
     await ctx.db.dispose()

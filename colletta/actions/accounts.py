@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from colletta.actions.callers import Caller
@@ -26,6 +24,9 @@ from colletta.store.db import Tx
 
 DEVICE_NAME_MAX_CHARS = 64
 USER_SEARCH_MAX = 50
+# `last_seen_at_ms` moves at most this often per session: a write per request would cost
+# the send path; idle expiry is counted in days.
+SESSION_SEEN_RESOLUTION_MS = 5 * 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,9 @@ async def do_register(
     check_password(password)
     shown = check_display_name(display_name) if display_name else name
     if client_ip:
-        await ctx.limiter.hit(
-            ctx.settings.register_rate, f"register:ip:{client_ip}", f"register:user:{name}"
-        )
-    password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
+        await ctx.limiter.hit(ctx.settings.register_rate, "register-ip", client_ip)
+        await ctx.limiter.hit(ctx.settings.register_rate, "register-user", name)
+    password_hash = await ctx.passwords.hash(password)
     try:
         async with ctx.db.write() as tx:
             return await store.insert_user(
@@ -78,16 +78,34 @@ async def do_create_operator(ctx: Context, username: str, password: str) -> User
 async def do_login(
     ctx: Context, username: str, password: str, device_name: str | None, *, client_ip: str = ""
 ) -> LoginResult:
+    """Log in, within three budgets.
+
+    Per client address: every attempt counts. Per (username, address): failures, so guessing
+    from one place is refused there without locking the user out anywhere else (racing
+    attempts are bounded by the per-address budget). Per username from everywhere: failures,
+    and past it every attempt waits `login_slowdown_s` instead of being refused, so the right
+    password still gets in.
+    """
     name = username.strip().lower()
-    await ctx.limiter.hit(ctx.settings.login_rate, f"login:ip:{client_ip}", f"login:user:{name}")
+    limiter, settings = ctx.limiter, ctx.settings
+    await limiter.hit(settings.login_rate, "login-ip", client_ip)
+    pair = ("login-pair", name, client_ip)
+    await limiter.check(settings.login_failure_rate, *pair)
+    if await limiter.is_spent(settings.login_user_failure_rate, "login-user", name):
+        await ctx.clock.sleep(settings.login_slowdown_s)
     device = (device_name or "unnamed device").strip()[:DEVICE_NAME_MAX_CHARS] or "unnamed device"
     async with ctx.db.read() as conn:
         found = await store.get_login(conn, name)
-    if found is None or not await _verify(ctx, found[1], password):
+    # An unknown username is checked against a dummy hash: the same work, the same time.
+    matches = await ctx.passwords.verify(found[1] if found else None, password)
+    if found is None or not matches:
+        await limiter.count(settings.login_failure_rate, *pair)
+        await limiter.count(settings.login_user_failure_rate, "login-user", name)
         raise Unauthenticated("wrong username or password")
     user = found[0]
     token = new_token()
     session_id = new_id()
+    now_ms = ctx.clock.now_ms()
     async with ctx.db.write() as tx:
         await store.insert_session(
             tx.conn,
@@ -95,16 +113,15 @@ async def do_login(
             user_id=user.id,
             token_hash=hash_token(token),
             device_name=device,
-            now_ms=ctx.clock.now_ms(),
+            now_ms=now_ms,
         )
+        # Sessions left idle past expiry and never presented again go here.
+        await store.delete_idle_sessions(tx.conn, user.id, now_ms - _idle_expiry_ms(ctx))
     return LoginResult(token, session_id, user)
 
 
-async def _verify(ctx: Context, password_hash: str, password: str) -> bool:
-    try:
-        return await asyncio.to_thread(ctx.hasher.verify, password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def _idle_expiry_ms(ctx: Context) -> int:
+    return ctx.settings.session_idle_expiry_s * 1000
 
 
 async def access_caller(ctx: Context, token: str | None) -> Caller:
@@ -119,7 +136,16 @@ async def access_caller(ctx: Context, token: str | None) -> Caller:
         found = await store.get_session_user(conn, token_hash)
     if found is None:
         raise Unauthenticated("the token is unknown or was revoked")
-    caller = Caller(found[1], found[0])
+    session_id, seen_ms, user = found
+    idle_ms = ctx.clock.now_ms() - seen_ms
+    if idle_ms > _idle_expiry_ms(ctx):
+        async with ctx.db.write() as tx:
+            await store.delete_session(tx.conn, user.id, session_id)
+        raise Unauthenticated("the session expired; log in again")
+    if idle_ms >= SESSION_SEEN_RESOLUTION_MS:
+        async with ctx.db.write() as tx:
+            await store.update_session_seen(tx.conn, session_id, ctx.clock.now_ms())
+    caller = Caller(user, session_id)
     ctx.callers.put(token_hash, caller)
     return caller
 
@@ -141,7 +167,9 @@ async def do_logout(ctx: Context, caller: Caller) -> None:
 
 async def access_sessions(ctx: Context, caller: Caller) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        rows = await store.get_sessions(conn, caller.user_id)
+        rows = await store.get_sessions(
+            conn, caller.user_id, ctx.clock.now_ms() - _idle_expiry_ms(ctx)
+        )
     return [
         {
             "id": str(row.id),
@@ -165,11 +193,13 @@ async def do_change_password(
     ctx: Context, caller: Caller, old_password: str, new_password: str
 ) -> None:
     check_password(new_password)
+    # Each attempt costs a hash: unbounded, they starve every other login of the hash slots.
+    await ctx.limiter.hit(ctx.settings.password_change_rate, "password", str(caller.user_id))
     async with ctx.db.read() as conn:
         current = await store.get_password_hash(conn, caller.user_id)
-    if current is None or not await _verify(ctx, current, old_password):
+    if current is None or not await ctx.passwords.verify(current, old_password):
         raise InvalidInput("the old password is wrong", field="old_password")
-    new_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
+    new_hash = await ctx.passwords.hash(new_password)
     async with ctx.db.write() as tx:
         await store.update_user(tx.conn, caller.user_id, password_hash=new_hash)
         await store.delete_other_sessions(tx.conn, caller.user_id, caller.session_id)

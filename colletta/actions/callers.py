@@ -2,19 +2,20 @@
 
 Every node subscribes to the `sessions` topic; logout, revocation, password and profile
 changes publish there, so a cached caller is dropped on every node as soon as it is stale.
-The TTL only bounds what a lost bus message could leave behind.
+The TTL only bounds what a lost bus message could leave behind, and how often a busy
+session is read (and its `last_seen_at_ms` considered for an update).
 """
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from colletta.clock import Clock
 from colletta.domain.users import User
 
 SESSIONS_TOPIC = "sessions"
-CACHE_TTL_S = 30.0
+CACHE_TTL_MS = 30_000
 CACHE_MAX = 10_000
 
 
@@ -31,21 +32,25 @@ class Caller:
 
 
 class CallerCache:
-    def __init__(self) -> None:
-        self._by_token: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+    """Callers by token hash for CACHE_TTL_MS of the Context's clock (a fake one in tests)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._by_token: OrderedDict[str, tuple[Caller, int]] = OrderedDict()
 
     def get(self, token_hash: str) -> Caller | None:
         found = self._by_token.get(token_hash)
         if found is None:
             return None
-        caller, expires = found
-        if expires < time.monotonic():
+        caller, cached_at_ms = found
+        # A clock set back must not keep an entry alive either.
+        if not 0 <= self._clock.now_ms() - cached_at_ms < CACHE_TTL_MS:
             del self._by_token[token_hash]
             return None
         return caller
 
     def put(self, token_hash: str, caller: Caller) -> None:
-        self._by_token[token_hash] = (caller, time.monotonic() + CACHE_TTL_S)
+        self._by_token[token_hash] = (caller, self._clock.now_ms())
         self._by_token.move_to_end(token_hash)
         while len(self._by_token) > CACHE_MAX:
             self._by_token.popitem(last=False)

@@ -3,52 +3,137 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from argon2 import PasswordHasher
 from limits import parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
+from colletta.actions.passwords import Passwords
 from colletta.clock import Clock
 from colletta.config import Settings
 from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import RateLimited
+from colletta.log import get_logger
 from colletta.media.files import MediaStore
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.store.db import Database, Tx
 from colletta.store.events import append_event
 
+log = get_logger(__name__)
+T = TypeVar("T")
+
 
 class RateLimiter:
-    """Fixed budgets per key (`limits` moving windows), shared by all nodes when on Redis."""
+    """Budgets per key (`limits` moving windows), shared by all nodes when on Redis.
 
-    def __init__(self, settings: Settings) -> None:
-        storage: Storage
+    While Redis is unreachable the budgets are counted in this node's memory instead: a login
+    must not fail because the limiter's store is down. Redis is tried again every
+    `retry_s`; the switch is logged once each way.
+    """
+
+    def __init__(self, settings: Settings, *, retry_s: float = 5.0, key_prefix: str = "") -> None:
+        self._local = MovingWindowRateLimiter(MemoryStorage())
+        self._shared: MovingWindowRateLimiter | None = None
+        self._pool: ConnectionPool | None = None
         if settings.bus_url.startswith("redis://"):
-            storage = RedisStorage("async+" + settings.bus_url, implementation="redispy")
-        else:
-            storage = MemoryStorage()
-        self._limiter = MovingWindowRateLimiter(storage)
+            # No retries inside the client: a refused connection falls back at once.
+            self._pool = pool = ConnectionPool.from_url(
+                settings.bus_url,
+                socket_connect_timeout=1.0,
+                socket_timeout=1.0,
+                retry=Retry(NoBackoff(), 0),
+            )
+            options: dict[str, Any] = {"connection_pool": pool}
+            storage = RedisStorage(
+                "async+" + settings.bus_url,
+                wrap_exceptions=True,
+                implementation="redispy",
+                key_prefix=f"LIMITER{key_prefix}",
+                **options,
+            )
+            self._shared = MovingWindowRateLimiter(storage)
+        self._retry_s = retry_s
+        self._down_since: float | None = None
         self._enabled = settings.rate_limits_enabled
 
-    async def hit(self, rate: str, *keys: str) -> None:
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    def _limiter(self) -> MovingWindowRateLimiter:
+        if self._shared is None:
+            return self._local
+        if self._down_since is not None and time.monotonic() - self._down_since < self._retry_s:
+            return self._local
+        return self._shared
+
+    async def _call(self, op: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+        limiter = self._limiter()
+        if limiter is self._local:
+            return await op(limiter)
+        try:
+            result = await op(limiter)
+        except StorageError as exc:
+            if self._down_since is None:
+                log.warning(
+                    "rate limits: Redis unreachable (%s); counting on this node until it is back",
+                    type(exc.storage_error).__name__,
+                )
+            self._down_since = time.monotonic()
+            return await op(self._local)
+        if self._down_since is not None:
+            log.warning("rate limits: Redis is back; budgets are shared again")
+            self._down_since = None
+        return result
+
+    async def hit(self, rate: str, *key: str) -> None:
+        """Spend one from the budget of `key`, or raise RateLimited if it is spent."""
+        await self._refuse_if_spent(rate, key, spend=True)
+
+    async def check(self, rate: str, *key: str) -> None:
+        """Raise RateLimited if the budget of `key` is spent; spend nothing."""
+        await self._refuse_if_spent(rate, key, spend=False)
+
+    async def count(self, rate: str, *key: str) -> None:
+        """Spend one from the budget of `key` without refusing anything."""
+        if self._enabled:
+            item = parse(rate)
+            await self._call(lambda limiter: limiter.hit(item, *key))
+
+    async def is_spent(self, rate: str, *key: str) -> bool:
+        if not self._enabled:
+            return False
+        item = parse(rate)
+        return not await self._call(lambda limiter: limiter.test(item, *key))
+
+    async def _refuse_if_spent(self, rate: str, key: tuple[str, ...], *, spend: bool) -> None:
         if not self._enabled:
             return
         item = parse(rate)
-        for key in keys:
-            if not await self._limiter.hit(item, key):
-                stats = await self._limiter.get_window_stats(item, key)
-                raise RateLimited(
-                    "too many attempts; try again later",
-                    retry_after_s=max(1, int(stats.reset_time - time.time())),
-                )
+
+        async def ask(limiter: MovingWindowRateLimiter) -> float | None:
+            allowed = await (limiter.hit if spend else limiter.test)(item, *key)
+            return None if allowed else (await limiter.get_window_stats(item, *key)).reset_time
+
+        reset_time = await self._call(ask)
+        if reset_time is not None:
+            raise RateLimited(
+                "too many attempts; try again later",
+                retry_after_s=max(1, math.ceil(reset_time - time.time())),
+            )
 
 
 class ExpirySignal:
@@ -86,10 +171,13 @@ class Context:
     media: MediaStore
     # Restricted store for content under a legal preservation hold (never served).
     hold: MediaStore
-    hasher: PasswordHasher = field(default_factory=PasswordHasher)
-    callers: CallerCache = field(default_factory=CallerCache)
+    passwords: Passwords
+    callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)
+
+    def __post_init__(self) -> None:
+        self.callers = CallerCache(self.clock)
 
     def on_bus_message(self, topic: str, data: bytes) -> None:
         """Everything the bus delivers to this node."""

@@ -124,18 +124,33 @@ async def insert_session(
 
 # Built once: constructing a statement costs several times more than executing a cached one.
 _SESSION_USER = Prepared(
-    select(sessions.c.id.label("session_id"), *_USER_COLUMNS)
+    select(sessions.c.id.label("session_id"), sessions.c.last_seen_at_ms, *_USER_COLUMNS)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(sessions.c.token_hash == bindparam("b_token_hash"))
 )
 
 
-async def get_session_user(conn: Conn, token_hash: str) -> tuple[int, User] | None:
+async def get_session_user(conn: Conn, token_hash: str) -> tuple[int, int, User] | None:
+    """(session id, last seen at ms, user) of a token."""
     row = (await conn.execute(_SESSION_USER, {"b_token_hash": token_hash})).first()
-    return (row.session_id, _user(row)) if row else None
+    return (row.session_id, row.last_seen_at_ms, _user(row)) if row else None
 
 
-async def get_sessions(conn: Conn, user_id: int) -> list[Any]:
+async def update_session_seen(conn: Conn, session_id: int, now_ms: int) -> None:
+    await conn.execute(
+        update(sessions).where(sessions.c.id == session_id).values(last_seen_at_ms=now_ms)
+    )
+
+
+async def delete_idle_sessions(conn: Conn, user_id: int, seen_before_ms: int) -> None:
+    await conn.execute(
+        delete(sessions).where(
+            sessions.c.user_id == user_id, sessions.c.last_seen_at_ms < seen_before_ms
+        )
+    )
+
+
+async def get_sessions(conn: Conn, user_id: int, seen_since_ms: int) -> list[Any]:
     rows = await conn.execute(
         select(
             sessions.c.id,
@@ -143,7 +158,7 @@ async def get_sessions(conn: Conn, user_id: int) -> list[Any]:
             sessions.c.created_at_ms,
             sessions.c.last_seen_at_ms,
         )
-        .where(sessions.c.user_id == user_id)
+        .where(sessions.c.user_id == user_id, sessions.c.last_seen_at_ms >= seen_since_ms)
         .order_by(sessions.c.created_at_ms)
     )
     return list(rows)
