@@ -6,7 +6,7 @@ import asyncio
 import gc
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from colletta_sdk.cli import register as register_client_commands
@@ -60,6 +60,17 @@ def _tune_gc() -> None:
     gc.set_threshold(2_000, 10, 1_000)
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy options: X-Forwarded-For is believed only from the trusted proxies.
+
+    uvicorn trusts 127.0.0.1 by default; off by default here, since a local proxy is not a
+    given and a spoofed header would let any client dodge the per-address login limit.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
 @app.command()
 def serve(
     config: ConfigOpt = None,
@@ -101,7 +112,7 @@ def serve(
         ws_max_size=1_048_576,
         # Compressing every frame once per socket costs more CPU than the whole fan-out.
         ws_per_message_deflate=False,
-        proxy_headers=False,
+        **proxy_options(settings),
         server_header=False,
         access_log=False,
     )

@@ -168,7 +168,9 @@ class Server:
         return self.url.replace("http://", "ws://") + "/api/v1/ws"
 
 
-async def start_server(application: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+async def start_server(
+    application: Any, **options: Any
+) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     config = uvicorn.Config(
         application,
         host="127.0.0.1",
@@ -176,6 +178,7 @@ async def start_server(application: Any) -> tuple[uvicorn.Server, asyncio.Task[N
         log_level="warning",
         lifespan="on",
         ws_ping_interval=20,
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

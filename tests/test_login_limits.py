@@ -11,8 +11,11 @@ import httpx
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 
+from colletta.app import create_app
+from colletta.cli import proxy_options
 from colletta.clock import FakeClock
-from tests.conftest import PASSWORD
+from colletta.config import Settings
+from tests.conftest import PASSWORD, start_server
 
 WRONG = "not the password"
 
@@ -225,3 +228,31 @@ async def test_no_more_than_the_configured_hashes_run_at_once(
     assert hasher.most_at_once == 2
     # Their own threads: file I/O in the default executor never waits behind a hash.
     assert all(name.startswith("argon2") for name in hasher.threads)
+
+
+@limits(login_rate="2/minute")
+@pytest.mark.parametrize(
+    ("trusted_proxies", "believed"), [("127.0.0.1", True), ("", False), ("10.9.9.9", False)]
+)
+async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    settings: Settings, clock: FakeClock, trusted_proxies: str, believed: bool
+) -> None:
+    settings = settings.model_copy(update={"forwarded_allow_ips": trusted_proxies})
+    uv, task, url = await start_server(create_app(settings, clock), **proxy_options(settings))
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+
+            async def login_via(forwarded_for: str) -> int:
+                response = await client.post(
+                    "/api/v1/auth/login",
+                    json={"username": "someone", "password": WRONG},
+                    headers={"X-Forwarded-For": forwarded_for},
+                )
+                return response.status_code
+
+            assert [await login_via("203.0.113.1") for _ in range(2)] == [401, 401]
+            # Another client behind the proxy has its own budget; a spoofed header does not.
+            assert await login_via("203.0.113.2") == (401 if believed else 429)
+    finally:
+        uv.should_exit = True
+        await task
