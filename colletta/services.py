@@ -33,15 +33,16 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
             # on the file lock there. Many processes is what PostgreSQL is for.
             raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or SystemClock()
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     bus = build_bus(settings)
     return Context(
         settings=settings,
         db=db,
-        clock=clock or SystemClock(),
+        clock=clock,
         bus=bus,
         hub=Hub(bus),
-        limiter=RateLimiter(settings),
+        limiter=RateLimiter(settings, clock),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
         passwords=Passwords(

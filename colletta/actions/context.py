@@ -41,10 +41,12 @@ class RateLimiter:
 
     While Redis is unreachable the budgets are counted in this node's memory instead: a login
     must not fail because the limiter's store is down. Redis is tried again every
-    `retry_s`; the switch is logged once each way.
+    RETRY_MS of `clock`; the switch is logged once each way.
     """
 
-    def __init__(self, settings: Settings, *, retry_s: float = 5.0, key_prefix: str = "") -> None:
+    RETRY_MS = 5_000
+
+    def __init__(self, settings: Settings, clock: Clock, *, key_prefix: str = "") -> None:
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         self._pool: ConnectionPool | None = None
@@ -65,8 +67,8 @@ class RateLimiter:
                 **options,
             )
             self._shared = MovingWindowRateLimiter(storage)
-        self._retry_s = retry_s
-        self._down_since: float | None = None
+        self._clock = clock
+        self._down_since_ms: int | None = None
         self._enabled = settings.rate_limits_enabled
 
     async def close(self) -> None:
@@ -76,7 +78,8 @@ class RateLimiter:
     def _limiter(self) -> MovingWindowRateLimiter:
         if self._shared is None:
             return self._local
-        if self._down_since is not None and time.monotonic() - self._down_since < self._retry_s:
+        down_since_ms = self._down_since_ms
+        if down_since_ms is not None and 0 <= self._clock.now_ms() - down_since_ms < self.RETRY_MS:
             return self._local
         return self._shared
 
@@ -87,16 +90,16 @@ class RateLimiter:
         try:
             result = await op(limiter)
         except StorageError as exc:
-            if self._down_since is None:
+            if self._down_since_ms is None:
                 log.warning(
                     "rate limits: Redis unreachable (%s); counting on this node until it is back",
                     type(exc.storage_error).__name__,
                 )
-            self._down_since = time.monotonic()
+            self._down_since_ms = self._clock.now_ms()
             return await op(self._local)
-        if self._down_since is not None:
+        if self._down_since_ms is not None:
             log.warning("rate limits: Redis is back; budgets are shared again")
-            self._down_since = None
+            self._down_since_ms = None
         return result
 
     async def hit(self, rate: str, *key: str) -> None:
