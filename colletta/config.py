@@ -7,12 +7,16 @@ commented TOML file, so the example can never drift from the code.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# What the rate limiter (`limits`) parses: "10/minute", "20 per 2 hours".
+_RATE = re.compile(r"\s*[1-9][0-9]*\s*(/|per)\s*([1-9][0-9]*\s*)?(second|minute|hour|day)s?\s*")
 
 
 class SettingsError(Exception):
@@ -140,6 +144,19 @@ class Settings(BaseSettings):
     resync_window_events: int = Field(
         10_000, ge=100, description="How far back (events per chat) a client may resume."
     )
+
+    @field_validator(
+        "login_rate",
+        "register_rate",
+        "login_failure_rate",
+        "login_user_failure_rate",
+        "password_change_rate",
+    )
+    @classmethod
+    def _known_rate(cls, value: str) -> str:
+        if not _RATE.fullmatch(value.lower()):
+            raise ValueError('must be a rate such as "10/minute" or "20 per 2 hours"')
+        return value
 
     @field_validator("bus_url")
     @classmethod

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher, extract_parameters
 from colletta.app import create_app
 from colletta.cli import proxy_options
 from colletta.clock import FakeClock
-from colletta.config import Settings
+from colletta.config import Settings, SettingsError, load_settings
 from tests.conftest import PASSWORD, start_server
 
 WRONG = "not the password"
@@ -256,3 +256,10 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     finally:
         uv.should_exit = True
         await task
+
+
+@pytest.mark.parametrize("rate", ["10 a minute", "0/minute", "10/fortnight", ""])
+def test_a_bad_rate_stops_start_up_naming_the_key(rate: str) -> None:
+    with pytest.raises(SettingsError, match="login_failure_rate"):
+        load_settings(login_failure_rate=rate)
+    assert load_settings(login_failure_rate="20 per 2 hours").login_failure_rate
