@@ -140,7 +140,8 @@ async def access_caller(ctx: Context, token: str | None) -> Caller:
     idle_ms = ctx.clock.now_ms() - seen_ms
     if idle_ms > _idle_expiry_ms(ctx):
         async with ctx.db.write() as tx:
-            await store.delete_session(tx.conn, user.id, session_id)
+            if await store.delete_session(tx.conn, user.id, session_id):
+                _close_live_sessions(ctx, tx, user.id, session_id)
         raise Unauthenticated("the session expired; log in again")
     if idle_ms >= SESSION_SEEN_RESOLUTION_MS:
         async with ctx.db.write() as tx:
