@@ -57,6 +57,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 async def start_context(ctx: Context) -> None:
     await ctx.bus.start(ctx.on_bus_message)
     await ctx.bus.subscribe(SESSIONS_TOPIC)
+    await ctx.passwords.prepare()
 
 
 async def stop_context(ctx: Context) -> None:

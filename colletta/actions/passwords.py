@@ -36,13 +36,20 @@ class Passwords:
     async def hash(self, password: str) -> str:
         return await self._run(self.hasher.hash, password)
 
+    async def prepare(self) -> None:
+        """Make the dummy hash now, so that not even the first unknown username costs more."""
+        await self._dummy()
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            # Made with the configured parameters, so checking against it costs the same.
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` matches; `None` (no such user) costs the same work and fails."""
         if password_hash is None:
-            if self._dummy_hash is None:
-                # Computed once, with the configured parameters, so its check costs the same.
-                self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
-            await self._check(self._dummy_hash, password)
+            await self._check(await self._dummy(), password)
             return False
         return await self._check(password_hash, password)
 
