@@ -127,7 +127,9 @@ async def test_unauthenticated_calls_are_refused(http: httpx.AsyncClient) -> Non
     assert bad.status_code == 401
 
 
-async def test_login_is_rate_limited(db_url: str, tmp_path: object) -> None:
+async def test_login_is_rate_limited_per_address(db_url: str, tmp_path: object) -> None:
+    """Every username counts against one address's budget (tests/test_login_limits.py has
+    the per-(username, address) and per-username budgets)."""
     from colletta.app import create_app
 
     settings = Settings(
@@ -140,10 +142,10 @@ async def test_login_is_rate_limited(db_url: str, tmp_path: object) -> None:
             codes = [
                 (
                     await client.post(
-                        "/api/v1/auth/login", json={"username": "ivan", "password": "x" * 12}
+                        "/api/v1/auth/login", json={"username": f"ivan{i}", "password": "x" * 12}
                     )
                 ).status_code
-                for _ in range(4)
+                for i in range(4)
             ]
             assert codes == [401, 401, 401, 429]
             limited = await client.post(
