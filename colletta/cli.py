@@ -13,6 +13,7 @@ from colletta_sdk.cli import register as register_client_commands
 from fastapi import FastAPI
 
 from colletta.actions.accounts import do_create_operator, do_register
+from colletta.api.server import uvicorn_options
 from colletta.app import create_app
 from colletta.config import Settings, SettingsError, config_example, load_settings
 from colletta.errors import ColettaError
@@ -89,22 +90,9 @@ def serve(
         if value is not None:
             os.environ[f"COLLETTA_{key.upper()}"] = str(value)
     setup_logging(settings.log_level)
-    uvicorn.run(
-        "colletta.cli:asgi_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        ws_ping_interval=settings.ws_ping_interval_s,
-        ws_ping_timeout=settings.ws_ping_interval_s,
-        ws_max_size=1_048_576,
-        # Compressing every frame once per socket costs more CPU than the whole fan-out.
-        ws_per_message_deflate=False,
-        proxy_headers=False,
-        server_header=False,
-        access_log=False,
-    )
+    options = uvicorn_options(settings)
+    options["workers"] = settings.workers
+    uvicorn.run("colletta.cli:asgi_app", factory=True, **options)
 
 
 @app.command()

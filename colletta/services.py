@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 
 from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
+from colletta.actions.flood import Flood
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
 from colletta.media.files import LocalMediaStore
@@ -34,15 +35,17 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     bus = build_bus(settings)
+    clock = clock or SystemClock()
     return Context(
         settings=settings,
         db=db,
-        clock=clock or SystemClock(),
+        clock=clock,
         bus=bus,
         hub=Hub(bus),
         limiter=RateLimiter(settings),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
+        flood=Flood(settings, clock),
         hasher=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),

@@ -14,6 +14,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
+from colletta.actions.flood import Flood
 from colletta.clock import Clock
 from colletta.config import Settings
 from colletta.domain import events
@@ -86,6 +87,8 @@ class Context:
     media: MediaStore
     # Restricted store for content under a legal preservation hold (never served).
     hold: MediaStore
+    # Per-user budgets of this process: sends, reactions, typing, open WebSockets.
+    flood: Flood
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     callers: CallerCache = field(default_factory=CallerCache)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
