@@ -88,6 +88,9 @@ _HEAD_TOO_LARGE = _problem_response(
     431, "headers_too_large", "the request line and headers are too large"
 )
 _TIMEOUT = _problem_response(408, "timeout", "the request was not received in time")
+# After refusing, input is read and dropped this long so that the client, still sending,
+# gets the answer rather than a reset.
+_LINGER_S = 2.0
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
@@ -100,6 +103,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._limits = limits
         self._in_head = True
         self._head_bytes = 0
+        self._draining = False
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -114,6 +118,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._draining:
+            return
         if self._in_head:
             self._head_bytes += len(data)
             if self._timer is None:
@@ -122,6 +128,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # Checked after parsing: the chunk that ends the head may carry body bytes too.
         if self._in_head and self._head_bytes > self._limits.max_header_bytes:
             self._refuse(_HEAD_TOO_LARGE)
+
+    def shutdown(self) -> None:
+        if self._draining:
+            self.transport.close()
+            return
+        super().shutdown()
 
     def handle_websocket_upgrade(self) -> None:
         self._disarm()
@@ -177,6 +189,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
-        if response is not None:
-            self.transport.write(response)
-        self.transport.close()
+        if response is None or not self.transport.can_write_eof():
+            if response is not None:
+                self.transport.write(response)
+            self.transport.close()
+            return
+        self.transport.write(response)
+        self.transport.write_eof()
+        self._draining = True
+        self.flow.resume_reading()
+        self._timer = self.loop.call_later(_LINGER_S, self.transport.close)
