@@ -50,7 +50,11 @@ class Settings(BaseSettings):
         description="SQLite durability: FULL survives power loss, NORMAL only a crash of Colletta.",
     )
     rate_limits_enabled: bool = Field(
-        True, description="Turn off only for benchmarks: login/register limits per IP and name."
+        True,
+        description=(
+            "Turn off only for benchmarks: login/register limits per IP and name, and the "
+            "per-user send and reaction rates."
+        ),
     )
     login_rate: str = Field(
         "10/minute", description="Login attempts allowed per IP and per username."
@@ -77,11 +81,11 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Seconds a new WebSocket has to send its auth frame (else 4401)."
     )
     max_connections: int = Field(
-        4096,
+        16_384,
         ge=16,
         description=(
             "Open connections (HTTP and WebSocket) per server process; more are answered "
-            "503 and closed at once."
+            "503 and closed at once. Keep it below the process's open-file limit (ulimit -n)."
         ),
     )
     http_max_header_bytes: int = Field(
