@@ -75,6 +75,10 @@ async def test_a_request_head_over_the_limit_gets_431_and_is_closed(server: Serv
         assert headers["content-type"] == "application/problem+json"
         assert problem_type(body) == "headers_too_large"
         assert await closed(reader)
+    async with raw(server) as (reader, writer):
+        writer.write(HEALTH[:-2] + b"X-Fill: " + b"a" * 6000 + b"\r\n\r\n")  # in one piece
+        status, _, body = await response(reader)
+        assert (status, problem_type(body)) == (431, "headers_too_large")
 
 
 @pytest.mark.settings(http_header_timeout_s=0.3)

@@ -102,7 +102,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._limits = limits
         self._in_head = True
-        self._head_bytes = 0
+        self._head_bytes = 0  # received since the head began: stops one still streaming
+        self._head_size = 0  # request line and headers as parsed: sizes a complete head
         self._draining = False
         self._timer: asyncio.TimerHandle | None = None
 
@@ -125,7 +126,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             if self._timer is None:
                 self._arm(self._limits.header_timeout_s)
         super().data_received(data)
-        # Checked after parsing: the chunk that ends the head may carry body bytes too.
         if self._in_head and self._head_bytes > self._limits.max_header_bytes:
             self._refuse(_HEAD_TOO_LARGE)
 
@@ -136,22 +136,47 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().shutdown()
 
     def handle_websocket_upgrade(self) -> None:
+        if self._draining:
+            return
         self._disarm()
         self._in_head = False
         super().handle_websocket_upgrade()
 
+    # Parser callbacks. After a refusal the rest of the chunk is still parsed: ignore it.
+
+    def on_message_begin(self) -> None:
+        self._head_size = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
+        if self._draining:
+            return
         self._in_head = False
         self._head_bytes = 0
         self._disarm()
+        if self._head_size > self._limits.max_header_bytes:
+            self._refuse(_HEAD_TOO_LARGE)  # it arrived in one piece
+            return
         super().on_headers_complete()
         self._arm(self._limits.body_timeout_s)
 
     def on_body(self, body: bytes) -> None:
+        if self._draining:
+            return
         self._arm(self._limits.body_timeout_s)
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self._draining:
+            return
         self._disarm()
         self._in_head = True
         super().on_message_complete()
