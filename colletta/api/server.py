@@ -110,7 +110,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self._limits.max_connections:
-            self._refuse(_AT_CAPACITY)
+            # No lingering here: under a flood of connections it would hold their sockets.
+            self._refuse(_AT_CAPACITY, linger=False)
             return
         self._arm(self._limits.header_timeout_s)
 
@@ -204,7 +205,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 return
         self._refuse(_TIMEOUT)
 
-    def _refuse(self, response: bytes | None) -> None:
+    def _refuse(self, response: bytes | None, *, linger: bool = True) -> None:
         """Answer (if given) and close; a request in progress sees a disconnect."""
         self._disarm()
         self._in_head = False
@@ -214,7 +215,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True
             cycle.message_event.set()
-        if response is None or not self.transport.can_write_eof():
+        if response is None or not linger or not self.transport.can_write_eof():
             if response is not None:
                 self.transport.write(response)
             self.transport.close()
