@@ -6,13 +6,14 @@ import asyncio
 import gc
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from colletta_sdk.cli import register as register_client_commands
 from fastapi import FastAPI
 
 from colletta.actions.accounts import do_create_operator, do_register
+from colletta.api.server import uvicorn_options
 from colletta.app import create_app
 from colletta.config import Settings, SettingsError, config_example, load_settings
 from colletta.errors import ColettaError
@@ -60,17 +61,6 @@ def _tune_gc() -> None:
     gc.set_threshold(2_000, 10, 1_000)
 
 
-def proxy_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's proxy options: X-Forwarded-For is believed only from the trusted proxies.
-
-    uvicorn trusts 127.0.0.1 by default; off by default here, since a local proxy is not a
-    given and a spoofed header would let any client dodge the per-address login limit.
-    """
-    if not settings.forwarded_allow_ips:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
-
-
 @app.command()
 def serve(
     config: ConfigOpt = None,
@@ -100,22 +90,9 @@ def serve(
         if value is not None:
             os.environ[f"COLLETTA_{key.upper()}"] = str(value)
     setup_logging(settings.log_level)
-    uvicorn.run(
-        "colletta.cli:asgi_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        ws_ping_interval=settings.ws_ping_interval_s,
-        ws_ping_timeout=settings.ws_ping_interval_s,
-        ws_max_size=1_048_576,
-        # Compressing every frame once per socket costs more CPU than the whole fan-out.
-        ws_per_message_deflate=False,
-        **proxy_options(settings),
-        server_header=False,
-        access_log=False,
-    )
+    options = uvicorn_options(settings)
+    options["workers"] = settings.workers
+    uvicorn.run("colletta.cli:asgi_app", factory=True, **options)
 
 
 @app.command()

@@ -54,7 +54,11 @@ class Settings(BaseSettings):
         description="SQLite durability: FULL survives power loss, NORMAL only a crash of Colletta.",
     )
     rate_limits_enabled: bool = Field(
-        True, description="Turn off only for benchmarks: login/register limits per IP and name."
+        True,
+        description=(
+            "Turn off only for benchmarks: login/register limits per IP and name, and the "
+            "per-user send and reaction rates."
+        ),
     )
     login_rate: str = Field(
         "10/minute",
@@ -111,6 +115,71 @@ class Settings(BaseSettings):
     )
     ws_ping_interval_s: float = Field(
         20.0, gt=0, description="Seconds between server pings on a WebSocket."
+    )
+    ws_max_per_user: int = Field(
+        20,
+        ge=1,
+        description=(
+            "WebSockets one user may hold open on one server process; the next is closed with 4429."
+        ),
+    )
+    ws_auth_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a new WebSocket has to send its auth frame (else 4401)."
+    )
+    max_connections: int = Field(
+        16_384,
+        ge=16,
+        description=(
+            "Open connections (HTTP and WebSocket) per server process; more are answered "
+            "503 and closed at once. Keep it below the process's open-file limit (ulimit -n)."
+        ),
+    )
+    http_max_header_bytes: int = Field(
+        32_768,
+        ge=1024,
+        description="Largest request line plus headers, in bytes; a larger one gets 431.",
+    )
+    http_header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "Seconds a client has to send a whole request line and headers once it starts "
+            "(or connects); else 408 and the connection is closed."
+        ),
+    )
+    http_body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "Longest pause, in seconds, while a request body is being received; else 408 "
+            "and the connection is closed."
+        ),
+    )
+    http_keep_alive_s: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    send_rate_per_s: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "Messages one user may send per second, sustained (HTTP and WebSocket together); "
+            "over it the answer is 429 / an error frame with retry_after_s."
+        ),
+    )
+    send_burst: int = Field(
+        30, ge=1, description="Messages one user may send at once before send_rate_per_s applies."
+    )
+    reaction_rate_per_s: float = Field(
+        2.0, gt=0, description="Reaction changes one user may make per second, sustained."
+    )
+    reaction_burst: int = Field(20, ge=1, description="Reaction changes one user may make at once.")
+    typing_interval_s: float = Field(
+        3.0,
+        gt=0,
+        description=(
+            "At most one typing event per user and chat is passed on in this many seconds; "
+            "repeats are dropped."
+        ),
     )
     media_dir: Path | None = Field(
         None,

@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 
 from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
+from colletta.actions.flood import Flood
 from colletta.actions.passwords import Passwords
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
@@ -45,6 +46,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         limiter=RateLimiter(settings, clock),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
+        flood=Flood(settings, clock),
         passwords=Passwords(
             PasswordHasher(
                 time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib

@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from colletta.api.server import uvicorn_options
 from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
@@ -169,17 +170,11 @@ class Server:
 
 
 async def start_server(
-    application: Any, **options: Any
+    application: Any, settings: Settings
 ) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    config = uvicorn.Config(
-        application,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        ws_ping_interval=20,
-        **options,
-    )
+    """uvicorn with the options `colletta serve` uses, on a free port."""
+    options = {**uvicorn_options(settings), "host": "127.0.0.1", "port": 0, "log_level": "warning"}
+    config = uvicorn.Config(application, lifespan="on", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -193,7 +188,7 @@ async def start_server(
 @pytest.fixture
 async def server(settings: Settings, clock: FakeClock) -> AsyncIterator[Server]:
     application = create_app(settings, clock=clock)
-    uv, task, url = await start_server(application)
+    uv, task, url = await start_server(application, settings)
     try:
         yield Server(url, application)
     finally:

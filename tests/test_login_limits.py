@@ -12,7 +12,6 @@ import pytest
 from argon2 import PasswordHasher, extract_parameters
 
 from colletta.app import create_app
-from colletta.cli import proxy_options
 from colletta.clock import FakeClock
 from colletta.config import Settings, SettingsError, load_settings
 from tests.conftest import PASSWORD, start_server
@@ -238,7 +237,7 @@ async def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(
     settings: Settings, clock: FakeClock, trusted_proxies: str, believed: bool
 ) -> None:
     settings = settings.model_copy(update={"forwarded_allow_ips": trusted_proxies})
-    uv, task, url = await start_server(create_app(settings, clock), **proxy_options(settings))
+    uv, task, url = await start_server(create_app(settings, clock), settings)
     try:
         async with httpx.AsyncClient(base_url=url) as client:
 

@@ -19,6 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
+from colletta.actions.flood import Flood
 from colletta.actions.passwords import Passwords
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -175,6 +176,8 @@ class Context:
     # Restricted store for content under a legal preservation hold (never served).
     hold: MediaStore
     passwords: Passwords
+    # Per-user budgets of this process: sends, reactions, typing, open WebSockets.
+    flood: Flood
     callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)

@@ -7,7 +7,7 @@ is filled from the chat's event log, so a client sees every event once and in or
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -27,6 +27,8 @@ from colletta.store.events import LoggedEvent
 
 REPLAY_PAGE = 500
 SYNC_LIMIT_MAX = 1000
+CURSORS_MAX = 1000
+_ID_MAX = 2**63 - 1
 _OVERFLOW = "overflow"
 
 
@@ -38,13 +40,20 @@ class SessionRevoked(Exception):
     """The device session behind this connection was logged out or revoked."""
 
 
-def parse_cursors(raw: dict[str, Any]) -> dict[int, int]:
-    try:
-        cursors = {int(chat_id): int(seq) for chat_id, seq in raw.items()}
-    except (TypeError, ValueError):
-        raise InvalidInput("cursors must map chat ids to seqs", field="cursors") from None
-    if any(seq < 0 for seq in cursors.values()):
-        raise InvalidInput("a cursor seq must not be negative", field="cursors")
+def parse_cursors(raw: Mapping[str, object]) -> dict[int, int]:
+    """The one set of rules for cursors, the WebSocket's and `/sync`'s: a chat id in decimal
+    (1…2^63−1) to a seq as an integer (0…2^63−1), at most CURSORS_MAX of them."""
+    if len(raw) > CURSORS_MAX:
+        raise InvalidInput(f"at most {CURSORS_MAX} cursors", field="cursors")
+    cursors: dict[int, int] = {}
+    for chat, seq in raw.items():
+        # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+        if not (isinstance(chat, str) and chat.isascii() and chat.isdigit() and len(chat) < 20):
+            raise InvalidInput("cursors must map chat ids to seqs", field="cursors")
+        # Not bool (an int), not 1.5 or "1": a seq is a JSON integer.
+        if type(seq) is not int or not 0 < int(chat) <= _ID_MAX or not 0 <= seq <= _ID_MAX:
+            raise InvalidInput("cursors must map chat ids to seqs", field="cursors")
+        cursors[int(chat)] = seq
     return cursors
 
 

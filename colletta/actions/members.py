@@ -249,8 +249,18 @@ async def _start_read_timers(
 
 
 async def do_typing(ctx: Context, caller: Caller, chat_id: int) -> None:
-    async with ctx.db.read() as conn:
-        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
-    if access.chat.kind is ChatKind.CHANNEL:
-        raise hidden_chat() if access.member is None else Forbidden("channels have no typing")
+    """Tell the chat's live members; repeats within `typing_interval_s` are dropped silently,
+    so one member's typing can never flood the others' sockets."""
+    if not ctx.flood.typing.admit(caller.user_id, chat_id):
+        return
+    try:
+        async with ctx.db.read() as conn:
+            access = await load_chat_access(
+                conn, caller, chat_id, allow_public=False, for_update=False
+            )
+        if access.chat.kind is ChatKind.CHANNEL:
+            raise hidden_chat() if access.member is None else Forbidden("channels have no typing")
+    except BaseException:
+        ctx.flood.typing.forget(caller.user_id, chat_id)
+        raise
     await ctx.publish_ephemeral(chat_id, events.TYPING, {"user_id": str(caller.user_id)})

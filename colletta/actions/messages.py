@@ -115,6 +115,7 @@ async def do_send_message(
     view_once: bool = False,
 ) -> Sent:
     """Send once per (sender, chat, client_txn_id); a retry returns the first message."""
+    ctx.flood.sends.hit(caller.user_id, "messages")
     check_client_txn_id(client_txn_id)
     extras = Extras(check_attachments(attachments or []), self_destruct_s, view_once)
     if self_destruct_s is not None:
@@ -325,6 +326,7 @@ async def do_set_reaction(
     ctx: Context, caller: Caller, chat_id: int, message_id: int, emoji: str, on: bool
 ) -> None:
     check_reaction(emoji)
+    ctx.flood.reactions.hit(caller.user_id, "reactions")
     async with ctx.db.write() as tx:
         access, _ = await _load_message(ctx, tx, caller, chat_id, message_id)
         if access.member is None:

@@ -6,30 +6,26 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from colletta import __version__
-from colletta.actions.live import access_sync
+from colletta.actions.live import access_sync, parse_cursors
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, Ctx
-from colletta.api.models import MAX_ID
 from colletta.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], responses=models.PROBLEM_RESPONSES)
 
 
 def parse_cursor_list(raw: str) -> dict[int, int]:
-    """`chat_id:seq,chat_id:seq` → {chat_id: seq}."""
-    cursors: dict[int, int] = {}
+    """`chat_id:seq,chat_id:seq` → {chat_id: seq}, by the WebSocket's rules (`parse_cursors`)."""
+    pairs: dict[str, object] = {}
     for part in filter(None, raw.split(",")):
         chat, sep, seq = part.partition(":")
-        # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
-        decimal = bool(sep) and (chat + seq).isascii() and chat.isdigit() and seq.isdigit()
-        if not decimal or len(chat) > 19 or len(seq) > 19:
+        if not sep:
             raise InvalidInput("cursors must look like chat_id:seq,chat_id:seq", field="cursors")
-        if int(chat) > MAX_ID or int(seq) > MAX_ID:
-            raise InvalidInput("a cursor is out of range", field="cursors")
-        cursors[int(chat)] = int(seq)
-    if len(cursors) > 1000:
-        raise InvalidInput("at most 1000 cursors per call", field="cursors")
-    return cursors
+        # A query has only text: a seq written in decimal is the integer, anything else is
+        # left as text for parse_cursors to refuse.
+        decimal = seq.isascii() and seq.isdigit() and len(seq) < 20
+        pairs[chat] = int(seq) if decimal else seq
+    return parse_cursors(pairs)
 
 
 @router.get("/sync", response_model=models.SyncOut)

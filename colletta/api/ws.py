@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from typing import Any
 
 import orjson
@@ -14,24 +15,67 @@ from colletta import errors
 from colletta.actions.accounts import access_caller
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
-from colletta.actions.live import LiveSession, SessionRevoked, SlowConsumer, parse_cursors
+from colletta.actions.live import (
+    CURSORS_MAX,
+    LiveSession,
+    SessionRevoked,
+    SlowConsumer,
+    parse_cursors,
+)
 from colletta.actions.members import do_typing
 from colletta.api.errors import (
     CLOSE_BAD_FRAME,
     CLOSE_SLOW,
+    CLOSE_TOO_MANY,
     CLOSE_UNAUTHENTICATED,
     invalid_input,
     problem_body,
 )
 from colletta.api.messages import send_from_input
 from colletta.api.models import MAX_ID, MessageIn
+from colletta.domain.messages import (
+    ATTACHMENTS_MAX,
+    CLIENT_TXN_ID_MAX_CHARS,
+    SELF_DESTRUCT_MAX_S,
+    TEXT_MAX_CHARS,
+)
 from colletta.log import get_logger
 
 log = get_logger(__name__)
 router = APIRouter()
-AUTH_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 5.0
-MAX_FRAME_CHARS = 16_384
+_TOKEN_MAX_CHARS = 512
+
+
+def largest_valid_frame_chars() -> int:
+    """The longest frame a valid client may send: a `send` at every limit, or an `auth` with
+    every cursor, from an encoder that escapes all non-ASCII (12 characters per emoji) and
+    indents."""
+    top = str(MAX_ID)
+    emoji = "\U0001f600"
+    send = {
+        "type": "send",
+        "chat_id": top,
+        "text": emoji * TEXT_MAX_CHARS,
+        "client_txn_id": emoji * CLIENT_TXN_ID_MAX_CHARS,
+        "reply_to_id": top,
+        "forward": {"chat_id": top, "message_id": top},
+        "attachments": [top] * ATTACHMENTS_MAX,
+        "self_destruct_s": SELF_DESTRUCT_MAX_S,
+        "view_once": False,
+    }
+    auth = {
+        "type": "auth",
+        "token": "t" * _TOKEN_MAX_CHARS,
+        "cursors": {str(MAX_ID - i): MAX_ID for i in range(CURSORS_MAX)},
+    }
+    return max(len(json.dumps(frame, indent=2, ensure_ascii=True)) for frame in (send, auth))
+
+
+# Frames up to this long are parsed; a longer one that parses is answered with an error frame.
+MAX_FRAME_CHARS = largest_valid_frame_chars()
+# What the transport accepts at all (bytes); a longer frame is closed with 1009.
+MAX_FRAME_BYTES = 2 * MAX_FRAME_CHARS
 
 
 class BadFrame(Exception):
@@ -39,8 +83,6 @@ class BadFrame(Exception):
 
 
 def _parse(raw: str) -> dict[str, Any]:
-    if len(raw) > MAX_FRAME_CHARS:
-        raise BadFrame
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -71,7 +113,9 @@ async def _receive(websocket: WebSocket) -> str:
 
 
 async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dict[int, int]]:
-    raw = await asyncio.wait_for(_receive(websocket), AUTH_TIMEOUT_S)
+    raw = await asyncio.wait_for(_receive(websocket), ctx.settings.ws_auth_timeout_s)
+    if len(raw) > MAX_FRAME_CHARS:
+        raise BadFrame
     data = _parse(raw)
     if data["type"] != "auth" or not isinstance(data.get("token"), str):
         raise errors.Unauthenticated("the first frame must be {type: auth, token}")
@@ -96,6 +140,19 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    sockets = ctx.flood.sockets
+    if not sockets.acquire(caller.user_id):
+        await websocket.close(CLOSE_TOO_MANY)
+        return
+    try:
+        await _serve(ctx, websocket, caller, cursors)
+    finally:
+        sockets.release(caller.user_id)
+
+
+async def _serve(
+    ctx: Context, websocket: WebSocket, caller: Caller, cursors: dict[int, int]
+) -> None:
     session = LiveSession(ctx, caller)
     send_lock = asyncio.Lock()
 
@@ -156,6 +213,9 @@ async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -
             return CLOSE_BAD_FRAME
         kind = data["type"]
         try:
+            if len(raw) > MAX_FRAME_CHARS:
+                # Longer than any valid frame, but it parsed: answer it, keep the socket.
+                raise errors.TooLarge(f"frames are limited to {MAX_FRAME_CHARS} characters")
             if kind == "ping":
                 await send(b'{"type":"pong"}')
             elif kind == "typing":
