@@ -76,6 +76,67 @@ async def test_openapi_lists_every_documented_route(http: httpx.AsyncClient) -> 
     assert documented - published == set()
 
 
+ID_PATTERN = "^[1-9][0-9]{0,18}$"
+JS_SAFE_MAX = 2**53 - 1
+
+
+NOT_IDS = {"client_txn_id"}  # the client's own idempotency key, any printable string
+
+
+def _is_id_name(name: str) -> bool:
+    return name not in NOT_IDS and (name == "id" or name.endswith(("_id", "_ids")))
+
+
+def _alternatives(schema: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schema's non-null alternatives, `$ref`s resolved."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _alternatives(document["components"]["schemas"][name], document)
+    if "anyOf" in schema or "oneOf" in schema:
+        return [
+            alternative
+            for option in schema.get("anyOf", schema.get("oneOf"))
+            for alternative in _alternatives(option, document)
+        ]
+    return [] if schema.get("type") == "null" else [schema]
+
+
+def _named_schemas(node: Any, where: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, name, schema) of every parameter and property in the document."""
+    if isinstance(node, dict):
+        if "name" in node and "in" in node and "schema" in node:
+            yield f"{where} parameter", node["name"], node["schema"]
+        for name, schema in node.get("properties", {}).items():
+            yield f"{where} property", name, schema
+        for key, value in node.items():
+            yield from _named_schemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _named_schemas(value, f"{where}[{index}]")
+
+
+async def test_every_id_is_a_decimal_string_in_the_document(http: httpx.AsyncClient) -> None:
+    """Ids pass 2**53: a client generated from an `integer` would round them through a float."""
+    document = (await http.get("/api/openapi.json")).json()
+    wrong: list[str] = []
+    checked = 0
+    for where, name, schema in _named_schemas(document):
+        for alternative in _alternatives(schema, document):
+            if alternative.get("type") == "array":
+                alternative = alternative["items"]
+            if _is_id_name(name):
+                checked += 1
+                if alternative.get("type") != "string" or alternative.get("pattern") != ID_PATTERN:
+                    wrong.append(f"{where} {name}: {alternative}")
+            # Any other integer that may pass 2**53 is an id under another name (a cursor),
+            # unless it counts a chat's events.
+            elif alternative.get("type") == "integer" and not name.endswith("seq"):
+                big = alternative.get("maximum", 0) > JS_SAFE_MAX
+                wrong += [f"{where} {name}: {alternative}"] if big else []
+    assert checked >= 60  # path ids of every chat route, and the models' ids
+    assert not wrong, "\n".join(wrong)
+
+
 async def test_api_docs_page_answers(http: httpx.AsyncClient) -> None:
     response = await http.get("/api/docs")
     assert response.status_code == 200
