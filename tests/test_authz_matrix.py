@@ -828,7 +828,7 @@ async def test_ids_from_another_chat_do_not_reach_through(
         s.path(DIRECT, "/messages"),
         json={"text": "re", "client_txn_id": "x1", "reply_to_id": group_post},
     )
-    assert reply.status_code == 400
+    assert reply.status_code == 422
 
     # c_owner runs both channels; the public channel's routes must not touch the private one.
     code = await s.invite(PRIVATE)
