@@ -12,9 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain import events
+from colletta.domain.text import check_line
 from colletta.domain.users import (
+    USERNAME_MAX_CHARS,
+    USERNAME_RE,
     User,
     check_bio,
+    check_device_name,
     check_display_name,
     check_password,
     normalize_username,
@@ -24,7 +28,6 @@ from colletta.ids import hash_token, new_id, new_token
 from colletta.store import users as store
 from colletta.store.db import Tx
 
-DEVICE_NAME_MAX_CHARS = 64
 USER_SEARCH_MAX = 50
 
 
@@ -80,9 +83,11 @@ async def do_login(
 ) -> LoginResult:
     name = username.strip().lower()
     await ctx.limiter.hit(ctx.settings.login_rate, f"login:ip:{client_ip}", f"login:user:{name}")
-    device = (device_name or "unnamed device").strip()[:DEVICE_NAME_MAX_CHARS] or "unnamed device"
-    async with ctx.db.read() as conn:
-        found = await store.get_login(conn, name)
+    device = check_device_name(device_name)
+    found = None
+    if USERNAME_RE.fullmatch(name):  # no name that cannot exist reaches the database
+        async with ctx.db.read() as conn:
+            found = await store.get_login(conn, name)
     if found is None or not await _verify(ctx, found[1], password):
         raise Unauthenticated("wrong username or password")
     user = found[0]
@@ -194,8 +199,6 @@ async def do_update_profile(
 
 
 async def access_user_search(ctx: Context, caller: Caller, prefix: str, limit: int) -> list[User]:
-    cleaned = prefix.strip().lower()
-    if not cleaned:
-        raise InvalidInput("prefix must not be empty", field="prefix")
+    cleaned = check_line(prefix, "prefix", USERNAME_MAX_CHARS).lower()
     async with ctx.db.read() as conn:
         return await store.search_users(conn, cleaned, min(max(limit, 1), USER_SEARCH_MAX))
