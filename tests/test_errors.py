@@ -712,8 +712,11 @@ async def test_security_headers_on_every_response(
                 response.status_code,
             )
         policy = response.headers.get("content-security-policy", "")
-        assert "default-src 'self'" in policy, (response.request.url, response.status_code)
+        assert "default-src 'none'" in policy, (response.request.url, response.status_code)
         assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert "http" not in policy  # no CDN, no other host
+        assert "strict-transport-security" not in response.headers  # behind_tls is off
         assert "camera=()" in response.headers.get("permissions-policy", "")
 
 

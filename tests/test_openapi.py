@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +138,75 @@ async def test_every_id_is_a_decimal_string_in_the_document(http: httpx.AsyncCli
     assert not wrong, "\n".join(wrong)
 
 
-async def test_api_docs_page_answers(http: httpx.AsyncClient) -> None:
-    response = await http.get("/api/docs")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "/api/openapi.json" in response.text
+class _PageRefs(HTMLParser):
+    """The URLs a page loads, and the text of any inline script or style."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for name in ("src", "href"):
+            if found.get(name):
+                self.urls.append(str(found[name]))
+        self._in = tag if tag in ("script", "style") else None
+        if any(name.startswith("on") for name in found) or "style" in found:
+            self.inline.append(f"<{tag} {found}>")
+
+    def handle_data(self, data: str) -> None:
+        if self._in and data.strip():
+            self.inline.append(data)
+
+
+async def test_api_docs_load_from_this_server_alone(server_http: httpx.AsyncClient) -> None:
+    """The docs page and everything it loads come from the server itself (works offline, pins
+    the UI's version), and its policy allows no inline code and no other host."""
+    page = await server_http.get("/api/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    refs = _PageRefs()
+    refs.feed(page.text)
+    assert refs.inline == []
+    assert len(refs.urls) >= 3  # the stylesheet, Swagger UI, the start-up script
+    loaded = ""
+    for url in refs.urls:
+        assert url.startswith("/api/docs/assets/"), url
+        asset = await server_http.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].split(";")[0] in (
+            "text/css",
+            "text/javascript",
+            "image/png",
+        ), url
+        loaded += asset.text if not url.endswith(".png") else ""
+    assert "SwaggerUIBundle" in loaded
+    assert '"/api/openapi.json"' in loaded
+    assert (await server_http.get("/api/openapi.json")).status_code == 200
+    # Only the files the page uses: not the bundle's sample page with its inline script.
+    for name in ("index.html", "swagger-initializer.js", "../docs.py", "..%2Fdocs.py"):
+        assert (await server_http.get(f"/api/docs/assets/{name}")).status_code == 404, name
+
+    policy = page.headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if " " in part)
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert "http" not in policy  # no CDN, no other host
+    api_policy = (await server_http.get("/api/v1/health")).headers["content-security-policy"]
+    assert api_policy.startswith("default-src 'none';")
+    assert "script-src" not in api_policy
+
+
+@pytest.mark.settings(behind_tls=True)
+async def test_hsts_only_behind_tls(server_http: httpx.AsyncClient) -> None:
+    for path in ("/api/v1/health", "/api/docs", "/api/v1/nowhere"):
+        response = await server_http.get(path)
+        assert response.headers["strict-transport-security"] == "max-age=31536000", path
 
 
 # Schemathesis drives the app in-process through its own ASGI client, on its own event loop
