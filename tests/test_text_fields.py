@@ -114,3 +114,7 @@ async def test_line_breaks_stay_in_free_text_and_fold_in_labels(person: MakePers
     assert chat["description"] == "line one\nline\ttwo"
     me = await owner.ok("PATCH", "/api/v1/me", json={"bio": "a\r\nb", "display_name": "A\nB"})
     assert (me["bio"], me["display_name"]) == ("a\r\nb", "A B")
+    blank_but_long = await owner.call(
+        "PATCH", f"/api/v1/chats/{chat['id']}", json={"description": " " * 2049}
+    )
+    assert blank_but_long.status_code == 422
