@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from colletta.app import create_app
 from colletta.config import Settings
 from colletta.store.migrate import upgrade_to_head
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, MakePerson
 
 API_MD = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -200,6 +200,30 @@ async def test_api_docs_load_from_this_server_alone(server_http: httpx.AsyncClie
     api_policy = (await server_http.get("/api/v1/health")).headers["content-security-policy"]
     assert api_policy.startswith("default-src 'none';")
     assert "script-src" not in api_policy
+
+
+async def test_media_downloads_get_the_strict_policy(
+    server_http: httpx.AsyncClient, server_person: MakePerson
+) -> None:
+    """A file opened from the API may load and run nothing, and runs sandboxed."""
+    ann = await server_person()
+    chat = await ann.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "files"})
+    path = f"/api/v1/chats/{chat['id']}/media"
+    page = b"<html><script>alert(1)</script></html>"
+    uploaded = await ann.ok(
+        "POST", path, content=page, headers={"content-type": "application/octet-stream"}
+    )
+    await ann.ok(
+        "POST",
+        f"/api/v1/chats/{chat['id']}/messages",
+        json={"client_txn_id": "f1", "attachments": [uploaded["id"]]},
+    )
+    download = await ann.call("GET", f"{path}/{uploaded['id']}")
+    assert download.status_code == 200
+    policy = download.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none';")
+    assert "sandbox" in policy
+    assert "unsafe-inline" not in policy
 
 
 @pytest.mark.settings(behind_tls=True)
