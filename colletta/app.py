@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, invites, media, messages, sync, ws
+from colletta.api import accounts, chats, docs, invites, media, messages, sync, ws
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -30,6 +30,7 @@ ROUTERS = (
     invites.router,
     sync.router,
     ws.router,
+    docs.router,
 )
 
 
@@ -37,13 +38,14 @@ class _App(FastAPI):
     """FastAPI with the security headers and the send fast path in front of its whole
     middleware stack."""
 
-    def __init__(self, max_body_bytes: int, **kwargs: Any) -> None:
-        self._max_body_bytes = max_body_bytes
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        self._settings = settings
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> ASGIApp:
         # Security headers outermost: Starlette answers a 500 from outside its own stack.
-        return SecurityHeaders(SendFastPath(super().build_middleware_stack(), self._max_body_bytes))
+        inner = SendFastPath(super().build_middleware_stack(), self._settings.max_body_bytes)
+        return SecurityHeaders(inner, behind_tls=self._settings.behind_tls)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -70,12 +72,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             await stop_context(ctx)
 
     app = _App(
-        settings.max_body_bytes,
+        settings,
         title="Colletta",
         version=__version__,
         summary="Self-hosted community messenger with shared money pots",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # api/docs.py serves Swagger UI from a package, not a CDN
         redoc_url=None,
         lifespan=lifespan,
         # FastAPI's OpenTelemetry hooks look up the global providers on every request;

@@ -18,7 +18,7 @@ from colletta.app import create_app
 from colletta.config import Settings, SettingsError, config_example, load_settings
 from colletta.errors import ColettaError
 from colletta.log import setup_logging
-from colletta.services import build_context, stop_context
+from colletta.services import build_context, check_processes, stop_context
 from colletta.store.migrate import upgrade_to_head
 
 app = typer.Typer(help="Colletta: a self-hosted community messenger.", no_args_is_help=True)
@@ -83,6 +83,11 @@ def serve(
         "workers": workers,
     }
     settings = _settings(config, **overrides)
+    try:
+        check_processes(settings)
+    except SettingsError as exc:
+        typer.echo(f"colletta: {exc}", err=True)
+        raise typer.Exit(2) from None
     # Worker processes rebuild the settings from the environment, so hand every value down.
     if config is not None:
         os.environ["COLLETTA_CONFIG"] = str(config)

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest accepted request body, in bytes."
     )
+    behind_tls: bool = Field(
+        False,
+        description=(
+            "Clients reach this server only over HTTPS (a TLS-terminating proxy in front): "
+            "send Strict-Transport-Security so browsers never use plain HTTP for it again."
+        ),
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL",
         description="SQLite durability: FULL survives power loss, NORMAL only a crash of Colletta.",

@@ -1,7 +1,7 @@
 """Every error Colletta raises on purpose, as one tree.
 
     ColettaError                 base; `type` is the stable slug clients switch on
-    ├── InvalidInput             a value is malformed or out of bounds          (400)
+    ├── InvalidInput             a value is malformed or out of bounds          (422)
     ├── Unauthenticated          no token, or a token that is unknown/revoked  (401)
     ├── Forbidden                known caller, not allowed                      (403)
     ├── NotFound                 missing, or hidden from the caller             (404)
@@ -12,7 +12,7 @@
     ├── ResyncRequired           a cursor too old to replay                     (409)
     ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
     ├── MediaMissing             a NotFound: no stored file under that key      (404)
-    ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (400)
+    ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (422)
     └── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
 
 `api/errors.py` maps these to problem+json (RFC 9457) and WebSocket close codes; nothing

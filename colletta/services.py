@@ -18,21 +18,29 @@ from colletta.realtime.hub import Hub
 from colletta.store.db import Database
 
 
+def check_processes(settings: Settings) -> None:
+    """Refuse a process count the database and bus cannot serve; `serve` calls it before it
+    starts any worker, so the operator reads one line instead of a traceback per worker."""
+    if settings.workers == 1:
+        return
+    if settings.resolved_database_url.startswith("sqlite"):
+        # SQLite runs inline on each process's event loop; a second process would wait
+        # on the file lock there. Many processes is what PostgreSQL is for.
+        raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
+    if not settings.bus_url.startswith("redis://"):
+        raise SettingsError("workers: more than one process needs bus_url = redis://…")
+
+
 def build_bus(settings: Settings) -> Bus:
     if settings.bus_url.startswith("redis://"):
         return RedisBus(settings.bus_url)
-    if settings.workers > 1:
-        raise SettingsError("workers: more than one process needs bus_url = redis://…")
     return MemoryBus()
 
 
 def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     """Everything the actions need; call `start_context` inside the event loop before use."""
+    check_processes(settings)
     if settings.resolved_database_url.startswith("sqlite"):
-        if settings.workers > 1:
-            # SQLite runs inline on each process's event loop; a second process would wait
-            # on the file lock there. Many processes is what PostgreSQL is for.
-            raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)

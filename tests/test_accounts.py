@@ -38,7 +38,7 @@ async def test_register_rejects_bad_input(
     response = await http.post(
         "/api/v1/auth/register", json={"username": username, "password": password}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/invalid_input")
     assert password not in response.text
@@ -92,7 +92,7 @@ async def test_change_password_revokes_other_sessions(
         "/api/v1/auth/password",
         json={"old_password": "not the one", "new_password": "a new long password"},
     )
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     await gina.ok(
         "POST",
         "/api/v1/auth/password",

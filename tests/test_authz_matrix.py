@@ -1,4 +1,6 @@
-"""Who may do what to a chat, as a table: every chat endpoint of docs/api.md × every kind of actor.
+"""Who may do what to a chat, as a table: every chat route × every kind of actor. Every route of
+the OpenAPI document must have a row, here or in test_authz_routes.py (sessions, profile, chat
+lists, invite codes, sync), or `test_every_route_of_the_document_has_a_row` fails.
 
 Each test builds one cast through the real API (a private group with owner, admin, moderator,
 member; a private and a public channel with owner, admin and a subscriber; a direct chat), plus
@@ -15,6 +17,7 @@ Alongside the status, every cell checks what a user would notice:
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
+from PIL import Image
 
 from colletta.actions.accounts import do_create_operator
 from tests.conftest import PASSWORD, Person, register_and_login
@@ -202,6 +206,30 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
         PUBLIC: (404, 404, 403, 204, 204),
         DIRECT: (404, 404, 403),
     },
+    "message_ttl": {  # either side of a direct chat, admins elsewhere
+        GROUP: (404, 404, 403, 403, 200, 200),
+        PRIVATE: (404, 404, 403, 200, 200),
+        PUBLIC: (404, 404, 403, 200, 200),
+        DIRECT: (404, 404, 200),
+    },
+    "media_upload": {  # whoever may post
+        GROUP: (404, 404, 201, 201, 201, 201),
+        PRIVATE: (404, 404, 403, 201, 201),
+        PUBLIC: (404, 404, 403, 201, 201),
+        DIRECT: (404, 404, 201),
+    },
+    "media_download": {  # whoever may read the message that carries it
+        GROUP: (404, 404, 200, 200, 200, 200),
+        PRIVATE: (404, 404, 200, 200, 200),
+        PUBLIC: (200, 200, 200, 200, 200),
+        DIRECT: (404, 404, 200),
+    },
+    "media_thumbnail": {
+        GROUP: (404, 404, 200, 200, 200, 200),
+        PRIVATE: (404, 404, 200, 200, 200),
+        PUBLIC: (200, 200, 200, 200, 200),
+        DIRECT: (404, 404, 200),
+    },
     "messages_send": {
         GROUP: (404, 404, 201, 201, 201, 201),
         PRIVATE: (404, 404, 403, 201, 201),  # only admins post in channels
@@ -303,12 +331,19 @@ class Call:
     method: str
     path: str
     json: dict[str, Any] | None = None
+    content: bytes | None = None  # a raw body (uploads), sent as application/octet-stream
 
     def replacing(self, old: str, new: str) -> Call:
         body = None
         if self.json is not None:
             body = orjson.loads(orjson.dumps(self.json).decode().replace(old, new))
-        return Call(self.method, self.path.replace(old, new), body)
+        return Call(self.method, self.path.replace(old, new), body, self.content)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        if self.content is None:
+            return {"json": self.json}
+        return {"content": self.content, "headers": {"content-type": "application/octet-stream"}}
 
 
 @dataclass
@@ -566,6 +601,45 @@ async def _join_requests_decline(s: Scene, chat: str, actor: Person) -> Call:
     return Call("POST", s.path(chat, f"/join-requests/{applicant_id}/decline"))
 
 
+async def _message_ttl(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("PUT", s.path(chat, "/message-ttl"), {"message_ttl_s": 86_400})
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def _media_upload(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("POST", s.path(chat, "/media"), content=_png())
+
+
+async def _posted_image(s: Scene, chat: str) -> str:
+    """A fresh image, sent in a message of the chat by its author; the media id."""
+    author = s.author(chat)
+    uploaded = await author.ok(
+        "POST",
+        s.path(chat, "/media"),
+        content=_png(),
+        headers={"content-type": "application/octet-stream"},
+    )
+    await author.ok(
+        "POST",
+        s.path(chat, "/messages"),
+        json={"client_txn_id": secrets.token_hex(8), "attachments": [uploaded["id"]]},
+    )
+    return str(uploaded["id"])
+
+
+async def _media_download(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("GET", s.path(chat, f"/media/{await _posted_image(s, chat)}"))
+
+
+async def _media_thumbnail(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("GET", s.path(chat, f"/media/{await _posted_image(s, chat)}/thumbnail"))
+
+
 async def _messages_send(s: Scene, chat: str, actor: Person) -> Call:
     return Call(
         "POST", s.path(chat, _messages()), {"text": "hello", "client_txn_id": secrets.token_hex(8)}
@@ -659,6 +733,10 @@ PREPARE: dict[str, Prepare] = {
     "join_requests_list": _join_requests_list,
     "join_requests_approve": _join_requests_approve,
     "join_requests_decline": _join_requests_decline,
+    "message_ttl": _message_ttl,
+    "media_upload": _media_upload,
+    "media_download": _media_download,
+    "media_thumbnail": _media_thumbnail,
     "messages_send": _messages_send,
     "messages_forward_from": _messages_forward_from,
     "messages_history": _messages_history,
@@ -679,7 +757,8 @@ PREPARE: dict[str, Prepare] = {
 # Endpoints that share one cast: each leaves the cast as it found it (fresh targets, or refused),
 # except the last of its batch. Building the cast is the slow part, so batches keep the file quick.
 BATCHES: dict[str, tuple[str, ...]] = {
-    "chat": ("get_chat", "read", "typing", "members_list", "patch_chat"),
+    "chat": ("get_chat", "read", "typing", "members_list", "patch_chat", "message_ttl"),
+    "media": ("media_upload", "media_download", "media_thumbnail"),
     "members": (
         "members_add",
         "members_role_moderator",
@@ -757,7 +836,7 @@ async def _check_endpoint(scene: Scene, endpoint: str) -> list[str]:
             refused_write = expected >= 400 and call.method != "GET"
             before = await scene.snapshot(chat) if refused_write else None
 
-            response = await actor.call(call.method, call.path, json=call.json)
+            response = await actor.call(call.method, call.path, **call.kwargs)
 
             if response.status_code != expected:
                 failures.append(
@@ -772,14 +851,14 @@ async def _check_endpoint(scene: Scene, endpoint: str) -> list[str]:
                 failures.append(f"{where}: refused, yet the chat changed")
             if role in ("outsider", "operator") and expected == 404:
                 ghost = call.replacing(scene.chat_ids[chat], GHOST_CHAT_ID)
-                missing = await actor.call(ghost.method, ghost.path, json=ghost.json)
+                missing = await actor.call(ghost.method, ghost.path, **ghost.kwargs)
                 if (missing.status_code, missing.json()) != (404, response.json()):
                     failures.append(
                         f"{where}: a hidden chat answers {response.json()}, "
                         f"a missing one {missing.status_code} {missing.text}"
                     )
         # Without a token nobody learns anything, whatever the chat.
-        anonymous = await scene.http.request(call.method, call.path, json=call.json)
+        anonymous = await scene.http.request(call.method, call.path, **call.kwargs)
         if anonymous.status_code != 401:
             failures.append(f"{endpoint} {chat} without a token -> {anonymous.status_code}")
     return failures
@@ -828,7 +907,7 @@ async def test_ids_from_another_chat_do_not_reach_through(
         s.path(DIRECT, "/messages"),
         json={"text": "re", "client_txn_id": "x1", "reply_to_id": group_post},
     )
-    assert reply.status_code == 400
+    assert reply.status_code == 422
 
     # c_owner runs both channels; the public channel's routes must not touch the private one.
     code = await s.invite(PRIVATE)

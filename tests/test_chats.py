@@ -19,7 +19,7 @@ async def test_direct_chat_is_get_or_create(person: MakePerson) -> None:
     assert (first["kind"], first["title"], second["title"]) == ("direct", "bob_d", "alice_d")
     assert (
         await alice.call("POST", "/api/v1/chats/direct", json={"user_id": alice.id})
-    ).status_code == 400
+    ).status_code == 422
     assert (await alice.call("POST", f"/api/v1/chats/{first['id']}/leave")).status_code == 403
 
 

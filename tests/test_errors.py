@@ -34,7 +34,9 @@ SLUG = {
     422: "invalid_input",
     500: "internal",
 }
-INVALID = (400, 422)
+INVALID = (422,)
+JSON_TYPE = {"content-type": "application/json"}
+UNREADABLE = (400,)
 MAX_ID = 2**63 - 1
 OUT_OF_RANGE = (str(2**63), str(2**64), str(10**30), str(-(2**63) - 1), "-1")
 BAD_IDS = (*OUT_OF_RANGE, "0")  # ids start at 1
@@ -136,11 +138,81 @@ async def test_malformed_json_is_invalid_input(room: Room) -> None:
         ("POST", room.path("/read"), b'{"seq": NaN}'),
         ("POST", room.path("/read"), b'{"seq": Infinity}'),
         ("POST", room.path("/read"), b'{"seq": 1' + b"1" * 5000 + b"}"),
+    ]
+    await refuse_all(room, room.alice, cases, raw=True, statuses=UNREADABLE)
+    # Well-formed JSON whose strings are not text: read, then refused as values.
+    lone_surrogates = [
         ("PATCH", room.path(), b'{"title": "\\ud800"}'),
         ("POST", send, b'{"text": "a\\udfff", "client_txn_id": "s1"}'),
         ("POST", send, b'{"text": "ok", "client_txn_id": "\\ud800"}'),
     ]
-    await refuse_all(room, room.alice, cases, raw=True)
+    await refuse_all(room, room.alice, lone_surrogates, raw=True)
+
+
+# The one rule of docs/api.md: 400 when the body is not a JSON document at all, 422 when it is
+# one but a value in it is wrong (type, range, or a business rule), on every route alike.
+NOT_JSON: list[tuple[str, bytes, dict[str, str]]] = [
+    ("cut off", b'{"a": ', JSON_TYPE),
+    ("trailing garbage", b"{} x", JSON_TYPE),
+    ("bad UTF-8", b'{"a": "\xff\xfe"}', JSON_TYPE),
+    ("too deep", b"[" * 100_000 + b"]" * 100_000, JSON_TYPE),
+    ("empty", b"", JSON_TYPE),
+    ("not JSON's content type", b"{}", {"content-type": "text/plain"}),
+    ("no content type", b"{}", {}),
+    ("NaN", b'{"a": NaN}', JSON_TYPE),
+]
+
+
+async def test_400_for_a_body_that_is_not_json_422_for_wrong_values(
+    room: Room, http: httpx.AsyncClient
+) -> None:
+    send, me = room.path("/messages"), "/api/v1/me"
+    # Per route: the values a read body may get wrong, the business rules last.
+    routes: dict[tuple[str, str], list[Any]] = {
+        ("POST", "/api/v1/chats"): [
+            [],
+            {"kind": "group"},
+            {"kind": "group", "title": 5},
+            {"kind": "group", "title": "x", "colour": "red"},
+            {"kind": "group", "title": "   "},
+        ],
+        ("POST", send): [  # the send fast path
+            ["hi"],
+            {"text": "hi"},
+            {"text": 5, "client_txn_id": "v1"},
+            {"text": "hi", "client_txn_id": "v1", "self_destruct_s": 1},
+            {"text": "   ", "client_txn_id": "v1"},
+            {"text": "x" * 4097, "client_txn_id": "v1"},
+            {"text": "hi", "client_txn_id": "v1", "self_destruct_s": 10},  # not a direct chat
+        ],
+        ("PATCH", me): [{"bio": 5}, {"display_name": "   "}, {"bio": "b" * 513}],
+        ("POST", room.path("/read")): [{"seq": -1}, {"seq": 1.5}, {"seq": 10**6}],
+        ("PUT", room.path("/message-ttl")): [{}, {"message_ttl_s": "1d"}, {"message_ttl_s": 4}],
+        ("POST", "/api/v1/auth/register"): [
+            {"username": "ok_name"},
+            {"username": "no", "password": PASSWORD},
+            {"username": "ok_name", "password": "short"},
+        ],
+    }
+    before = await room.state()
+    for (method, path), wrong_values in routes.items():
+        for what, content, content_type in NOT_JSON:
+            response = await room.alice.call(method, path, content=content, headers=content_type)
+            assert_problem(response, *UNREADABLE, what=what)
+        for body in wrong_values:
+            response = await room.alice.call(method, path, json=body)
+            assert_problem(response, *INVALID, what=body)
+    # Outside the body the request was read too: a path, a query, a header value is 422.
+    for path in (
+        "/api/v1/chats/abc",
+        "/api/v1/chats?limit=0",
+        "/api/v1/sync?cursors=x",
+        room.path(f"/messages/{room.alice_message}/reactions/x"),
+    ):
+        method = "PUT" if "reactions" in path else "GET"
+        assert_problem(await room.alice.call(method, path), *INVALID, what=path)
+    assert await room.state() == before
+    assert (await http.post("/api/v1/auth/login", json={"username": "ok_name"})).status_code == 422
 
 
 async def test_wrong_types_are_invalid_input(room: Room) -> None:
@@ -154,7 +226,6 @@ async def test_wrong_types_are_invalid_input(room: Room) -> None:
         ("POST", send, {"text": "hi", "client_txn_id": "t1", "forward": "that one"}),
         ("POST", send, ["hi"]),
         ("POST", send, "hi"),
-        ("POST", send, None),
         ("PATCH", mine, {"text": None}),
         ("PATCH", mine, {"text": {"rich": True}}),
         ("POST", room.path("/read"), {"seq": "latest"}),
@@ -358,13 +429,13 @@ async def test_ids_out_of_int64_range(room: Room) -> None:
     after = await room.alice.ok("GET", room.path(f"/messages?after_seq={top}"))
     assert after == {"messages": [], "has_more": False}
     too_far = await room.alice.call("POST", room.path("/read"), json={"seq": MAX_ID})
-    assert_problem(too_far, 400)
+    assert_problem(too_far, 422)
     reply = await room.alice.call(
         "POST",
         room.path("/messages"),
         json={"text": "hi", "client_txn_id": "t", "reply_to_id": top},
     )
-    assert_problem(reply, 400)
+    assert_problem(reply, 422)
     assert bob in [
         m["user_id"] for m in (await room.alice.ok("GET", room.path("/members")))["members"]
     ]
@@ -489,7 +560,7 @@ async def test_refused_sends_and_edits_write_nothing(room: Room) -> None:
     before = await room.state()
     for method, path, body in cases:
         response = await room.alice.call(method, path, json=body)
-        assert_problem(response, 400, 403, 404, 409, what=body)
+        assert_problem(response, 403, 404, 409, 422, what=body)
         assert await room.state() == before, (method, path, body)
 
 
@@ -596,6 +667,7 @@ async def test_security_headers_on_every_response(
         await alice.call("GET", "/api/v1/nowhere"),
         await alice.call("POST", "/api/v1/chats", json={"kind": "group", "title": "t" * 129}),
         await alice.call("POST", "/api/v1/chats", content=b"x" * 1_100_000),
+        await alice.call("POST", "/api/v1/chats", content=b"{", headers=JSON_TYPE),
         await http.get("/api/openapi.json"),
         await http.get("/api/docs"),
         await alice.call("POST", "/api/v1/auth/logout"),
@@ -640,8 +712,11 @@ async def test_security_headers_on_every_response(
                 response.status_code,
             )
         policy = response.headers.get("content-security-policy", "")
-        assert "default-src 'self'" in policy, (response.request.url, response.status_code)
+        assert "default-src 'none'" in policy, (response.request.url, response.status_code)
         assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert "http" not in policy  # no CDN, no other host
+        assert "strict-transport-security" not in response.headers  # behind_tls is off
         assert "camera=()" in response.headers.get("permissions-policy", "")
 
 

@@ -111,9 +111,9 @@ async def test_bad_uploads_are_refused_with_a_clear_error(person: MakePerson) ->
     alice = await person()
     chat_id = await make_group(alice)
     empty = await upload(alice, chat_id, b"")
-    assert empty.status_code == 400
+    assert empty.status_code == 422
     broken = await upload(alice, chat_id, jpeg_with_gps()[:400], "cut.jpg")
-    assert broken.status_code == 400
+    assert broken.status_code == 422
     assert broken.json()["type"].endswith("/media_undecodable")
 
 
@@ -148,13 +148,13 @@ async def test_only_members_who_may_see_it_fetch_media(person: MakePerson) -> No
     assert (await alice.call("GET", path)).status_code == 200
     # Not yet sent: only the uploader sees it.
     assert (await bob.call("GET", path)).status_code == 404
-    assert (await send_with(bob, chat_id, [media["id"]])).status_code == 400  # not bob's
+    assert (await send_with(bob, chat_id, [media["id"]])).status_code == 422  # not bob's
     first = await send_with(alice, chat_id, [media["id"]], client_txn_id="with-file")
     assert first.status_code == 201
     retry = await send_with(alice, chat_id, [media["id"]], client_txn_id="with-file")
     assert (retry.status_code, retry.json()) == (200, first.json())
     assert (await bob.call("GET", path)).status_code == 200
-    assert (await send_with(alice, chat_id, [media["id"]])).status_code == 400  # already sent
+    assert (await send_with(alice, chat_id, [media["id"]])).status_code == 422  # already sent
     assert (await outsider.call("GET", path)).status_code == 404
     refused = await upload(outsider, chat_id, b"x")
     assert refused.status_code == 404

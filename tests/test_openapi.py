@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from colletta.app import create_app
 from colletta.config import Settings
 from colletta.store.migrate import upgrade_to_head
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, MakePerson
 
 API_MD = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -76,11 +77,160 @@ async def test_openapi_lists_every_documented_route(http: httpx.AsyncClient) -> 
     assert documented - published == set()
 
 
-async def test_api_docs_page_answers(http: httpx.AsyncClient) -> None:
-    response = await http.get("/api/docs")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "/api/openapi.json" in response.text
+ID_PATTERN = "^[1-9][0-9]{0,18}$"
+JS_SAFE_MAX = 2**53 - 1
+
+
+NOT_IDS = {"client_txn_id"}  # the client's own idempotency key, any printable string
+
+
+def _is_id_name(name: str) -> bool:
+    return name not in NOT_IDS and (name == "id" or name.endswith(("_id", "_ids")))
+
+
+def _alternatives(schema: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schema's non-null alternatives, `$ref`s resolved."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _alternatives(document["components"]["schemas"][name], document)
+    if "anyOf" in schema or "oneOf" in schema:
+        return [
+            alternative
+            for option in schema.get("anyOf", schema.get("oneOf"))
+            for alternative in _alternatives(option, document)
+        ]
+    return [] if schema.get("type") == "null" else [schema]
+
+
+def _named_schemas(node: Any, where: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, name, schema) of every parameter and property in the document."""
+    if isinstance(node, dict):
+        if "name" in node and "in" in node and "schema" in node:
+            yield f"{where} parameter", node["name"], node["schema"]
+        for name, schema in node.get("properties", {}).items():
+            yield f"{where} property", name, schema
+        for key, value in node.items():
+            yield from _named_schemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _named_schemas(value, f"{where}[{index}]")
+
+
+async def test_every_id_is_a_decimal_string_in_the_document(http: httpx.AsyncClient) -> None:
+    """Ids pass 2**53: a client generated from an `integer` would round them through a float."""
+    document = (await http.get("/api/openapi.json")).json()
+    wrong: list[str] = []
+    checked = 0
+    for where, name, schema in _named_schemas(document):
+        for alternative in _alternatives(schema, document):
+            if alternative.get("type") == "array":
+                alternative = alternative["items"]
+            if _is_id_name(name):
+                checked += 1
+                if alternative.get("type") != "string" or alternative.get("pattern") != ID_PATTERN:
+                    wrong.append(f"{where} {name}: {alternative}")
+            # Any other integer that may pass 2**53 is an id under another name (a cursor),
+            # unless it counts a chat's events.
+            elif alternative.get("type") == "integer" and not name.endswith("seq"):
+                big = alternative.get("maximum", 0) > JS_SAFE_MAX
+                wrong += [f"{where} {name}: {alternative}"] if big else []
+    assert checked >= 60  # path ids of every chat route, and the models' ids
+    assert not wrong, "\n".join(wrong)
+
+
+class _PageRefs(HTMLParser):
+    """The URLs a page loads, and the text of any inline script or style."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for name in ("src", "href"):
+            if found.get(name):
+                self.urls.append(str(found[name]))
+        self._in = tag if tag in ("script", "style") else None
+        if any(name.startswith("on") for name in found) or "style" in found:
+            self.inline.append(f"<{tag} {found}>")
+
+    def handle_data(self, data: str) -> None:
+        if self._in and data.strip():
+            self.inline.append(data)
+
+
+async def test_api_docs_load_from_this_server_alone(server_http: httpx.AsyncClient) -> None:
+    """The docs page and everything it loads come from the server itself (works offline, pins
+    the UI's version), and its policy allows no inline code and no other host."""
+    page = await server_http.get("/api/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    refs = _PageRefs()
+    refs.feed(page.text)
+    assert refs.inline == []
+    assert len(refs.urls) >= 3  # the stylesheet, Swagger UI, the start-up script
+    loaded = ""
+    for url in refs.urls:
+        assert url.startswith("/api/docs/assets/"), url
+        asset = await server_http.get(url)
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].split(";")[0] in (
+            "text/css",
+            "text/javascript",
+            "image/png",
+        ), url
+        loaded += asset.text if not url.endswith(".png") else ""
+    assert "SwaggerUIBundle" in loaded
+    assert '"/api/openapi.json"' in loaded
+    assert (await server_http.get("/api/openapi.json")).status_code == 200
+    # Only the files the page uses: not the bundle's sample page with its inline script.
+    for name in ("index.html", "swagger-initializer.js", "../docs.py", "..%2Fdocs.py"):
+        assert (await server_http.get(f"/api/docs/assets/{name}")).status_code == 404, name
+
+    policy = page.headers["content-security-policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if " " in part)
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy
+    assert "unsafe-eval" not in policy
+    assert "http" not in policy  # no CDN, no other host
+    api_policy = (await server_http.get("/api/v1/health")).headers["content-security-policy"]
+    assert api_policy.startswith("default-src 'none';")
+    assert "script-src" not in api_policy
+
+
+async def test_media_downloads_get_the_strict_policy(
+    server_http: httpx.AsyncClient, server_person: MakePerson
+) -> None:
+    """A file opened from the API may load and run nothing, and runs sandboxed."""
+    ann = await server_person()
+    chat = await ann.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "files"})
+    path = f"/api/v1/chats/{chat['id']}/media"
+    page = b"<html><script>alert(1)</script></html>"
+    uploaded = await ann.ok(
+        "POST", path, content=page, headers={"content-type": "application/octet-stream"}
+    )
+    await ann.ok(
+        "POST",
+        f"/api/v1/chats/{chat['id']}/messages",
+        json={"client_txn_id": "f1", "attachments": [uploaded["id"]]},
+    )
+    download = await ann.call("GET", f"{path}/{uploaded['id']}")
+    assert download.status_code == 200
+    policy = download.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none';")
+    assert "sandbox" in policy
+    assert "unsafe-inline" not in policy
+
+
+@pytest.mark.settings(behind_tls=True)
+async def test_hsts_only_behind_tls(server_http: httpx.AsyncClient) -> None:
+    for path in ("/api/v1/health", "/api/docs", "/api/v1/nowhere"):
+        response = await server_http.get(path)
+        assert response.headers["strict-transport-security"] == "max-age=31536000", path
 
 
 # Schemathesis drives the app in-process through its own ASGI client, on its own event loop

@@ -10,9 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain import events
+from colletta.domain.text import check_line
 from colletta.domain.users import (
+    USERNAME_MAX_CHARS,
+    USERNAME_RE,
     User,
     check_bio,
+    check_device_name,
     check_display_name,
     check_password,
     normalize_username,
@@ -22,7 +26,6 @@ from colletta.ids import hash_token, new_id, new_token
 from colletta.store import users as store
 from colletta.store.db import Tx
 
-DEVICE_NAME_MAX_CHARS = 64
 USER_SEARCH_MAX = 50
 # `last_seen_at_ms` moves at most this often per session: a write per request would cost
 # the send path; idle expiry is counted in days.
@@ -93,9 +96,11 @@ async def do_login(
     await limiter.check(settings.login_failure_rate, *pair)
     if await limiter.is_spent(settings.login_user_failure_rate, "login-user", name):
         await ctx.clock.sleep(settings.login_slowdown_s)
-    device = (device_name or "unnamed device").strip()[:DEVICE_NAME_MAX_CHARS] or "unnamed device"
-    async with ctx.db.read() as conn:
-        found = await store.get_login(conn, name)
+    device = check_device_name(device_name)
+    found = None
+    if USERNAME_RE.fullmatch(name):  # no name that cannot exist reaches the database
+        async with ctx.db.read() as conn:
+            found = await store.get_login(conn, name)
     # An unknown username is checked against a dummy hash: the same work, the same time.
     matches = await ctx.passwords.verify(found[1] if found else None, password)
     if found is None or not matches:
@@ -225,8 +230,6 @@ async def do_update_profile(
 
 
 async def access_user_search(ctx: Context, caller: Caller, prefix: str, limit: int) -> list[User]:
-    cleaned = prefix.strip().lower()
-    if not cleaned:
-        raise InvalidInput("prefix must not be empty", field="prefix")
+    cleaned = check_line(prefix, "prefix", USERNAME_MAX_CHARS).lower()
     async with ctx.db.read() as conn:
         return await store.search_users(conn, cleaned, min(max(limit, 1), USER_SEARCH_MAX))

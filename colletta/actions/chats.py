@@ -12,6 +12,7 @@ from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import (
+    TITLE_MAX_CHARS,
     Chat,
     ChatKind,
     Member,
@@ -25,6 +26,7 @@ from colletta.domain.chats import (
     shows_sender,
 )
 from colletta.domain.messages import check_chat_ttl
+from colletta.domain.text import check_line
 from colletta.errors import Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store import chats as store
@@ -341,8 +343,9 @@ async def access_chat_list(
 async def access_public_channels(
     ctx: Context, caller: Caller, prefix: str, limit: int
 ) -> list[dict[str, Any]]:
+    prefix = check_line(prefix, "prefix", TITLE_MAX_CHARS, min_chars=0)
     async with ctx.db.read() as conn:
-        found = await store.list_public_channels(conn, prefix.strip(), min(max(limit, 1), 100))
+        found = await store.list_public_channels(conn, prefix, min(max(limit, 1), 100))
         result = []
         for chat in found:
             member = await store.get_member(conn, chat.id, caller.user_id)

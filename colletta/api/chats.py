@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from colletta.actions import chats, members
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, UserId, no_content
-from colletta.api.models import MAX_ID
+from colletta.api.models import ID_SCHEMA, MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["chats"], responses=models.PROBLEM_RESPONSES)
 
@@ -82,7 +85,11 @@ async def list_members(
     ctx: Ctx,
     caller: CallerDep,
     limit: int = Query(100, ge=1, le=200),
-    after: int | None = Query(None, ge=0, le=MAX_ID),
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_ID, description="The `next` of the previous page."),
+        WithJsonSchema(ID_SCHEMA),
+    ] = None,
 ) -> Response:
     return JSON(await members.access_members(ctx, caller, chat_id, after, limit))
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
+from pydantic import WithJsonSchema
 from starlette.responses import Response
 
 from colletta.actions.accounts import access_caller
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
-from colletta.api.models import MAX_ID
+from colletta.api.models import ID_SCHEMA, MAX_ID
 
 
 async def get_context(request: Request) -> Context:
@@ -41,10 +42,14 @@ def client_ip(request: Request) -> str:
 
 Ctx = Annotated[Context, Depends(get_context)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
-ChatId = Annotated[int, Path(ge=1, le=MAX_ID)]
-MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
-UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
-SessionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Parsed as integers, documented as the strings every id is in JSON (models.ID_SCHEMA).
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID), WithJsonSchema(ID_SCHEMA)]
+ChatId = IdPath
+MessageId = IdPath
+MediaId = IdPath
+UserId = IdPath
+SessionId = IdPath
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID), WithJsonSchema(ID_SCHEMA)]
 
 
 class JSON(Response):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,9 @@ PROBLEM_BASE = "https://colletta.chat/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 STATUS: dict[type[errors.ColettaError], int] = {
-    errors.InvalidInput: 400,
+    # 422: the request was read, a value in it is wrong. 400 is only for a body that cannot be
+    # read at all (bad JSON, bad UTF-8, too deep, not JSON): see `on_validation_error`.
+    errors.InvalidInput: 422,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
@@ -109,6 +112,20 @@ def invalid_input(validation_errors: Sequence[Any]) -> errors.InvalidInput:
     return errors.InvalidInput(detail, errors=fields)
 
 
+def unreadable(validation_errors: Sequence[Any]) -> bool:
+    """Whether the body is not a JSON document: bad syntax, none at all, a content type other
+    than JSON (FastAPI leaves the bytes), or NaN and Infinity, which Python's parser lets in."""
+    return any(_unreadable(err) for err in validation_errors)
+
+
+def _unreadable(err: Mapping[str, Any]) -> bool:
+    value = err.get("input")
+    if err["type"] == "json_invalid" or (isinstance(value, float) and not math.isfinite(value)):
+        return True
+    whole_body = tuple(err["loc"]) == ("body",)
+    return whole_body and (err["type"] == "missing" or isinstance(value, bytes))
+
+
 def internal_error() -> Response:
     """The 500 answer, from the app's handler and from the send fast path."""
     return problem("internal", "Internal error", 500, "the server failed; nothing was lost")
@@ -122,7 +139,8 @@ def install(app: FastAPI) -> None:
     async def on_validation_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         invalid = invalid_input(exc.errors())
-        return problem("invalid_input", "Invalid input", 422, invalid.detail, invalid.extra)
+        status = 400 if unreadable(exc.errors()) else 422
+        return problem("invalid_input", "Invalid input", status, invalid.detail, invalid.extra)
 
     async def on_http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

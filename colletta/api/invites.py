@@ -10,7 +10,8 @@ from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, UserId, no_content
 
 router = APIRouter(prefix="/api/v1", tags=["invites"], responses=models.PROBLEM_RESPONSES)
-Code = Path(min_length=1, max_length=32)
+# Codes are made by `ids.new_invite_code` (URL-safe base64); nothing else can name one.
+Code = Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 @router.post("/chats/{chat_id}/invites", status_code=201, response_model=models.Invite)

@@ -14,7 +14,7 @@ from colletta.actions import media
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.api import models
-from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, MessageId
+from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, MediaId
 
 router = APIRouter(prefix="/api/v1/chats/{chat_id}/media", tags=["media"])
 UPLOAD_PATH = re.compile(r"/api/v1/chats/[0-9]+/media/?")
@@ -72,7 +72,7 @@ def _filename(content_disposition: str | None) -> str | None:
     },
 )
 async def download(
-    chat_id: ChatId, media_id: MessageId, request: Request, ctx: Ctx, caller: CallerDep
+    chat_id: ChatId, media_id: MediaId, request: Request, ctx: Ctx, caller: CallerDep
 ) -> Response:
     """The file, with `Range` support. Images are shown inline, other files as attachments.
     View-once media opens once per recipient and is then gone."""
@@ -86,7 +86,7 @@ async def download(
     responses={200: {"content": {"image/webp": {}}}, **models.PROBLEM_RESPONSES},
 )
 async def thumbnail(
-    chat_id: ChatId, media_id: MessageId, request: Request, ctx: Ctx, caller: CallerDep
+    chat_id: ChatId, media_id: MediaId, request: Request, ctx: Ctx, caller: CallerDep
 ) -> Response:
     file = await media.access_media_file(ctx, caller, chat_id, media_id, thumbnail=True)
     return await _serve(ctx, caller, request, file)

@@ -9,7 +9,7 @@ from colletta.actions import messages
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.api import models
-from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, MessageId, no_content
+from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, IdQuery, MessageId, no_content
 from colletta.api.models import MAX_ID
 
 router = APIRouter(
@@ -61,7 +61,7 @@ async def history(
     limit: int = Query(50, ge=1, le=100),
     before_seq: int | None = Query(None, ge=0, le=MAX_ID),
     after_seq: int | None = Query(None, ge=0, le=MAX_ID),
-    around_id: int | None = Query(None, ge=1, le=MAX_ID),
+    around_id: IdQuery = None,
 ) -> Response:
     page = await messages.access_history(
         ctx,

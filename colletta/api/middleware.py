@@ -15,31 +15,54 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        b"script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-        b"connect-src 'self'; frame-ancestors 'none'",
-    ),
     (b"cache-control", b"no-store"),
 ]
+# API answers and media downloads are data, never a page: nothing in them may load or run,
+# and a downloaded file opened in the browser runs sandboxed.
+API_CSP = (
+    b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox"
+)
+# The docs page runs Swagger UI from this server's own files (api/docs.py), no inline code;
+# it fetches the OpenAPI document and, on "Try it out", the API itself.
+DOCS_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+# Content-Security-Policy per path prefix, first match wins: the one place it is decided.
+# The web client will add its own entry here.
+CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (("/api/docs", DOCS_CSP),)
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def csp_for(path: str) -> bytes:
+    for prefix, policy in CSP_BY_PREFIX:
+        if path == prefix or path.startswith(prefix + "/"):
+            return policy
+    return API_CSP
 
 
 class SecurityHeaders:
     """The outermost layer: every answer, the send fast path's and Starlette's 500 included,
-    gets the headers here and nowhere else."""
+    gets the headers here and nowhere else. `behind_tls` adds HSTS (settings.behind_tls)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, behind_tls: bool = False) -> None:
         self.app = app
+        common = [*SECURITY_HEADERS, HSTS] if behind_tls else SECURITY_HEADERS
+        # Built once: this runs on every request, the send fast path's included.
+        self.by_policy = {
+            policy: [*common, (b"content-security-policy", policy)]
+            for policy in {API_CSP, *(policy for _, policy in CSP_BY_PREFIX)}
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.by_policy[csp_for(scope["path"])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -7,6 +7,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_ID = 2**63 - 1
+# Ids are 63-bit, past JavaScript's 2**53: the document types every id as a decimal string so
+# generated clients never round one through a float (tests/test_openapi.py walks it for ints).
+ID_PATTERN = r"^[1-9][0-9]{0,18}$"
+ID_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": ID_PATTERN,
+    "description": "An id: a decimal string of up to 19 digits (a 63-bit integer).",
+}
 
 
 def _check_id(value: str) -> str:
@@ -15,7 +23,9 @@ def _check_id(value: str) -> str:
     return value
 
 
-IdStr = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$"), AfterValidator(_check_id)]
+IdStr = Annotated[str, Field(pattern=ID_PATTERN), AfterValidator(_check_id)]
+# The same, in responses (the server writes them; nothing to check).
+IdOut = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class Body(BaseModel):
@@ -122,7 +132,7 @@ class EditIn(Body):
 
 
 class User(BaseModel):
-    id: str
+    id: IdOut
     username: str
     display_name: str
     bio: str
@@ -132,12 +142,12 @@ class User(BaseModel):
 
 class LoginOut(BaseModel):
     token: str
-    session_id: str
+    session_id: IdOut
     user: User
 
 
 class Session(BaseModel):
-    id: str
+    id: IdOut
     device_name: str
     created_at_ms: int
     last_seen_at_ms: int
@@ -153,7 +163,7 @@ class Users(BaseModel):
 
 
 class Chat(BaseModel):
-    id: str
+    id: IdOut
     kind: Literal["direct", "group", "channel"]
     title: str
     description: str
@@ -175,20 +185,20 @@ class Entity(BaseModel):
 
 
 class Forward(BaseModel):
-    chat_id: str
-    message_id: str
-    sender_id: str
+    chat_id: IdOut
+    message_id: IdOut
+    sender_id: IdOut
 
 
 class Message(BaseModel):
-    id: str
-    chat_id: str
+    id: IdOut
+    chat_id: IdOut
     seq: int
-    sender_id: str | None
+    sender_id: IdOut | None
     author_signature: str | None
     text: str | None
     entities: list[Entity]
-    reply_to_id: str | None
+    reply_to_id: IdOut | None
     forward: Forward | None
     reactions: dict[str, int]
     edited_at_ms: int | None
@@ -208,8 +218,8 @@ class Message(BaseModel):
 
 
 class Media(BaseModel):
-    id: str
-    chat_id: str
+    id: IdOut
+    chat_id: IdOut
     kind: Literal["image", "video", "audio", "file"]
     mime: str
     filename: str
@@ -237,8 +247,8 @@ class Chats(BaseModel):
 
 
 class Member(BaseModel):
-    chat_id: str
-    user_id: str
+    chat_id: IdOut
+    user_id: IdOut
     username: str
     display_name: str
     role: Literal["owner", "admin", "moderator", "member"]
@@ -252,8 +262,8 @@ class Members(BaseModel):
 
 class Invite(BaseModel):
     code: str
-    chat_id: str
-    created_by: str
+    chat_id: IdOut
+    created_by: IdOut
     expires_at_ms: int | None
     max_uses: int | None
     uses: int
@@ -266,7 +276,7 @@ class Invites(BaseModel):
 
 
 class InviteChat(BaseModel):
-    id: str
+    id: IdOut
     kind: Literal["direct", "group", "channel"]
     title: str
     member_count: int
@@ -283,7 +293,7 @@ class JoinOut(BaseModel):
 
 
 class JoinRequest(BaseModel):
-    user_id: str
+    user_id: IdOut
     username: str
     created_at_ms: int
 
@@ -311,14 +321,14 @@ class Edits(BaseModel):
 
 
 class ChatSeq(BaseModel):
-    chat_id: str
+    chat_id: IdOut
     last_seq: int
 
 
 class SyncOut(BaseModel):
     events: list[dict[str, object]]
     resync_required: list[ChatSeq]
-    removed: list[str]
+    removed: list[IdOut]
     has_more: bool
 
 

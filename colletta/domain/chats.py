@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from colletta.domain.text import check_line, check_multiline
 from colletta.errors import InvalidInput
 
 TITLE_MAX_CHARS = 128
@@ -94,18 +95,11 @@ class Member:
 
 
 def check_title(title: str) -> str:
-    cleaned = " ".join(title.split())
-    if not cleaned or len(cleaned) > TITLE_MAX_CHARS:
-        raise InvalidInput(f"title must be 1–{TITLE_MAX_CHARS} characters", field="title")
-    return cleaned
+    return check_line(title, "title", TITLE_MAX_CHARS)
 
 
 def check_description(description: str) -> str:
-    if len(description) > DESCRIPTION_MAX_CHARS:
-        raise InvalidInput(
-            f"description must be at most {DESCRIPTION_MAX_CHARS} characters", field="description"
-        )
-    return description
+    return check_multiline(description, "description", DESCRIPTION_MAX_CHARS)
 
 
 def check_slow_mode(slow_mode_s: int) -> int:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from colletta.domain.text import check_line, check_multiline
 from colletta.errors import InvalidInput
 
 TEXT_MAX_CHARS = 4096
@@ -19,6 +20,7 @@ SELF_DESTRUCT_MAX_S = 7 * 86_400
 # Chat auto-delete timer: any value from 5 seconds to a year (clients offer 1 day, 1 week, 1 month).
 CHAT_TTL_MIN_S = 5
 CHAT_TTL_MAX_S = 366 * 86_400
+REACTION_MAX_CHARS = 16
 REACTIONS = frozenset({"👍", "👎", "❤️", "🔥", "🎉", "😂", "😮", "😢", "🙏", "👀"})
 
 # Markup is parsed into entities that point into the text; clients render entities, never HTML,
@@ -36,13 +38,7 @@ _MARKUP_SIGNS = re.compile(r"[`*_@]|://")
 
 
 def check_text(text: str) -> str:
-    if not text.strip():
-        raise InvalidInput("text must not be empty", field="text")
-    if len(text) > TEXT_MAX_CHARS:
-        raise InvalidInput(f"text must be at most {TEXT_MAX_CHARS} characters", field="text")
-    if "\x00" in text:
-        raise InvalidInput("text must not contain NUL characters", field="text")
-    return text
+    return check_multiline(text, "text", TEXT_MAX_CHARS, min_chars=1)
 
 
 def check_client_txn_id(client_txn_id: str) -> str:
@@ -83,6 +79,7 @@ def check_chat_ttl(seconds: int | None) -> int | None:
 
 def check_reaction(emoji: str) -> str:
     if emoji not in REACTIONS:
+        check_line(emoji, "emoji", REACTION_MAX_CHARS)  # NUL and the like: the common message
         raise InvalidInput("emoji must be one of " + " ".join(sorted(REACTIONS)), field="emoji")
     return emoji
 

@@ -6,13 +6,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from colletta.domain.text import check_line, check_multiline
 from colletta.errors import InvalidInput
 
+USERNAME_MAX_CHARS = 32
 USERNAME_RE = re.compile(r"^[a-z0-9_]{3,32}$")
 PASSWORD_MIN_CHARS = 10
 PASSWORD_MAX_CHARS = 1024
 DISPLAY_NAME_MAX_CHARS = 64
 BIO_MAX_CHARS = 512
+DEVICE_NAME_MAX_CHARS = 64  # kept
+DEVICE_NAME_GIVEN_MAX_CHARS = 256  # accepted
 
 
 def normalize_username(raw: str) -> str:
@@ -33,18 +37,18 @@ def check_password(password: str) -> None:
 
 
 def check_display_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > DISPLAY_NAME_MAX_CHARS:
-        raise InvalidInput(
-            f"display name must be 1–{DISPLAY_NAME_MAX_CHARS} characters", field="display_name"
-        )
-    return cleaned
+    return check_line(name, "display_name", DISPLAY_NAME_MAX_CHARS)
 
 
 def check_bio(bio: str) -> str:
-    if len(bio) > BIO_MAX_CHARS:
-        raise InvalidInput(f"bio must be at most {BIO_MAX_CHARS} characters", field="bio")
-    return bio
+    return check_multiline(bio, "bio", BIO_MAX_CHARS)
+
+
+def check_device_name(name: str | None) -> str:
+    """The name a login gives its session, cut to what is kept (a login does not fail over a
+    long host name); none or blank is "unnamed device"."""
+    cleaned = check_line(name or "", "device_name", DEVICE_NAME_GIVEN_MAX_CHARS, min_chars=0)
+    return cleaned[:DEVICE_NAME_MAX_CHARS].rstrip() or "unnamed device"
 
 
 @dataclass(frozen=True, slots=True)

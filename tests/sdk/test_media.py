@@ -209,7 +209,7 @@ async def test_upload_errors(make_user: MakeUser, tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(ApiError) as info:
         await ann.upload_media(chat.id, empty)
-    assert (info.value.status, info.value.type_slug) == (400, "invalid_input")
+    assert (info.value.status, info.value.type_slug) == (422, "invalid_input")
     with pytest.raises(ApiError) as info:
         await eve.upload_media(chat.id, make_random_file(tmp_path / "x.bin", 100))
     assert info.value.status == 404

@@ -1,0 +1,329 @@
+"""Every route of the OpenAPI document has a row of the authorization matrix: a chat route names
+its rows of `test_authz_matrix.EXPECTED`; any other route has a check of its own here, as its
+owner, as an outsider (another logged-in user) and anonymously. A route without a row fails
+`test_every_route_of_the_document_has_a_row`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, Person, register_and_login
+from tests.test_authz_matrix import EXPECTED, THUMBS_UP
+
+# Every operation of the OpenAPI document has a row here, so a new route cannot ship without
+# one: a chat route names its rows of EXPECTED (every role of every kind of chat, the outsider
+# and the anonymous caller); any other route has a check of its own below (its owner, an
+# outsider, i.e. another logged-in user, and the anonymous caller).
+CHAT_ROUTES: dict[str, tuple[str, ...]] = {
+    "GET /api/v1/chats/{chat_id}": ("get_chat",),
+    "PATCH /api/v1/chats/{chat_id}": ("patch_chat",),
+    "PUT /api/v1/chats/{chat_id}/message-ttl": ("message_ttl",),
+    "GET /api/v1/chats/{chat_id}/members": ("members_list",),
+    "POST /api/v1/chats/{chat_id}/members": ("members_add",),
+    "PATCH /api/v1/chats/{chat_id}/members/{user_id}": (
+        "members_role_moderator",
+        "members_role_admin",
+        "members_role_of_owner",
+    ),
+    "DELETE /api/v1/chats/{chat_id}/members/{user_id}": ("members_remove", "members_remove_admin"),
+    "POST /api/v1/chats/{chat_id}/leave": ("leave",),
+    "POST /api/v1/chats/{chat_id}/subscribe": ("subscribe",),
+    "POST /api/v1/chats/{chat_id}/transfer": ("transfer",),
+    "POST /api/v1/chats/{chat_id}/read": ("read",),
+    "POST /api/v1/chats/{chat_id}/typing": ("typing",),
+    "POST /api/v1/chats/{chat_id}/media": ("media_upload",),
+    "GET /api/v1/chats/{chat_id}/media/{media_id}": ("media_download",),
+    "GET /api/v1/chats/{chat_id}/media/{media_id}/thumbnail": ("media_thumbnail",),
+    "POST /api/v1/chats/{chat_id}/invites": ("invites_create",),
+    "GET /api/v1/chats/{chat_id}/invites": ("invites_list",),
+    "DELETE /api/v1/chats/{chat_id}/invites/{code}": ("invites_revoke",),
+    "GET /api/v1/chats/{chat_id}/join-requests": ("join_requests_list",),
+    "POST /api/v1/chats/{chat_id}/join-requests/{user_id}/approve": ("join_requests_approve",),
+    "POST /api/v1/chats/{chat_id}/join-requests/{user_id}/decline": ("join_requests_decline",),
+    "POST /api/v1/chats/{chat_id}/messages": ("messages_send", "messages_forward_from"),
+    "GET /api/v1/chats/{chat_id}/messages": ("messages_history",),
+    "GET /api/v1/chats/{chat_id}/messages/{message_id}": ("messages_get",),
+    "PATCH /api/v1/chats/{chat_id}/messages/{message_id}": (
+        "messages_edit_others",
+        "messages_edit_own",
+    ),
+    "DELETE /api/v1/chats/{chat_id}/messages/{message_id}": (
+        "messages_delete_others",
+        "messages_delete_own",
+    ),
+    "GET /api/v1/chats/{chat_id}/messages/{message_id}/edits": ("messages_edits",),
+    "PUT /api/v1/chats/{chat_id}/messages/{message_id}/reactions/{emoji}": ("reactions_put",),
+    "DELETE /api/v1/chats/{chat_id}/messages/{message_id}/reactions/{emoji}": ("reactions_delete",),
+    "GET /api/v1/chats/{chat_id}/pins": ("pins_list",),
+    "PUT /api/v1/chats/{chat_id}/pins/{message_id}": ("pins_put",),
+    "DELETE /api/v1/chats/{chat_id}/pins/{message_id}": ("pins_delete",),
+}
+# Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
+OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
+
+
+@dataclass
+class Own:
+    """An owner with a second session, their private group with an invite, and an outsider."""
+
+    http: httpx.AsyncClient
+    owner: Person
+    second: Person  # the owner on another device
+    second_session_id: str
+    outsider: Person
+    group_id: str
+    code: str
+
+
+async def build_own(http: httpx.AsyncClient) -> Own:
+    owner, outsider = await register_and_login(http), await register_and_login(http)
+    login = await http.post(
+        "/api/v1/auth/login", json={"username": owner.username, "password": PASSWORD}
+    )
+    second = Person(owner.id, owner.username, login.json()["token"], http)
+    group = await owner.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "Owner's"})
+    await owner.ok(
+        "POST", f"/api/v1/chats/{group['id']}/messages", json={"text": "x", "client_txn_id": "o1"}
+    )
+    invite = await owner.ok("POST", f"/api/v1/chats/{group['id']}/invites", json={})
+    return Own(
+        http, owner, second, login.json()["session_id"], outsider, group["id"], invite["code"]
+    )
+
+
+def _expect(failures: list[str], what: str, response: httpx.Response, status: int) -> None:
+    if response.status_code != status:
+        failures.append(f"{what}: {response.status_code}, expected {status}: {response.text[:200]}")
+
+
+async def _still_in(o: Own, failures: list[str], what: str) -> None:
+    """The owner's two sessions, profile and chats are as they were."""
+    for session in (o.owner, o.second):
+        _expect(failures, f"{what}: owner's session", await session.call("GET", "/api/v1/me"), 200)
+    me = await o.owner.ok("GET", "/api/v1/me")
+    if me["display_name"] != o.owner.username:
+        failures.append(f"{what}: the owner's profile changed: {me}")
+    chat = await o.owner.call("GET", f"/api/v1/chats/{o.group_id}")
+    if chat.status_code != 200 or chat.json()["member_count"] != 1:
+        failures.append(f"{what}: the owner's group changed: {chat.text[:200]}")
+
+
+async def _register(o: Own, f: list[str]) -> None:
+    taken = {"username": o.owner.username, "password": "someone else's"}
+    _expect(
+        f,
+        "outsider registers the owner's name",
+        await o.outsider.call("POST", "/api/v1/auth/register", json=taken),
+        409,
+    )
+    fresh = {"username": f"n{secrets.token_hex(5)}", "password": PASSWORD}
+    _expect(f, "anonymous registers", await o.http.post("/api/v1/auth/register", json=fresh), 201)
+
+
+async def _login(o: Own, f: list[str]) -> None:
+    guess = {"username": o.owner.username, "password": "not the password"}
+    _expect(
+        f, "outsider guesses", await o.outsider.call("POST", "/api/v1/auth/login", json=guess), 401
+    )
+    right = {"username": o.owner.username, "password": PASSWORD}
+    _expect(
+        f, "anonymous with the password", await o.http.post("/api/v1/auth/login", json=right), 200
+    )
+
+
+async def _health(o: Own, f: list[str]) -> None:
+    _expect(f, "anonymous", await o.http.get("/api/v1/health"), 200)
+
+
+async def _logout(o: Own, f: list[str]) -> None:
+    login = await o.http.post(
+        "/api/v1/auth/login", json={"username": o.outsider.username, "password": PASSWORD}
+    )
+    spare = Person(o.outsider.id, o.outsider.username, login.json()["token"], o.http)
+    _expect(f, "outsider logs out", await spare.call("POST", "/api/v1/auth/logout"), 204)
+
+
+async def _password(o: Own, f: list[str]) -> None:
+    body = {"old_password": PASSWORD, "new_password": "the outsider's new one"}
+    # The outsider's own old password is the same test password: this changes only theirs.
+    _expect(
+        f,
+        "outsider changes theirs",
+        await o.outsider.call("POST", "/api/v1/auth/password", json=body),
+        204,
+    )
+    back = {"old_password": body["new_password"], "new_password": PASSWORD}
+    await o.outsider.ok("POST", "/api/v1/auth/password", json=back)
+    owner_login = {"username": o.owner.username, "password": PASSWORD}
+    _expect(
+        f,
+        "owner's password unchanged",
+        await o.http.post("/api/v1/auth/login", json=owner_login),
+        200,
+    )
+
+
+async def _sessions(o: Own, f: list[str]) -> None:
+    theirs = await o.outsider.ok("GET", "/api/v1/sessions")
+    if o.second_session_id in [s["id"] for s in theirs["sessions"]]:
+        f.append("the outsider lists the owner's session")
+    mine = await o.owner.ok("GET", "/api/v1/sessions")
+    if o.second_session_id not in [s["id"] for s in mine["sessions"]]:
+        f.append("the owner does not list their own session")
+
+
+async def _revoke_session(o: Own, f: list[str]) -> None:
+    path = f"/api/v1/sessions/{o.second_session_id}"
+    _expect(f, "outsider revokes the owner's session", await o.outsider.call("DELETE", path), 404)
+    _expect(f, "the owner's session after that", await o.second.call("GET", "/api/v1/me"), 200)
+
+
+async def _me(o: Own, f: list[str]) -> None:
+    me = await o.outsider.ok("GET", "/api/v1/me")
+    if me["id"] != o.outsider.id:
+        f.append(f"the outsider's /me is {me}")
+
+
+async def _update_me(o: Own, f: list[str]) -> None:
+    body = {"display_name": "Not The Owner"}
+    _expect(
+        f, "outsider edits theirs", await o.outsider.call("PATCH", "/api/v1/me", json=body), 200
+    )
+
+
+async def _users(o: Own, f: list[str]) -> None:
+    found = await o.outsider.ok("GET", f"/api/v1/users?prefix={o.owner.username}")
+    if [u["id"] for u in found["users"]] != [o.owner.id]:
+        f.append(f"user search as the outsider: {found}")
+
+
+async def _direct(o: Own, f: list[str]) -> None:
+    chat = await o.outsider.ok("POST", "/api/v1/chats/direct", json={"user_id": o.owner.id})
+    if chat["id"] == o.group_id or chat["kind"] != "direct":
+        f.append(f"the outsider's direct chat is {chat}")
+
+
+async def _create_chat(o: Own, f: list[str]) -> None:
+    body = {"kind": "group", "title": "Outsider's"}
+    _expect(f, "outsider creates", await o.outsider.call("POST", "/api/v1/chats", json=body), 201)
+
+
+async def _list_chats(o: Own, f: list[str]) -> None:
+    listed = await o.outsider.ok("GET", "/api/v1/chats")
+    if o.group_id in [c["id"] for c in listed["chats"]]:
+        f.append("the outsider lists the owner's private group")
+
+
+async def _public_chats(o: Own, f: list[str]) -> None:
+    listed = await o.outsider.ok("GET", "/api/v1/chats/public")
+    if o.group_id in [c["id"] for c in listed["chats"]]:
+        f.append("the owner's private group is listed as public")
+
+
+async def _invite_info(o: Own, f: list[str]) -> None:
+    # The code is the capability: whoever holds it may look; a code nobody made names nothing.
+    _expect(
+        f, "outsider with the code", await o.outsider.call("GET", f"/api/v1/invites/{o.code}"), 200
+    )
+    _expect(f, "outsider guessing", await o.outsider.call("GET", "/api/v1/invites/guessed"), 404)
+
+
+async def _join(o: Own, f: list[str]) -> None:
+    _expect(
+        f, "outsider guessing", await o.outsider.call("POST", "/api/v1/invites/guessed/join"), 404
+    )
+
+
+async def _sync(o: Own, f: list[str]) -> None:
+    got = await o.outsider.ok("GET", f"/api/v1/sync?cursors={o.group_id}:0")
+    if any(event.get("chat_id") == o.group_id for event in got["events"]):
+        f.append(f"sync gives the outsider the owner's events: {got}")
+
+
+Check = Callable[[Own, list[str]], Awaitable[None]]
+PERSONAL: dict[str, Check] = {
+    "POST /api/v1/auth/register": _register,
+    "POST /api/v1/auth/login": _login,
+    "GET /api/v1/health": _health,
+    "POST /api/v1/auth/logout": _logout,
+    "POST /api/v1/auth/password": _password,
+    "GET /api/v1/sessions": _sessions,
+    "DELETE /api/v1/sessions/{session_id}": _revoke_session,
+    "GET /api/v1/me": _me,
+    "PATCH /api/v1/me": _update_me,
+    "GET /api/v1/users": _users,
+    "POST /api/v1/chats/direct": _direct,
+    "POST /api/v1/chats": _create_chat,
+    "GET /api/v1/chats": _list_chats,
+    "GET /api/v1/chats/public": _public_chats,
+    "GET /api/v1/invites/{code}": _invite_info,
+    "POST /api/v1/invites/{code}/join": _join,
+    "GET /api/v1/sync": _sync,
+}
+
+
+async def _operations(http: httpx.AsyncClient) -> list[str]:
+    document = (await http.get("/api/openapi.json")).json()
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+async def test_every_route_of_the_document_has_a_row(http: httpx.AsyncClient) -> None:
+    operations = await _operations(http)
+    assert len(operations) >= 49
+    rows = CHAT_ROUTES.keys() | PERSONAL.keys()
+    assert sorted(set(operations) - rows) == [], "routes without a row in the matrix"
+    assert sorted(rows - set(operations)) == [], "rows for routes that do not exist"
+    assert not CHAT_ROUTES.keys() & PERSONAL.keys()
+    assert {e for endpoints in CHAT_ROUTES.values() for e in endpoints} == EXPECTED.keys()
+
+
+async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.AsyncClient) -> None:
+    """Straight from the document: whatever the route, no token is no answer but 401."""
+    own = await build_own(http)
+    values = {
+        "chat_id": own.group_id,
+        "message_id": own.group_id,
+        "media_id": own.group_id,
+        "user_id": own.owner.id,
+        "session_id": own.second_session_id,
+        "code": own.code,
+        "emoji": THUMBS_UP,
+    }
+    failures = []
+    for operation in await _operations(http):
+        if operation in OPEN_ROUTES:
+            continue
+        method, template = operation.split(" ")
+        path = re.sub(r"\{(\w+)\}", lambda m: values[m[1]], template)
+        response = await http.request(method, path, json={})
+        if response.status_code != 401 or response.json()["status"] != 401:
+            failures.append(f"{operation} without a token -> {response.status_code}")
+    assert not failures, "\n".join(failures)
+    await _still_in(own, failures, "after the anonymous calls")
+    assert not failures, "\n".join(failures)
+
+
+async def test_an_outsider_reaches_nothing_of_anothers_own(
+    app: Any, http: httpx.AsyncClient
+) -> None:
+    """Routes about one's own account, chats list, invites and sync, as another logged-in
+    user: they act on their own things only, and the owner's stay as they were."""
+    own = await build_own(http)
+    failures: list[str] = []
+    for operation in await _operations(http):
+        if operation in CHAT_ROUTES:
+            continue  # test_authorization
+        await PERSONAL[operation](own, failures)
+        await _still_in(own, failures, operation)
+    assert not failures, "\n".join(failures)
