@@ -311,7 +311,8 @@ async def do_edit_message(
 
 
 async def do_delete_message(ctx: Context, caller: Caller, chat_id: int, message_id: int) -> None:
-    """Delete for everyone: the body leaves the row, the edit history and the event log."""
+    """Delete for everyone: purged as an expired message is, before the answer (the body
+    leaves the row, the edit history, the event log and, on SQLite, the WAL)."""
     async with ctx.db.write() as tx:
         access, message = await _load_message(ctx, tx, caller, chat_id, message_id)
         assert access.member is not None
@@ -319,6 +320,7 @@ async def do_delete_message(ctx: Context, caller: Caller, chat_id: int, message_
         if not own and not can_delete_any_message(access.chat, access.member.role):
             raise Forbidden("you can delete only your own messages here")
         await expiry.purge_message(ctx, tx, access.chat, message)
+    await ctx.db.checkpoint()
 
 
 async def do_set_reaction(
