@@ -8,6 +8,7 @@ in every file of the media directory, and in the logs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -212,30 +213,41 @@ async def test_a_reader_holding_an_old_snapshot_delays_no_write_and_the_wal_empt
     )
     path = settings.data_dir / "colletta.db"
 
-    def blocked() -> list[str]:
-        return [r.getMessage() for r in caplog.records if "blocked" in r.getMessage()]
+    def logged(text: str) -> list[str]:
+        return [r.getMessage() for r in caplog.records if text in r.getMessage()]
 
-    def done() -> list[str]:
-        return [r.getMessage() for r in caplog.records if "checkpoint done" in r.getMessage()]
+    warned = asyncio.Event()
 
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as reader:
-        reader.execute("BEGIN")
-        assert reader.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
-        clock.advance(5_000)
-        assert await do_expire_due(app.state.ctx) == 2
-        # The sweep has answered, its checkpoint blocked; a write goes through meanwhile.
-        assert len(blocked()) == 1
-        written = await alice.ok(
-            "POST",
-            f"/api/v1/chats/{chat_id}/messages",
-            json={"text": "written while the reader holds its snapshot", "client_txn_id": "m3"},
-        )
-        assert marker.encode() in _sqlite_dump_and_files(path)  # the reader needs its frames
-        # Deleting for everyone asks for a checkpoint too: still blocked, answered at once.
-        deleted = await alice.call("DELETE", f"/api/v1/chats/{chat_id}/messages/{written['id']}")
-        assert deleted.status_code == 204
-        assert (len(blocked()), done()) == (1, [])  # logged once while it lasts
-        reader.execute("ROLLBACK")
+    class Warned(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "blocked" in record.getMessage():
+                warned.set()
+
+    watcher = Warned()
+    logging.getLogger("colletta.store.wal").addHandler(watcher)
+    try:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as reader:
+            reader.execute("BEGIN")
+            assert reader.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
+            clock.advance(5_000)
+            assert await do_expire_due(app.state.ctx) == 2  # answered; its checkpoint was blocked
+            await warned.wait()  # and the background retry was blocked too
+            # A write goes through meanwhile.
+            written = await alice.ok(
+                "POST",
+                f"/api/v1/chats/{chat_id}/messages",
+                json={"text": "written while the reader holds its snapshot", "client_txn_id": "m3"},
+            )
+            assert marker.encode() in _sqlite_dump_and_files(path)  # the reader needs its frames
+            # Deleting for everyone asks for a checkpoint too: still blocked, answered at once.
+            deleted = await alice.call(
+                "DELETE", f"/api/v1/chats/{chat_id}/messages/{written['id']}"
+            )
+            assert deleted.status_code == 204
+            assert (len(logged("blocked")), logged("checkpoint done")) == (1, [])  # logged once
+            reader.execute("ROLLBACK")
+    finally:
+        logging.getLogger("colletta.store.wal").removeHandler(watcher)
     await app.state.ctx.db.checkpoint_settled()
-    assert len(done()) == 1
+    assert len(logged("checkpoint done")) == 1
     assert marker.encode() not in await _database_dump(settings)

@@ -23,7 +23,8 @@ RETRY_MAX_S = 30.0
 
 
 class WalCheckpoints:
-    """Checkpoint now if possible, else keep retrying; logs once when blocked, once when done."""
+    """Checkpoint now if possible, else keep retrying. A checkpoint still blocked at its first
+    retry is logged once (our own short reads may block one attempt), and so is its success."""
 
     def __init__(
         self,
@@ -42,7 +43,7 @@ class WalCheckpoints:
 
     @property
     def pending(self) -> bool:
-        """A checkpoint was blocked and has not succeeded since."""
+        """A checkpoint was blocked and none has succeeded since."""
         return self._pending
 
     async def checkpoint(self) -> bool:
@@ -50,21 +51,16 @@ class WalCheckpoints:
         if await self._attempt():
             if self._pending:
                 self._pending = False
-                self._wake.set()  # the retrying task logs the success and ends
+                self._wake.set()  # the retrying task ends
             return True
-        if not self._pending:
-            self._pending = True
-            log.warning(
-                "WAL checkpoint blocked by a reader holding an old snapshot (a backup or an "
-                "open sqlite3 shell?); purged content stays in the WAL until it lets go. "
-                "Retrying in the background."
-            )
+        self._pending = True
         if self._retrying is None:
             self._retrying = asyncio.get_running_loop().create_task(self._retry())
         return False
 
     async def _retry(self) -> None:
         delay_s = self._retry_first_s
+        warned = False
         try:
             while True:
                 # Never cancelled mid-attempt (the attempt runs on the write connection):
@@ -82,8 +78,16 @@ class WalCheckpoints:
                         break
                 except Exception:
                     log.exception("WAL checkpoint failed; retrying")
+                if not warned:
+                    warned = True
+                    log.warning(
+                        "WAL checkpoint blocked by a reader holding an old snapshot (a backup "
+                        "or an open sqlite3 shell?); purged content stays in the WAL until it "
+                        "lets go. Retrying in the background."
+                    )
                 delay_s = min(delay_s * 2, self._retry_max_s)
-            log.info("WAL checkpoint done: purged content has left the WAL")
+            if warned:
+                log.info("WAL checkpoint done: purged content has left the WAL")
         finally:
             self._retrying = None
 
