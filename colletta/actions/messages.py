@@ -232,6 +232,8 @@ async def _send(
         )
         # The message takes the seq of its own creation event; bumping first holds the row lock.
         seq = await chat_store.bump_seq(tx.conn, chat_id, now_ms, last_message_id=message_id)
+        if not ctx.db.is_sqlite:
+            await _recheck_poster(tx, access.chat, caller.user_id)
         message = Message(
             id=message_id,
             chat_id=chat_id,
@@ -261,6 +263,18 @@ async def _send(
         if access.chat.slow_mode_s:
             await chat_store.update_member(tx.conn, chat_id, caller.user_id, last_post_ms=now_ms)
     return Sent(view, created=True)
+
+
+async def _recheck_poster(tx: Tx, chat: Chat, user_id: int) -> None:
+    """PostgreSQL: the membership read before `bump_seq` may predate a removal (or demotion)
+    that committed while this post waited for the chat's row lock. Removals and role changes
+    take that lock too, so a fresh read under it is final: one indexed read, no extra lock.
+    (SQLite has one writer: nothing commits between the read and the bump.)"""
+    member = await chat_store.get_member(tx.conn, chat.id, user_id)
+    if member is None:
+        raise hidden_chat()
+    if not can_post(chat, member.role):
+        raise Forbidden("only admins post in a channel")
 
 
 async def _load_message(
