@@ -140,6 +140,18 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
         PUBLIC: (404, 404, 403, 403, 204),
         DIRECT: (404, 404, 403),
     },
+    "bans_list": {
+        GROUP: (404, 404, 403, 403, 200, 200),
+        PRIVATE: (404, 404, 403, 200, 200),
+        PUBLIC: (404, 404, 403, 200, 200),
+        DIRECT: (404, 404, 403),
+    },
+    "bans_lift": {  # let a removed member rejoin by themselves
+        GROUP: (404, 404, 403, 403, 204, 204),
+        PRIVATE: (404, 404, 403, 204, 204),
+        PUBLIC: (404, 404, 403, 204, 204),
+        DIRECT: (404, 404, 403),
+    },
     "leave": {  # the owner must transfer first
         GROUP: (404, 404, 204, 204, 204, 409),
         PRIVATE: (404, 404, 204, 204, 409),
@@ -543,6 +555,18 @@ async def _members_remove_admin(s: Scene, chat: str, actor: Person) -> Call:
     return Call("DELETE", s.path(chat, f"/members/{target.id}"))
 
 
+async def _bans_list(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("GET", s.path(chat, "/bans"))
+
+
+async def _bans_lift(s: Scene, chat: str, actor: Person) -> Call:
+    if chat == DIRECT:  # nobody is removed from a direct chat; any user will do
+        return Call("DELETE", s.path(chat, f"/bans/{s.author(chat).id}"))
+    removed = await s.newcomer(chat)
+    await s.manager(chat).ok("DELETE", s.path(chat, f"/members/{removed.id}"))
+    return Call("DELETE", s.path(chat, f"/bans/{removed.id}"))
+
+
 async def _leave(s: Scene, chat: str, actor: Person) -> Call:
     return Call("POST", s.path(chat, "/leave"))
 
@@ -722,6 +746,8 @@ PREPARE: dict[str, Prepare] = {
     "members_role_of_owner": _members_role_of_owner,
     "members_remove": _members_remove,
     "members_remove_admin": _members_remove_admin,
+    "bans_list": _bans_list,
+    "bans_lift": _bans_lift,
     "leave": _leave,
     "subscribe": _subscribe,
     "transfer": _transfer,
@@ -766,6 +792,8 @@ BATCHES: dict[str, tuple[str, ...]] = {
         "members_role_of_owner",
         "members_remove",
         "members_remove_admin",
+        "bans_list",
+        "bans_lift",
         "transfer",
     ),
     "leave": ("leave",),

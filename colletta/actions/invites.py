@@ -7,7 +7,7 @@ from typing import Any
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, chat_view, load_chat_access
 from colletta.actions.context import Context
-from colletta.actions.members import join_chat
+from colletta.actions.members import check_not_banned, join_chat
 from colletta.domain import events
 from colletta.domain.chats import Role, can_manage_invites
 from colletta.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -123,8 +123,12 @@ async def do_join_by_invite(ctx: Context, caller: Caller, code: str) -> dict[str
         await chat_store.get_chat(tx.conn, chat_id, for_update=True)
         if await chat_store.get_member(tx.conn, chat_id, caller.user_id) is not None:
             raise Conflict("already a member")
+        await check_not_banned(tx.conn, chat_id, caller.user_id)
         if row.requires_approval:
-            if await store.get_join_request(tx.conn, chat_id, caller.user_id) is None:
+            pending = await store.get_join_request(tx.conn, chat_id, caller.user_id)
+            if pending is None or pending.lapsed:
+                if pending is not None:  # its link was revoked: this link's request replaces it
+                    await store.delete_join_request(tx.conn, chat_id, caller.user_id)
                 await store.insert_join_request(
                     tx.conn, chat_id, caller.user_id, code, ctx.clock.now_ms()
                 )
@@ -171,6 +175,8 @@ async def do_decide_join_request(
         request = await store.get_join_request(tx.conn, chat_id, user_id)
         if request is None:
             raise NotFound("no such join request")
+        if approve and request.lapsed:
+            raise Gone("this join request lapsed: its invite link was revoked")
         await store.delete_join_request(tx.conn, chat_id, user_id)
         if approve:
             if not await store.use_invite(tx.conn, request.invite_code):

@@ -26,9 +26,10 @@ from colletta.domain.chats import (
 )
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.store import chats as store
+from colletta.store import invites as invite_store
 from colletta.store import messages as message_store
 from colletta.store import users as user_store
-from colletta.store.db import Tx
+from colletta.store.db import Conn, Tx
 
 MEMBER_PAGE_MAX = 200
 
@@ -75,6 +76,12 @@ async def join_chat(
     return member
 
 
+async def check_not_banned(conn: Conn, chat_id: int, user_id: int) -> None:
+    """Refuse a way back in that the user takes by themselves (link, request, subscribing)."""
+    if await store.is_banned(conn, chat_id, user_id):
+        raise Forbidden("you were removed from this chat; only an admin can add you back")
+
+
 def _leave_notice(ctx: Context, tx: Tx, chat_id: int, user_id: int) -> None:
     ctx.notify_user(tx, user_id, chat_id, events.CHAT_REMOVED, {}, control=CONTROL_REMOVED)
 
@@ -88,6 +95,7 @@ async def do_add_member(ctx: Context, caller: Caller, chat_id: int, user_id: int
         if not can_add_members(access.chat, access.member.role):
             raise Forbidden("only admins can add members")
         member = await join_chat(ctx, tx, chat_id, user_id, Role.MEMBER, "added")
+        await store.delete_ban(tx.conn, chat_id, user_id)  # an admin's adding lifts a ban
         user = await user_store.get_user(tx.conn, user_id)
     assert user is not None
     return member.view(user.username, user.display_name)
@@ -101,6 +109,7 @@ async def do_subscribe(ctx: Context, caller: Caller, chat_id: int) -> dict[str, 
         )
         if access.member is not None:
             raise Conflict("already a member")
+        await check_not_banned(tx.conn, chat_id, caller.user_id)
         member = await join_chat(ctx, tx, chat_id, caller.user_id, Role.MEMBER, "subscribe")
     return member.view(caller.user.username, caller.user.display_name)
 
@@ -132,7 +141,44 @@ async def do_remove_member(ctx: Context, caller: Caller, chat_id: int, user_id: 
             {"user_id": str(user_id), "by_user_id": str(caller.user_id)},
         )
         await store.delete_member(tx.conn, chat_id, user_id)
+        # Removed is kept out: no rejoining through a link or a request already made.
+        await store.insert_ban(tx.conn, chat_id, user_id, caller.user_id, ctx.clock.now_ms())
+        await invite_store.delete_join_request(tx.conn, chat_id, user_id)
         _leave_notice(ctx, tx, chat_id, user_id)
+
+
+async def access_bans(ctx: Context, caller: Caller, chat_id: int) -> list[dict[str, Any]]:
+    """Who was removed and may not rejoin by themselves (admins)."""
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
+        _require_ban_manager(access.chat, access.member)
+        rows = await store.get_bans(conn, chat_id)
+    return [
+        {
+            "user_id": str(row.user_id),
+            "username": row.username,
+            "by_user_id": str(row.by_user_id),
+            "created_at_ms": row.created_at_ms,
+        }
+        for row in rows
+    ]
+
+
+async def do_lift_ban(ctx: Context, caller: Caller, chat_id: int, user_id: int) -> None:
+    """Let a removed user rejoin by themselves again, without adding them (admins)."""
+    async with ctx.db.write() as tx:
+        access = await load_chat_access(
+            tx.conn, caller, chat_id, allow_public=False, for_update=True
+        )
+        _require_ban_manager(access.chat, access.member)
+        if not await store.delete_ban(tx.conn, chat_id, user_id):
+            raise NotFound("no such ban")
+
+
+def _require_ban_manager(chat: Chat, member: Member | None) -> None:
+    # Lifting a ban lets the user back in: the same right as adding them.
+    if member is None or not can_add_members(chat, member.role):
+        raise Forbidden("only admins manage bans")
 
 
 async def do_leave_chat(ctx: Context, caller: Caller, chat_id: int) -> None:

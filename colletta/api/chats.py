@@ -115,6 +115,19 @@ async def remove_member(chat_id: ChatId, user_id: UserId, ctx: Ctx, caller: Call
     return no_content()
 
 
+@router.get("/chats/{chat_id}/bans", response_model=models.Bans)
+async def list_bans(chat_id: ChatId, ctx: Ctx, caller: CallerDep) -> Response:
+    """Removed users, who may not rejoin by themselves (admins)."""
+    return JSON({"bans": await members.access_bans(ctx, caller, chat_id)})
+
+
+@router.delete("/chats/{chat_id}/bans/{user_id}", status_code=204)
+async def lift_ban(chat_id: ChatId, user_id: UserId, ctx: Ctx, caller: CallerDep) -> Response:
+    """Let a removed user rejoin by themselves (admins); adding them back lifts it too."""
+    await members.do_lift_ban(ctx, caller, chat_id, user_id)
+    return no_content()
+
+
 @router.post("/chats/{chat_id}/leave", status_code=204)
 async def leave(chat_id: ChatId, ctx: Ctx, caller: CallerDep) -> Response:
     await members.do_leave_chat(ctx, caller, chat_id)

@@ -302,6 +302,17 @@ class JoinRequests(BaseModel):
     requests: list[JoinRequest]
 
 
+class Ban(BaseModel):
+    user_id: str
+    username: str
+    by_user_id: str
+    created_at_ms: int
+
+
+class Bans(BaseModel):
+    bans: list[Ban]
+
+
 class History(BaseModel):
     messages: list[Message]
     has_more: bool

@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, up
 
 from colletta.domain.chats import Chat, ChatKind, Member, Role
 from colletta.store.db import Conn, Prepared
-from colletta.store.schema import chat_members, chats, messages, users
+from colletta.store.schema import chat_bans, chat_members, chats, messages, users
 
 _CHAT_COLUMNS = (
     chats.c.id,
@@ -340,3 +340,41 @@ async def delete_member(conn: Conn, chat_id: int, user_id: int) -> bool:
     if result.rowcount:
         await add_member_count(conn, chat_id, -1)
     return bool(result.rowcount)
+
+
+async def insert_ban(conn: Conn, chat_id: int, user_id: int, by_user_id: int, now_ms: int) -> None:
+    """Ban from rejoining by oneself; an existing ban is kept as it was."""
+    if not await is_banned(conn, chat_id, user_id):
+        await conn.execute(
+            insert(chat_bans).values(
+                chat_id=chat_id, user_id=user_id, by_user_id=by_user_id, created_at_ms=now_ms
+            )
+        )
+
+
+async def is_banned(conn: Conn, chat_id: int, user_id: int) -> bool:
+    found = await conn.scalar(
+        select(chat_bans.c.user_id).where(
+            chat_bans.c.chat_id == chat_id, chat_bans.c.user_id == user_id
+        )
+    )
+    return found is not None
+
+
+async def delete_ban(conn: Conn, chat_id: int, user_id: int) -> bool:
+    result = await conn.execute(
+        delete(chat_bans).where(chat_bans.c.chat_id == chat_id, chat_bans.c.user_id == user_id)
+    )
+    return bool(result.rowcount)
+
+
+async def get_bans(conn: Conn, chat_id: int) -> list[Any]:
+    rows = await conn.execute(
+        select(
+            chat_bans.c.user_id, users.c.username, chat_bans.c.by_user_id, chat_bans.c.created_at_ms
+        )
+        .select_from(chat_bans.join(users, users.c.id == chat_bans.c.user_id))
+        .where(chat_bans.c.chat_id == chat_id)
+        .order_by(chat_bans.c.created_at_ms, chat_bans.c.user_id)
+    )
+    return list(rows)

@@ -28,6 +28,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from colletta.store.wal import WalCheckpoints
+
 AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8
 
@@ -335,7 +337,7 @@ class _GroupCommit:
         self._raw: sqlite3.Connection  # the driver connection under _writer, while it is open
         self._committed: asyncio.Future[None] | None = None  # set while a batch is open
         self._flusher: asyncio.Task[None] | None = None  # held so it is not collected
-        self._checkpoints: list[asyncio.Future[None]] = []  # run after the open batch commits
+        self._checkpoints: list[asyncio.Future[bool]] = []  # run after the open batch commits
         self._commit_timing = CommitTiming()
         self.cache = WriterCache()
         self._data_version: int | None = None  # at the last batch, to see other processes' commits
@@ -366,20 +368,20 @@ class _GroupCommit:
         if self.cache.changed:
             self.cache.clear()  # it may hold what was just rolled back
 
-    async def checkpoint(self) -> None:
-        """Copy the WAL into the database file and truncate it, between write batches.
+    async def checkpoint(self) -> bool:
+        """One attempt to copy the WAL into the database file and truncate it, between write
+        batches; False if a reader of an older snapshot kept it from finishing.
 
-        With a batch open, the checkpoint rides on that batch's flush: waiting for a moment
-        with no batch open could wait forever under a steady stream of writes.
+        With a batch open, the attempt rides on that batch's flush: waiting for a moment with
+        no batch open could wait forever under a steady stream of writes.
         """
         async with self._lock:
             if self._committed is None:
                 # No batch is open, and none can start while the lock is held.
-                await asyncio.to_thread(self._checkpoint)
-                return
-            done = asyncio.get_running_loop().create_future()
+                return await asyncio.to_thread(self._checkpoint)
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
             self._checkpoints.append(done)
-        await done
+        return await done
 
     def _see_other_writers(self, raw: sqlite3.Connection) -> None:
         """Empty the cache if another connection committed since the last batch.
@@ -406,10 +408,20 @@ class _GroupCommit:
             self.writer_connection()
         return self._raw
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> bool:
+        """`wal_checkpoint(TRUNCATE)` without waiting; True if the WAL is now empty.
+
+        It needs every reader off the WAL. Waiting for one (busy_timeout) would hold the write
+        lock all the while: a backup or an admin shell holding a snapshot stalled every write
+        for the whole timeout, and then the checkpoint gave up anyway."""
         raw = self.raw_writer()
-        # TRUNCATE waits (busy_timeout) for readers of older snapshots, then empties the WAL.
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        timeout_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        return not busy
 
     def close(self) -> None:
         if self._writer is not None:
@@ -441,13 +453,15 @@ class _GroupCommit:
             if self._checkpoints:
                 waiting, self._checkpoints = self._checkpoints, []
                 try:
-                    await asyncio.to_thread(self._checkpoint)
+                    emptied = await asyncio.to_thread(self._checkpoint)
                 except Exception as exc:
                     for done in waiting:
-                        done.set_exception(exc)
+                        if not done.done():  # its caller may have been cancelled
+                            done.set_exception(exc)
                 else:
                     for done in waiting:
-                        done.set_result(None)
+                        if not done.done():
+                            done.set_result(emptied)
 
 
 class Database:
@@ -467,6 +481,7 @@ class Database:
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
             self._group_commit = _GroupCommit(self._sqlite_write)
+            self._wal = WalCheckpoints(self._group_commit.checkpoint)
             self._read_slots = asyncio.Semaphore(_SQLITE_READERS)
         else:
             self._async_engine = create_async_engine(
@@ -509,13 +524,20 @@ class Database:
         assert self.is_sqlite
         return self._group_commit.raw_writer().total_changes
 
-    async def checkpoint(self) -> None:
-        """After purges on SQLite: deleted bytes leave the WAL file too. No-op on PostgreSQL."""
+    async def checkpoint(self) -> bool:
+        """After purges on SQLite: deleted bytes leave the WAL file too, now (True) or, if an
+        outside reader holds an old snapshot, once it lets go (`store/wal.py`). Never makes
+        writers wait. No-op on PostgreSQL."""
+        return await self._wal.checkpoint() if self.is_sqlite else True
+
+    async def checkpoint_settled(self) -> None:
+        """Wait until no blocked checkpoint is being retried (tests, shutdown)."""
         if self.is_sqlite:
-            await self._group_commit.checkpoint()
+            await self._wal.settled()
 
     async def dispose(self) -> None:
         if self.is_sqlite:
+            await self._wal.close()
             self._group_commit.close()
             self._sqlite_write.dispose()
             self._sqlite_read.dispose()

@@ -60,20 +60,28 @@ async def insert_join_request(
 
 
 async def get_join_request(conn: Conn, chat_id: int, user_id: int) -> Any:
+    """The request with `lapsed`: true once its invite link was revoked."""
     return (
         await conn.execute(
-            select(join_requests).where(
-                join_requests.c.chat_id == chat_id, join_requests.c.user_id == user_id
+            select(*join_requests.c, invites.c.revoked.label("lapsed"))
+            .select_from(
+                join_requests.outerjoin(invites, invites.c.code == join_requests.c.invite_code)
             )
+            .where(join_requests.c.chat_id == chat_id, join_requests.c.user_id == user_id)
         )
     ).first()
 
 
 async def get_join_requests(conn: Conn, chat_id: int) -> list[Any]:
+    """Pending requests; those whose invite link was revoked have lapsed and are left out."""
     rows = await conn.execute(
         select(join_requests.c.user_id, users.c.username, join_requests.c.created_at_ms)
-        .select_from(join_requests.join(users, users.c.id == join_requests.c.user_id))
-        .where(join_requests.c.chat_id == chat_id)
+        .select_from(
+            join_requests.join(users, users.c.id == join_requests.c.user_id).join(
+                invites, invites.c.code == join_requests.c.invite_code
+            )
+        )
+        .where(join_requests.c.chat_id == chat_id, invites.c.revoked.is_(False))
         .order_by(join_requests.c.created_at_ms)
     )
     return list(rows)

@@ -190,6 +190,18 @@ join_requests = Table(
     PrimaryKeyConstraint("chat_id", "user_id"),
 )
 
+# Removal bans from rejoining by oneself (invite links, join requests, subscribing) until an
+# admin adds the user back or lifts the ban.
+chat_bans = Table(
+    "chat_bans",
+    metadata,
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("by_user_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("chat_id", "user_id"),
+)
+
 media = Table(
     "media",
     metadata,

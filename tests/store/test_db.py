@@ -21,32 +21,36 @@ async def test_a_checkpoint_is_not_starved_by_a_steady_stream_of_writes(tmp_path
     url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
     await upgrade_to_head(url)
     db = Database(url)
-    stop = asyncio.Event()
+    # The writers stop by themselves after this many batches: a starved checkpoint would
+    # return only then.
+    stopped = asyncio.Event()
     flowing = asyncio.Event()
     batches = 0
 
     async def writer() -> None:
         nonlocal batches
-        while not stop.is_set():
+        while not stopped.is_set():
             async with db.write() as tx:
                 await tx.conn.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
                 await tx.conn.execute(text("INSERT INTO t VALUES (1)"))
             batches += 1
             if batches >= 20:
                 flowing.set()
+            if batches >= 5_000:
+                stopped.set()
 
     writers = [asyncio.create_task(writer()) for _ in range(8)]
     try:
         await flowing.wait()  # from here a batch is open at almost every moment
         started = batches
-        await asyncio.wait_for(db.checkpoint(), 10)  # starved, it would never return
+        assert await asyncio.wait_for(db.checkpoint(), 10)  # emptied; starved, never returns
         # It ran after the batch that was open, not after the writers stopped.
+        assert not stopped.is_set()
         assert batches - started < 8 * 3
         wal = tmp_path / "c.db-wal"
-        assert not stop.is_set()
         assert wal.stat().st_size < 64 * 1024
     finally:
-        stop.set()
+        stopped.set()
         await asyncio.gather(*writers)
         await db.dispose()
 
