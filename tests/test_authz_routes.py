@@ -63,6 +63,8 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
     "GET /api/v1/chats/{chat_id}/pins": ("pins_list",),
     "PUT /api/v1/chats/{chat_id}/pins/{message_id}": ("pins_put",),
     "DELETE /api/v1/chats/{chat_id}/pins/{message_id}": ("pins_delete",),
+    "GET /api/v1/chats/{chat_id}/bans": ("bans_list",),
+    "DELETE /api/v1/chats/{chat_id}/bans/{user_id}": ("bans_lift",),
 }
 # Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
 OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
