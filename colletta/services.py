@@ -32,7 +32,11 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
             # on the file lock there. Many processes is what PostgreSQL is for.
             raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(
+        settings.resolved_database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        retry_after_s=settings.outage_retry_after_s,
+    )
     bus = build_bus(settings)
     return Context(
         settings=settings,

@@ -19,8 +19,10 @@ from colletta.actions.members import do_typing
 from colletta.api.errors import (
     CLOSE_BAD_FRAME,
     CLOSE_SLOW,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHENTICATED,
     invalid_input,
+    log_outage,
     problem_body,
 )
 from colletta.api.messages import send_from_input
@@ -32,6 +34,8 @@ router = APIRouter()
 AUTH_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 5.0
 MAX_FRAME_CHARS = 16_384
+# The database is unreachable or its disk full: the client reconnects after a while.
+_OUTAGES = (errors.Unavailable, errors.InsufficientStorage)
 
 
 class BadFrame(Exception):
@@ -94,6 +98,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except (BadFrame, errors.InvalidInput):
         await websocket.close(CLOSE_BAD_FRAME)
         return
+    except _OUTAGES as exc:
+        log_outage(exc, "websocket auth")
+        await websocket.close(CLOSE_TRY_AGAIN)
+        return
     except WebSocketDisconnect:
         return
     session = LiveSession(ctx, caller)
@@ -105,7 +113,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
     close_code: int | None = None
     try:
-        await send(await session.open(cursors))
+        try:
+            ready = await session.open(cursors)
+        except _OUTAGES as exc:
+            log_outage(exc, "websocket open")
+            close_code = CLOSE_TRY_AGAIN
+            return
+        await send(ready)
         writer = asyncio.create_task(_write(session, send))
         reader = asyncio.create_task(_read(ctx, caller, websocket, send))
         # A writer blocked on a full socket cannot notice the overflow itself.
@@ -126,9 +140,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         # Leave the hub first: a stalled peer's socket may never take the close frame.
         await session.close()
-    if close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(close_code), CLOSE_TIMEOUT_S)
+        if close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(close_code), CLOSE_TIMEOUT_S)
 
 
 async def _write(session: LiveSession, send: Any) -> int | None:
@@ -139,6 +153,9 @@ async def _write(session: LiveSession, send: Any) -> int | None:
         return CLOSE_SLOW
     except SessionRevoked:
         return CLOSE_UNAUTHENTICATED
+    except _OUTAGES as exc:
+        log_outage(exc, "websocket replay")
+        return CLOSE_TRY_AGAIN
     except (WebSocketDisconnect, RuntimeError):
         return None
     return None
@@ -165,6 +182,7 @@ async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -
             else:
                 raise errors.InvalidInput(f"unknown frame type {kind!r}", field="type")
         except errors.ColettaError as exc:
+            log_outage(exc, f"websocket {kind} frame")
             reply = {"type": "error", "problem": problem_body(exc)}
             if isinstance(data.get("client_txn_id"), str):
                 reply["client_txn_id"] = data["client_txn_id"]
