@@ -18,7 +18,11 @@ from colletta.store.db import Database
 
 def build_bus(settings: Settings) -> Bus:
     if settings.bus_url.startswith("redis://"):
-        return RedisBus(settings.bus_url)
+        return RedisBus(
+            settings.bus_url,
+            backoff_max_s=settings.outage_backoff_max_s,
+            down_poll_interval_s=settings.bus_down_poll_interval_s,
+        )
     if settings.workers > 1:
         raise SettingsError("workers: more than one process needs bus_url = redis://…")
     return MemoryBus()

@@ -22,6 +22,7 @@ from colletta.clock import FakeClock
 from colletta.config import Settings
 from colletta.errors import InsufficientStorage
 from colletta.store.db import Database
+from colletta.workers.expiry import ExpiryWorker
 from tests.conftest import PG_URL, Person, Server, need, register_and_login, start_server
 from tests.live_client import Live
 from tests.outage_tools import TcpProxy
@@ -230,3 +231,28 @@ async def test_when_sqlite_drops_a_whole_batch_on_a_full_disk_no_writer_in_it_su
         assert [r.x for r in rows] == ["later"]
     finally:
         await db.dispose()
+
+
+async def test_the_expiry_sweep_backs_off_while_postgres_is_down_with_one_line_each_way(
+    pg_proxy: TcpProxy, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = make_url(PG_URL).set(host="127.0.0.1", port=pg_proxy.port)
+    settings = _settings(url.render_as_string(hide_password=False), tmp_path)
+    settings.outage_backoff_max_s = 4.0
+    app = create_app(settings, clock)
+    async with app.router.lifespan_context(app):
+        worker = ExpiryWorker(app.state.ctx)
+        assert await worker.sweep() == settings.expiry_sweep_interval_s
+
+        await pg_proxy.cut()
+        with caplog.at_level(logging.INFO, logger="colletta.workers.expiry"):
+            waits = [await worker.sweep() for _ in range(6)]
+            clock.advance(11_000)
+            await pg_proxy.restore()
+            assert await worker.sweep() == settings.expiry_sweep_interval_s
+        assert waits == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+        lines = _outage_lines(caplog)
+        assert [r.getMessage() for r in lines] == [
+            "expiry: sweep failed, the database is unreachable; retrying with backoff",
+            "expiry: sweeping again after 6 failed sweeps over 11.0 s",
+        ]
