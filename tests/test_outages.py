@@ -25,7 +25,7 @@ from colletta.store.db import Database
 from colletta.workers.expiry import ExpiryWorker
 from tests.conftest import PG_URL, Person, Server, need, register_and_login, start_server
 from tests.live_client import Live
-from tests.outage_tools import TcpProxy
+from tests.outage_tools import TcpProxy, ThrowawayRedis
 from tests.test_messages import history, make_group, send
 
 PROBLEMS = "https://colletta.chat/problems/"
@@ -256,3 +256,72 @@ async def test_the_expiry_sweep_backs_off_while_postgres_is_down_with_one_line_e
             "expiry: sweep failed, the database is unreachable; retrying with backoff",
             "expiry: sweeping again after 6 failed sweeps over 11.0 s",
         ]
+
+
+@pytest.fixture
+async def redis_down_nodes(
+    tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[tuple[ThrowawayRedis, Server, Server]]:
+    """Two nodes (servers) on PostgreSQL and a Redis of this test's own."""
+    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
+    from tests.conftest import _fresh_postgres
+
+    await _fresh_postgres()
+    redis_server = ThrowawayRedis(tmp_path)
+    redis_server.start()
+    settings = _settings(
+        PG_URL,
+        tmp_path,
+        bus_url=redis_server.url,
+        bus_down_poll_interval_s=0.05,
+        outage_backoff_max_s=0.1,
+    )
+    try:
+        async with _serving(settings, clock) as node_a, _serving(settings, clock) as node_b:
+            yield redis_server, node_a, node_b
+    finally:
+        redis_server.stop()
+
+
+async def test_without_redis_sockets_connect_resume_and_receive_from_the_log(
+    redis_down_nodes: tuple[ThrowawayRedis, Server, Server],
+) -> None:
+    redis_server, node_a, node_b = redis_down_nodes
+    async with (
+        httpx.AsyncClient(base_url=node_a.url) as on_a,
+        httpx.AsyncClient(base_url=node_b.url) as on_b,
+    ):
+        alice, bob = await register_and_login(on_a), await register_and_login(on_b)
+        chat_id = await make_group(alice, bob)
+        listening = await Live.open(node_b.ws_url, bob.token)
+        seen: list[int] = []
+
+        async def through_a_to_b(text: str, *listeners: Live) -> int:
+            seq = int((await send(alice, chat_id, text))["seq"])
+            for live in listeners:
+                frame = await live.next_of("message.created")
+                assert (frame["seq"], frame["message"]["text"]) == (seq, text)
+            return seq
+
+        seen.append(await through_a_to_b("redis up", listening))
+
+        redis_server.kill()
+        seen.append(await through_a_to_b("redis down", listening))
+        # A new socket on B (no bus) connects, resumes from a cursor, then receives.
+        resumed = await Live.open(node_b.ws_url, bob.token, {chat_id: seen[0]})
+        assert (await resumed.next_of("message.created"))["seq"] == seen[1]
+        seen.append(await through_a_to_b("still down", listening, resumed))
+        assert not node_b.app.state.ctx.bus.up
+
+        redis_server.start()
+        buses = (node_a.app.state.ctx.bus, node_b.app.state.ctx.bus)
+        for _ in range(200):
+            seen.append(await through_a_to_b("back", listening, resumed))
+            if all(bus.up for bus in buses):
+                break
+        assert all(bus.up for bus in buses)
+        seen.append(await through_a_to_b("live again", listening, resumed))
+        await resumed.close()
+        await listening.close()
+
+    assert seen == list(range(seen[0], seen[0] + len(seen)))
