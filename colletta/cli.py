@@ -60,6 +60,9 @@ def _tune_gc() -> None:
     gc.set_threshold(2_000, 10, 1_000)
 
 
+WORKER_HEALTHCHECK_TIMEOUT_S = 60
+
+
 @app.command()
 def serve(
     config: ConfigOpt = None,
@@ -95,6 +98,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # A worker answers uvicorn's health check only once its imports are done: ~2 s of CPU,
+        # which on a busy machine took 9 s, and uvicorn's 5 s default killed every worker.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
         log_level=settings.log_level,
         ws_ping_interval=settings.ws_ping_interval_s,
         ws_ping_timeout=settings.ws_ping_interval_s,

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent / "colletta"
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 90.0  # a worker process imports for seconds on a busy machine
 
 
 def free_port() -> int:
