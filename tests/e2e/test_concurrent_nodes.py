@@ -4,15 +4,15 @@ listener, on either node, sees the same gap-free seqs in commit order, as histor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, REDIS_URL, Person, need, register_and_login
-from tests.e2e.nodes import Node
+from tests.conftest import Person, register_and_login
+from tests.e2e.nodes import Node, nodes_on_postgres_and_redis
 from tests.live_client import Live
 from tests.test_messages import history, make_group
 
@@ -20,23 +20,9 @@ PER_SENDER = 25
 
 
 @pytest.fixture
-async def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
-    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
-    from tests.conftest import _fresh_postgres
-
-    await _fresh_postgres()
-    pair = (
-        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL, workers="2"),
-        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL),
-    )
-    try:
-        for node in pair:
-            node.start()
-        yield pair
-    finally:
-        for node in pair:
-            node.stop()
+async def nodes(tmp_path: Path) -> AsyncIterator[tuple[Node, ...]]:
+    async with nodes_on_postgres_and_redis(tmp_path, {"workers": "2"}, {}) as started:
+        yield started
 
 
 async def _send_alternating(sender: Person, clients: list[httpx.AsyncClient], chat_id: str) -> None:
@@ -61,7 +47,7 @@ async def _created(live: Live, count: int) -> list[tuple[int, str]]:
 
 
 async def test_concurrent_senders_on_two_nodes_give_every_listener_the_commit_order(
-    nodes: tuple[Node, Node],
+    nodes: tuple[Node, ...],
 ) -> None:
     node_a, node_b = nodes
     async with (
