@@ -146,8 +146,8 @@ class LiveSession:
             # the chats that moved, so a quiet chat costs nothing.
             async with self.ctx.db.read() as conn:
                 chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
-            for followed, cursor in tuple(self.cursors.items()):
-                if chat_seqs.get(followed, cursor + 1) > cursor:
+            for followed, at_seq in tuple(self.cursors.items()):
+                if chat_seqs.get(followed, at_seq + 1) > at_seq:
                     async for data in self._catch_up(followed, None):
                         yield data
             return
