@@ -9,9 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import redis
 
+from tests.conftest import need
 from tests.e2e.nodes import free_port
 
 START_TIMEOUT_S = 10.0
@@ -76,8 +76,8 @@ class ThrowawayRedis:
 
     def start(self) -> None:
         binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
+        need(binary or "", "redis-server on PATH")
+        assert binary is not None
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         args += ["--appendonly", "no", "--dir", str(self.directory)]
         self.process = subprocess.Popen(

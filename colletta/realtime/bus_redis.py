@@ -167,14 +167,21 @@ class RedisBus:
         """Publish, or keep it for a retry: a lost publish would leave other nodes waiting
         for the chat's next event before they fill the gap from the log."""
         if not self.up:
+            # Without waiting for a connection attempt per send: the retrier keeps trying.
             self._deliver_here(topic, data)
+            self._unsent.append((topic, data))
+            self._start_retrier()
+            return
         if self._unsent:
             self._unsent.append((topic, data))  # keep order behind what is already waiting
             return
         if not await self._try_publish(topic, data):
             self._unsent.append((topic, data))
-            if self._retrier is None or self._retrier.done():
-                self._retrier = asyncio.create_task(self._retry(), name="redis-bus-retry")
+            self._start_retrier()
+
+    def _start_retrier(self) -> None:
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.create_task(self._retry(), name="redis-bus-retry")
 
     def _deliver_here(self, topic: str, data: bytes) -> None:
         """While Redis is down, this node's own connections hear its events at once; the

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from colletta.store.outages import connect_outage_of, outage_of
+from colletta.store.outages import connect_outage_of, outage_of, outages_raised
 
 AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8
@@ -528,7 +528,7 @@ class Database:
     async def _write_postgres(self) -> AsyncIterator[Tx]:
         conn = await self._connect_postgres()
         try:
-            with _outages_raised(self.retry_after_s):
+            with outages_raised(self.retry_after_s):
                 async with conn.begin():
                     tx = Tx(AsyncConnectionAdapter(conn))
                     yield tx
@@ -546,7 +546,7 @@ class Database:
             return
         conn = await self._connect_postgres()
         try:
-            with _outages_raised(self.retry_after_s):
+            with outages_raised(self.retry_after_s):
                 yield AsyncConnectionAdapter(conn)
         finally:
             await conn.close()
@@ -570,7 +570,8 @@ class Database:
     async def checkpoint(self) -> None:
         """After purges on SQLite: deleted bytes leave the WAL file too. No-op on PostgreSQL."""
         if self.is_sqlite:
-            await self._group_commit.checkpoint()
+            with outages_raised(self.retry_after_s):
+                await self._group_commit.checkpoint()
 
     async def dispose(self) -> None:
         if self.is_sqlite:
@@ -579,17 +580,6 @@ class Database:
             self._sqlite_read.dispose()
         else:
             await self._async_engine.dispose()
-
-
-@contextlib.contextmanager
-def _outages_raised(retry_after_s: int) -> Iterator[None]:
-    """A lost connection or a full disk leaves as `Unavailable`/`InsufficientStorage`."""
-    try:
-        yield
-    except DBAPIError as exc:
-        if (outage := outage_of(exc, retry_after_s)) is not None:
-            raise outage from exc
-        raise
 
 
 def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:

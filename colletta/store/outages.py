@@ -8,6 +8,8 @@ per request. Everything else (a constraint, bad SQL) stays what it is.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError
 
@@ -46,3 +48,14 @@ def connect_outage_of(exc: BaseException, retry_after_s: int) -> ColettaError | 
     if isinstance(exc, OSError):  # refused, reset, unreachable, timed out
         return Unavailable("the database is unreachable", retry_after_s)
     return outage_of(exc, retry_after_s)
+
+
+@contextmanager
+def outages_raised(retry_after_s: int) -> Iterator[None]:
+    """A lost connection or a full disk leaves the block as `Unavailable`/`InsufficientStorage`."""
+    try:
+        yield
+    except (DBAPIError, sqlite3.Error) as exc:
+        if (outage := outage_of(exc, retry_after_s)) is not None:
+            raise outage from exc
+        raise
