@@ -200,3 +200,34 @@ async def _next_not_resync(inbox: Inbox) -> tuple[str, bytes]:
         item = await inbox.next()
         if item[0] != RESYNC_TOPIC:
             return item
+
+
+async def test_a_node_starts_without_redis_and_subscribes_once_it_is_there(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis.asyncio as redis
+
+    from colletta.realtime.bus import RESYNC_TOPIC
+
+    server = ThrowawayRedis(tmp_path)  # not started yet
+    bus = RedisBus(server.url, backoff_max_s=0.05, down_poll_interval_s=0.05)
+    inbox = Inbox()
+    try:
+        with caplog.at_level(logging.WARNING, logger="colletta.realtime.bus_redis"):
+            await bus.start(inbox)
+            await asyncio.wait_for(bus.subscribe("chat:3"), 1)
+            assert not bus.up
+            assert await inbox.next() == (RESYNC_TOPIC, b"")
+            server.start()
+            while not bus.up:
+                assert await inbox.next() == (RESYNC_TOPIC, b"")
+        publisher = redis.Redis.from_url(server.url)
+        try:
+            await publisher.publish("colletta:chat:3", b"hello")
+        finally:
+            await publisher.aclose()
+        assert await _next_not_resync(inbox) == ("chat:3", b"hello")
+        assert [r.exc_info for r in caplog.records] == [None, None]
+    finally:
+        await bus.close()
+        server.stop()
