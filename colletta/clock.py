@@ -41,3 +41,21 @@ class FakeClock:
         """Moves this clock by `delay_s` at once: a test sees the wait without waiting."""
         self._now_ms += round(delay_s * 1000)
         await asyncio.sleep(0)
+
+
+class Backoff:
+    """Waits between attempts at something that is down: doubling from `first_s` up to
+    `max_s`, back to `first_s` after a success."""
+
+    def __init__(self, max_s: float, first_s: float = 0.5) -> None:
+        self.first_s = min(first_s, max_s)
+        self.max_s = max_s
+        self._next_s = self.first_s
+
+    def next_s(self) -> float:
+        wait_s = self._next_s
+        self._next_s = min(self._next_s * 2, self.max_s)
+        return wait_s
+
+    def reset(self) -> None:
+        self._next_s = self.first_s

@@ -42,6 +42,32 @@ class Settings(BaseSettings):
         "memory://",
         description="Event bus between nodes: memory:// (one process) or redis://host:port/0.",
     )
+    outage_retry_after_s: int = Field(
+        5,
+        ge=1,
+        le=3600,
+        description=(
+            "Retry-After, in seconds, of a 503 (database unreachable) or 507 (disk full) answer."
+        ),
+    )
+    outage_backoff_max_s: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description=(
+            "Longest wait, in seconds, between attempts to reach Redis or to sweep expired "
+            "content again while a dependency is down (the wait doubles from 0.5 s)."
+        ),
+    )
+    bus_down_poll_interval_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description=(
+            "While Redis is unreachable, seconds between reads of the event log for every "
+            "live connection of this node (live delivery without the bus)."
+        ),
+    )
     workers: int = Field(1, ge=1, le=64, description="Server processes on this node.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level; bodies, passwords and tokens are never logged."

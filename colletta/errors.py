@@ -9,6 +9,8 @@
     ├── Gone                     expired or revoked (invite links)              (410)
     ├── TooLarge                 a body or field over its configured limit      (413)
     ├── RateLimited              too many attempts; `retry_after_s` says when   (429)
+    ├── InsufficientStorage      the disk is full; `retry_after_s` says when    (507)
+    ├── Unavailable              a service it needs is down (the database)      (503)
     ├── ResyncRequired           a cursor too old to replay                     (409)
     ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
     ├── MediaMissing             a NotFound: no stored file under that key      (404)
@@ -74,6 +76,26 @@ class TooLarge(ColettaError):
 class RateLimited(ColettaError):
     type = "rate_limited"
     title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+class InsufficientStorage(ColettaError):
+    type = "insufficient_storage"
+    title = "Insufficient storage"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(ColettaError):
+    """A dependency (the database) cannot be reached; nothing was written."""
+
+    type = "unavailable"
+    title = "Service unavailable"
 
     def __init__(self, detail: str, retry_after_s: int) -> None:
         super().__init__(detail, retry_after_s=retry_after_s)

@@ -33,7 +33,11 @@ def check_processes(settings: Settings) -> None:
 
 def build_bus(settings: Settings) -> Bus:
     if settings.bus_url.startswith("redis://"):
-        return RedisBus(settings.bus_url)
+        return RedisBus(
+            settings.bus_url,
+            backoff_max_s=settings.outage_backoff_max_s,
+            down_poll_interval_s=settings.bus_down_poll_interval_s,
+        )
     return MemoryBus()
 
 
@@ -43,7 +47,11 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     if settings.resolved_database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
-    db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database(
+        settings.resolved_database_url,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        retry_after_s=settings.outage_retry_after_s,
+    )
     bus = build_bus(settings)
     return Context(
         settings=settings,

@@ -70,18 +70,32 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return await _fresh_postgres()
 
 
+# For tests that hold for both buses: `pytest.mark.parametrize("bus_url", BUSES, indirect=True)`.
+BUSES = ["memory", "redis"]
+
+
+@pytest.fixture
+def bus_url(request: pytest.FixtureRequest) -> str:
+    """The memory bus, unless a test is parametrized over `BUSES`."""
+    if getattr(request, "param", "memory") == "memory":
+        return "memory://"
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    return REDIS_URL
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def settings(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, db_url: str, bus_url: str, tmp_path: Path) -> Settings:
     """Test settings; `@pytest.mark.settings(key=value)` overrides some for one test."""
     marker = request.node.get_closest_marker("settings")
     overrides = marker.kwargs if marker else {}
     values: dict[str, Any] = {
         "database_url": db_url,
+        "bus_url": bus_url,
         "data_dir": tmp_path,
         "rate_limits_enabled": False,
         "log_level": "warning",

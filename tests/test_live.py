@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import PASSWORD, MakePerson, Person, Server
+from tests.conftest import BUSES, PASSWORD, MakePerson, Person, Server
 from tests.live_client import Live
+
+# One contract for both buses: what holds on one node must hold across Redis.
+pytestmark = pytest.mark.parametrize("bus_url", BUSES, indirect=True)
 
 
 async def group_with(owner: Person, *others: Person) -> str:

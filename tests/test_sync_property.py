@@ -20,8 +20,11 @@ from colletta.actions.live import LiveSession
 from colletta.actions.messages import do_delete_message, do_edit_message, do_send_message
 from colletta.errors import ColettaError
 from colletta.store import events as event_store
-from tests.conftest import MakePerson
+from tests.conftest import BUSES, MakePerson
 from tests.test_messages import make_group
+
+# One contract for both buses: what holds on one node must hold across Redis.
+pytestmark = pytest.mark.parametrize("bus_url", BUSES, indirect=True)
 
 CLIENTS = 3
 SETTLE_TIMEOUT_S = 10

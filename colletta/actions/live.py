@@ -151,9 +151,14 @@ class LiveSession:
     async def _apply(self, envelope: Envelope) -> AsyncIterator[bytes]:
         chat_id = envelope.chat_id
         if envelope.control == CONTROL_CATCH_UP:
-            for followed in tuple(self.cursors):
-                async for data in self._catch_up(followed, None):
-                    yield data
+            # While Redis is down this comes every `bus_down_poll_interval_s`: one read finds
+            # the chats that moved, so a quiet chat costs nothing.
+            async with self.ctx.db.read() as conn:
+                chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+            for followed, at_seq in tuple(self.cursors.items()):
+                if chat_seqs.get(followed, at_seq + 1) > at_seq:
+                    async for data in self._catch_up(followed, None):
+                        yield data
             return
         if envelope.control == events.CONTROL_REVOKE_SESSION:
             if envelope.seq == self.caller.session_id:

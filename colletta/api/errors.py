@@ -30,6 +30,8 @@ STATUS: dict[type[errors.ColettaError], int] = {
     errors.Gone: 410,
     errors.TooLarge: 413,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
+    errors.InsufficientStorage: 507,
     errors.ResyncRequired: 409,
     errors.MediaRangeNotSatisfiable: 416,
 }
@@ -49,6 +51,8 @@ CLOSE_BAD_FRAME = 4400
 CLOSE_SLOW = 4408
 CLOSE_RESTARTING = 1012
 CLOSE_TOO_MANY = 4429
+# RFC 6455 "try again later": the database this node needs is unreachable, or its disk full.
+CLOSE_TRY_AGAIN = 1013
 
 _HTTP_SLUGS = {
     400: ("invalid_input", "Invalid input"),
@@ -78,12 +82,21 @@ def problem(
     )
 
 
+def log_outage(exc: errors.ColettaError, where: str) -> None:
+    """One line, no traceback, for a 503/507: an outage is the operator's news, not a bug."""
+    if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
+        cause = exc.__cause__
+        log.warning(
+            "%s on %s: %s (%s)", exc.type, where, exc.detail, type(cause).__name__ if cause else "-"
+        )
+
+
 def problem_for(exc: errors.ColettaError) -> Response:
     status = status_of(exc)
     headers = None
     if isinstance(exc, errors.MediaRangeNotSatisfiable):
         headers = {"Content-Range": f"bytes */{exc.size_bytes}"}
-    if isinstance(exc, errors.RateLimited):
+    if isinstance(exc, errors.RateLimited | errors.Unavailable | errors.InsufficientStorage):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
@@ -132,8 +145,11 @@ def internal_error() -> Response:
 
 
 def install(app: FastAPI) -> None:
-    async def on_colletta_error(_request: Request, exc: Exception) -> Response:
+    async def on_colletta_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.ColettaError)
+        # The route's template: a path may carry an invite code.
+        route = getattr(request.scope.get("route"), "path", "?")
+        log_outage(exc, f"{request.method} {route}")
         return problem_for(exc)
 
     async def on_validation_error(_request: Request, exc: Exception) -> Response:

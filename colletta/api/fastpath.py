@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from colletta.actions.accounts import access_caller
 from colletta.actions.context import Context
 from colletta.api.deps import parse_bearer
-from colletta.api.errors import internal_error, problem_for
+from colletta.api.errors import internal_error, log_outage, problem_for
 from colletta.api.messages import send_from_input
 from colletta.api.models import MAX_ID, MessageIn
 from colletta.errors import ColettaError
@@ -73,6 +73,7 @@ class SendFastPath:
             caller = await access_caller(ctx, _bearer_token(scope))
             sent = await send_from_input(ctx, caller, chat_id, message_in)
         except ColettaError as exc:
+            log_outage(exc, "POST /api/v1/chats/{chat_id}/messages")
             await problem_for(exc)(scope, receive, send)
             return
         payload = orjson.dumps(sent.message)

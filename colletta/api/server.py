@@ -70,6 +70,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         **proxy_options(settings),
         "server_header": False,
         "access_log": False,
+        # A worker answers uvicorn's health check only once its imports are done: ~2 s of CPU,
+        # which on a busy machine took 9 s, and uvicorn's 5 s default killed every worker.
+        "timeout_worker_healthcheck": 60,
     }
 
 

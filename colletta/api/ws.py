@@ -27,8 +27,10 @@ from colletta.api.errors import (
     CLOSE_BAD_FRAME,
     CLOSE_SLOW,
     CLOSE_TOO_MANY,
+    CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHENTICATED,
     invalid_input,
+    log_outage,
     problem_body,
 )
 from colletta.api.messages import send_from_input
@@ -76,6 +78,8 @@ def largest_valid_frame_chars() -> int:
 MAX_FRAME_CHARS = largest_valid_frame_chars()
 # What the transport accepts at all (bytes); a longer frame is closed with 1009.
 MAX_FRAME_BYTES = 2 * MAX_FRAME_CHARS
+# The database is unreachable or its disk full: the client reconnects after a while.
+_OUTAGES = (errors.Unavailable, errors.InsufficientStorage)
 
 
 class BadFrame(Exception):
@@ -138,6 +142,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except (BadFrame, errors.InvalidInput):
         await websocket.close(CLOSE_BAD_FRAME)
         return
+    except _OUTAGES as exc:
+        log_outage(exc, "websocket auth")
+        await websocket.close(CLOSE_TRY_AGAIN)
+        return
     except WebSocketDisconnect:
         return
     sockets = ctx.flood.sockets
@@ -162,7 +170,13 @@ async def _serve(
 
     close_code: int | None = None
     try:
-        await send(await session.open(cursors))
+        try:
+            ready = await session.open(cursors)
+        except _OUTAGES as exc:
+            log_outage(exc, "websocket open")
+            close_code = CLOSE_TRY_AGAIN
+            return
+        await send(ready)
         writer = asyncio.create_task(_write(session, send))
         reader = asyncio.create_task(_read(ctx, caller, websocket, send))
         # A writer blocked on a full socket cannot notice the overflow itself.
@@ -183,9 +197,9 @@ async def _serve(
     finally:
         # Leave the hub first: a stalled peer's socket may never take the close frame.
         await session.close()
-    if close_code is not None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(close_code), CLOSE_TIMEOUT_S)
+        if close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(close_code), CLOSE_TIMEOUT_S)
 
 
 async def _write(session: LiveSession, send: Any) -> int | None:
@@ -196,6 +210,9 @@ async def _write(session: LiveSession, send: Any) -> int | None:
         return CLOSE_SLOW
     except SessionRevoked:
         return CLOSE_UNAUTHENTICATED
+    except _OUTAGES as exc:
+        log_outage(exc, "websocket replay")
+        return CLOSE_TRY_AGAIN
     except (WebSocketDisconnect, RuntimeError):
         return None
     return None
@@ -225,6 +242,7 @@ async def _read(ctx: Context, caller: Caller, websocket: WebSocket, send: Any) -
             else:
                 raise errors.InvalidInput(f"unknown frame type {kind!r}", field="type")
         except errors.ColettaError as exc:
+            log_outage(exc, f"websocket {kind} frame")
             reply = {"type": "error", "problem": problem_body(exc)}
             if isinstance(data.get("client_txn_id"), str):
                 reply["client_txn_id"] = data["client_txn_id"]

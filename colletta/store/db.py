@@ -28,10 +28,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from colletta.store.outages import connect_outage_of, outage_of, outages_raised
 from colletta.store.wal import WalCheckpoints
 
 AfterCommit = Callable[[], Awaitable[None]]
 _SQLITE_READERS = 8
+# What a 503/507 tells clients to wait before trying again, unless `Database` is told otherwise.
+OUTAGE_RETRY_AFTER_S = 5
 
 
 class WriterCache:
@@ -295,23 +298,32 @@ class _Writing:
         self._tx = Tx(InlineConnection(group.writer_connection(), group.cache, group._raw))
         return self._tx
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object
+    ) -> None:
         group = self._group
         try:
             try:
-                group._leave(failed=exc_type is not None)
+                group._leave(exc)
             finally:
                 group._lock.release()
         except BaseException:
             await _settled(self._committed)
             raise
-        if exc_type is not None:
+        if exc is not None:
             # What this writer collided with may sit in the same batch: let it commit first,
             # so that a caller who reads after the error sees it.
             await _settled(self._committed)
+            if (outage := outage_of(exc, group.retry_after_s)) is not None:
+                raise outage from exc
             return
         # Durable before anyone is told: the caller's events leave only after this.
-        await asyncio.shield(self._committed)
+        try:
+            await asyncio.shield(self._committed)
+        except Exception as failed:
+            if (outage := outage_of(failed, group.retry_after_s)) is not None:
+                raise outage from failed
+            raise
         await self._tx.run_after_commit()
 
 
@@ -328,8 +340,9 @@ class _GroupCommit:
     writer waits for that commit before it returns. One fsync then serves many messages.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, retry_after_s: int = OUTAGE_RETRY_AFTER_S) -> None:
         self._engine = engine
+        self.retry_after_s = retry_after_s
         self._lock = asyncio.Lock()
         # The one write connection stays checked out: a pool checkout, reset and return per
         # batch cost several times what SQLite spends on the batch's statements.
@@ -357,16 +370,35 @@ class _GroupCommit:
         self.cache.changed = False
         return self._committed
 
-    def _leave(self, *, failed: bool) -> None:
+    def _leave(self, failed: BaseException | None) -> None:
         """With the lock held: keep the writer's work in the batch, or undo it."""
         raw = self._raw
-        if not failed:
+        if failed is None:
             raw.execute("RELEASE writer")
+            return
+        if not raw.in_transaction:
+            self._abandon_batch(failed)
             return
         raw.execute("ROLLBACK TO writer")
         raw.execute("RELEASE writer")
         if self.cache.changed:
             self.cache.clear()  # it may hold what was just rolled back
+
+    def _abandon_batch(self, failed: BaseException) -> None:
+        """SQLite rolled the whole batch back (disk full, I/O error): every writer in it fails.
+
+        Committing would succeed with nothing in it, and the writers that already left would
+        announce work that is gone."""
+        committed, self._committed = self._committed, None
+        if committed is not None:
+            self.writer_connection().rollback()  # SQLAlchemy still thinks a transaction is open
+            if self._flusher is not None:
+                self._flusher.cancel()
+        self.cache.clear()
+        for waiting in (committed, *self._checkpoints):
+            if waiting is not None and not waiting.done():
+                waiting.set_exception(failed)
+        self._checkpoints.clear()
 
     async def checkpoint(self) -> bool:
         """One attempt to copy the WAL into the database file and truncate it, between write
@@ -465,8 +497,15 @@ class _GroupCommit:
 
 
 class Database:
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_synchronous: str = "FULL",
+        retry_after_s: int = OUTAGE_RETRY_AFTER_S,
+    ) -> None:
         self.url = make_url(url)
+        self.retry_after_s = retry_after_s
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             sync_url = self.url.set(drivername="sqlite+pysqlite")
@@ -480,7 +519,7 @@ class Database:
             self._sqlite_read = create_engine(sync_url, pool_size=_SQLITE_READERS, max_overflow=0)
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
-            self._group_commit = _GroupCommit(self._sqlite_write)
+            self._group_commit = _GroupCommit(self._sqlite_write, retry_after_s)
             self._wal = WalCheckpoints(self._group_commit.checkpoint)
             self._read_slots = asyncio.Semaphore(_SQLITE_READERS)
         else:
@@ -501,9 +540,14 @@ class Database:
 
     @asynccontextmanager
     async def _write_postgres(self) -> AsyncIterator[Tx]:
-        async with self._async_engine.begin() as conn:
-            tx = Tx(AsyncConnectionAdapter(conn))
-            yield tx
+        conn = await self._connect_postgres()
+        try:
+            with outages_raised(self.retry_after_s):
+                async with conn.begin():
+                    tx = Tx(AsyncConnectionAdapter(conn))
+                    yield tx
+        finally:
+            await conn.close()
         await tx.run_after_commit()
 
     @asynccontextmanager
@@ -513,9 +557,22 @@ class Database:
             async with self._read_slots:
                 with self._sqlite_read.connect() as sync_conn:
                     yield InlineConnection(sync_conn)
-        else:
-            async with self._async_engine.connect() as conn:
+            return
+        conn = await self._connect_postgres()
+        try:
+            with outages_raised(self.retry_after_s):
                 yield AsyncConnectionAdapter(conn)
+        finally:
+            await conn.close()
+
+    async def _connect_postgres(self) -> AsyncConnection:
+        """A pooled connection; an unreachable server raises `Unavailable`, not a driver error."""
+        try:
+            return await self._async_engine.connect()
+        except Exception as exc:
+            if (outage := connect_outage_of(exc, self.retry_after_s)) is not None:
+                raise outage from exc
+            raise
 
     def sqlite_total_changes(self) -> int:
         """Rows written so far through the one SQLite write connection (tests, metrics).
@@ -528,7 +585,10 @@ class Database:
         """After purges on SQLite: deleted bytes leave the WAL file too, now (True) or, if an
         outside reader holds an old snapshot, once it lets go (`store/wal.py`). Never makes
         writers wait. No-op on PostgreSQL."""
-        return await self._wal.checkpoint() if self.is_sqlite else True
+        if not self.is_sqlite:
+            return True
+        with outages_raised(self.retry_after_s):
+            return await self._wal.checkpoint()
 
     async def checkpoint_settled(self) -> None:
         """Wait until no blocked checkpoint is being retried (tests, shutdown)."""

@@ -8,12 +8,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
+from tests.conftest import PG_URL, REDIS_URL, need
+
 BIN = Path(sys.executable).parent / "colletta"
-START_TIMEOUT_S = 30.0
+START_TIMEOUT_S = 90.0  # a worker process imports for seconds on a busy machine
 
 
 def free_port() -> int:
@@ -73,3 +77,25 @@ class Node:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@asynccontextmanager
+async def nodes_on_postgres_and_redis(
+    data_dir: Path, *per_node: dict[str, str]
+) -> AsyncIterator[tuple[Node, ...]]:
+    """One started node per settings dict, all on the test PostgreSQL (emptied) and Redis."""
+    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    from tests.conftest import _fresh_postgres
+
+    await _fresh_postgres()
+    nodes = tuple(
+        Node(data_dir, database_url=PG_URL, bus_url=REDIS_URL, **extra) for extra in per_node
+    )
+    try:
+        for node in nodes:
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, REDIS_URL, Person, need, register_and_login
-from tests.e2e.nodes import Node
+from tests.conftest import REDIS_URL, Person, register_and_login
+from tests.e2e.nodes import Node, nodes_on_postgres_and_redis
 from tests.live_client import Live
 from tests.test_messages import make_group, send
 
 
 @pytest.fixture
-async def two_nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    need(PG_URL, "COLLETTA_TEST_DATABASE_URL")
-    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
-    from tests.conftest import _fresh_postgres
-
-    await _fresh_postgres()
-    nodes = (
-        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL),
-        Node(tmp_path, database_url=PG_URL, bus_url=REDIS_URL),
-    )
-    try:
-        for node in nodes:
-            node.start()
+async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[Node, ...]]:
+    async with nodes_on_postgres_and_redis(tmp_path, {}, {}) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 async def _alice_chat_and_bob_on(
@@ -44,7 +30,7 @@ async def _alice_chat_and_bob_on(
 
 
 async def test_message_through_a_reaches_b_and_nothing_is_lost_when_b_dies(
-    two_nodes: tuple[Node, Node],
+    two_nodes: tuple[Node, ...],
 ) -> None:
     node_a, node_b = two_nodes
     async with httpx.AsyncClient(base_url=node_a.url) as on_a:
@@ -69,7 +55,7 @@ async def test_message_through_a_reaches_b_and_nothing_is_lost_when_b_dies(
 
 
 async def test_logout_on_one_node_is_honoured_by_the_other_at_once(
-    two_nodes: tuple[Node, Node],
+    two_nodes: tuple[Node, ...],
 ) -> None:
     node_a, node_b = two_nodes
     async with (
@@ -84,7 +70,7 @@ async def test_logout_on_one_node_is_honoured_by_the_other_at_once(
 
 
 async def test_a_node_that_lost_redis_catches_up_from_the_log(
-    two_nodes: tuple[Node, Node],
+    two_nodes: tuple[Node, ...],
 ) -> None:
     import redis.asyncio as redis
 

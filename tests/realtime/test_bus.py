@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from colletta.realtime.bus import Bus, Envelope
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
 from tests.conftest import REDIS_URL, need
+from tests.outage_tools import ThrowawayRedis
 
 
 class Inbox:
@@ -139,3 +142,92 @@ async def test_redis_bus_retries_a_failed_publish_in_order() -> None:
     finally:
         await receiver.close()
         await sender.close()
+
+
+async def test_a_redis_outage_logs_one_line_down_one_line_back_and_delivery_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis.asyncio as redis
+
+    from colletta.realtime.bus import RESYNC_TOPIC
+
+    server = ThrowawayRedis(tmp_path)
+    server.start()
+    bus = RedisBus(server.url, backoff_max_s=0.05, down_poll_interval_s=0.05)
+    inbox = Inbox()
+    publisher = redis.Redis.from_url(server.url)
+    try:
+        await bus.start(inbox)
+        await bus.subscribe("chat:1")
+        await publisher.publish("colletta:chat:1", b"before")
+        assert await inbox.next() == ("chat:1", b"before")
+
+        with caplog.at_level(logging.DEBUG, logger="colletta.realtime.bus_redis"):
+            server.kill()
+            # Down: sessions are told to read the log, again and again, while the bus
+            # tries to reconnect every 50 ms.
+            for _ in range(10):
+                assert await inbox.next() == (RESYNC_TOPIC, b"")
+            assert not bus.up
+            await asyncio.wait_for(bus.subscribe("chat:2"), 1)  # does not wait for Redis
+            await bus.publish("chat:2", b"from here")  # this node's own sockets hear it
+            assert await _next_not_resync(inbox) == ("chat:2", b"from here")
+
+            server.start()
+            while bus.up is False:
+                assert await inbox.next() == (RESYNC_TOPIC, b"")
+            await publisher.aclose()  # its connection died with the server
+            publisher = redis.Redis.from_url(server.url)
+            await publisher.publish("colletta:chat:2", b"after")
+            assert await _next_not_resync(inbox) == ("chat:2", b"after")
+
+        records = [r for r in caplog.records if r.name == "colletta.realtime.bus_redis"]
+        assert all(r.exc_info is None for r in records)
+        messages = [r.getMessage() for r in records]
+        assert len(messages) == 2, messages
+        assert "lost Redis" in messages[0]
+        assert "is back" in messages[1]
+    finally:
+        await bus.close()
+        await publisher.aclose()
+        server.stop()
+
+
+async def _next_not_resync(inbox: Inbox) -> tuple[str, bytes]:
+    from colletta.realtime.bus import RESYNC_TOPIC
+
+    while True:
+        item = await inbox.next()
+        if item[0] != RESYNC_TOPIC:
+            return item
+
+
+async def test_a_node_starts_without_redis_and_subscribes_once_it_is_there(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import redis.asyncio as redis
+
+    from colletta.realtime.bus import RESYNC_TOPIC
+
+    server = ThrowawayRedis(tmp_path)  # not started yet
+    bus = RedisBus(server.url, backoff_max_s=0.05, down_poll_interval_s=0.05)
+    inbox = Inbox()
+    try:
+        with caplog.at_level(logging.WARNING, logger="colletta.realtime.bus_redis"):
+            await bus.start(inbox)
+            await asyncio.wait_for(bus.subscribe("chat:3"), 1)
+            assert not bus.up
+            assert await inbox.next() == (RESYNC_TOPIC, b"")
+            server.start()
+            while not bus.up:
+                assert await inbox.next() == (RESYNC_TOPIC, b"")
+        publisher = redis.Redis.from_url(server.url)
+        try:
+            await publisher.publish("colletta:chat:3", b"hello")
+        finally:
+            await publisher.aclose()
+        assert await _next_not_resync(inbox) == ("chat:3", b"hello")
+        assert [r.exc_info for r in caplog.records] == [None, None]
+    finally:
+        await bus.close()
+        server.stop()

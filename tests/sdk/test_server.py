@@ -275,6 +275,7 @@ async def test_sync(make_user: MakeUser) -> None:
 # Live events
 
 
+@pytest.mark.parametrize("bus_url", ["memory", "redis"], indirect=True)
 async def test_realtime_live_then_resume_from_cursors(server_url: str, make_user: MakeUser) -> None:
     ann, _ = await make_user()
     bob, bob_user = await make_user()
@@ -301,6 +302,7 @@ async def test_realtime_live_then_resume_from_cursors(server_url: str, make_user
         assert [e.message.id for e in got if e.message] == [two.id, three.id]
 
 
+@pytest.mark.parametrize("bus_url", ["memory", "redis"], indirect=True)
 async def test_realtime_is_gap_free_under_a_burst(server_url: str, make_user: MakeUser) -> None:
     ann, _ = await make_user()
     bob, bob_user = await make_user()
@@ -321,6 +323,7 @@ async def test_realtime_is_gap_free_under_a_burst(server_url: str, make_user: Ma
         assert seqs == list(range(start + 1, start + 1 + len(seqs)))
 
 
+@pytest.mark.parametrize("bus_url", ["memory", "redis"], indirect=True)
 async def test_realtime_send(server_url: str, make_user: MakeUser) -> None:
     ann, _ = await make_user()
     chat = await group_with(ann)
