@@ -177,7 +177,10 @@ class Entity(BaseModel):
 class Forward(BaseModel):
     chat_id: str
     message_id: str
-    sender_id: str
+    sender_id: str | None = Field(
+        description="Who wrote the original; null when it was posted in a channel that hides "
+        "its posters (the channel is the origin)."
+    )
 
 
 class Message(BaseModel):
