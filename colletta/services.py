@@ -13,7 +13,7 @@ from colletta.realtime.bus import Bus
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
 from colletta.realtime.hub import Hub
-from colletta.store.db import Database
+from colletta.store.db import Database, make_private_dir
 
 
 def build_bus(settings: Settings) -> Bus:
@@ -31,7 +31,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
             # SQLite runs inline on each process's event loop; a second process would wait
             # on the file lock there. Many processes is what PostgreSQL is for.
             raise SettingsError("workers: more than one process needs PostgreSQL (database_url)")
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
     db = Database(settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous)
     bus = build_bus(settings)
     return Context(

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import MakePerson, Person
+import httpx
+
+from colletta.app import create_app
+from colletta.clock import FakeClock
+from colletta.config import Settings
+from tests.conftest import MakePerson, Person, register_and_login, start_server
 
 
 async def channel_of(owner: Person, *, public: bool = True, signed: bool = False) -> str:
@@ -71,3 +82,42 @@ async def test_a_signed_channel_still_names_its_poster_when_forwarded(person: Ma
     group = await reader.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "Mine"})
     sent = await forward(reader, group["id"], channel, news["id"])
     assert sent["forward"]["sender_id"] == admin.id
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_data_dir_and_database_files_are_private(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    data = tmp_path / "data"
+    old_umask = os.umask(0o022)
+    try:
+        migrate = [sys.executable, "-m", "colletta", "migrate", "--data-dir", str(data)]
+        done = await asyncio.to_thread(subprocess.run, migrate, capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr
+        db = data / "colletta.db"
+        assert (_mode(data), _mode(db)) == (0o700, 0o600)
+        # As an older version left them: serving narrows them again.
+        data.chmod(0o755)
+        db.chmod(0o644)
+        settings = Settings(
+            data_dir=data, log_level="warning", argon2_time_cost=1, argon2_memory_kib=64
+        )
+        application = create_app(settings, clock=clock)
+        uv, task, url = await start_server(application)
+        try:
+            async with httpx.AsyncClient(base_url=url) as client:
+                ann = await register_and_login(client)
+                group = await ann.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "G"})
+                await post(ann, group["id"], "a write")
+                files = {p.name: _mode(p) for p in data.iterdir() if p.is_file()}
+        finally:
+            uv.should_exit = True
+            await task
+    finally:
+        os.umask(old_umask)
+    assert _mode(data) == 0o700
+    assert files == {"colletta.db": 0o600, "colletta.db-wal": 0o600, "colletta.db-shm": 0o600}
+    assert {_mode(p) for p in data.iterdir() if p.is_dir()} == {0o700}  # media/, hold/

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from colletta.store.db import prepare_sqlite_file
+
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
@@ -21,6 +23,7 @@ def alembic_config() -> Config:
 
 
 async def upgrade_to_head(url: str) -> None:
+    prepare_sqlite_file(url)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
