@@ -187,7 +187,9 @@ class InlineConnection:
             cursor = self._raw.execute(form.sql, values)
         except sqlite3.Error as exc:
             # The same exception classes as through SQLAlchemy (IntegrityError for a duplicate).
-            raise DBAPIError.instance(form.sql, values, exc, sqlite3.Error) from exc
+            raise DBAPIError.instance(
+                form.sql, values, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
         try:
             return RawResult(form.rows(cursor), cursor.rowcount)
         finally:
@@ -465,15 +467,18 @@ class Database:
                 pool_size=1,
                 max_overflow=0,
                 connect_args={"check_same_thread": False},
+                hide_parameters=True,
             )
-            self._sqlite_read = create_engine(sync_url, pool_size=_SQLITE_READERS, max_overflow=0)
+            self._sqlite_read = create_engine(
+                sync_url, pool_size=_SQLITE_READERS, max_overflow=0, hide_parameters=True
+            )
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
             self._group_commit = _GroupCommit(self._sqlite_write)
             self._read_slots = asyncio.Semaphore(_SQLITE_READERS)
         else:
             self._async_engine = create_async_engine(
-                url, pool_size=20, max_overflow=20, pool_pre_ping=True
+                url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
             )
 
     @property
