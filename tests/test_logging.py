@@ -7,7 +7,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import sys
 import traceback
 from collections.abc import AsyncIterator
@@ -20,15 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from colletta.store import users as user_store
 from colletta.store.db import Database
 from tests.conftest import PG_URL, REDIS_URL, need
+from tests.e2e.nodes import free_port
 from tests.live_client import Live
 
 STARTUP_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServerLog:
@@ -68,7 +62,7 @@ async def _colletta(*args: str, env: dict[str, str]) -> asyncio.subprocess.Proce
 async def debug_server(tmp_path: Path, backend: str) -> AsyncIterator[tuple[str, ServerLog]]:
     """`colletta serve` at log_level=debug in its own process; yields its URL and its log,
     complete once the context has exited."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "COLLETTA_LOG_LEVEL": "debug",
