@@ -17,6 +17,7 @@ import orjson
 from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
+from colletta.domain import events
 from tests.conftest import MakePerson, Person, Server, register_and_login, start_server
 from tests.live_client import Live
 
@@ -268,3 +269,16 @@ async def test_channel_subscribers_see_no_one_else_live(
     finally:
         await live.close()
         await watcher.close()
+
+
+def test_every_logged_event_is_decided_on() -> None:
+    """A new event type must say whether it names people (and so is redacted for those who
+    may not see a chat's members); these carry only content and the chat."""
+    content_only = {
+        events.MESSAGE_CREATED,
+        events.MESSAGE_EDITED,
+        events.MESSAGE_DELETED,
+        events.CHAT_CREATED,
+        events.CHAT_UPDATED,
+    }
+    assert content_only == events.STORED_TYPES - events.NAMES_PEOPLE
