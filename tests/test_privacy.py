@@ -13,12 +13,21 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
 from colletta.domain import events
-from tests.conftest import MakePerson, Person, Server, register_and_login, start_server
+from tests.conftest import (
+    REDIS_URL,
+    MakePerson,
+    Person,
+    Server,
+    need,
+    register_and_login,
+    start_server,
+)
 from tests.live_client import Live
 
 
@@ -215,6 +224,18 @@ async def test_channel_subscribers_see_no_one_else_in_sync_replay_or_history(
 async def test_channel_subscribers_see_no_one_else_live(
     server: Server, server_person: MakePerson
 ) -> None:
+    await live_channel_story(server, server_person)
+
+
+@pytest.mark.settings(bus_url=REDIS_URL or "memory://")
+async def test_channel_subscribers_see_no_one_else_live_over_redis(
+    server: Server, server_person: MakePerson
+) -> None:
+    need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
+    await live_channel_story(server, server_person)
+
+
+async def live_channel_story(server: Server, server_person: MakePerson) -> None:
     owner, admin, reader, other = [await server_person() for _ in range(4)]
     channel = await channel_of(owner)
     news = await post(owner, channel, "the tulips are out")
