@@ -136,12 +136,14 @@ class Context:
         seq, payload = await append_event(
             tx.conn, chat_id, type_, now_ms, data, message_id=message_id, seq=seq
         )
-        redacted = None
         if type_ in events.NAMES_PEOPLE:
             # Serialized once here, not once per subscriber's socket.
             shown = events.without_others(frame(type_, chat_id, seq, now_ms, data), None)
-            redacted = orjson.dumps(shown)
-        envelope = Envelope(chat_id, seq, None, payload, redacted).encode()
+            envelope = Envelope(
+                chat_id, seq, events.CONTROL_NAMES_PEOPLE, payload, orjson.dumps(shown)
+            ).encode()
+        else:
+            envelope = Envelope(chat_id, seq, None, payload).encode()
 
         async def publish() -> None:
             await self.bus.publish(chat_topic(chat_id), envelope)

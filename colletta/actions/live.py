@@ -136,7 +136,7 @@ class LiveSession:
             if self.connection.overflowed.is_set():
                 raise SlowConsumer
             # The common case, the next event of a followed chat, skips the general path.
-            if envelope.control is None and envelope.seq is not None and envelope.redacted is None:
+            if envelope.control is None and envelope.seq is not None:
                 cursor = cursors.get(envelope.chat_id)
                 if cursor is not None and envelope.seq == cursor + 1:
                     cursors[envelope.chat_id] = envelope.seq
@@ -174,6 +174,7 @@ class LiveSession:
                 await self.ctx.hub.remove_chat(self.connection, chat_id)
                 yield envelope.frame
             return
+        # Past here: chat events, some marked CONTROL_NAMES_PEOPLE (see `_shown_live`).
         seq = envelope.seq
         if seq is None:
             yield envelope.frame  # ephemeral: typing, read markers, join requests

@@ -38,6 +38,8 @@ CONTROL_CHAT_REMOVED: Final = "removed"
 CONTROL_REVOKE_SESSION: Final = "revoke"
 CONTROL_REVOKE_OTHER_SESSIONS: Final = "revoke_others"
 CONTROL_PROFILE_CHANGED: Final = "profile"
+# On a chat event that names people: live sessions then choose between its two frames.
+CONTROL_NAMES_PEOPLE: Final = "people"
 
 STORED_TYPES: Final = frozenset(
     {

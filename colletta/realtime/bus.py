@@ -4,7 +4,8 @@ Topics are `chat:<id>` (events of a chat) and `user:<id>` (notices to one user's
 An envelope is one header line `"<chat_id> <seq|-> <control|->\\n"` followed by the frame, so
 receivers route and de-duplicate without parsing JSON. An event that names people also
 carries the frame for those who may not see the chat's members (a channel's subscribers):
-the header then ends with the full frame's length, ` <bytes>`, and that frame follows it.
+the header then ends with the full frame's length, ` <bytes>`, and that frame follows it;
+such events are marked with a control, so the common path never looks for it.
 """
 
 from __future__ import annotations
