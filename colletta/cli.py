@@ -19,6 +19,7 @@ from colletta.config import Settings, SettingsError, config_example, load_settin
 from colletta.errors import ColettaError
 from colletta.log import setup_logging
 from colletta.services import build_context, check_processes, stop_context
+from colletta.store.db import make_private_dir
 from colletta.store.migrate import upgrade_to_head
 
 app = typer.Typer(help="Colletta: a self-hosted community messenger.", no_args_is_help=True)
@@ -109,7 +110,7 @@ def migrate(
     """Bring the database schema up to date."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
     if settings.resolved_database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
     asyncio.run(upgrade_to_head(settings.resolved_database_url))
     typer.echo("database is up to date")
 

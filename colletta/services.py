@@ -15,7 +15,7 @@ from colletta.realtime.bus import Bus
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
 from colletta.realtime.hub import Hub
-from colletta.store.db import Database
+from colletta.store.db import Database, make_private_dir
 
 
 def check_processes(settings: Settings) -> None:
@@ -45,7 +45,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
     """Everything the actions need; call `start_context` inside the event loop before use."""
     check_processes(settings)
     if settings.resolved_database_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
     clock = clock or SystemClock()
     db = Database(
         settings.resolved_database_url,

@@ -226,10 +226,18 @@ class Context:
         seq: int | None = None,
     ) -> int:
         """Log a chat event in `tx` and publish it once `tx` has committed; returns its seq."""
+        now_ms = self.clock.now_ms()
         seq, payload = await append_event(
-            tx.conn, chat_id, type_, self.clock.now_ms(), data, message_id=message_id, seq=seq
+            tx.conn, chat_id, type_, now_ms, data, message_id=message_id, seq=seq
         )
-        envelope = Envelope(chat_id, seq, None, payload).encode()
+        if type_ in events.NAMES_PEOPLE:
+            # Serialized once here, not once per subscriber's socket.
+            shown = events.without_others(frame(type_, chat_id, seq, now_ms, data), None)
+            envelope = Envelope(
+                chat_id, seq, events.CONTROL_NAMES_PEOPLE, payload, orjson.dumps(shown)
+            ).encode()
+        else:
+            envelope = Envelope(chat_id, seq, None, payload).encode()
 
         async def publish() -> None:
             await self.bus.publish(chat_topic(chat_id), envelope)

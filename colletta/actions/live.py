@@ -16,6 +16,7 @@ from colletta.actions.callers import Caller
 from colletta.actions.chats import CONTROL_ADDED, CONTROL_REMOVED
 from colletta.actions.context import Context
 from colletta.domain import events
+from colletta.domain.chats import sees_members
 from colletta.domain.events import frame
 from colletta.domain.messages import expired_for, tombstone_view
 from colletta.errors import InvalidInput
@@ -23,6 +24,7 @@ from colletta.realtime.bus import CONTROL_CATCH_UP, Envelope
 from colletta.realtime.hub import Connection
 from colletta.store import chats as chat_store
 from colletta.store import events as event_store
+from colletta.store.db import Conn
 from colletta.store.events import LoggedEvent
 
 REPLAY_PAGE = 500
@@ -75,6 +77,9 @@ class LiveSession:
         self.caller = caller
         self.connection = Connection(caller.user_id, ctx.settings.ws_queue_max)
         self.cursors: dict[int, int] = {}
+        # Chats whose members this user may not see: events naming people come redacted.
+        self.members_hidden: set[int] = set()
+        self._me = orjson.dumps(str(caller.user_id))
         self._pending: list[bytes] = []
         self._replay: list[int] = []
         self._overflow_envelope = Envelope(0, None, _OVERFLOW, b"")
@@ -88,6 +93,7 @@ class LiveSession:
         await self.ctx.hub.register(self.connection, set(chat_seqs))
         async with self.ctx.db.read() as conn:
             chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+            self.members_hidden = await members_hidden(conn, self.caller.user_id)
         # Membership may have changed between the two reads.
         for chat_id in set(chat_seqs) - self.connection.chat_ids:
             await self.ctx.hub.add_chat(self.connection, chat_id)
@@ -171,6 +177,7 @@ class LiveSession:
         if envelope.control == CONTROL_ADDED:
             if chat_id not in self.cursors:
                 self.cursors[chat_id] = envelope.seq or 0
+                await self._see_role(chat_id)
                 await self.ctx.hub.add_chat(self.connection, chat_id)
                 yield envelope.frame
                 async for data in self._catch_up(chat_id, None):
@@ -181,6 +188,7 @@ class LiveSession:
                 await self.ctx.hub.remove_chat(self.connection, chat_id)
                 yield envelope.frame
             return
+        # Past here: chat events, some marked CONTROL_NAMES_PEOPLE (see `_shown_live`).
         seq = envelope.seq
         if seq is None:
             yield envelope.frame  # ephemeral: typing, read markers, join requests
@@ -194,7 +202,35 @@ class LiveSession:
             if seq <= self.cursors.get(chat_id, seq):
                 return
         self.cursors[chat_id] = seq
-        yield envelope.frame
+        yield await self._shown_live(envelope)
+
+    async def _shown_live(self, envelope: Envelope) -> bytes:
+        """A live event as this user may see it; the common cases parse nothing."""
+        if envelope.redacted is None:
+            return envelope.frame
+        if self._me not in envelope.frame:
+            hidden = envelope.chat_id in self.members_hidden
+            return envelope.redacted if hidden else envelope.frame
+        # It names this user, who sees themselves, and whose role it may have changed.
+        event = orjson.loads(envelope.frame)
+        if event["type"] in events.CHANGES_ROLES:
+            await self._see_role(envelope.chat_id)
+        if envelope.chat_id not in self.members_hidden:
+            return envelope.frame
+        return orjson.dumps(events.without_others(event, self.caller.user_id))
+
+    async def _see_role(self, chat_id: int) -> None:
+        """Read whether this user now sees the chat's members (role changes are rare)."""
+        async with self.ctx.db.read() as conn:
+            found = await chat_store.get_chat_and_member(conn, chat_id, self.caller.user_id)
+        if (
+            found is not None
+            and found[1] is not None
+            and sees_members(found[0].kind, found[1].role)
+        ):
+            self.members_hidden.discard(chat_id)
+        else:
+            self.members_hidden.add(chat_id)
 
     async def _catch_up(self, chat_id: int, upto_seq: int | None) -> AsyncIterator[bytes]:
         """Events after the chat's cursor from the log, up to `upto_seq` (or the end)."""
@@ -208,7 +244,10 @@ class LiveSession:
             now_ms = self.ctx.clock.now_ms()
             for event in page:
                 self.cursors[chat_id] = event.seq
-                yield shown_payload(event, self.caller.user_id, now_ms)
+                if event.type in events.CHANGES_ROLES and self._me in event.payload:
+                    await self._see_role(chat_id)
+                hide = chat_id in self.members_hidden
+                yield shown_payload(event, self.caller.user_id, now_ms, members_hidden=hide)
             if len(page) < limit:
                 return
 
@@ -216,21 +255,34 @@ class LiveSession:
         await self.ctx.hub.unregister(self.connection)
 
 
-def shown_payload(event: LoggedEvent, viewer_id: int, now_ms: int) -> bytes:
+async def members_hidden(conn: Conn, user_id: int) -> set[int]:
+    """The user's chats whose members they may not see (channels they only subscribe to)."""
+    roles = await chat_store.list_user_chat_roles(conn, user_id)
+    return {chat_id for chat_id, (kind, role) in roles.items() if not sees_members(kind, role)}
+
+
+def shown_payload(
+    event: LoggedEvent, viewer_id: int, now_ms: int, *, members_hidden: bool = False
+) -> bytes:
     """The logged frame as `viewer_id` may see it now: content that expired for them is
-    replaced by a tombstone even before the purge has rewritten the log."""
-    if event.sender_id is None or not expired_for(
+    replaced by a tombstone even before the purge has rewritten the log, and where they may
+    not see the chat's members, people other than themselves are left out."""
+    expired = event.sender_id is not None and expired_for(
         viewer_id,
         now_ms,
         sender_id=event.sender_id,
         expires_at_ms=event.expires_at_ms,
         expires_after_read_s=event.expires_after_read_s,
         read_expires_at_ms=event.read_expires_at_ms,
-    ):
+    )
+    redact = members_hidden and event.type in events.NAMES_PEOPLE
+    if not expired and not redact:
         return event.payload
     logged = orjson.loads(event.payload)
-    if isinstance(logged.get("message"), dict):
+    if expired and isinstance(logged.get("message"), dict):
         logged["message"] = tombstone_view(logged["message"])
+    if redact:
+        logged = events.without_others(logged, viewer_id)
     return orjson.dumps(logged)
 
 
@@ -246,6 +298,7 @@ async def access_sync(
     has_more = False
     async with ctx.db.read() as conn:
         chat_seqs = await chat_store.list_user_chat_seqs(conn, caller.user_id)
+        hidden = await members_hidden(conn, caller.user_id)
         for chat_id, cursor in cursors.items():
             last_seq = chat_seqs.get(chat_id)
             if last_seq is None:
@@ -260,7 +313,12 @@ async def access_sync(
                 continue
             page = await event_store.get_events(conn, chat_id, cursor, room)
             now_ms = ctx.clock.now_ms()
-            out.extend(orjson.loads(shown_payload(e, caller.user_id, now_ms)) for e in page)
+            out.extend(
+                orjson.loads(
+                    shown_payload(e, caller.user_id, now_ms, members_hidden=chat_id in hidden)
+                )
+                for e in page
+            )
             if page and page[-1].seq < last_seq:
                 has_more = True
     return {"events": out, "resync_required": resync, "removed": removed, "has_more": has_more}

@@ -23,6 +23,7 @@ from colletta.domain.chats import (
     can_add_members,
     can_remove_member,
     can_set_role,
+    sees_members,
 )
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.store import chats as store
@@ -244,8 +245,7 @@ async def access_members(
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
         assert access.member is not None
-        if access.chat.kind is ChatKind.CHANNEL and access.member.role < Role.ADMIN:
-            # Subscribers of a channel do not see each other, as in Telegram.
+        if not sees_members(access.chat.kind, access.member.role):
             raise Forbidden("only admins see a channel's subscribers")
         rows = await store.get_members(conn, chat_id, after_user_id, limit + 1)
     page = rows[:limit]

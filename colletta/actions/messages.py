@@ -78,7 +78,7 @@ async def _check_post_allowed(ctx: Context, access: ChatAccess) -> None:
 
 async def _forward_origin(
     ctx: Context, tx: Tx, caller: Caller, forward: dict[str, int]
-) -> tuple[str, dict[str, str]]:
+) -> tuple[str, dict[str, str | None]]:
     source = await load_chat_access(
         tx.conn, caller, forward["chat_id"], allow_public=True, for_update=False
     )
@@ -92,11 +92,12 @@ async def _forward_origin(
         raise _not_found()
     if original.expires_at_ms is not None or original.view_once or original.expires_after_read_s:
         raise Forbidden("messages with a timer cannot be forwarded")
-    # A forward keeps the original origin, not the chat it was last forwarded from.
+    # A forward keeps the original origin, not the chat it was last forwarded from. A channel
+    # that hides its posters is the origin of its posts: the admin who posted stays unnamed.
     origin = original.forward or {
         "chat_id": str(source.chat.id),
         "message_id": str(original.id),
-        "sender_id": str(original.sender_id),
+        "sender_id": str(original.sender_id) if shows_sender(source.chat) else None,
     }
     return original.text, origin
 

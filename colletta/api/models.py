@@ -187,7 +187,10 @@ class Entity(BaseModel):
 class Forward(BaseModel):
     chat_id: IdOut
     message_id: IdOut
-    sender_id: IdOut
+    sender_id: IdOut | None = Field(
+        description="Who wrote the original; null when it was posted in a channel that hides "
+        "its posters (the channel is the origin)."
+    )
 
 
 class Message(BaseModel):
@@ -303,9 +306,9 @@ class JoinRequests(BaseModel):
 
 
 class Ban(BaseModel):
-    user_id: str
+    user_id: IdOut
     username: str
-    by_user_id: str
+    by_user_id: IdOut
     created_at_ms: int
 
 

@@ -164,6 +164,11 @@ def can_see_edit_history(chat: Chat, role: Role) -> bool:
     return chat.kind is not ChatKind.DIRECT and role >= Role.MODERATOR
 
 
+def sees_members(kind: ChatKind, role: Role) -> bool:
+    """Subscribers of a channel do not see each other, nor who runs it (as in Telegram)."""
+    return kind is not ChatKind.CHANNEL or role >= Role.ADMIN
+
+
 def is_slow_mode_exempt(role: Role) -> bool:
     return role >= Role.MODERATOR
 

@@ -38,6 +38,8 @@ CONTROL_CHAT_REMOVED: Final = "removed"
 CONTROL_REVOKE_SESSION: Final = "revoke"
 CONTROL_REVOKE_OTHER_SESSIONS: Final = "revoke_others"
 CONTROL_PROFILE_CHANGED: Final = "profile"
+# On a chat event that names people: live sessions then choose between its two frames.
+CONTROL_NAMES_PEOPLE: Final = "people"
 
 STORED_TYPES: Final = frozenset(
     {
@@ -57,6 +59,40 @@ STORED_TYPES: Final = frozenset(
         MEMBER_ROLE_CHANGED,
     }
 )
+
+
+# Events that name people. Whoever may not see a chat's members (`chats.sees_members`) gets
+# them with every person but themselves left out: the event keeps its seq, so clients see no
+# gap. A message's own sender is hidden when the message is made (`chats.shows_sender`).
+NAMES_PEOPLE: Final = frozenset(
+    {
+        MEMBER_JOINED,
+        MEMBER_LEFT,
+        MEMBER_REMOVED,
+        MEMBER_ROLE_CHANGED,
+        CHAT_OWNER_TRANSFERRED,
+        CHAT_MESSAGE_TTL_CHANGED,
+        MESSAGE_REACTIONS_CHANGED,
+        MESSAGE_PINNED,
+        MESSAGE_UNPINNED,
+    }
+)
+# Events that may change what their subject sees.
+CHANGES_ROLES: Final = frozenset({MEMBER_ROLE_CHANGED, CHAT_OWNER_TRANSFERRED})
+_PERSON_KEYS = ("user_id", "by_user_id", "from_user_id", "to_user_id")
+
+
+def without_others(event: dict[str, Any], viewer_id: int | None) -> dict[str, Any]:
+    """`event` with every person other than `viewer_id` left out (null)."""
+    me = None if viewer_id is None else str(viewer_id)
+    shown = dict(event)
+    for key in _PERSON_KEYS:
+        if key in shown and shown[key] != me:
+            shown[key] = None
+    member = shown.get("member")
+    if isinstance(member, dict) and member.get("user_id") != me:
+        shown["member"] = None
+    return shown
 
 
 def frame(

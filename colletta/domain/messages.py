@@ -143,7 +143,7 @@ class Message:
     text: str | None
     entities: list[dict[str, Any]]
     reply_to_id: int | None
-    forward: dict[str, str] | None
+    forward: dict[str, str | None] | None
     reactions: dict[str, int]
     edited_at_ms: int | None
     deleted: bool

@@ -242,6 +242,16 @@ async def list_user_chat_seqs(conn: Conn, user_id: int) -> dict[int, int]:
     return {row.id: row.last_seq for row in rows}
 
 
+async def list_user_chat_roles(conn: Conn, user_id: int) -> dict[int, tuple[ChatKind, Role]]:
+    """chat_id → (kind, the user's role) for every chat the user belongs to."""
+    rows = await conn.execute(
+        select(chats.c.id, chats.c.kind, chat_members.c.role)
+        .select_from(chat_members.join(chats, chats.c.id == chat_members.c.chat_id))
+        .where(chat_members.c.user_id == user_id)
+    )
+    return {row.id: (ChatKind(row.kind), Role(row.role)) for row in rows}
+
+
 async def insert_member(
     conn: Conn, *, chat_id: int, user_id: int, role: Role, now_ms: int, read_seq: int
 ) -> Member:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 from collections import namedtuple
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, create_engine, event
@@ -190,7 +192,9 @@ class InlineConnection:
             cursor = self._raw.execute(form.sql, values)
         except sqlite3.Error as exc:
             # The same exception classes as through SQLAlchemy (IntegrityError for a duplicate).
-            raise DBAPIError.instance(form.sql, values, exc, sqlite3.Error) from exc
+            raise DBAPIError.instance(
+                form.sql, values, exc, sqlite3.Error, hide_parameters=True
+            ) from exc
         try:
             return RawResult(form.rows(cursor), cursor.rowcount)
         finally:
@@ -508,6 +512,7 @@ class Database:
         self.retry_after_s = retry_after_s
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
+            prepare_sqlite_file(url)
             sync_url = self.url.set(drivername="sqlite+pysqlite")
             # The lock of `_GroupCommit` keeps the one write connection to one thread at a time.
             self._sqlite_write = create_engine(
@@ -515,8 +520,11 @@ class Database:
                 pool_size=1,
                 max_overflow=0,
                 connect_args={"check_same_thread": False},
+                hide_parameters=True,
             )
-            self._sqlite_read = create_engine(sync_url, pool_size=_SQLITE_READERS, max_overflow=0)
+            self._sqlite_read = create_engine(
+                sync_url, pool_size=_SQLITE_READERS, max_overflow=0, hide_parameters=True
+            )
             _configure_sqlite(self._sqlite_write, sqlite_synchronous, begin="BEGIN IMMEDIATE")
             _configure_sqlite(self._sqlite_read, sqlite_synchronous, begin="BEGIN")
             self._group_commit = _GroupCommit(self._sqlite_write, retry_after_s)
@@ -524,7 +532,7 @@ class Database:
             self._read_slots = asyncio.Semaphore(_SQLITE_READERS)
         else:
             self._async_engine = create_async_engine(
-                url, pool_size=20, max_overflow=20, pool_pre_ping=True
+                url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
             )
 
     @property
@@ -623,3 +631,36 @@ def _configure_sqlite(engine: Engine, synchronous: str, *, begin: str) -> None:
     def _on_begin(conn: Any) -> None:
         # On the driver connection: exec_driver_sql would run SQLAlchemy's whole statement path.
         conn.connection.driver_connection.execute(begin)
+
+
+# Messages, sessions and hashes live in these files: only Colletta's user reads them.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` for this user only, or narrow it if it was made wider (by hand, or by an
+    older version)."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR_MODE)
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does, and narrow an existing one (a no-op for
+    other databases).
+
+    SQLite gives the -wal and -shm files the database file's mode, so they follow it. A
+    missing parent directory is made private; an existing one is the operator's to set,
+    except the data directory (`make_private_dir`).
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return
+    assert database is not None
+    path = Path(database)
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            name.chmod(PRIVATE_FILE_MODE)

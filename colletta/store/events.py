@@ -47,6 +47,7 @@ async def append_event(
 _AFTER = Prepared(
     select(
         chat_events.c.seq,
+        chat_events.c.type,
         chat_events.c.payload,
         messages.c.sender_id,
         messages.c.expires_at_ms,
@@ -66,6 +67,7 @@ class LoggedEvent:
     that replay can hide content that has expired for its reader."""
 
     seq: int
+    type: str
     payload: bytes
     sender_id: int | None
     expires_at_ms: int | None
@@ -78,6 +80,7 @@ async def get_events(conn: Conn, chat_id: int, after_seq: int, limit: int) -> li
     return [
         LoggedEvent(
             row.seq,
+            row.type,
             row.payload.encode(),
             row.sender_id,
             row.expires_at_ms,

@@ -41,7 +41,9 @@ def _message(row: Any) -> Message:
         forward = {
             "chat_id": str(row.forward_chat_id),
             "message_id": str(row.forward_message_id),
-            "sender_id": str(row.forward_sender_id),
+            "sender_id": (
+                str(row.forward_sender_id) if row.forward_sender_id is not None else None
+            ),
         }
     return Message(
         id=row.id,
@@ -70,6 +72,7 @@ _INSERT = Prepared(insert(messages))
 
 async def insert_message(conn: Conn, message: Message, client_txn_id: str | None) -> None:
     forward = message.forward or {}
+    forward_ids = {key: int(value) if value else None for key, value in forward.items()}
     await conn.execute(
         _INSERT,
         {
@@ -81,9 +84,9 @@ async def insert_message(conn: Conn, message: Message, client_txn_id: str | None
             "text": message.text,
             "entities": orjson.dumps(message.entities).decode(),
             "reply_to_id": message.reply_to_id,
-            "forward_chat_id": int(forward["chat_id"]) if forward else None,
-            "forward_message_id": int(forward["message_id"]) if forward else None,
-            "forward_sender_id": int(forward["sender_id"]) if forward else None,
+            "forward_chat_id": forward_ids.get("chat_id"),
+            "forward_message_id": forward_ids.get("message_id"),
+            "forward_sender_id": forward_ids.get("sender_id"),
             "reactions": "{}",
             "client_txn_id": client_txn_id,
             "edited_at_ms": None,

@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from colletta.store.db import prepare_sqlite_file
+
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
@@ -21,7 +23,8 @@ def alembic_config() -> Config:
 
 
 async def upgrade_to_head(url: str) -> None:
-    engine = create_async_engine(url)
+    prepare_sqlite_file(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_upgrade)
@@ -38,7 +41,7 @@ def _upgrade(sync_conn: Any) -> None:
 async def current_and_head(url: str) -> tuple[str | None, str | None]:
     """The database's revision and the code's newest one."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.connect() as conn:
             current = await conn.run_sync(

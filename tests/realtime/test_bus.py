@@ -81,6 +81,9 @@ def test_envelope_round_trips() -> None:
         Envelope(12, 34, None, b'{"a":1}'),
         Envelope(5, None, "added", b"{}"),
         Envelope(9, None, None, b"line\nbreaks\nin frame"),
+        # With the frame for those who may not see the chat's members.
+        Envelope(7, 8, None, b'{"user_id":"1",\n"x":2}', b'{"user_id":null,\n"x":2}'),
+        Envelope(7, 9, None, b"{}", b""),
     ):
         assert Envelope.decode(envelope.encode()) == envelope
 
