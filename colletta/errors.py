@@ -9,8 +9,10 @@
     ├── Gone                     expired or revoked (invite links)              (410)
     ├── TooLarge                 a body or field over its configured limit      (413)
     ├── RateLimited              too many attempts; `retry_after_s` says when   (429)
+    ├── InsufficientStorage      the disk is full; `retry_after_s` says when    (507)
     ├── ResyncRequired           a cursor too old to replay                     (409)
     ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
+    ├── QuotaExceeded            a TooLarge: the uploader's storage quota is used (413)
     ├── MediaMissing             a NotFound: no stored file under that key      (404)
     ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (400)
     └── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
@@ -80,6 +82,17 @@ class RateLimited(ColettaError):
         self.retry_after_s = retry_after_s
 
 
+class InsufficientStorage(ColettaError):
+    """The server's storage is full; nothing was kept. Try again after `retry_after_s`."""
+
+    type = "insufficient_storage"
+    title = "Insufficient storage"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class ResyncRequired(ColettaError):
     type = "resync_required"
     title = "Cursor too old; fetch the chat afresh"
@@ -88,6 +101,11 @@ class ResyncRequired(ColettaError):
 class MediaTooLarge(TooLarge):
     type = "media_too_large"
     title = "Media file too large"
+
+
+class QuotaExceeded(TooLarge):
+    type = "quota_exceeded"
+    title = "Storage quota exceeded"
 
 
 class MediaMissing(NotFound):

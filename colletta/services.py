@@ -9,6 +9,7 @@ from colletta.actions.context import Context, RateLimiter
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
 from colletta.media.files import LocalMediaStore
+from colletta.media.images import ImagePool
 from colletta.realtime.bus import Bus
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
@@ -43,6 +44,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         limiter=RateLimiter(settings),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
+        images=ImagePool(settings.media_image_workers, settings.media_max_pixels),
         hasher=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
@@ -55,5 +57,6 @@ async def start_context(ctx: Context) -> None:
 
 
 async def stop_context(ctx: Context) -> None:
+    ctx.images.close()
     await ctx.bus.close()
     await ctx.db.dispose()

@@ -20,6 +20,7 @@ from colletta.domain import events
 from colletta.domain.events import frame
 from colletta.errors import RateLimited
 from colletta.media.files import MediaStore
+from colletta.media.images import ImagePool
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.store.db import Database, Tx
@@ -86,6 +87,8 @@ class Context:
     media: MediaStore
     # Restricted store for content under a legal preservation hold (never served).
     hold: MediaStore
+    # Image decoding, on threads of its own (bounded memory; argon2 never waits behind it).
+    images: ImagePool
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     callers: CallerCache = field(default_factory=CallerCache)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)

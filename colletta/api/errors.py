@@ -27,6 +27,7 @@ STATUS: dict[type[errors.ColettaError], int] = {
     errors.Gone: 410,
     errors.TooLarge: 413,
     errors.RateLimited: 429,
+    errors.InsufficientStorage: 507,
     errors.ResyncRequired: 409,
     errors.MediaRangeNotSatisfiable: 416,
 }
@@ -79,7 +80,7 @@ def problem_for(exc: errors.ColettaError) -> Response:
     headers = None
     if isinstance(exc, errors.MediaRangeNotSatisfiable):
         headers = {"Content-Range": f"bytes */{exc.size_bytes}"}
-    if isinstance(exc, errors.RateLimited):
+    if isinstance(exc, errors.RateLimited | errors.InsufficientStorage):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
