@@ -15,23 +15,17 @@ import contextlib
 from colletta.actions.context import Context
 from colletta.actions.expiry import do_expire_due, next_due_ms
 from colletta.log import get_logger
+from colletta.workers.loop import Loop
 
 log = get_logger(__name__)
 
 
-class ExpiryWorker:
+class ExpiryWorker(Loop):
+    name = "expiry"
+
     def __init__(self, ctx: Context) -> None:
+        super().__init__()
         self._ctx = ctx
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="expiry")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         ctx, signal = self._ctx, self._ctx.expiry_signal
