@@ -519,6 +519,9 @@ def group_rows(rows):
             k = ("expiry", r["pending_preloaded"], r["messages"], r["ttl_s"], r["w1"]["senders"])
         elif w == "media":
             k = ("media", r["size_bytes"])
+            up, cpf = r.get("upload_mb_per_s"), r.get("cp_fsync_mb_per_s")
+            if "upload_vs_cp_fsync" not in r and up and cpf:  # lines older than the field
+                r["upload_vs_cp_fsync"] = round(up / cpf, 3)
         else:
             continue
         groups.setdefault(k, {}).setdefault(s, []).append(r)
