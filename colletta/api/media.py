@@ -49,7 +49,9 @@ async def upload(
     """The request body is the file. Its type is read from its bytes; images are re-encoded
     without EXIF or GPS. Attach the returned id to a message within a day.
 
-    The file name travels in a header, not in the URL, so that access logs never hold it."""
+    The file name travels in a header, not in the URL, so that access logs never hold it.
+    Refused with 413 `media_too_large` (bytes, or pixels read from the image header) or
+    `quota_exceeded`, 429 `rate_limited` and 507 `insufficient_storage` (with Retry-After)."""
     filename = _filename(content_disposition)
     view = await media.do_upload_media(ctx, caller, chat_id, request.stream(), filename)
     return JSON(view, status_code=201)
