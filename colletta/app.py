@@ -20,6 +20,7 @@ from colletta.config import Settings, SettingsError
 from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
 from colletta.workers.expiry import ExpiryWorker
+from colletta.workers.media import TmpSweeper
 
 # Matching is linear in route order: the hot routes (messages) go first.
 ROUTERS = (
@@ -62,13 +63,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         ctx: Context = build_context(settings, clock)
         await start_context(ctx)
         app.state.ctx = ctx
+        tmp_sweeper = TmpSweeper(ctx)
+        app.state.tmp_sweeper = tmp_sweeper
         expiry = ExpiryWorker(ctx)
-        if settings.expiry_worker_enabled:
-            expiry.start()
         try:
+            # Before serving: what a crash left behind is gone before new uploads begin.
+            await tmp_sweeper.sweep()
+            tmp_sweeper.start()
+            if settings.expiry_worker_enabled:
+                expiry.start()
             yield
         finally:
             await expiry.stop()
+            await tmp_sweeper.stop()
             await stop_context(ctx)
 
     app = _App(

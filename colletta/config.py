@@ -231,6 +231,45 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(
         100 * 1024 * 1024, ge=1024, description="Largest accepted media upload, in bytes."
     )
+    media_max_pixels: int = Field(
+        40_000_000,
+        ge=1,
+        description=(
+            "Largest image accepted, in pixels (width × height), read from its header before "
+            "anything is decoded; larger images are refused with 413."
+        ),
+    )
+    media_image_workers: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description=(
+            "Images decoded at once (a thread pool of its own). Image memory stays under "
+            "MEDIA_IMAGE_WORKERS × MEDIA_MAX_PIXELS × 8 bytes."
+        ),
+    )
+    media_quota_bytes_per_user: int = Field(
+        2 * 1024 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Media bytes one user may have stored (uploads until they expire or are deleted); "
+            "an upload past it is refused with 413 quota_exceeded."
+        ),
+    )
+    media_upload_rate: str = Field(
+        "30/minute", description="Media uploads allowed per user (429 with Retry-After past it)."
+    )
+    media_tmp_grace_s: float = Field(
+        3600.0,
+        gt=0,
+        description=(
+            "Temporary upload files older than this (left by a crash) are shredded at start-up "
+            "and by the periodic sweep; uploads in progress are younger."
+        ),
+    )
+    media_tmp_sweep_interval_s: float = Field(
+        600.0, gt=0, description="Seconds between sweeps of leftover temporary upload files."
+    )
     expiry_worker_enabled: bool = Field(
         True, description="Purge expired content on this node (turn off only in tests)."
     )

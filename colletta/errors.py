@@ -13,6 +13,7 @@
     ├── Unavailable              a service it needs is down (the database)      (503)
     ├── ResyncRequired           a cursor too old to replay                     (409)
     ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
+    ├── QuotaExceeded            a TooLarge: the uploader's storage quota is used (413)
     ├── MediaMissing             a NotFound: no stored file under that key      (404)
     ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (422)
     └── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
@@ -83,6 +84,8 @@ class RateLimited(ColettaError):
 
 
 class InsufficientStorage(ColettaError):
+    """The server's storage is full; nothing was kept. Try again after `retry_after_s`."""
+
     type = "insufficient_storage"
     title = "Insufficient storage"
 
@@ -110,6 +113,11 @@ class ResyncRequired(ColettaError):
 class MediaTooLarge(TooLarge):
     type = "media_too_large"
     title = "Media file too large"
+
+
+class QuotaExceeded(TooLarge):
+    type = "quota_exceeded"
+    title = "Storage quota exceeded"
 
 
 class MediaMissing(NotFound):

@@ -11,6 +11,7 @@ from colletta.actions.passwords import Passwords
 from colletta.clock import Clock, SystemClock
 from colletta.config import Settings, SettingsError
 from colletta.media.files import LocalMediaStore
+from colletta.media.images import ImagePool
 from colletta.realtime.bus import Bus
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
@@ -62,6 +63,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
         limiter=RateLimiter(settings, clock),
         media=LocalMediaStore(settings.resolved_media_dir),
         hold=LocalMediaStore(settings.resolved_hold_dir),
+        images=ImagePool(settings.media_image_workers, settings.media_max_pixels),
         flood=Flood(settings, clock),
         passwords=Passwords(
             PasswordHasher(
@@ -79,6 +81,7 @@ async def start_context(ctx: Context) -> None:
 
 
 async def stop_context(ctx: Context) -> None:
+    ctx.images.close()
     await ctx.bus.close()
     await ctx.limiter.close()
     ctx.passwords.close()

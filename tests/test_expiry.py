@@ -160,7 +160,9 @@ async def test_view_once_opens_once_for_the_recipient_and_never_for_the_sender(
     first = await bob.call("GET", path, headers={"Range": "bytes=0-9"})
     assert (first.status_code, len(first.content)) == (200, 2048)  # whole, ranges ignored
     assert first.headers["accept-ranges"] == "none"
-    assert (await bob.call("GET", path)).status_code == 404
+    again = await bob.call("GET", path)
+    assert again.status_code == 410  # gone, as a used-up invite is
+    assert again.json()["type"].endswith("/gone")
     assert await texts(bob, chat_id) == [None]
     assert await do_expire_due(ctx_of(app)) >= 1
     assert [p for p in settings.resolved_media_dir.rglob("*") if p.is_file()] == []

@@ -28,6 +28,7 @@ from colletta.domain.events import frame
 from colletta.errors import RateLimited
 from colletta.log import get_logger
 from colletta.media.files import MediaStore
+from colletta.media.images import ImagePool
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.store.db import Database, Tx
@@ -178,6 +179,8 @@ class Context:
     passwords: Passwords
     # Per-user budgets of this process: sends, reactions, typing, open WebSockets.
     flood: Flood
+    # Image decoding, on threads of its own (bounded memory; argon2 never waits behind it).
+    images: ImagePool
     callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)

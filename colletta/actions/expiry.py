@@ -55,7 +55,14 @@ async def next_due_ms(ctx: Context) -> int | None:
 
 
 async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> None:
-    """Remove a message's content everywhere it is stored and tell every client. Inside `tx`."""
+    """Remove a message's content everywhere it is stored and tell every client. Inside `tx`.
+
+    Files under a preservation hold are moved into the hold store first, whatever purges the
+    message (a timer, view-once, or a delete for everyone)."""
+    if await ctx.preservation.is_held(chat.id, message.id):
+        for item in await media_store.get_message_media(tx.conn, chat.id, message.id):
+            for key in item.file_keys:
+                await ctx.media.move_to(key, ctx.hold)
     now_ms = ctx.clock.now_ms()
     await message_store.update_message(
         tx.conn,
@@ -119,8 +126,4 @@ async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
     chat = await chat_store.get_chat(tx.conn, expiry.chat_id)
     if message is None or message.deleted or chat is None:
         return
-    if await ctx.preservation.is_held(expiry.chat_id, message.id):
-        for item in await media_store.get_message_media(tx.conn, expiry.chat_id, message.id):
-            for key in item.file_keys:
-                await ctx.media.move_to(key, ctx.hold)
     await purge_message(ctx, tx, chat, message)

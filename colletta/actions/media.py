@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
@@ -15,9 +14,16 @@ from colletta.actions.context import Context
 from colletta.domain.chats import can_post
 from colletta.domain.media import UNATTACHED_TTL_MS, Expiry, ExpiryKind, Media, check_filename
 from colletta.domain.messages import Message
-from colletta.errors import Forbidden, InvalidInput, NotFound
+from colletta.errors import (
+    Forbidden,
+    Gone,
+    InvalidInput,
+    MediaTooLarge,
+    NotFound,
+    QuotaExceeded,
+)
 from colletta.ids import new_id
-from colletta.media.images import process_image
+from colletta.media.images import check_pixels
 from colletta.media.probe import HEAD_BYTES, probe
 from colletta.store import media as store
 from colletta.store import messages as message_store
@@ -36,6 +42,19 @@ def _no_such_media() -> NotFound:
     return NotFound("no such media")
 
 
+def _opened() -> Gone:
+    return Gone("this view-once media was already opened")
+
+
+def _over_quota(quota_bytes: int, used_bytes: int) -> QuotaExceeded:
+    return QuotaExceeded(
+        f"your files use {used_bytes} of your {quota_bytes} bytes and this one does not fit; "
+        "space comes back as your files expire or are deleted",
+        quota_bytes=quota_bytes,
+        used_bytes=used_bytes,
+    )
+
+
 async def do_upload_media(
     ctx: Context,
     caller: Caller,
@@ -46,16 +65,30 @@ async def do_upload_media(
     """Store an upload for a later message of this chat; images are cleaned and measured.
 
     Until a message carries it only the uploader sees it, and after a day it is purged.
+    Uploads count against the uploader's quota until their rows are purged.
     """
     name = check_filename(filename)
+    settings = ctx.settings
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
+        used_bytes = await store.get_bytes_stored(conn, caller.user_id)
     if access.member is None:
         raise hidden_chat()
     if not can_post(access.chat, access.member.role):
         raise Forbidden("only admins post in a channel")
+    await ctx.limiter.hit(settings.media_upload_rate, f"media_upload:{caller.user_id}")
+    quota_bytes = settings.media_quota_bytes_per_user
+    if used_bytes >= quota_bytes:
+        raise _over_quota(quota_bytes, used_bytes)
+    # The stream stops as soon as it passes what is left of the quota.
+    max_bytes = min(settings.media_max_bytes, quota_bytes - used_bytes)
     key = _store_key()
-    blob = await ctx.media.put(key, chunks, max_bytes=ctx.settings.media_max_bytes)
+    try:
+        blob = await ctx.media.put(key, chunks, max_bytes=max_bytes)
+    except MediaTooLarge:
+        if max_bytes < settings.media_max_bytes:
+            raise _over_quota(quota_bytes, used_bytes) from None
+        raise
     stored = [key]
     try:
         if blob.size_bytes == 0:
@@ -66,11 +99,12 @@ async def do_upload_media(
         thumbnail_key = thumbnail_mime = None
         mime, size_bytes, sha256 = probed.mime, blob.size_bytes, blob.sha256
         if probed.kind == "image":
-            # Pillow reads the stored file as it decodes; only the pixels (≤ 50 MP) and the
-            # re-encoded image are held in memory.
+            check_pixels(head, settings.media_max_pixels)
+            # Pillow reads the stored file as it decodes; only the pixels (≤ media_max_pixels)
+            # and the re-encoded image are held in memory, in a pool of bounded size.
             source = await ctx.media.open_file(key)
             try:
-                image = await asyncio.to_thread(process_image, source)
+                image = await ctx.images.process(source)
             finally:
                 source.close()
             cleaned_key, thumbnail_key = _store_key(), _store_key()
@@ -106,6 +140,10 @@ async def do_upload_media(
             created_at_ms=now_ms,
         )
         async with ctx.db.write() as tx:
+            # Again, under the user's row lock: uploads that ran side by side are counted.
+            used_bytes = await store.get_bytes_stored(tx.conn, caller.user_id, for_update=True)
+            if used_bytes + size_bytes > quota_bytes:
+                raise _over_quota(quota_bytes, used_bytes)
             await store.insert_media(tx.conn, item)
             due = Expiry(ExpiryKind.MEDIA, item.id, chat_id, now_ms + UNATTACHED_TTL_MS)
             await expiry.schedule(ctx, tx, due)
@@ -144,6 +182,8 @@ async def access_media_file(
         if item.uploader_id != caller.user_id or item.message_id is not None:
             raise _no_such_media()
     elif message.deleted or message.expired_for(caller.user_id, now_ms):
+        if _opened_by(message, caller, access.member is not None):
+            raise _opened()
         raise _no_such_media()
     if thumbnail:
         if item.thumbnail_key is None or item.thumbnail_mime is None:
@@ -162,6 +202,17 @@ async def access_media_file(
     return MediaFile(item, item.store_key, item.mime, item.size_bytes, view_once)
 
 
+def _opened_by(message: Message, caller: Caller, is_member: bool) -> bool:
+    """Whether this is a recipient's second open of a view-once message (410, like a used-up
+    invite), rather than media that never existed for them (404)."""
+    return (
+        message.view_once
+        and is_member
+        and message.sender_id != caller.user_id
+        and message.read_expires_at_ms is not None
+    )
+
+
 async def _carrier(conn: Conn, item: Media | None) -> Message | None:
     if item is None or item.message_id is None:
         return None
@@ -171,7 +222,7 @@ async def _carrier(conn: Conn, item: Media | None) -> Message | None:
 async def do_open_view_once(ctx: Context, caller: Caller, file: MediaFile) -> None:
     """The first open of a view-once message by its reader: gone for them from now on.
 
-    Raises NotFound if another open won the race. The purge waits for the download to end
+    Raises Gone if another open won the race. The purge waits for the download to end
     (`do_finish_view_once`) or for `VIEW_ONCE_GRACE_MS`.
     """
     assert file.media.message_id is not None
@@ -181,7 +232,7 @@ async def do_open_view_once(ctx: Context, caller: Caller, file: MediaFile) -> No
             tx.conn, file.media.chat_id, file.media.message_id, now_ms, only_if_unset=True
         )
         if not opened:
-            raise _no_such_media()
+            raise _opened()
         due = Expiry(
             ExpiryKind.MESSAGE,
             file.media.message_id,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Request
-from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from colletta.actions import media
 from colletta.actions.callers import Caller
@@ -48,7 +49,9 @@ async def upload(
     """The request body is the file. Its type is read from its bytes; images are re-encoded
     without EXIF or GPS. Attach the returned id to a message within a day.
 
-    The file name travels in a header, not in the URL, so that access logs never hold it."""
+    The file name travels in a header, not in the URL, so that access logs never hold it.
+    Refused with 413 `media_too_large` (bytes, or pixels read from the image header) or
+    `quota_exceeded`, 429 `rate_limited` and 507 `insufficient_storage` (with Retry-After)."""
     filename = _filename(content_disposition)
     view = await media.do_upload_media(ctx, caller, chat_id, request.stream(), filename)
     return JSON(view, status_code=201)
@@ -109,17 +112,25 @@ async def _serve(ctx: Context, caller: Caller, request: Request, file: media.Med
     }
     if status == 206:
         headers["Content-Range"] = f"bytes {start}-{last}/{file.size_bytes}"
-    background = None
     if file.view_once:
         await media.do_open_view_once(ctx, caller, file)
-        background = BackgroundTask(media.do_finish_view_once, ctx, file)
-    return StreamingResponse(
-        chunks,
-        status_code=status,
-        media_type=file.mime,
-        headers=headers,
-        background=background,
-    )
+        return _ViewOnceResponse(ctx, file, chunks, media_type=file.mime, headers=headers)
+    return StreamingResponse(chunks, status_code=status, media_type=file.mime, headers=headers)
+
+
+class _ViewOnceResponse(StreamingResponse):
+    """Purges the view-once message once the download ends, however it ends: a background
+    task would not run when the client drops the connection mid-file."""
+
+    def __init__(self, ctx: Context, file: media.MediaFile, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ctx, self._file = ctx, file
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await media.do_finish_view_once(self._ctx, self._file)
 
 
 def _parse_range(header: str | None, size_bytes: int) -> tuple[int, int | None] | None:

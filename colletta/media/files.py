@@ -18,13 +18,14 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from colletta.errors import (
     Conflict,
+    InsufficientStorage,
     InvalidInput,
     MediaMissing,
     MediaRangeNotSatisfiable,
@@ -38,6 +39,10 @@ READ_CHUNK_BYTES = 1024 * 1024
 # disk, the hop costs little, and at most ~1 MiB of an upload is in memory at a time.
 WRITE_BATCH_BYTES = 1024 * 1024
 _DIR_MODE = 0o700
+# A full disk is answered 507 with this Retry-After: long enough for an operator's alert to
+# fire and for expiry to free space, short enough that a client's retry is not forgotten.
+FULL_RETRY_AFTER_S = 60
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,10 @@ class MediaStore(Protocol):
         """Move the blob into `other` (a legal-hold store) under the same key, leaving none here."""
         ...
 
+    async def sweep_tmp(self, older_than_s: float) -> int:
+        """Remove partial uploads older than `older_than_s` (left by a crash); how many."""
+        ...
+
 
 class LocalMediaStore:
     """A `MediaStore` in a local directory; give holds their own instance with another root."""
@@ -95,9 +104,24 @@ class LocalMediaStore:
         self._tmp.mkdir(mode=_DIR_MODE, exist_ok=True)
 
     async def put(self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int) -> StoredBlob:
-        """Stream `chunks` to disk; the file appears under `key` only once complete."""
+        """Stream `chunks` to disk; the file appears under `key` only once complete.
+
+        A full disk raises `InsufficientStorage`, with nothing left behind."""
         final = self._path(key)
-        spool = await asyncio.to_thread(_Spool, self._tmp)
+        with _full_disk_refused():
+            spool = await asyncio.to_thread(_Spool, self._tmp)
+        try:
+            with _full_disk_refused():
+                await self._spool(spool, final, chunks, max_bytes)
+        except BaseException:
+            # Also on cancellation (the client went away): no partial file stays behind.
+            spool.discard()
+            raise
+        return StoredBlob(key, spool.size_bytes, spool.digest.hexdigest())
+
+    async def _spool(
+        self, spool: _Spool, final: Path, chunks: AsyncIterable[bytes], max_bytes: int
+    ) -> None:
         size_bytes = 0
         batch: list[bytes] = []
         batch_bytes = 0
@@ -122,20 +146,19 @@ class LocalMediaStore:
             if writing is not None:
                 await writing
             await spool.store(batch)
+            spool.size_bytes = size_bytes
             await asyncio.to_thread(spool.install, final)
         except BaseException:
-            # Also on cancellation (the client went away): no partial file stays behind.
             if writing is not None:
                 with contextlib.suppress(BaseException):
                     await asyncio.shield(writing)
-            spool.discard()
             raise
-        return StoredBlob(key, size_bytes, spool.digest.hexdigest())
 
     async def put_bytes(self, key: str, data: bytes) -> StoredBlob:
         """Store `data` under `key` (temp file, fsync, rename)."""
         final = self._path(key)
-        return await asyncio.to_thread(_put_bytes, self._tmp, final, key, data)
+        with _full_disk_refused():
+            return await asyncio.to_thread(_put_bytes, self._tmp, final, key, data)
 
     async def size(self, key: str) -> int:
         """The blob's size in bytes."""
@@ -206,6 +229,7 @@ class _Spool:
         self.path = Path(name)
         self.file = os.fdopen(fd, "wb")
         self.digest = hashlib.sha256()
+        self.size_bytes = 0
 
     def write(self, data: bytes) -> None:
         self.file.write(data)
@@ -235,9 +259,26 @@ class _Spool:
         _fsync_dir(final.parent)
 
     def discard(self) -> None:
-        # BufferedWriter.close waits for a write still running in a cancelled thread.
-        self.file.close()
+        # BufferedWriter.close waits for a write still running in a cancelled thread. On a
+        # full disk its flush fails again; the file is closed anyway and must still go.
+        with contextlib.suppress(OSError):
+            self.file.close()
         self.path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _full_disk_refused() -> Iterator[None]:
+    """ENOSPC / EDQUOT as `InsufficientStorage`, which the API answers with 507 and logs as
+    one line (no traceback: the cause is the disk, not the code)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL_ERRNOS:
+            raise
+        raise InsufficientStorage(
+            "the server has no room to store this file now; nothing was kept",
+            retry_after_s=FULL_RETRY_AFTER_S,
+        ) from exc
 
 
 def _put_bytes(tmp_dir: Path, final: Path, key: str, data: bytes) -> StoredBlob:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from colletta.domain.media import Media
 from colletta.store.db import Conn
-from colletta.store.schema import media
+from colletta.store.schema import media, users
 
 _COLUMNS = (
     media.c.id,
@@ -84,3 +84,18 @@ async def attach_media(conn: Conn, media_ids: list[int], message_id: int) -> int
 
 async def delete_media(conn: Conn, media_ids: list[int]) -> None:
     await conn.execute(delete(media).where(media.c.id.in_(media_ids)))
+
+
+async def get_bytes_stored(conn: Conn, uploader_id: int, *, for_update: bool = False) -> int:
+    """The bytes of every file this user uploaded that is still stored (thumbnails aside).
+
+    `for_update` first locks the user's row (PostgreSQL), so that two uploads of one user
+    check the quota one after the other; SQLite's single writer does that already."""
+    if for_update:
+        await conn.execute(select(users.c.id).where(users.c.id == uploader_id).with_for_update())
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(media.c.size_bytes), 0)).where(
+            media.c.uploader_id == uploader_id
+        )
+    )
+    return int(total or 0)

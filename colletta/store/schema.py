@@ -222,6 +222,8 @@ media = Table(
     Column("thumbnail_mime", String(64), nullable=True),
     Column("created_at_ms", BigInteger, nullable=False),
     Index("ix_media_chat_id_message_id", "chat_id", "message_id"),
+    # The uploader's quota is a sum over this index alone.
+    Index("ix_media_uploader_id_size_bytes", "uploader_id", "size_bytes"),
 )
 
 # What is due to be purged, and when: the expiry worker reads the earliest rows, claims them

@@ -17,26 +17,20 @@ from colletta.actions.expiry import do_expire_due, next_due_ms
 from colletta.clock import Backoff
 from colletta.errors import InsufficientStorage, Unavailable
 from colletta.log import get_logger
+from colletta.workers.loop import Loop
 
 log = get_logger(__name__)
 
 
-class ExpiryWorker:
+class ExpiryWorker(Loop):
+    name = "expiry"
+
     def __init__(self, ctx: Context) -> None:
+        super().__init__()
         self._ctx = ctx
-        self._task: asyncio.Task[None] | None = None
         self._backoff = Backoff(ctx.settings.outage_backoff_max_s)
         self._failing_since_ms: int | None = None  # set while sweeps fail
         self._failed_sweeps = 0
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="expiry")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         signal = self._ctx.expiry_signal

@@ -4,6 +4,7 @@ that leaves no bytes behind, key validation and moves into a hold store."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import stat
@@ -14,11 +15,13 @@ import pytest
 
 from colletta.errors import (
     Conflict,
+    InsufficientStorage,
     InvalidInput,
     MediaMissing,
     MediaRangeNotSatisfiable,
     MediaTooLarge,
 )
+from colletta.media import files
 from colletta.media.files import (
     READ_CHUNK_BYTES,
     WRITE_BATCH_BYTES,
@@ -148,6 +151,41 @@ async def test_a_failing_upload_leaves_nothing(store: LocalMediaStore) -> None:
     assert tmp_files(store) == []
     with pytest.raises(MediaMissing):
         await store.size(KEY)
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync"])
+async def test_a_full_disk_is_insufficient_storage_and_leaves_nothing(
+    store: LocalMediaStore, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # Some filesystems take the write and report ENOSPC only when the data is flushed.
+    if failing == "write":
+        monkeypatch.setattr(files._Spool, "write", no_space)
+    else:
+        monkeypatch.setattr(files.os, "fsync", no_space)
+
+    with pytest.raises(InsufficientStorage) as refused:
+        await store.put(KEY, chunks_of(DATA, 4096), max_bytes=len(DATA))
+    assert refused.value.type == "insufficient_storage"
+    assert refused.value.retry_after_s == files.FULL_RETRY_AFTER_S
+    with pytest.raises(InsufficientStorage):
+        await store.put_bytes("thumb_0001", b"a small thumbnail")
+    assert tmp_files(store) == []
+    assert [p for p in all_under(store.root) if p.is_file()] == []
+
+
+async def test_other_disk_errors_are_not_taken_for_a_full_disk(
+    store: LocalMediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(files._Spool, "write", broken)
+    with pytest.raises(OSError, match="Input/output"):
+        await store.put(KEY, chunks_of(DATA, 4096), max_bytes=len(DATA))
+    assert tmp_files(store) == []
 
 
 async def test_put_replaces_a_key_whole(store: LocalMediaStore) -> None:

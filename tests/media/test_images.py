@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import random
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -357,3 +359,35 @@ def test_probe_looks_only_at_the_head() -> None:
     png = encode(red_left_blue_right(), "PNG")
     assert probe(png + bytes(HEAD_BYTES)).kind == "image"
     assert probe(bytes(HEAD_BYTES) + png) == Probed(UNKNOWN_MIME, "file")
+
+
+_RSS_SCRIPT = """
+import asyncio, io, sys
+from PIL import Image
+from colletta.media.images import ImagePool
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) // 1024
+
+async def main():
+    pool = ImagePool(2)  # made at start-up, as the server does
+    out = io.BytesIO()
+    Image.linear_gradient("L").resize((4000, 3000)).convert("RGB").save(out, "JPEG")
+    data = out.getvalue()
+    before = rss_mb()
+    await asyncio.gather(*(pool.process(io.BytesIO(data)) for _ in range(4)))
+    print(rss_mb() - before)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_decoded_images_memory_is_given_back_to_the_system() -> None:
+    # A fresh process: what the pool's decodes leave resident once they are done.
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_SCRIPT], capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout) < 30, "MB still resident after four 12 MP images"

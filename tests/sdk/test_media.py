@@ -283,7 +283,7 @@ async def test_view_once_opens_once(make_user: MakeUser, tmp_path: Path) -> None
     assert sha256_of(out) == media.sha256
     with pytest.raises(ApiError) as info:
         await bob.download_media(direct.id, media.id, tmp_path / "twice.bin")
-    assert info.value.status == 404
+    assert (info.value.status, info.value.type_slug) == (410, "gone")
     with pytest.raises(ApiError) as info:
         await ann.download_media(direct.id, media.id, tmp_path / "sender.bin")
     assert info.value.status in (403, 404)
