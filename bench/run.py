@@ -201,7 +201,7 @@ class CollettaServer:
     def setup(self):
         """Check the executable and record the installed version."""
         if not os.access(self.exe, os.X_OK):
-            raise RuntimeError(f"{self.exe} not found (pip install -e . into .venv)")
+            raise RuntimeError(f"{self.exe} not found (`make install` builds .venv from uv.lock)")
         os.makedirs(self.dir, exist_ok=True)
         vpy = os.path.join(REPO, ".venv", "bin", "python")
         r = subprocess.run(
