@@ -8,9 +8,11 @@
     ├── Conflict                 state forbids it (taken name, already member)  (409)
     ├── Gone                     expired or revoked (invite links)              (410)
     ├── TooLarge                 a body or field over its configured limit      (413)
-    ├── RateLimited              too many attempts; `retry_after_s` says when   (429)
-    ├── InsufficientStorage      the disk is full; `retry_after_s` says when    (507)
-    ├── Unavailable              a service it needs is down (the database)      (503)
+    ├── TryLater                 refused for now; `retry_after_s` says when
+    │   ├── RateLimited          too many attempts                              (429)
+    │   └── Outage               the server's own trouble, logged as one line
+    │       ├── InsufficientStorage  the disk is full                           (507)
+    │       └── Unavailable      a service it needs is down (the database)      (503)
     ├── ResyncRequired           a cursor too old to replay                     (409)
     ├── MediaTooLarge            a TooLarge: over its byte or pixel limit       (413)
     ├── QuotaExceeded            a TooLarge: the uploader's storage quota is used (413)
@@ -74,35 +76,36 @@ class TooLarge(ColettaError):
     title = "Payload too large"
 
 
-class RateLimited(ColettaError):
-    type = "rate_limited"
-    title = "Too many requests"
+class TryLater(ColettaError):
+    """Refused for now, not for good: `retry_after_s` says when to try again."""
 
     def __init__(self, detail: str, retry_after_s: int) -> None:
         super().__init__(detail, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
 
 
-class InsufficientStorage(ColettaError):
-    """The server's storage is full; nothing was kept. Try again after `retry_after_s`."""
+class RateLimited(TryLater):
+    type = "rate_limited"
+    title = "Too many requests"
+
+
+class Outage(TryLater):
+    """Something the server needs failed, not the request; nothing was written. Logged as
+    one line, never as a bug."""
+
+
+class InsufficientStorage(Outage):
+    """The server's storage is full; nothing was kept."""
 
     type = "insufficient_storage"
     title = "Insufficient storage"
 
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail, retry_after_s=retry_after_s)
-        self.retry_after_s = retry_after_s
 
-
-class Unavailable(ColettaError):
-    """A dependency (the database) cannot be reached; nothing was written."""
+class Unavailable(Outage):
+    """A dependency (the database) cannot be reached."""
 
     type = "unavailable"
     title = "Service unavailable"
-
-    def __init__(self, detail: str, retry_after_s: int) -> None:
-        super().__init__(detail, retry_after_s=retry_after_s)
-        self.retry_after_s = retry_after_s
 
 
 class ResyncRequired(ColettaError):

@@ -84,7 +84,7 @@ def problem(
 
 def log_outage(exc: errors.ColettaError, where: str) -> None:
     """One line, no traceback, for a 503/507: an outage is the operator's news, not a bug."""
-    if isinstance(exc, errors.Unavailable | errors.InsufficientStorage):
+    if isinstance(exc, errors.Outage):
         cause = exc.__cause__
         log.warning(
             "%s on %s: %s (%s)", exc.type, where, exc.detail, type(cause).__name__ if cause else "-"
@@ -96,7 +96,7 @@ def problem_for(exc: errors.ColettaError) -> Response:
     headers = None
     if isinstance(exc, errors.MediaRangeNotSatisfiable):
         headers = {"Content-Range": f"bytes */{exc.size_bytes}"}
-    if isinstance(exc, errors.RateLimited | errors.Unavailable | errors.InsufficientStorage):
+    if isinstance(exc, errors.TryLater):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}

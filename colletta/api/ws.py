@@ -78,8 +78,6 @@ def largest_valid_frame_chars() -> int:
 MAX_FRAME_CHARS = largest_valid_frame_chars()
 # What the transport accepts at all (bytes); a longer frame is closed with 1009.
 MAX_FRAME_BYTES = 2 * MAX_FRAME_CHARS
-# The database is unreachable or its disk full: the client reconnects after a while.
-_OUTAGES = (errors.Unavailable, errors.InsufficientStorage)
 
 
 class BadFrame(Exception):
@@ -142,7 +140,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except (BadFrame, errors.InvalidInput):
         await websocket.close(CLOSE_BAD_FRAME)
         return
-    except _OUTAGES as exc:
+    except errors.Outage as exc:
         log_outage(exc, "websocket auth")
         await websocket.close(CLOSE_TRY_AGAIN)
         return
@@ -172,7 +170,7 @@ async def _serve(
     try:
         try:
             ready = await session.open(cursors)
-        except _OUTAGES as exc:
+        except errors.Outage as exc:
             log_outage(exc, "websocket open")
             close_code = CLOSE_TRY_AGAIN
             return
@@ -210,7 +208,7 @@ async def _write(session: LiveSession, send: Any) -> int | None:
         return CLOSE_SLOW
     except SessionRevoked:
         return CLOSE_UNAUTHENTICATED
-    except _OUTAGES as exc:
+    except errors.Outage as exc:
         log_outage(exc, "websocket replay")
         return CLOSE_TRY_AGAIN
     except (WebSocketDisconnect, RuntimeError):

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from colletta.clock import Backoff
 from colletta.log import get_logger
 
 log = get_logger(__name__)
@@ -59,14 +60,14 @@ class WalCheckpoints:
         return False
 
     async def _retry(self) -> None:
-        delay_s = self._retry_first_s
+        backoff = Backoff(self._retry_max_s, first_s=self._retry_first_s)
         warned = False
         try:
             while True:
                 # Never cancelled mid-attempt (the attempt runs on the write connection):
                 # `close` and a successful `checkpoint` stop the loop through `_wake`.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay_s)
+                    await asyncio.wait_for(self._wake.wait(), backoff.next_s())
                 self._wake.clear()
                 if self._closing:
                     return
@@ -85,7 +86,6 @@ class WalCheckpoints:
                         "or an open sqlite3 shell?); purged content stays in the WAL until it "
                         "lets go. Retrying in the background."
                     )
-                delay_s = min(delay_s * 2, self._retry_max_s)
             if warned:
                 log.info("WAL checkpoint done: purged content has left the WAL")
         finally:

@@ -15,7 +15,7 @@ import contextlib
 from colletta.actions.context import Context
 from colletta.actions.expiry import do_expire_due, next_due_ms
 from colletta.clock import Backoff
-from colletta.errors import InsufficientStorage, Unavailable
+from colletta.errors import Outage
 from colletta.log import get_logger
 from colletta.workers.loop import Loop
 
@@ -65,7 +65,7 @@ class ExpiryWorker(Loop):
         self._failed_sweeps += 1
         if self._failing_since_ms is None:
             self._failing_since_ms = self._ctx.clock.now_ms()
-            if isinstance(exc, Unavailable | InsufficientStorage):
+            if isinstance(exc, Outage):
                 log.warning("expiry: sweep failed, %s; retrying with backoff", exc.detail)
             else:
                 log.exception("expiry: sweep failed; retrying with backoff")
