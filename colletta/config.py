@@ -192,7 +192,7 @@ class Settings(BaseSettings):
         5, ge=1, description="Seconds an idle keep-alive connection stays open."
     )
     send_rate_per_s: float = Field(
-        5.0,
+        20.0,
         gt=0,
         description=(
             "Messages one user may send per second, sustained (HTTP and WebSocket together); "
@@ -200,12 +200,19 @@ class Settings(BaseSettings):
         ),
     )
     send_burst: int = Field(
-        30, ge=1, description="Messages one user may send at once before send_rate_per_s applies."
+        200,
+        ge=1,
+        description=(
+            "Messages one user may send at once before send_rate_per_s applies (bots and "
+            "imports send in bursts; a flood is still cut off)."
+        ),
     )
     reaction_rate_per_s: float = Field(
-        2.0, gt=0, description="Reaction changes one user may make per second, sustained."
+        10.0, gt=0, description="Reaction changes one user may make per second, sustained."
     )
-    reaction_burst: int = Field(20, ge=1, description="Reaction changes one user may make at once.")
+    reaction_burst: int = Field(
+        100, ge=1, description="Reaction changes one user may make at once."
+    )
     typing_interval_s: float = Field(
         3.0,
         gt=0,
