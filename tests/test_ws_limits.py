@@ -246,3 +246,21 @@ async def test_a_server_restart_closes_sockets_with_1012(
     finally:
         uv.should_exit = True
         await task
+
+
+@sqlite_only
+async def test_a_member_of_thousands_of_chats_can_resume_with_a_cursor_for_each(
+    server: Server, server_person: MakePerson
+) -> None:
+    alice = await server_person()
+    chat = await alice.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "Many"})
+    # The SDK sends a cursor for every chat it follows; chats the caller is not in are
+    # answered as removed, not as a bad frame.
+    others = {str(10**17 + i): 1 for i in range(4_999)}
+    live = await Live.open(server.ws_url, alice.token, {chat["id"]: 0, **others})
+    assert await still_open(live)
+    await live.close()
+    too_many = {str(10**17 + i): 1 for i in range(10_001)}
+    async with connect(server.ws_url, max_size=None) as ws:
+        await ws.send(orjson.dumps({"type": "auth", "token": alice.token, "cursors": too_many}))
+        assert await close_code(ws) == 4400

@@ -29,7 +29,9 @@ from colletta.store.events import LoggedEvent
 
 REPLAY_PAGE = 500
 SYNC_LIMIT_MAX = 1000
-CURSORS_MAX = 1000
+# A cursor per followed chat; a member of thousands of chats must still be able to resume.
+# The bound keeps the largest `auth` frame under a megabyte.
+CURSORS_MAX = 10_000
 _ID_MAX = 2**63 - 1
 _OVERFLOW = "overflow"
 
