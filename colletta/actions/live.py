@@ -29,9 +29,11 @@ from colletta.store.events import LoggedEvent
 
 REPLAY_PAGE = 500
 SYNC_LIMIT_MAX = 1000
-# A cursor per followed chat; a member of thousands of chats must still be able to resume.
-# The bound keeps the largest `auth` frame under a megabyte.
+# A cursor per followed chat: a member of thousands of chats must still be able to resume
+# over the WebSocket; the bound keeps the largest `auth` frame under a megabyte. `/sync`
+# carries its cursors in the URL, which the request-head limit keeps to about a thousand.
 CURSORS_MAX = 10_000
+SYNC_CURSORS_MAX = 1000
 _ID_MAX = 2**63 - 1
 _OVERFLOW = "overflow"
 
@@ -44,11 +46,11 @@ class SessionRevoked(Exception):
     """The device session behind this connection was logged out or revoked."""
 
 
-def parse_cursors(raw: Mapping[str, object]) -> dict[int, int]:
+def parse_cursors(raw: Mapping[str, object], max_count: int = CURSORS_MAX) -> dict[int, int]:
     """The one set of rules for cursors, the WebSocket's and `/sync`'s: a chat id in decimal
-    (1…2^63−1) to a seq as an integer (0…2^63−1), at most CURSORS_MAX of them."""
-    if len(raw) > CURSORS_MAX:
-        raise InvalidInput(f"at most {CURSORS_MAX} cursors", field="cursors")
+    (1…2^63−1) to a seq as an integer (0…2^63−1), at most `max_count` of them."""
+    if len(raw) > max_count:
+        raise InvalidInput(f"at most {max_count} cursors", field="cursors")
     cursors: dict[int, int] = {}
     for chat, seq in raw.items():
         # isascii: str.isdigit() also accepts digits like "²" that int() refuses.

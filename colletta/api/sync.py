@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from colletta import __version__
-from colletta.actions.live import access_sync, parse_cursors
+from colletta.actions.live import SYNC_CURSORS_MAX, access_sync, parse_cursors
 from colletta.api import models
 from colletta.api.deps import JSON, CallerDep, Ctx
 from colletta.errors import InvalidInput
@@ -25,7 +25,7 @@ def parse_cursor_list(raw: str) -> dict[int, int]:
         # left as text for parse_cursors to refuse.
         decimal = seq.isascii() and seq.isdigit() and len(seq) < 20
         pairs[chat] = int(seq) if decimal else seq
-    return parse_cursors(pairs)
+    return parse_cursors(pairs, SYNC_CURSORS_MAX)
 
 
 @router.get("/sync", response_model=models.SyncOut)
