@@ -16,6 +16,7 @@ from colletta.domain import events
 from colletta.domain.chats import (
     Chat,
     ChatKind,
+    Member,
     can_delete_any_message,
     can_pin,
     can_post,
@@ -64,14 +65,20 @@ def _not_found() -> NotFound:
     return NotFound("no such message")
 
 
-async def _check_post_allowed(ctx: Context, access: ChatAccess) -> None:
-    if access.member is None:
+def _check_poster(chat: Chat, member: Member | None) -> Member:
+    """The caller is a member allowed to post here."""
+    if member is None:
         raise hidden_chat()
-    if not can_post(access.chat, access.member.role):
+    if not can_post(chat, member.role):
         raise Forbidden("only admins post in a channel")
+    return member
+
+
+async def _check_post_allowed(ctx: Context, access: ChatAccess) -> None:
+    member = _check_poster(access.chat, access.member)
     slow_mode_ms = access.chat.slow_mode_s * 1000
-    if slow_mode_ms and not is_slow_mode_exempt(access.member.role):
-        wait_ms = access.member.last_post_ms + slow_mode_ms - ctx.clock.now_ms()
+    if slow_mode_ms and not is_slow_mode_exempt(member.role):
+        wait_ms = member.last_post_ms + slow_mode_ms - ctx.clock.now_ms()
         if wait_ms > 0:
             raise RateLimited("slow mode is on in this chat", retry_after_s=-(-wait_ms // 1000))
 
@@ -272,11 +279,7 @@ async def _recheck_poster(tx: Tx, chat: Chat, user_id: int) -> None:
     that committed while this post waited for the chat's row lock. Removals and role changes
     take that lock too, so a fresh read under it is final: one indexed read, no extra lock.
     (SQLite has one writer: nothing commits between the read and the bump.)"""
-    member = await chat_store.get_member(tx.conn, chat.id, user_id)
-    if member is None:
-        raise hidden_chat()
-    if not can_post(chat, member.role):
-        raise Forbidden("only admins post in a channel")
+    _check_poster(chat, await chat_store.get_member(tx.conn, chat.id, user_id))
 
 
 async def _load_message(
