@@ -7,15 +7,17 @@ limits, which must hold across nodes, are `context.RateLimiter`'s.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from colletta.clock import Clock
 from colletta.config import Settings
 from colletta.errors import RateLimited
 
 
 class TokenBuckets:
-    """A token bucket per user as one number (GCRA): the time its bucket will be full again.
+    """A token bucket per key as one number (GCRA): the time its bucket will be full again.
 
-    O(1) per hit and one dict entry per recently active user; entries of full buckets are
+    O(1) per hit and one dict entry per recently active key; entries of full buckets are
     dropped as the dict grows.
     """
 
@@ -26,58 +28,55 @@ class TokenBuckets:
         self._enabled = enabled
         self._interval_ms = 1000.0 / rate_per_s
         self._slack_ms = self._interval_ms * (burst - 1)
-        self._full_at_ms: dict[int, float] = {}
+        self._full_at_ms: dict[Hashable, float] = {}
         self._prune_at = 1024
 
-    def hit(self, user_id: int, what: str) -> None:
+    def hit(self, key: Hashable, what: str) -> None:
         """Take one token, or raise RateLimited saying when the next one is there."""
         if not self._enabled:
             return
+        wait_ms = self._take(key)
+        if wait_ms > 0:
+            raise RateLimited(f"too many {what}; slow down", retry_after_s=-int(-wait_ms // 1000))
+
+    def _take(self, key: Hashable) -> float:
+        """Take one token if there is one (0), else how long until there is (ms)."""
         now_ms = self._clock.now_ms()
-        full_at_ms = self._full_at_ms.get(user_id, now_ms)
+        full_at_ms = self._full_at_ms.get(key, now_ms)
         if full_at_ms < now_ms or full_at_ms > now_ms + self._slack_ms + self._interval_ms:
             full_at_ms = now_ms  # refilled, or the wall clock stepped back
         wait_ms = full_at_ms - self._slack_ms - now_ms
         if wait_ms > 0:
-            raise RateLimited(f"too many {what}; slow down", retry_after_s=-int(-wait_ms // 1000))
-        self._full_at_ms[user_id] = full_at_ms + self._interval_ms
+            return wait_ms
+        self._full_at_ms[key] = full_at_ms + self._interval_ms
         if len(self._full_at_ms) > self._prune_at:
             self._prune(now_ms)
+        return 0
 
     def _prune(self, now_ms: int) -> None:
-        full = [user_id for user_id, at_ms in self._full_at_ms.items() if at_ms <= now_ms]
-        for user_id in full:
-            del self._full_at_ms[user_id]
+        full = [key for key, at_ms in self._full_at_ms.items() if at_ms <= now_ms]
+        for key in full:
+            del self._full_at_ms[key]
         self._prune_at = max(1024, 2 * len(self._full_at_ms))
 
 
-class TypingGate:
-    """At most one typing event per (user, chat) per interval; repeats are dropped."""
+class TypingGate(TokenBuckets):
+    """At most one typing event per (user, chat) per interval: a bucket of one token; repeats
+    are dropped. Always on, as it is what keeps one member's typing from flooding the others."""
+
+    __slots__ = ()
 
     def __init__(self, clock: Clock, interval_s: float) -> None:
-        self._clock = clock
-        self._interval_ms = interval_s * 1000
-        self._last_ms: dict[tuple[int, int], int] = {}
-        self._prune_at = 1024
+        super().__init__(clock, 1 / interval_s, 1, enabled=True)
+        self._interval_ms = interval_s * 1000  # exact, not 1000 / (1 / interval_s)
 
     def admit(self, user_id: int, chat_id: int) -> bool:
         """True if this typing event is to be passed on (and counts as the latest)."""
-        now_ms = self._clock.now_ms()
-        key = (user_id, chat_id)
-        last_ms = self._last_ms.get(key)
-        if last_ms is not None and 0 <= now_ms - last_ms < self._interval_ms:
-            return False
-        self._last_ms[key] = now_ms
-        if len(self._last_ms) > self._prune_at:
-            stale = [k for k, at_ms in self._last_ms.items() if now_ms - at_ms >= self._interval_ms]
-            for k in stale:
-                del self._last_ms[k]
-            self._prune_at = max(1024, 2 * len(self._last_ms))
-        return True
+        return self._take((user_id, chat_id)) <= 0
 
     def forget(self, user_id: int, chat_id: int) -> None:
         """The admitted event was refused after all: the next one is not a repeat."""
-        self._last_ms.pop((user_id, chat_id), None)
+        self._full_at_ms.pop((user_id, chat_id), None)
 
 
 class SocketCounter:

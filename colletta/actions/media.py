@@ -76,7 +76,7 @@ async def do_upload_media(
         raise hidden_chat()
     if not can_post(access.chat, access.member.role):
         raise Forbidden("only admins post in a channel")
-    await ctx.limiter.hit(settings.media_upload_rate, f"media_upload:{caller.user_id}")
+    await ctx.limiter.hit(settings.media_upload_rate, "media-upload", str(caller.user_id))
     quota_bytes = settings.media_quota_bytes_per_user
     if used_bytes >= quota_bytes:
         raise _over_quota(quota_bytes, used_bytes)
