@@ -69,6 +69,8 @@ chats = Table(
     Column("direct_key", String(48), nullable=True, unique=True),
     # Auto-delete timer: messages sent while it is set expire this long after sending.
     Column("message_ttl_s", Integer, nullable=True),
+    # Whether plain members may open pots here (admins always may).
+    Column("members_create_pots", Boolean, nullable=False, server_default="0"),
     Column("created_at_ms", BigInteger, nullable=False),
     Index("ix_chats_public_title", "is_public", "title"),
 )
@@ -237,4 +239,201 @@ expiries = Table(
     Column("due_at_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("kind", "item_id"),
     Index("ix_expiries_due_at_ms", "due_at_ms"),
+)
+
+# --- Money (DESIGN.md §4). The ledger after TigerBeetle: accounts keep running balances,
+# transfers are immutable rows; a pending transfer is resolved by a second transfer that names
+# it (post, void or expire), never by an update.
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    # What the account is, e.g. "pot:123", "provider_clearing:sandbox:EUR", "payee:456".
+    Column("key", String(96), nullable=False, unique=True),
+    # One ledger per currency: transfers only move between accounts of the same currency.
+    Column("currency", String(3), nullable=False),
+    Column("flags", Integer, nullable=False, server_default="0"),
+    Column("debits_pending", BigInteger, nullable=False, server_default="0"),
+    Column("debits_posted", BigInteger, nullable=False, server_default="0"),
+    Column("credits_pending", BigInteger, nullable=False, server_default="0"),
+    Column("credits_posted", BigInteger, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+ledger_transfers = Table(
+    "ledger_transfers",
+    metadata,
+    # The client's id is the idempotency key (e.g. "contribution:sandbox:sbx_pi_…").
+    Column("id", String(128), primary_key=True),
+    Column("debit_account_id", BigInteger, ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("credit_account_id", BigInteger, ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    # Why the money moved (domain.ledger.TransferCode).
+    Column("code", Integer, nullable=False),
+    # domain.ledger.TransferFlag: pending, or which resolution of `pending_id` this is.
+    Column("flags", Integer, nullable=False, server_default="0"),
+    # Unique: a pending transfer is resolved at most once.
+    Column("pending_id", String(128), nullable=True, unique=True),
+    Column("timeout_at_ms", BigInteger, nullable=True),
+    # The business row this transfer belongs to (domain.ledger.RefKind + its id).
+    Column("ref_kind", String(16), nullable=False),
+    Column("ref_id", BigInteger, nullable=False),
+    Column("pot_id", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_ledger_transfers_debit", "debit_account_id", "created_at_ms"),
+    Index("ix_ledger_transfers_credit", "credit_account_id", "created_at_ms"),
+    Index("ix_ledger_transfers_ref", "ref_kind", "ref_id"),
+    Index("ix_ledger_transfers_pot", "pot_id", "created_at_ms"),
+)
+
+pots = Table(
+    "pots",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("goal_minor", BigInteger, nullable=False),
+    Column("deadline_at_ms", BigInteger, nullable=False),
+    # domain.pots.FundingModel / Visibility / VoteWeighting / PotStatus
+    Column("model", String(16), nullable=False),
+    Column("visibility", String(16), nullable=False),
+    Column("vote_weighting", String(16), nullable=False),
+    Column("member_cap_minor", BigInteger, nullable=True),
+    Column("pot_cap_minor", BigInteger, nullable=True),
+    # Spending votes: share of contributors who must vote, and share of the weight cast that
+    # must approve (strictly more than), both in percent; and how long a vote runs.
+    Column("quorum_pct", Integer, nullable=False),
+    Column("majority_pct", Integer, nullable=False),
+    Column("proposal_window_s", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("frozen", Boolean, nullable=False, server_default="0"),
+    Column("frozen_reason", Text, nullable=True),
+    # The last screening verdict (safety.screen_pot) and why.
+    Column("verdict", String(8), nullable=False),
+    Column("verdict_rules", Text, nullable=False, server_default="[]"),
+    Column("verdict_reason", Text, nullable=False, server_default=""),
+    # Running totals, always equal to what the ledger says (check-ledger compares them).
+    Column("raised_minor", BigInteger, nullable=False, server_default="0"),
+    Column("contributor_count", Integer, nullable=False, server_default="0"),
+    Column("account_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("closed_at_ms", BigInteger, nullable=True),
+    Index("ix_pots_chat_id", "chat_id", "created_at_ms"),
+)
+
+# The itemised purpose: what the money is for.
+pot_items = Table(
+    "pot_items",
+    metadata,
+    Column("pot_id", BigInteger, ForeignKey("pots.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("what", String(128), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("pot_id", "position"),
+)
+
+# "Which tent?": options members vote on, one vote each.
+pot_options = Table(
+    "pot_options",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pot_id", BigInteger, ForeignKey("pots.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("title", String(128), nullable=False),
+    Index("ix_pot_options_pot_id", "pot_id"),
+)
+
+pot_option_votes = Table(
+    "pot_option_votes",
+    metadata,
+    Column("pot_id", BigInteger, ForeignKey("pots.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("option_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("pot_id", "user_id"),
+)
+
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pot_id", BigInteger, ForeignKey("pots.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    # The contributor's idempotency key: a retry returns the same contribution.
+    Column("client_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("provider", String(16), nullable=False),
+    Column("payment_id", String(128), nullable=True),
+    Column("checkout_url", Text, nullable=True),
+    # domain.pots.ContributionStatus
+    Column("status", String(16), nullable=False),
+    Column("transfer_id", String(128), nullable=True),
+    Column("refund_transfer_id", String(128), nullable=True),
+    Column("refund_id", String(128), nullable=True),
+    Column("refunded_minor", BigInteger, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("posted_at_ms", BigInteger, nullable=True),
+    UniqueConstraint("pot_id", "user_id", "client_id", name="uq_contributions_client"),
+    UniqueConstraint("provider", "payment_id", name="uq_contributions_payment"),
+    Index("ix_contributions_pot_id", "pot_id", "status"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pot_id", BigInteger, ForeignKey("pots.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("proposer_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("payee", String(128), nullable=False),
+    Column("receipt_media_id", BigInteger, nullable=True),
+    # domain.pots.ProposalStatus
+    Column("status", String(16), nullable=False),
+    # The pending transfer pot → payee that reserves the funds while the vote runs.
+    Column("transfer_id", String(128), nullable=False),
+    Column("payout_id", String(128), nullable=True),
+    Column("closes_at_ms", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("resolved_at_ms", BigInteger, nullable=True),
+    UniqueConstraint("pot_id", "proposer_id", "client_id", name="uq_proposals_client"),
+    Index("ix_proposals_pot_id", "pot_id", "created_at_ms"),
+)
+
+proposal_votes = Table(
+    "proposal_votes",
+    metadata,
+    Column(
+        "proposal_id", BigInteger, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("approve", Boolean, nullable=False),
+    Column("weight", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("proposal_id", "user_id"),
+)
+
+# Money work that is due: deadlines, vote windows, refunds and payouts to ask the provider
+# for. The pot worker claims due rows (SKIP LOCKED on PostgreSQL) like the expiry worker, and
+# deletes a row in the transaction that finishes its work; a failed attempt moves `due_at_ms`.
+pot_tasks = Table(
+    "pot_tasks",
+    metadata,
+    Column("kind", String(16), nullable=False),
+    Column("item_id", BigInteger, nullable=False),
+    Column("pot_id", BigInteger, nullable=False),
+    Column("due_at_ms", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("kind", "item_id"),
+    Index("ix_pot_tasks_due_at_ms", "due_at_ms"),
 )
