@@ -22,6 +22,15 @@ MEMBER_JOINED: Final = "member.joined"
 MEMBER_LEFT: Final = "member.left"
 MEMBER_REMOVED: Final = "member.removed"
 MEMBER_ROLE_CHANGED: Final = "member.role_changed"
+# Pots (docs/events.md): each carries `pot_id` and `pot`, the pot's summary after the change.
+POT_CREATED: Final = "pot.created"
+POT_UPDATED: Final = "pot.updated"  # texts, verdict, status or freeze changed
+POT_CONTRIBUTION_POSTED: Final = "pot.contribution_posted"
+POT_CONTRIBUTION_REFUNDED: Final = "pot.contribution_refunded"
+POT_OPTION_VOTED: Final = "pot.option_voted"
+POT_PROPOSAL_CREATED: Final = "pot.proposal_created"
+POT_PROPOSAL_VOTED: Final = "pot.proposal_voted"
+POT_PROPOSAL_RESOLVED: Final = "pot.proposal_resolved"
 
 # Ephemeral
 TYPING: Final = "typing"
@@ -57,6 +66,14 @@ STORED_TYPES: Final = frozenset(
         MEMBER_LEFT,
         MEMBER_REMOVED,
         MEMBER_ROLE_CHANGED,
+        POT_CREATED,
+        POT_UPDATED,
+        POT_CONTRIBUTION_POSTED,
+        POT_CONTRIBUTION_REFUNDED,
+        POT_OPTION_VOTED,
+        POT_PROPOSAL_CREATED,
+        POT_PROPOSAL_VOTED,
+        POT_PROPOSAL_RESOLVED,
     }
 )
 
@@ -75,6 +92,14 @@ NAMES_PEOPLE: Final = frozenset(
         MESSAGE_REACTIONS_CHANGED,
         MESSAGE_PINNED,
         MESSAGE_UNPINNED,
+        POT_CREATED,
+        POT_UPDATED,
+        POT_CONTRIBUTION_POSTED,
+        POT_CONTRIBUTION_REFUNDED,
+        POT_OPTION_VOTED,
+        POT_PROPOSAL_CREATED,
+        POT_PROPOSAL_VOTED,
+        POT_PROPOSAL_RESOLVED,
     }
 )
 # Events that may change what their subject sees.

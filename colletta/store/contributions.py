@@ -1,0 +1,139 @@
+"""Contributions to pots: one row per payment asked of a provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+
+from colletta.domain.pots import Contribution, ContributionStatus
+from colletta.store.db import Conn
+from colletta.store.schema import contributions
+
+_C = contributions.c
+# The money of these is in the pot (or on its way back out through a refund).
+_HELD = (ContributionStatus.POSTED.value, ContributionStatus.REFUNDING.value)
+
+
+def _contribution(row: Any) -> Contribution:
+    return Contribution(
+        id=row.id,
+        pot_id=row.pot_id,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        client_id=row.client_id,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        provider=row.provider,
+        payment_id=row.payment_id,
+        checkout_url=row.checkout_url,
+        status=ContributionStatus(row.status),
+        transfer_id=row.transfer_id,
+        refund_transfer_id=row.refund_transfer_id,
+        refunded_minor=row.refunded_minor,
+        created_at_ms=row.created_at_ms,
+        posted_at_ms=row.posted_at_ms,
+    )
+
+
+async def insert_contribution(conn: Conn, c: Contribution) -> None:
+    await conn.execute(
+        insert(contributions).values(
+            id=c.id,
+            pot_id=c.pot_id,
+            chat_id=c.chat_id,
+            user_id=c.user_id,
+            client_id=c.client_id,
+            amount_minor=c.amount_minor,
+            currency=c.currency,
+            provider=c.provider,
+            payment_id=c.payment_id,
+            checkout_url=c.checkout_url,
+            status=c.status.value,
+            transfer_id=c.transfer_id,
+            refund_transfer_id=c.refund_transfer_id,
+            refunded_minor=c.refunded_minor,
+            created_at_ms=c.created_at_ms,
+            posted_at_ms=c.posted_at_ms,
+        )
+    )
+
+
+async def get_contribution(
+    conn: Conn, contribution_id: int, *, for_update: bool = False
+) -> Contribution | None:
+    query = select(contributions).where(_C.id == contribution_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _contribution(row)
+
+
+async def get_by_client(
+    conn: Conn, pot_id: int, user_id: int, client_id: str
+) -> Contribution | None:
+    row = (
+        await conn.execute(
+            select(contributions).where(
+                and_(_C.pot_id == pot_id, _C.user_id == user_id, _C.client_id == client_id)
+            )
+        )
+    ).first()
+    return None if row is None else _contribution(row)
+
+
+async def update_contribution(conn: Conn, contribution_id: int, **values: Any) -> None:
+    if isinstance(status := values.get("status"), ContributionStatus):
+        values["status"] = status.value
+    await conn.execute(update(contributions).where(_C.id == contribution_id).values(**values))
+
+
+async def held_by(conn: Conn, pot_id: int, user_id: int) -> int:
+    """What `user_id` has in the pot now: posted contributions less what went back."""
+    total = await conn.scalar(
+        select(func.sum(_C.amount_minor - _C.refunded_minor)).where(
+            and_(_C.pot_id == pot_id, _C.user_id == user_id, _C.status.in_(_HELD))
+        )
+    )
+    return int(total or 0)
+
+
+async def held_per_contributor(conn: Conn, pot_id: int) -> dict[int, int]:
+    """Per contributor, what they have in the pot now (only those above zero)."""
+    rows = await conn.execute(
+        select(_C.user_id, func.sum(_C.amount_minor - _C.refunded_minor))
+        .where(and_(_C.pot_id == pot_id, _C.status.in_(_HELD)))
+        .group_by(_C.user_id)
+    )
+    return {user_id: int(amount) for user_id, amount in rows if amount and amount > 0}
+
+
+async def list_contributions(
+    conn: Conn,
+    pot_id: int,
+    *,
+    user_id: int | None = None,
+    statuses: tuple[ContributionStatus, ...] | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Contribution]:
+    query = select(contributions).where(_C.pot_id == pot_id).order_by(_C.id).limit(limit)
+    if user_id is not None:
+        query = query.where(_C.user_id == user_id)
+    if statuses is not None:
+        query = query.where(_C.status.in_([s.value for s in statuses]))
+    if after_id is not None:
+        query = query.where(_C.id > after_id)
+    return [_contribution(row) for row in await conn.execute(query)]
+
+
+async def count_posted_by(conn: Conn, pot_id: int, user_id: int) -> int:
+    """How many of `user_id`'s contributions to the pot are in it (to count contributors)."""
+    return int(
+        await conn.scalar(
+            select(func.count()).where(
+                and_(_C.pot_id == pot_id, _C.user_id == user_id, _C.status.in_(_HELD))
+            )
+        )
+        or 0
+    )
