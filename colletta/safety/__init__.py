@@ -1,0 +1,1 @@
+"""Trust & safety: screening of pots, hash matching of media, policy hooks (DESIGN.md §5)."""
