@@ -235,6 +235,7 @@ async def do_update_chat(
     description: str | None = None,
     slow_mode_s: int | None = None,
     signed_posts: bool | None = None,
+    members_create_pots: bool | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if title is not None:
@@ -245,6 +246,8 @@ async def do_update_chat(
         values["slow_mode_s"] = check_slow_mode(slow_mode_s)
     if signed_posts is not None:
         values["signed_posts"] = signed_posts
+    if members_create_pots is not None:
+        values["members_create_pots"] = members_create_pots
     async with ctx.db.write() as tx:
         access = await load_chat_access(
             tx.conn, caller, chat_id, allow_public=False, for_update=True

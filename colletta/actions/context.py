@@ -29,8 +29,10 @@ from colletta.errors import RateLimited
 from colletta.log import get_logger
 from colletta.media.files import MediaStore
 from colletta.media.images import ImagePool
+from colletta.payments.provider import Providers
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
+from colletta.safety.screening import Screener
 from colletta.store.db import Database, Tx
 from colletta.store.events import append_event
 
@@ -184,6 +186,12 @@ class Context:
     callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)
+    # Screening of pots (safety.screening); the trust & safety rules replace the default.
+    screener: Screener = field(default_factory=Screener)
+    # Payment providers by name (None: payments not set up on this node).
+    providers: Providers | None = None
+    # Wakes this node's pot worker when a task falls due before the one it waits for.
+    pot_signal: ExpirySignal = field(default_factory=ExpirySignal)
 
     def __post_init__(self) -> None:
         self.callers = CallerCache(self.clock)

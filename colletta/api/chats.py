@@ -66,6 +66,7 @@ async def update_chat(
         description=body.description,
         slow_mode_s=body.slow_mode_s,
         signed_posts=body.signed_posts,
+        members_create_pots=body.members_create_pots,
     )
     return JSON(view)
 

@@ -71,6 +71,7 @@ class ChatPatchIn(Body):
     description: str | None = Field(None, max_length=8192)
     slow_mode_s: int | None = Field(None, ge=0, le=86_400)
     signed_posts: bool | None = None
+    members_create_pots: bool | None = None
 
 
 class UserRefIn(Body):
@@ -169,6 +170,7 @@ class Chat(BaseModel):
     description: str
     is_public: bool
     signed_posts: bool
+    members_create_pots: bool
     slow_mode_s: int
     member_count: int
     last_seq: int

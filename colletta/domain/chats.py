@@ -56,6 +56,7 @@ class Chat:
     last_activity_ms: int
     created_at_ms: int
     message_ttl_s: int | None = None
+    members_create_pots: bool = False
 
     def view(self, my_role: Role | None = None, title: str | None = None) -> dict[str, Any]:
         return {
@@ -70,6 +71,7 @@ class Chat:
             "last_seq": self.last_seq,
             "created_at_ms": self.created_at_ms,
             "message_ttl_s": self.message_ttl_s,
+            "members_create_pots": self.members_create_pots,
             "my_role": my_role.label if my_role is not None else None,
         }
 

@@ -41,11 +41,11 @@ def check_text(text: str) -> str:
     return check_multiline(text, "text", TEXT_MAX_CHARS, min_chars=1)
 
 
-def check_client_txn_id(client_txn_id: str) -> str:
+def check_client_txn_id(client_txn_id: str, field: str = "client_txn_id") -> str:
+    """A client's idempotency key: a retry with the same key is the same request."""
     if not 1 <= len(client_txn_id) <= CLIENT_TXN_ID_MAX_CHARS or not client_txn_id.isprintable():
         raise InvalidInput(
-            f"client_txn_id must be 1–{CLIENT_TXN_ID_MAX_CHARS} printable characters",
-            field="client_txn_id",
+            f"{field} must be 1–{CLIENT_TXN_ID_MAX_CHARS} printable characters", field=field
         )
     return client_txn_id
 

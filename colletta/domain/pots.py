@@ -100,8 +100,10 @@ def contribution_transfer_id(provider: str, payment_id: str) -> str:
     return f"contribution:{provider}:{payment_id}"
 
 
-def refund_transfer_id(contribution_id: int) -> str:
-    return f"refund:{contribution_id}"
+def refund_transfer_id(contribution_id: int, attempt: int) -> str:
+    """Also the provider's idempotency key: one refund per attempt, and a new attempt only
+    after the provider said the last one failed (no money moved)."""
+    return f"refund:{contribution_id}:{attempt}"
 
 
 def proposal_transfer_id(proposal_id: int) -> str:

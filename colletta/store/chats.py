@@ -23,6 +23,7 @@ _CHAT_COLUMNS = (
     chats.c.last_activity_ms,
     chats.c.created_at_ms,
     chats.c.message_ttl_s,
+    chats.c.members_create_pots,
 )
 _MEMBER_COLUMNS = (
     chat_members.c.chat_id,
@@ -48,6 +49,7 @@ def _chat(row: Any) -> Chat:
         last_activity_ms=row.last_activity_ms,
         created_at_ms=row.created_at_ms,
         message_ttl_s=row.message_ttl_s,
+        members_create_pots=bool(row.members_create_pots),
     )
 
 

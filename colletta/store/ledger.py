@@ -342,3 +342,20 @@ async def sum_by_code(conn: Conn, pot_id: int) -> dict[TransferCode, tuple[int, 
             pending += int(amount)
         totals[TransferCode(code)] = (posted, pending)
     return totals
+
+
+async def count_transfers(conn: Conn, ref_kind: RefKind, ref_id: int, code: TransferCode) -> int:
+    """How many transfers (not resolutions) of `code` a business row has."""
+    return int(
+        await conn.scalar(
+            select(func.count()).where(
+                and_(
+                    _T.ref_kind == ref_kind.value,
+                    _T.ref_id == ref_id,
+                    _T.code == int(code),
+                    _T.pending_id.is_(None),
+                )
+            )
+        )
+        or 0
+    )

@@ -95,11 +95,15 @@ async def insert_pot(conn: Conn, pot: Pot, items: list[Item], options: list[Opti
     )
     await replace_items(conn, pot.id, items)
     for position, option in enumerate(options):
-        await conn.execute(
-            insert(pot_options).values(
-                id=option.id, pot_id=pot.id, position=position, title=option.title
-            )
+        await insert_option(conn, pot.id, option, position)
+
+
+async def insert_option(conn: Conn, pot_id: int, option: Option, position: int) -> None:
+    await conn.execute(
+        insert(pot_options).values(
+            id=option.id, pot_id=pot_id, position=position, title=option.title
         )
+    )
 
 
 async def replace_items(conn: Conn, pot_id: int, items: list[Item]) -> None:

@@ -1,0 +1,1 @@
+"""Payment providers: Colletta never holds money; the ledger mirrors what they confirm."""
