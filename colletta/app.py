@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, docs, invites, media, messages, sync, ws
+from colletta.api import accounts, chats, docs, invites, media, messages, pots, sync, ws
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -29,6 +29,7 @@ ROUTERS = (
     chats.router,
     media.router,
     invites.router,
+    pots.router,
     sync.router,
     ws.router,
     docs.router,

@@ -30,6 +30,7 @@ import pytest
 from PIL import Image
 
 from colletta.actions.accounts import do_create_operator
+from colletta.clock import FakeClock
 from tests.conftest import PASSWORD, Person, register_and_login
 
 GROUP = "group"
@@ -307,6 +308,18 @@ EXPECTED: dict[str, dict[str, tuple[int | None, ...]]] = {
         PRIVATE: (404, 404, 204, 204, 204),
         PUBLIC: (404, 404, 204, 204, 204),
         DIRECT: (404, 404, 204),
+    },
+    "pots_create": {  # admins open pots, never in a direct chat
+        GROUP: (404, 404, 403, 403, 201, 201),
+        PRIVATE: (404, 404, 403, 201, 201),
+        PUBLIC: (404, 404, 403, 201, 201),
+        DIRECT: (404, 404, 422),
+    },
+    "pots_list": {
+        GROUP: (404, 404, 200, 200, 200, 200),
+        PRIVATE: (404, 404, 200, 200, 200),
+        PUBLIC: (200, 200, 200, 200, 200),
+        DIRECT: (404, 404, 200),
     },
     "pins_list": {
         GROUP: (404, 404, 200, 200, 200, 200),
@@ -721,6 +734,24 @@ async def _reactions_delete(s: Scene, chat: str, actor: Person) -> Call:
     return Call("DELETE", s.path(chat, _messages(f"/{s.posts[chat]}/reactions/{THUMBS_UP}")))
 
 
+def pot_body() -> dict[str, Any]:
+    """A pot due in a week of the tests' fake clock."""
+    return {
+        "title": "A pot",
+        "currency": "EUR",
+        "goal_minor": 1_000,
+        "deadline_at_ms": FakeClock().now_ms() + 7 * 86_400_000,
+    }
+
+
+async def _pots_create(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("POST", s.path(chat, "/pots"), pot_body())
+
+
+async def _pots_list(s: Scene, chat: str, actor: Person) -> Call:
+    return Call("GET", s.path(chat, "/pots"))
+
+
 async def _pins_list(s: Scene, chat: str, actor: Person) -> Call:
     return Call("GET", s.path(chat, "/pins"))
 
@@ -774,6 +805,8 @@ PREPARE: dict[str, Prepare] = {
     "messages_edits": _messages_edits,
     "reactions_put": _reactions_put,
     "reactions_delete": _reactions_delete,
+    "pots_create": _pots_create,
+    "pots_list": _pots_list,
     "pins_list": _pins_list,
     "pins_put": _pins_put,
     "pins_delete": _pins_delete,
@@ -822,6 +855,7 @@ BATCHES: dict[str, tuple[str, ...]] = {
         "pins_put",
         "pins_delete",
     ),
+    "pots": ("pots_list", "pots_create"),
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import PASSWORD, Person, register_and_login
-from tests.test_authz_matrix import EXPECTED, THUMBS_UP
+from tests.test_authz_matrix import EXPECTED, THUMBS_UP, pot_body
 
 # Every operation of the OpenAPI document has a row here, so a new route cannot ship without
 # one: a chat route names its rows of EXPECTED (every role of every kind of chat, the outsider
@@ -65,6 +65,8 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
     "DELETE /api/v1/chats/{chat_id}/pins/{message_id}": ("pins_delete",),
     "GET /api/v1/chats/{chat_id}/bans": ("bans_list",),
     "DELETE /api/v1/chats/{chat_id}/bans/{user_id}": ("bans_lift",),
+    "POST /api/v1/chats/{chat_id}/pots": ("pots_create",),
+    "GET /api/v1/chats/{chat_id}/pots": ("pots_list",),
 }
 # Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
 OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
@@ -81,6 +83,7 @@ class Own:
     outsider: Person
     group_id: str
     code: str
+    pot_id: str
 
 
 async def build_own(http: httpx.AsyncClient) -> Own:
@@ -94,8 +97,16 @@ async def build_own(http: httpx.AsyncClient) -> Own:
         "POST", f"/api/v1/chats/{group['id']}/messages", json={"text": "x", "client_txn_id": "o1"}
     )
     invite = await owner.ok("POST", f"/api/v1/chats/{group['id']}/invites", json={})
+    pot = await owner.ok("POST", f"/api/v1/chats/{group['id']}/pots", json=pot_body())
     return Own(
-        http, owner, second, login.json()["session_id"], outsider, group["id"], invite["code"]
+        http,
+        owner,
+        second,
+        login.json()["session_id"],
+        outsider,
+        group["id"],
+        invite["code"],
+        pot["id"],
     )
 
 
@@ -248,6 +259,43 @@ async def _sync(o: Own, f: list[str]) -> None:
         f.append(f"sync gives the outsider the owner's events: {got}")
 
 
+async def _outsider_gets_no_pot(o: Own, f: list[str], method: str, suffix: str, body: Any) -> None:
+    """A pot of a private group: the outsider gets the answer of a pot that does not exist,
+    and the pot stays as it was."""
+    before = await o.owner.ok("GET", f"/api/v1/pots/{o.pot_id}")
+    got = await o.outsider.call(method, f"/api/v1/pots/{o.pot_id}{suffix}", json=body)
+    _expect(f, f"outsider {method} pot{suffix}", got, 404)
+    if await o.owner.ok("GET", f"/api/v1/pots/{o.pot_id}") != before:
+        f.append(f"outsider {method} pot{suffix} changed the pot")
+
+
+async def _pot(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "GET", "", None)
+
+
+async def _pot_patch(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "PATCH", "", {"title": "Mine now"})
+
+
+async def _pot_option_vote(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "POST", "/option-votes", {"option_id": o.pot_id})
+
+
+async def _pot_contribute(o: Own, f: list[str]) -> None:
+    body = {"client_id": "x", "amount_minor": 100, "currency": "EUR"}
+    await _outsider_gets_no_pot(o, f, "POST", "/contributions", body)
+
+
+async def _pot_contributions(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "GET", "/contributions", None)
+
+
+async def _contribution(o: Own, f: list[str]) -> None:
+    # Only one's own contributions are readable by id.
+    got = await o.outsider.call("GET", f"/api/v1/contributions/{o.pot_id}")
+    _expect(f, "outsider reads a contribution", got, 404)
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -267,6 +315,12 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/invites/{code}": _invite_info,
     "POST /api/v1/invites/{code}/join": _join,
     "GET /api/v1/sync": _sync,
+    "GET /api/v1/pots/{pot_id}": _pot,
+    "PATCH /api/v1/pots/{pot_id}": _pot_patch,
+    "POST /api/v1/pots/{pot_id}/option-votes": _pot_option_vote,
+    "POST /api/v1/pots/{pot_id}/contributions": _pot_contribute,
+    "GET /api/v1/pots/{pot_id}/contributions": _pot_contributions,
+    "GET /api/v1/contributions/{contribution_id}": _contribution,
 }
 
 
@@ -301,6 +355,8 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "session_id": own.second_session_id,
         "code": own.code,
         "emoji": THUMBS_UP,
+        "pot_id": own.pot_id,
+        "contribution_id": own.pot_id,
     }
     failures = []
     for operation in await _operations(http):

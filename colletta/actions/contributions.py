@@ -74,11 +74,8 @@ async def do_contribute(
     sandbox's checkout page by default). The money counts once the provider confirms it.
     A retry with the same `client_id` returns the same contribution and payment."""
     check_client_txn_id(client_id, field="client_id")
-    provider = provider_of(ctx)
     try:
-        contribution, title = await _open(
-            ctx, caller, pot_id, amount_minor, currency, client_id, provider.name
-        )
+        contribution, title = await _open(ctx, caller, pot_id, amount_minor, currency, client_id)
     except IntegrityError:
         # The same client_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -88,6 +85,7 @@ async def do_contribute(
             raise
         contribution, title = found, pot.title
     if contribution.status is ContributionStatus.PENDING and contribution.payment_id is None:
+        provider = provider_of(ctx, contribution.provider)
         contribution = await _start_payment(ctx, provider, contribution, title)
     return contribution_view(contribution, named=True)
 
@@ -99,7 +97,6 @@ async def _open(
     amount_minor: int,
     currency: str,
     client_id: str,
-    provider: str,
 ) -> tuple[Contribution, str]:
     async with ctx.db.write() as tx:
         access = await load_pot_access(tx.conn, caller, pot_id)
@@ -114,6 +111,7 @@ async def _open(
             return existing, pot.title
         mine_minor = await store.held_by(tx.conn, pot_id, caller.user_id)
         check_contribution(pot, amount_minor, currency, mine_minor)
+        provider = provider_of(ctx).name
         contribution = Contribution(
             id=new_id(),
             pot_id=pot.id,
