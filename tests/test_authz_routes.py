@@ -67,7 +67,16 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
     "DELETE /api/v1/chats/{chat_id}/bans/{user_id}": ("bans_lift",),
 }
 # Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
-OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
+# Payment providers call the webhook route with no token: their signature over the body is
+# the authentication (a body without it gets 400 and changes nothing; tests/payments).
+# The sandbox's checkout page (/pay/sandbox/{token}) is not in the document: a page for the
+# payer's browser whose token is the capability, like a provider's; tests/payments checks it.
+OPEN_ROUTES = {
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/login",
+    "GET /api/v1/health",
+    "POST /api/v1/payments/webhooks/{provider}",
+}
 
 
 @dataclass
@@ -248,6 +257,14 @@ async def _sync(o: Own, f: list[str]) -> None:
         f.append(f"sync gives the outsider the owner's events: {got}")
 
 
+async def _webhook(o: Own, f: list[str]) -> None:
+    # Anyone may call it; without the provider's signature nothing is accepted.
+    path = "/api/v1/payments/webhooks/sandbox"
+    forged = {"id": "evt_1", "type": "payment.succeeded", "data": {"object": {}}}
+    _expect(f, "outsider, unsigned", await o.outsider.call("POST", path, json=forged), 400)
+    _expect(f, "anonymous, unsigned", await o.http.post(path, json=forged), 400)
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -267,6 +284,7 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/invites/{code}": _invite_info,
     "POST /api/v1/invites/{code}/join": _join,
     "GET /api/v1/sync": _sync,
+    "POST /api/v1/payments/webhooks/{provider}": _webhook,
 }
 
 
