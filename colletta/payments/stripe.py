@@ -123,8 +123,7 @@ class StripeProvider:
                 {"payment_intent": payment_id, "limit": 100}
             )
             for refund in earlier.data:
-                refund_metadata: Any = refund.metadata or {}
-                if refund_metadata.get(KEY_FIELD) == key:
+                if (refund.to_dict().get("metadata") or {}).get(KEY_FIELD) == key:
                     return MoneyMove(refund.id, _outcome(refund.status))
             refund = await self._client.v1.refunds.create_async(
                 params, {"idempotency_key": f"colletta:refund:{key}"}
@@ -177,7 +176,7 @@ class StripeProvider:
 
 
 def _event(event: stripe.Event) -> ProviderEvent | None:
-    obj = event.data.object
+    obj = event.data.object.to_dict()
     kind: ProviderEventKind | None
     payment_id: str | None = None
     if event.type in _PAYMENT_EVENTS:
