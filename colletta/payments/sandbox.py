@@ -351,8 +351,14 @@ class SandboxProvider:
             self._outbox = [d for d in self._outbox if not (everything or d.due_ms <= now_ms)]
             if self._cruelty.reorder:
                 self._rng.shuffle(due)
-            for delivery in due:
-                await self._send(delivery)
+            unsent = list(reversed(due))
+            try:
+                while unsent:
+                    await self._send(unsent[-1])
+                    unsent.pop()
+            finally:
+                # Cancelled midway (the server stops): sent again later, a duplicate at worst.
+                self._outbox.extend(unsent)
             return len(due)
 
     async def _run(self) -> None:

@@ -19,7 +19,8 @@ payout.failed. One refund may be reported by several of them; they share its `ob
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import stripe
@@ -96,12 +97,10 @@ class StripeProvider:
             "metadata": dict(request.metadata),
             "payment_method_types": ["card"],
         }
-        try:
+        with _translated_errors():
             intent = await self._client.v1.payment_intents.create_async(
                 params, {"idempotency_key": f"colletta:payment:{request.key}"}
             )
-        except stripe.StripeError as exc:
-            raise _translated(exc) from exc
         return StartedPayment(NAME, intent.id, None, intent.client_secret)
 
     async def refund(
@@ -118,7 +117,7 @@ class StripeProvider:
             "amount": amount_minor,
             "metadata": {**metadata, KEY_FIELD: key},
         }
-        try:
+        with _translated_errors():
             earlier = await self._client.v1.refunds.list_async(
                 {"payment_intent": payment_id, "limit": 100}
             )
@@ -128,8 +127,6 @@ class StripeProvider:
             refund = await self._client.v1.refunds.create_async(
                 params, {"idempotency_key": f"colletta:refund:{key}"}
             )
-        except stripe.StripeError as exc:
-            raise _translated(exc) from exc
         return MoneyMove(refund.id, _outcome(refund.status))
 
     async def payout(
@@ -147,12 +144,10 @@ class StripeProvider:
             "description": f"Colletta payout to {payee}",
             "metadata": dict(metadata),
         }
-        try:
+        with _translated_errors():
             payout = await self._client.v1.payouts.create_async(
                 params, {"idempotency_key": f"colletta:payout:{key}"}
             )
-        except stripe.StripeError as exc:
-            raise _translated(exc) from exc
         return MoneyMove(payout.id, _outcome(payout.status))
 
     def parse_webhook(
@@ -216,10 +211,16 @@ def _outcome(status: str | None) -> Outcome:
     return _ENDED.get(status or "", Outcome.PENDING)
 
 
-def _translated(exc: stripe.StripeError) -> Exception:
-    """Stripe's refusals of the request itself are permanent; the rest (network, 5xx, rate
-    limits, a concurrent request with the same key, bad API keys) may pass: try again."""
-    status = exc.http_status
-    if status is None or status >= 500 or status in (401, 403, 409, 429):
-        return ProviderError(f"stripe: {type(exc).__name__} (HTTP {status})")
-    return ProviderDeclined(f"stripe: {type(exc).__name__} {exc.code or ''} (HTTP {status})")
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Stripe's refusals of the request itself are permanent (ProviderDeclined); the rest
+    (network, 5xx, rate limits, a concurrent request with the same key, bad API keys) may
+    pass: ProviderError, try again."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        status = exc.http_status
+        name = type(exc).__name__
+        if status is None or status >= 500 or status in (401, 403, 409, 429):
+            raise ProviderError(f"stripe: {name} (HTTP {status})") from exc
+        raise ProviderDeclined(f"stripe: {name} {exc.code or ''} (HTTP {status})") from exc

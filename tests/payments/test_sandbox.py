@@ -375,6 +375,29 @@ async def test_the_background_task_delivers_on_its_own(
         await sandbox.aclose()
 
 
+async def test_a_delivery_cut_off_by_stop_is_sent_again(
+    sandbox: SandboxProvider, inbox: Inbox
+) -> None:
+    """The server stops while a webhook is being delivered: it goes again, never lost."""
+    entered, calls = asyncio.Event(), 0
+
+    async def stuck_once(body: bytes, headers: Mapping[str, str]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            entered.set()
+            await asyncio.Event().wait()  # never returns: cancelled by stop
+        await inbox(body, headers)
+
+    sandbox.deliver = stuck_once
+    await sandbox.start()
+    sandbox.decide(await token_of(sandbox), confirm=True)
+    await asyncio.wait_for(entered.wait(), 10)
+    await sandbox.aclose()
+    assert inbox.kinds == [ProviderEventKind.PAYMENT_SUCCEEDED]
+    assert sandbox.waiting == 0
+
+
 def test_the_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
     path = tmp_path / "data" / "sandbox-secret"
     secret = load_or_create_secret(path)
