@@ -11,7 +11,19 @@ from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, docs, invites, media, messages, pots, sync, ws
+from colletta.api import (
+    accounts,
+    chats,
+    checkout,
+    docs,
+    invites,
+    media,
+    messages,
+    pots,
+    sync,
+    webhooks,
+    ws,
+)
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -32,6 +44,8 @@ ROUTERS = (
     pots.router,
     sync.router,
     ws.router,
+    webhooks.router,
+    checkout.router,
     docs.router,
 )
 

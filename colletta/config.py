@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # What the rate limiter (`limits`) parses: "10/minute", "20 per 2 hours".
@@ -293,6 +293,82 @@ class Settings(BaseSettings):
         10_000, ge=100, description="How far back (events per chat) a client may resume."
     )
 
+    # Payments (docs/pots.md, "Payment providers"). Secrets are never logged.
+    payments_provider: Literal["sandbox", "stripe"] = Field(
+        "sandbox",
+        description=(
+            "Who moves the money of pots: sandbox (moves none: a checkout page on this server "
+            "confirms payments, for trying Colletta out) or stripe (needs STRIPE_SECRET_KEY "
+            "and STRIPE_WEBHOOK_SECRET)."
+        ),
+    )
+    stripe_secret_key: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "Stripe API secret key: sk_test_… in test mode, sk_live_… (or a restricted key "
+            "rk_live_…) to take real money."
+        ),
+    )
+    stripe_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "Signing secret (whsec_…) of the Stripe webhook endpoint that points at "
+            "/api/v1/payments/webhooks/stripe on this server."
+        ),
+    )
+    stripe_api_base: str = Field(
+        "",
+        description="Stripe API address; empty means Stripe's own (tests point it at localstripe).",
+    )
+    sandbox_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "Secret the sandbox signs its webhooks and checkout pages with. Empty: a random "
+            "one kept in DATA_DIR/sandbox-secret. Nodes of one deployment must share it."
+        ),
+    )
+    sandbox_error_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Sandbox cruelty: share of payment, refund and payout calls that fail as a "
+            "provider outage would (nothing happens; try again)."
+        ),
+    )
+    sandbox_fail_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Sandbox cruelty: share of confirmed payments, refunds and payouts that end in a "
+            "failed webhook instead."
+        ),
+    )
+    sandbox_delay_max_s: float = Field(
+        0.0,
+        ge=0,
+        le=86_400,
+        description="Sandbox cruelty: each webhook waits a random 0 to this many seconds.",
+    )
+    sandbox_duplicate_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Sandbox cruelty: share of webhooks delivered twice.",
+    )
+    sandbox_reorder: bool = Field(
+        False,
+        description="Sandbox cruelty: webhooks due together are delivered in random order.",
+    )
+    sandbox_seed: int = Field(
+        0,
+        description=(
+            "Seed of the sandbox's cruelty: the same seed repeats the same run; 0 means a "
+            "different one each start."
+        ),
+    )
+
     @field_validator(
         "login_rate",
         "register_rate",
@@ -312,6 +388,14 @@ class Settings(BaseSettings):
         if not (value.startswith("memory://") or value.startswith("redis://")):
             raise ValueError("must start with memory:// or redis://")
         return value
+
+    @model_validator(mode="after")
+    def _stripe_configured(self) -> Settings:
+        if self.payments_provider == "stripe":
+            for name in ("stripe_secret_key", "stripe_webhook_secret"):
+                if not getattr(self, name).get_secret_value():
+                    raise ValueError(f"{name}: required when payments_provider is stripe")
+        return self
 
     @property
     def resolved_media_dir(self) -> Path:

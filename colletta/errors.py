@@ -18,7 +18,8 @@
     ├── QuotaExceeded            a TooLarge: the uploader's storage quota is used (413)
     ├── MediaMissing             a NotFound: no stored file under that key      (404)
     ├── MediaUndecodable         an InvalidInput: claims a type, won't decode   (422)
-    └── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
+    ├── MediaRangeNotSatisfiable an InvalidInput: range outside the file        (416)
+    └── WebhookRefused           a webhook whose signature, timestamp or body is wrong (400)
 
 `api/errors.py` maps these to problem+json (RFC 9457) and WebSocket close codes; nothing
 below `api` knows about HTTP.
@@ -142,3 +143,11 @@ class MediaRangeNotSatisfiable(InvalidInput):
     def __init__(self, detail: str, size_bytes: int) -> None:
         super().__init__(detail, size_bytes=size_bytes)
         self.size_bytes = size_bytes
+
+
+class WebhookRefused(ColettaError):
+    """A provider's webhook that does not verify (signature, timestamp) or cannot be read;
+    nothing was done with it."""
+
+    type = "bad_webhook"
+    title = "Webhook refused"

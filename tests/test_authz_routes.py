@@ -69,7 +69,16 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
     "GET /api/v1/chats/{chat_id}/pots": ("pots_list",),
 }
 # Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
-OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
+# Payment providers call the webhook route with no token: their signature over the body is
+# the authentication (a body without it gets 400 and changes nothing; tests/payments).
+# The sandbox's checkout page (/pay/sandbox/{token}) is not in the document: a page for the
+# payer's browser whose token is the capability, like a provider's; tests/payments checks it.
+OPEN_ROUTES = {
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/login",
+    "GET /api/v1/health",
+    "POST /api/v1/payments/webhooks/{provider}",
+}
 
 
 @dataclass
@@ -296,6 +305,14 @@ async def _contribution(o: Own, f: list[str]) -> None:
     _expect(f, "outsider reads a contribution", got, 404)
 
 
+async def _webhook(o: Own, f: list[str]) -> None:
+    # Anyone may call it; without the provider's signature nothing is accepted.
+    path = "/api/v1/payments/webhooks/sandbox"
+    forged = {"id": "evt_1", "type": "payment.succeeded", "data": {"object": {}}}
+    _expect(f, "outsider, unsigned", await o.outsider.call("POST", path, json=forged), 400)
+    _expect(f, "anonymous, unsigned", await o.http.post(path, json=forged), 400)
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -321,6 +338,7 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/pots/{pot_id}/contributions": _pot_contribute,
     "GET /api/v1/pots/{pot_id}/contributions": _pot_contributions,
     "GET /api/v1/contributions/{contribution_id}": _contribution,
+    "POST /api/v1/payments/webhooks/{provider}": _webhook,
 }
 
 

@@ -81,7 +81,11 @@ ID_PATTERN = "^[1-9][0-9]{0,18}$"
 JS_SAFE_MAX = 2**53 - 1
 
 
-NOT_IDS = {"client_txn_id"}  # the client's own idempotency key, any printable string
+NOT_IDS = {
+    "client_txn_id",  # the client's own idempotency key, any printable string
+    "client_id",  # the same, for contributions and proposals
+    "rule_ids",  # screening rules are named, not numbered
+}
 
 
 def _is_id_name(name: str) -> bool:

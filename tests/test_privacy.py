@@ -132,7 +132,12 @@ async def test_the_data_dir_and_database_files_are_private(
     finally:
         os.umask(old_umask)
     assert _mode(data) == 0o700
-    assert files == {"colletta.db": 0o600, "colletta.db-wal": 0o600, "colletta.db-shm": 0o600}
+    assert files == {
+        "colletta.db": 0o600,
+        "colletta.db-wal": 0o600,
+        "colletta.db-shm": 0o600,
+        "sandbox-secret": 0o600,  # signs the payment sandbox's pages and webhooks
+    }
     assert {_mode(p) for p in data.iterdir() if p.is_dir()} == {0o700}  # media/, hold/
 
 

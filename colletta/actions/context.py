@@ -29,7 +29,7 @@ from colletta.errors import RateLimited
 from colletta.log import get_logger
 from colletta.media.files import MediaStore
 from colletta.media.images import ImagePool
-from colletta.payments.provider import Providers
+from colletta.payments.provider import ProviderEvent, Providers
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.safety.screening import Screener
@@ -167,6 +167,11 @@ class Preservation:
         return False
 
 
+async def no_provider_event_handler(event: ProviderEvent) -> None:
+    """Until pots handle them: a verified provider event is noted and dropped."""
+    log.info("provider event with no handler (%s %s)", event.provider, event.kind)
+
+
 @dataclass
 class Context:
     settings: Settings
@@ -183,13 +188,15 @@ class Context:
     flood: Flood
     # Image decoding, on threads of its own (bounded memory; argon2 never waits behind it).
     images: ImagePool
+    # Payment providers by name (services builds them from settings); `default` takes new
+    # payments. Their verified webhook events go to `provider_events`.
+    providers: Providers
+    provider_events: Callable[[ProviderEvent], Awaitable[None]] = no_provider_event_handler
     callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)
     # Screening of pots (safety.screening); the trust & safety rules replace the default.
     screener: Screener = field(default_factory=Screener)
-    # Payment providers by name (None: payments not set up on this node).
-    providers: Providers | None = None
     # Wakes this node's pot worker when a task falls due before the one it waits for.
     pot_signal: ExpirySignal = field(default_factory=ExpirySignal)
 

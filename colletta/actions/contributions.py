@@ -48,8 +48,6 @@ PROVIDER_RETRY_AFTER_S = 5
 
 def provider_of(ctx: Context, name: str | None = None) -> Provider:
     """The provider called `name` (the default one for new payments)."""
-    if ctx.providers is None:
-        raise Unavailable("payments are not set up on this server", PROVIDER_RETRY_AFTER_S)
     found = ctx.providers.default if name is None else ctx.providers.get(name)
     if found is None:
         raise Unavailable(f"payment provider {name} is not set up", PROVIDER_RETRY_AFTER_S)

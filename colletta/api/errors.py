@@ -34,6 +34,7 @@ STATUS: dict[type[errors.ColettaError], int] = {
     errors.InsufficientStorage: 507,
     errors.ResyncRequired: 409,
     errors.MediaRangeNotSatisfiable: 416,
+    errors.WebhookRefused: 400,
 }
 
 

@@ -28,9 +28,15 @@ DOCS_CSP = (
     b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# The sandbox's checkout page (api/checkout.py): its own stylesheet, and its form posting back
+# here (then maybe redirected to a page of this server); no script at all.
+PAY_CSP = (
+    b"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    b"base-uri 'none'"
+)
 # Content-Security-Policy per path prefix, first match wins: the one place it is decided.
 # The web client will add its own entry here.
-CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (("/api/docs", DOCS_CSP),)
+CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (("/api/docs", DOCS_CSP), ("/pay", PAY_CSP))
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 

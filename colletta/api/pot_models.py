@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from colletta.api.models import MAX_ID, Body, IdOut, IdStr
+from colletta.api.models import Body, IdOut, IdStr
 
 Money = int  # minor units of the pot's currency (cents for EUR, yen for JPY, fils for KWD)
 AMOUNT = Field(gt=0, le=10**15, description="Whole minor units of the currency (EUR 12.50 = 1250).")
@@ -24,7 +24,7 @@ class PotIn(Body):
     currency: str = Field(min_length=3, max_length=3, description="ISO 4217, e.g. EUR, JPY, KWD.")
     goal_minor: Money = AMOUNT
     deadline_at_ms: int = Field(
-        ge=0, le=MAX_ID, description="When collecting ends (ms since epoch)."
+        ge=0, le=2**53 - 1, description="When collecting ends (ms since epoch)."
     )
     model: Literal["all_or_nothing", "keep_what_you_raise"] = Field(
         "keep_what_you_raise",

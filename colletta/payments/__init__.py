@@ -1,1 +1,2 @@
-"""Payment providers: Colletta never holds money; the ledger mirrors what they confirm."""
+"""Payment providers: the protocol (provider.py), Stripe-style webhook signatures (signing.py),
+the offline sandbox (sandbox.py) and Stripe (stripe.py). Imports only domain and base modules."""

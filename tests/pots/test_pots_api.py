@@ -77,7 +77,7 @@ class Double:
 @pytest.fixture
 def double(app: Any) -> Double:
     provider = Double()
-    app.state.ctx.providers = Providers({provider.name: provider}, provider.name)
+    app.state.ctx.providers = Providers([provider], provider.name)
     return provider
 
 
