@@ -11,7 +11,18 @@ from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, docs, invites, media, messages, pots, sync, ws
+from colletta.api import (
+    accounts,
+    chats,
+    docs,
+    invites,
+    media,
+    messages,
+    pots,
+    proposals,
+    sync,
+    ws,
+)
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -30,6 +41,7 @@ ROUTERS = (
     media.router,
     invites.router,
     pots.router,
+    proposals.router,
     sync.router,
     ws.router,
     docs.router,
