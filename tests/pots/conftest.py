@@ -12,7 +12,6 @@ from colletta.actions.accounts import access_caller
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.contributions import do_contribute, on_payment_event
-from colletta.actions.pots import do_create_pot
 from colletta.clock import FakeClock
 from colletta.payments.provider import Providers
 from tests.conftest import MakePerson, Person
@@ -75,10 +74,8 @@ class Pot:
         return self.people[name]
 
     async def view(self, name: str = "owner") -> dict[str, Any]:
-        from colletta.actions.pots import access_pot_view
-
         who = self.owner if name == "owner" else self.people[name]
-        return await access_pot_view(self.ctx, await caller_of(self.ctx, who), int(self.id))
+        return await who.ok("GET", f"/api/v1/pots/{self.id}")  # type: ignore[no-any-return]
 
     async def propose(self, name: str, amount_minor: int, **extra: Any) -> Any:
         body = {
@@ -114,18 +111,14 @@ def make_pot(ctx: Context, double: ProviderDouble, clock: FakeClock, person: Mak
         owner = await person()
         people = {name: await person() for name in amounts}
         chat_id = await make_group(owner, *people.values())
-        pot = await do_create_pot(
-            ctx,
-            await caller_of(ctx, owner),
-            int(chat_id),
-            {
-                "title": "Camping gear",
-                "currency": "EUR",
-                "goal_minor": 100_000,
-                "deadline_at_ms": clock.now_ms() + 30 * DAY_MS,
-                **fields,
-            },
-        )
+        body = {
+            "title": "Camping gear",
+            "currency": "EUR",
+            "goal_minor": 100_000,
+            "deadline_at_ms": clock.now_ms() + 30 * DAY_MS,
+            **fields,
+        }
+        pot = await owner.ok("POST", f"/api/v1/chats/{chat_id}/pots", json=body)
         made = Pot(ctx, double, clock, pot["id"], chat_id, owner, people)
         for name, amount in amounts.items():
             if amount:
