@@ -81,7 +81,8 @@ ID_PATTERN = "^[1-9][0-9]{0,18}$"
 JS_SAFE_MAX = 2**53 - 1
 
 
-NOT_IDS = {"client_txn_id"}  # the client's own idempotency key, any printable string
+# The client's own idempotency keys (any printable string), and the provider's ids.
+NOT_IDS = {"client_txn_id", "client_id", "payout_id"}
 
 
 def _is_id_name(name: str) -> bool:
