@@ -107,10 +107,10 @@ def make_pot(ctx: Context, double: ProviderDouble, clock: FakeClock, person: Mak
     """make_pot({"alice": 6000, "bob": 4000, "dave": 0}, **pot_fields): the owner's group
     with those members, each having given that much (0: a member who gave nothing)."""
 
-    async def make(amounts: dict[str, int], **fields: Any) -> Pot:
+    async def make(amounts: dict[str, int], chat_kind: str = "group", **fields: Any) -> Pot:
         owner = await person()
         people = {name: await person() for name in amounts}
-        chat_id = await make_group(owner, *people.values())
+        chat_id = await make_group(owner, *people.values(), kind=chat_kind)
         body = {
             "title": "Camping gear",
             "currency": "EUR",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from colletta.actions.proposals import close_vote
@@ -250,3 +251,41 @@ async def test_spending_waits_for_an_all_or_nothing_pot_to_close(make_pot: MakeP
     refused = await pot.propose("alice", 1000)
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("/pot_closed")
+
+
+async def _events(pot: Pot) -> list[dict[str, Any]]:
+    async with pot.ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(chat_events.c.type, chat_events.c.payload)
+            .where(chat_events.c.chat_id == int(pot.chat_id))
+            .order_by(chat_events.c.seq)
+        )
+        return [
+            {"type": row.type, **orjson.loads(row.payload)}
+            for row in rows
+            if row.type.startswith("pot.proposal")
+        ]
+
+
+async def test_events_name_people_only_where_the_pot_and_chat_allow(make_pot: MakePot) -> None:
+    pot = await make_pot({"alice": 100, "bob": 100}, visibility="anonymous")
+    proposal = (await pot.propose("alice", 100)).json()["id"]
+    await pot.vote("alice", proposal, True)
+    await pot.vote("bob", proposal, True)
+    created, voted, _, resolved = await _events(pot)
+    assert created["type"] == "pot.proposal_created"
+    assert (created["by_user_id"], created["proposal"]["proposer_id"]) == (pot["alice"].id, None)
+    assert created["proposal"]["tally"]["eligible_voters"] == 2
+    assert (voted["type"], voted["user_id"], voted["approve"]) == ("pot.proposal_voted", None, True)
+    assert voted["tally"]["yes_weight"] == 1
+    assert (resolved["type"], resolved["status"]) == ("pot.proposal_resolved", "passed")
+    assert resolved["proposal"]["status"] == "passed"
+    # Live and replayed, a channel's subscribers never see who proposed: the API neither.
+    channel = await make_pot({"alice": 100, "bob": 100}, chat_kind="channel")
+    mine = (await channel.propose("alice", 100)).json()
+    assert mine["proposer_id"] == channel["alice"].id
+    assert (await channel.proposal(mine["id"], "bob"))["proposer_id"] is None
+    assert (await channel.proposal(mine["id"]))["proposer_id"] == channel["alice"].id
+    synced = await channel["bob"].ok("GET", f"/api/v1/sync?cursors={channel.chat_id}:0")
+    [told] = [e for e in synced["events"] if e["type"] == "pot.proposal_created"]
+    assert told["by_user_id"] is None
