@@ -313,6 +313,32 @@ async def _webhook(o: Own, f: list[str]) -> None:
     _expect(f, "anonymous, unsigned", await o.http.post(path, json=forged), 400)
 
 
+async def _pot_propose(o: Own, f: list[str]) -> None:
+    body = {"client_id": "x", "title": "Mine", "amount_minor": 100, "payee": "Me"}
+    await _outsider_gets_no_pot(o, f, "POST", "/proposals", body)
+
+
+async def _pot_proposals(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "GET", "/proposals", None)
+
+
+async def _pot_my_share(o: Own, f: list[str]) -> None:
+    await _outsider_gets_no_pot(o, f, "GET", "/my-share", None)
+
+
+async def _proposal(o: Own, f: list[str]) -> None:
+    # tests/pots/test_proposals.py: an outsider gets 404 for a real proposal too.
+    got = await o.outsider.call("GET", f"/api/v1/proposals/{o.pot_id}")
+    _expect(f, "outsider reads a proposal", got, 404)
+
+
+async def _proposal_vote(o: Own, f: list[str]) -> None:
+    got = await o.outsider.call(
+        "POST", f"/api/v1/proposals/{o.pot_id}/votes", json={"approve": True}
+    )
+    _expect(f, "outsider votes on a proposal", got, 404)
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -339,6 +365,11 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/pots/{pot_id}/contributions": _pot_contributions,
     "GET /api/v1/contributions/{contribution_id}": _contribution,
     "POST /api/v1/payments/webhooks/{provider}": _webhook,
+    "POST /api/v1/pots/{pot_id}/proposals": _pot_propose,
+    "GET /api/v1/pots/{pot_id}/proposals": _pot_proposals,
+    "GET /api/v1/pots/{pot_id}/my-share": _pot_my_share,
+    "GET /api/v1/proposals/{proposal_id}": _proposal,
+    "POST /api/v1/proposals/{proposal_id}/votes": _proposal_vote,
 }
 
 
@@ -375,6 +406,7 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "emoji": THUMBS_UP,
         "pot_id": own.pot_id,
         "contribution_id": own.pot_id,
+        "proposal_id": own.pot_id,
     }
     failures = []
     for operation in await _operations(http):

@@ -81,11 +81,8 @@ ID_PATTERN = "^[1-9][0-9]{0,18}$"
 JS_SAFE_MAX = 2**53 - 1
 
 
-NOT_IDS = {
-    "client_txn_id",  # the client's own idempotency key, any printable string
-    "client_id",  # the same, for contributions and proposals
-    "rule_ids",  # screening rules are named, not numbered
-}
+# The client's own idempotency keys (any printable string), the provider's ids, rule names.
+NOT_IDS = {"client_txn_id", "client_id", "payout_id", "rule_ids"}
 
 
 def _is_id_name(name: str) -> bool:
