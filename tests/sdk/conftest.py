@@ -1,4 +1,5 @@
-"""Fixtures for the SDK tests: a tiny real-socket fake of the Colletta WebSocket (events.md).
+"""Fixtures for the SDK tests: a tiny real-socket fake of the Colletta WebSocket (events.md),
+and the CLI as a user runs it (`Cli`, in a `config_dir` of the test's own).
 
 The tests against the real server use `server_url` and `make_user` from tests/conftest.py.
 """
@@ -9,13 +10,22 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import typer
+from colletta_sdk import Client, cli
+from typer.testing import CliRunner
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from colletta.actions.provider_events import on_provider_event
+from colletta.payments.provider import ProviderEventKind, Providers
+from tests.conftest import Server as AppServer
+from tests.pots.test_pots_api import Double
 
 TOKEN = "good-token-123"
 
@@ -244,3 +254,63 @@ async def fake_server() -> AsyncIterator[FakeServer]:
         yield server
     finally:
         await server.stop()
+
+
+class Cli:
+    """The CLI as a user runs it, logged in as one SDK client's session."""
+
+    def __init__(self, client: Client, server_url: str) -> None:
+        assert client.token is not None
+        self.token = client.token
+        cli.save_config({"server": server_url, "token": self.token})
+        self.app = typer.Typer()
+
+        @self.app.command("version")
+        def version() -> None:
+            """Stand-in for the server's commands."""
+
+        cli.register(self.app)
+
+    async def __call__(self, *args: str, code: int = 0) -> str:
+        # A thread, because the CLI runs its own event loop.
+        result = await asyncio.to_thread(CliRunner().invoke, self.app, list(args))
+        assert result.exit_code == code, result.output
+        assert self.token not in result.output
+        return str(result.output)
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "config"
+    monkeypatch.setenv("COLLETTA_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("COLLETTA_SERVER", raising=False)
+    monkeypatch.delenv("COLLETTA_TOKEN", raising=False)
+    return directory
+
+
+class Payments:
+    """The server's payment provider for pot tests: a deterministic double, with the
+    provider's confirmations delivered straight to `on_provider_event` (no webhook).
+
+    Interim: the sandbox provider replaces the double once its branch lands.
+    """
+
+    def __init__(self, server: AppServer) -> None:
+        self.double = Double()
+        self.ctx = server.app.state.ctx
+        self.ctx.providers = Providers({self.double.name: self.double}, self.double.name)
+
+    def started(self) -> list[str]:
+        """Ids of the contributions whose payment was started, oldest first."""
+        return [key.split(":", 1)[1] for key in self.double.started]
+
+    async def confirm(self, contribution_id: str, *, succeeded: bool = True) -> None:
+        kind = (
+            ProviderEventKind.PAYMENT_SUCCEEDED if succeeded else ProviderEventKind.PAYMENT_FAILED
+        )
+        await on_provider_event(self.ctx, self.double.event({"id": contribution_id}, kind))
+
+
+@pytest.fixture
+def payments(server: AppServer) -> Payments:
+    return Payments(server)
