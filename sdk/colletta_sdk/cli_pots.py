@@ -31,7 +31,10 @@ from colletta_sdk.pot_models import Contribution, Pot, PotItem, PotOption, Propo
 DAY_MS = 86_400_000
 POLL_S = 10.0  # `contribute --wait` asks the server this often when no event comes
 SETTLED_EVENTS = ("pot.contribution_posted", "pot.contribution_refunded")
-_MODELS = {"all_or_nothing": "all or nothing", "keep_what_you_raise": "keeps what it raises"}
+_MODELS = {
+    "all_or_nothing": "All or nothing: refunded if the goal is missed",
+    "keep_what_you_raise": "Keeps what it raises",
+}
 
 PotArg = Annotated[str, typer.Argument(help="The pot's id (`colletta pot list CHAT`).")]
 
@@ -128,8 +131,9 @@ def pot_details(pot: Pot, now_ms: int) -> RenderableType:
     parts.append(progress_line(pot))
     people = plural(pot.contributor_count, "contributor")
     when = f"{format_time(pot.deadline_at_ms)} ({until(pot.deadline_at_ms, now_ms)})"
-    model = _MODELS.get(pot.model, pot.model)
-    parts.append(Text(f"{people} · deadline {when} · {model} · {pot.visibility}"))
+    parts.append(Text(f"{people} · deadline {when}"))
+    named = "contributors named" if pot.visibility == "named" else "contributors hidden"
+    parts.append(Text(f"{_MODELS.get(pot.model, pot.model)} · {named}"))
     if pot.mine_minor:
         parts.append(Text(f"Yours: {money(pot.mine_minor, pot.currency)}"))
     if pot.frozen_reason:
@@ -152,16 +156,24 @@ def pot_details(pot: Pot, now_ms: int) -> RenderableType:
 
 
 def pot_table(pots: Sequence[Pot]) -> Table:
-    table = Table("Title", "Raised", "Goal", "Status", "Deadline", "ID")
-    for pot in pots:
-        table.add_row(
+    """One row per pot; the title wraps so that amounts and ids are never cut."""
+    rows = [
+        (
             Text(clean(pot.title)),
-            f"{pot.raised} {pot.currency}",
-            f"{pot.goal} {pot.currency}",
+            f"{pot.raised} / {pot.goal} {pot.currency}",
             pot.status + (" (frozen)" if pot.frozen else ""),
-            format_time(pot.deadline_at_ms),
+            format_time(pot.deadline_at_ms)[:10],
             pot.id,
         )
+        for pot in pots
+    ]
+    table = Table()
+    table.add_column("Title", ratio=1, min_width=10)
+    for index, name in enumerate(("Raised / goal", "Status", "Deadline", "ID"), start=1):
+        width = max([len(name)] + [len(str(row[index])) for row in rows])
+        table.add_column(name, no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

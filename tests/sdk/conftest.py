@@ -23,7 +23,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from colletta.actions.provider_events import on_provider_event
-from colletta.payments.provider import ProviderEventKind, Providers
+from colletta.payments.provider import (
+    PaymentRequest,
+    ProviderEventKind,
+    Providers,
+    StartedPayment,
+)
 from tests.conftest import Server as AppServer
 from tests.pots.test_pots_api import Double
 
@@ -262,7 +267,7 @@ class Cli:
     def __init__(self, client: Client, server_url: str) -> None:
         assert client.token is not None
         self.token = client.token
-        cli.save_config({"server": server_url, "token": self.token})
+        self.server_url = server_url
         self.app = typer.Typer()
 
         @self.app.command("version")
@@ -272,6 +277,8 @@ class Cli:
         cli.register(self.app)
 
     async def __call__(self, *args: str, code: int = 0) -> str:
+        # Logged in as this user for this command (several users take turns).
+        cli.save_config({"server": self.server_url, "token": self.token})
         # A thread, because the CLI runs its own event loop.
         result = await asyncio.to_thread(CliRunner().invoke, self.app, list(args))
         assert result.exit_code == code, result.output
@@ -288,6 +295,17 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
+class _Double(Double):
+    def __init__(self) -> None:
+        super().__init__()
+        self.payment_started = asyncio.Event()
+
+    async def start_payment(self, request: PaymentRequest) -> StartedPayment:
+        started = await super().start_payment(request)
+        self.payment_started.set()
+        return started
+
+
 class Payments:
     """The server's payment provider for pot tests: a deterministic double, with the
     provider's confirmations delivered straight to `on_provider_event` (no webhook).
@@ -296,13 +314,19 @@ class Payments:
     """
 
     def __init__(self, server: AppServer) -> None:
-        self.double = Double()
+        self.double = _Double()
         self.ctx = server.app.state.ctx
         self.ctx.providers = Providers({self.double.name: self.double}, self.double.name)
 
     def started(self) -> list[str]:
         """Ids of the contributions whose payment was started, oldest first."""
         return [key.split(":", 1)[1] for key in self.double.started]
+
+    async def first_started(self, timeout_s: float = 20) -> str:
+        """The first contribution whose payment starts (a CLI in another thread, say)."""
+        async with asyncio.timeout(timeout_s):
+            await self.double.payment_started.wait()
+        return self.started()[0]
 
     async def confirm(self, contribution_id: str, *, succeeded: bool = True) -> None:
         kind = (
