@@ -34,7 +34,7 @@ from colletta_sdk.models import (
 )
 from colletta_sdk.pots import PotMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
-from colletta_sdk.wire import API, new_txn_id
+from colletta_sdk.wire import API, new_txn_id, pages
 from colletta_sdk.wire import drop_none as _drop_none
 from colletta_sdk.wire import seg as _seg
 
@@ -234,16 +234,14 @@ class Client(PotMethods):
             next=None if body.get("next") is None else str(body["next"]),
         )
 
-    async def iter_chats(self, page_size: int = 50) -> AsyncIterator[ChatListItem]:
+    def iter_chats(self, page_size: int = 50) -> AsyncIterator[ChatListItem]:
         """Every chat of the caller, following `next` cursors."""
-        before: str | None = None
-        while True:
-            page = await self.chats(limit=page_size, before=before)
-            for item in page.chats:
-                yield item
-            if page.next is None or not page.chats:
-                return
-            before = page.next
+
+        async def page(before: str | None) -> tuple[Sequence[ChatListItem], str | None]:
+            found = await self.chats(limit=page_size, before=before)
+            return found.chats, found.next
+
+        return pages(page)
 
     async def public_channels(self, prefix: str = "", limit: int | None = None) -> list[Chat]:
         body = await self._json("GET", "/chats/public", params={"prefix": prefix, "limit": limit})
@@ -278,15 +276,12 @@ class Client(PotMethods):
             next=None if body.get("next") is None else str(body["next"]),
         )
 
-    async def iter_members(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Member]:
-        after: str | None = None
-        while True:
-            page = await self.members(chat_id, limit=page_size, after=after)
-            for member in page.members:
-                yield member
-            if page.next is None or not page.members:
-                return
-            after = page.next
+    def iter_members(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Member]:
+        async def page(after: str | None) -> tuple[Sequence[Member], str | None]:
+            found = await self.members(chat_id, limit=page_size, after=after)
+            return found.members, found.next
+
+        return pages(page)
 
     async def add_member(self, chat_id: str, user_id: str) -> Member:
         body = await self._json(
