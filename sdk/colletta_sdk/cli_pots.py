@@ -250,8 +250,10 @@ def _contribute(
             what = f"{money(amount_minor, pot.currency)} to {pot.title}"
             if started.checkout_url:
                 typer.echo(clean(f"Pay {what} here: {started.checkout_url}"))
-            if wait_s is None or started.settled:
+            if wait_s is None:
                 return pot, started
+            if started.settled:  # a retry of a contribution that counts already
+                return await client.pot(pot.id), started
             typer.echo("Waiting for the payment (Ctrl-C stops waiting, not the payment)…", err=True)
             try:
                 async with asyncio.timeout(wait_s):
