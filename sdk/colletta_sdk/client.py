@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
 
 import httpx
 
@@ -34,24 +32,14 @@ from colletta_sdk.models import (
     User,
     send_fields,
 )
+from colletta_sdk.pots import PotMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
+from colletta_sdk.wire import API, new_txn_id, pages
+from colletta_sdk.wire import drop_none as _drop_none
+from colletta_sdk.wire import seg as _seg
 
-API = "/api/v1"
+__all__ = ["API", "Client", "new_txn_id", "raise_for_problem"]
 DEFAULT_TIMEOUT_S = 30.0
-
-
-def new_txn_id() -> str:
-    """A fresh `client_txn_id`: random, so two clients never collide."""
-    return uuid.uuid4().hex
-
-
-def _seg(value: str | int) -> str:
-    """One URL path segment; escapes everything (emoji, slashes in a bad id)."""
-    return quote(str(value), safe="")
-
-
-def _drop_none(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
 
 
 def raise_for_problem(response: httpx.Response) -> None:
@@ -70,11 +58,11 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client:
+class Client(PotMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the
-    new token for every later call.
+    new token for every later call. The pot calls come from `PotMethods` (pots.py).
     """
 
     def __init__(
@@ -159,6 +147,18 @@ class Client:
             raise ApiError(response.status_code, "invalid_response", "Expected a JSON object")
         return body
 
+    async def _post_once(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a body that carries an idempotency key, retrying transport errors with the
+        same body: the server acts on it at most once even if an answer was lost."""
+        for attempt in range(self._send_attempts):
+            try:
+                return await self._json("POST", path, json=body)
+            except httpx.TransportError:
+                if attempt + 1 >= self._send_attempts:
+                    raise
+                await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random() / 2))
+        raise AssertionError("unreachable")
+
     # Accounts
 
     async def register(self, username: str, password: str, display_name: str | None = None) -> User:
@@ -234,16 +234,14 @@ class Client:
             next=None if body.get("next") is None else str(body["next"]),
         )
 
-    async def iter_chats(self, page_size: int = 50) -> AsyncIterator[ChatListItem]:
+    def iter_chats(self, page_size: int = 50) -> AsyncIterator[ChatListItem]:
         """Every chat of the caller, following `next` cursors."""
-        before: str | None = None
-        while True:
-            page = await self.chats(limit=page_size, before=before)
-            for item in page.chats:
-                yield item
-            if page.next is None or not page.chats:
-                return
-            before = page.next
+
+        async def page(before: str | None) -> tuple[Sequence[ChatListItem], str | None]:
+            found = await self.chats(limit=page_size, before=before)
+            return found.chats, found.next
+
+        return pages(page)
 
     async def public_channels(self, prefix: str = "", limit: int | None = None) -> list[Chat]:
         body = await self._json("GET", "/chats/public", params={"prefix": prefix, "limit": limit})
@@ -278,15 +276,12 @@ class Client:
             next=None if body.get("next") is None else str(body["next"]),
         )
 
-    async def iter_members(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Member]:
-        after: str | None = None
-        while True:
-            page = await self.members(chat_id, limit=page_size, after=after)
-            for member in page.members:
-                yield member
-            if page.next is None or not page.members:
-                return
-            after = page.next
+    def iter_members(self, chat_id: str, page_size: int = 100) -> AsyncIterator[Member]:
+        async def page(after: str | None) -> tuple[Sequence[Member], str | None]:
+            found = await self.members(chat_id, limit=page_size, after=after)
+            return found.members, found.next
+
+        return pages(page)
 
     async def add_member(self, chat_id: str, user_id: str) -> Member:
         body = await self._json(
@@ -392,15 +387,7 @@ class Client:
         }
         if forward is not None:
             body["forward"] = {"chat_id": forward[0], "message_id": forward[1]}
-        path = f"/chats/{_seg(chat_id)}/messages"
-        for attempt in range(self._send_attempts):
-            try:
-                return Message.from_json(await self._json("POST", path, json=body))
-            except httpx.TransportError:
-                if attempt + 1 >= self._send_attempts:
-                    raise
-                await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random() / 2))
-        raise AssertionError("unreachable")
+        return Message.from_json(await self._post_once(f"/chats/{_seg(chat_id)}/messages", body))
 
     async def history(
         self,

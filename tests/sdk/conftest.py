@@ -1,4 +1,5 @@
-"""Fixtures for the SDK tests: a tiny real-socket fake of the Colletta WebSocket (events.md).
+"""Fixtures for the SDK tests: a tiny real-socket fake of the Colletta WebSocket (events.md),
+and the CLI as a user runs it (`Cli`, in a `config_dir` of the test's own).
 
 The tests against the real server use `server_url` and `make_user` from tests/conftest.py.
 """
@@ -9,13 +10,27 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import typer
+from colletta_sdk import Client, cli
+from typer.testing import CliRunner
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from colletta.actions.provider_events import on_provider_event
+from colletta.payments.provider import (
+    PaymentRequest,
+    ProviderEventKind,
+    Providers,
+    StartedPayment,
+)
+from tests.conftest import Server as AppServer
+from tests.pots.test_pots_api import Double
 
 TOKEN = "good-token-123"
 
@@ -244,3 +259,82 @@ async def fake_server() -> AsyncIterator[FakeServer]:
         yield server
     finally:
         await server.stop()
+
+
+class Cli:
+    """The CLI as a user runs it, logged in as one SDK client's session."""
+
+    def __init__(self, client: Client, server_url: str) -> None:
+        assert client.token is not None
+        self.token = client.token
+        self.server_url = server_url
+        self.app = typer.Typer()
+
+        @self.app.command("version")
+        def version() -> None:
+            """Stand-in for the server's commands."""
+
+        cli.register(self.app)
+
+    async def __call__(self, *args: str, code: int = 0) -> str:
+        # Logged in as this user for this command (several users take turns).
+        cli.save_config({"server": self.server_url, "token": self.token})
+        # A thread, because the CLI runs its own event loop.
+        result = await asyncio.to_thread(CliRunner().invoke, self.app, list(args))
+        assert result.exit_code == code, result.output
+        assert self.token not in result.output
+        return str(result.output)
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "config"
+    monkeypatch.setenv("COLLETTA_CONFIG_DIR", str(directory))
+    monkeypatch.delenv("COLLETTA_SERVER", raising=False)
+    monkeypatch.delenv("COLLETTA_TOKEN", raising=False)
+    return directory
+
+
+class _Double(Double):
+    def __init__(self) -> None:
+        super().__init__()
+        self.payment_started = asyncio.Event()
+
+    async def start_payment(self, request: PaymentRequest) -> StartedPayment:
+        started = await super().start_payment(request)
+        self.payment_started.set()
+        return started
+
+
+class Payments:
+    """The server's payment provider for pot tests: a deterministic double, with the
+    provider's confirmations delivered straight to `on_provider_event` (no webhook).
+
+    Interim: the sandbox provider replaces the double once its branch lands.
+    """
+
+    def __init__(self, server: AppServer) -> None:
+        self.double = _Double()
+        self.ctx = server.app.state.ctx
+        self.ctx.providers = Providers({self.double.name: self.double}, self.double.name)
+
+    def started(self) -> list[str]:
+        """Ids of the contributions whose payment was started, oldest first."""
+        return [key.split(":", 1)[1] for key in self.double.started]
+
+    async def first_started(self, timeout_s: float = 20) -> str:
+        """The first contribution whose payment starts (a CLI in another thread, say)."""
+        async with asyncio.timeout(timeout_s):
+            await self.double.payment_started.wait()
+        return self.started()[0]
+
+    async def confirm(self, contribution_id: str, *, succeeded: bool = True) -> None:
+        kind = (
+            ProviderEventKind.PAYMENT_SUCCEEDED if succeeded else ProviderEventKind.PAYMENT_FAILED
+        )
+        await on_provider_event(self.ctx, self.double.event({"id": contribution_id}, kind))
+
+
+@pytest.fixture
+def payments(server: AppServer) -> Payments:
+    return Payments(server)

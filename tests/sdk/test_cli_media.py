@@ -19,10 +19,10 @@ from colletta_sdk.cli_media import MONTH_S, parse_duration, parse_timer
 from colletta_sdk.cli_render import format_duration, format_size
 from colletta_sdk.models import User
 from PIL import Image
-from typer.testing import CliRunner
 
 from colletta.actions.expiry import do_expire_due
 from colletta.clock import FakeClock
+from tests.sdk.conftest import Cli
 
 MakeUser = Callable[[], Awaitable[tuple[Client, User]]]
 WAIT_S = 10
@@ -39,38 +39,6 @@ def make_files(tmp_path: Path) -> tuple[Path, Path]:
     blob = tmp_path / "notes.bin"
     blob.write_bytes(random.Random(6).randbytes(700_000))
     return png, blob
-
-
-class Cli:
-    """The CLI as a user runs it, logged in as one SDK client's session."""
-
-    def __init__(self, client: Client, server_url: str) -> None:
-        assert client.token is not None
-        self.token = client.token
-        cli.save_config({"server": server_url, "token": self.token})
-        self.app = typer.Typer()
-
-        @self.app.command("version")
-        def version() -> None:
-            """Stand-in for the server's commands."""
-
-        cli.register(self.app)
-
-    async def __call__(self, *args: str, code: int = 0) -> str:
-        # A thread, because the CLI runs its own event loop.
-        result = await asyncio.to_thread(CliRunner().invoke, self.app, list(args))
-        assert result.exit_code == code, result.output
-        assert self.token not in result.output
-        return str(result.output)
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "config"
-    monkeypatch.setenv("COLLETTA_CONFIG_DIR", str(directory))
-    monkeypatch.delenv("COLLETTA_SERVER", raising=False)
-    monkeypatch.delenv("COLLETTA_TOKEN", raising=False)
-    return directory
 
 
 def test_durations() -> None:
