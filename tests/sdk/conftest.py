@@ -316,7 +316,7 @@ class Payments:
     def __init__(self, server: AppServer) -> None:
         self.double = _Double()
         self.ctx = server.app.state.ctx
-        self.ctx.providers = Providers({self.double.name: self.double}, self.double.name)
+        self.ctx.providers = Providers([self.double], self.double.name)
 
     def started(self) -> list[str]:
         """Ids of the contributions whose payment was started, oldest first."""

@@ -19,6 +19,7 @@ from colletta_sdk.money import AmountError, format_amount, minor_digits, money, 
 from colletta_sdk.pot_models import Pot
 
 from colletta.clock import FakeClock
+from colletta.payments.sandbox import Cruelty
 from tests.conftest import Server
 from tests.sdk.conftest import Payments
 
@@ -180,14 +181,21 @@ async def test_a_failed_payment_never_counts(
     assert [c async for c in admin.iter_contributions(pot.id)] == []
 
 
-async def test_contributing_without_a_provider_says_so(
-    server_url: str, make_user: MakeUser, clock: FakeClock
+async def test_an_unreachable_provider_says_so_and_a_retry_is_the_same_contribution(
+    server: Server, make_user: MakeUser, clock: FakeClock
 ) -> None:
+    sandbox = server.app.state.ctx.providers.default
+    sandbox.cruelty = Cruelty(error_share=1.0, seed=1)
     admin, _ = await make_user()
     pot = await open_pot(admin, clock)
     with pytest.raises(ApiError) as info:
-        await admin.contribute(pot.id, 1_000, "EUR")
+        await admin.contribute(pot.id, 1_000, "EUR", client_id="once")
     assert info.value.status == 503
+    sandbox.cruelty = Cruelty()
+    started = await admin.contribute(pot.id, 1_000, "EUR", client_id="once")
+    assert started.checkout_url
+    again = await admin.contribute(pot.id, 1_000, "EUR", client_id="once")
+    assert again.id == started.id
 
 
 # Routes other branches bring: tested once the server has them
