@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from colletta import __version__
 from colletta.actions.context import Context
-from colletta.api import accounts, chats, docs, invites, media, messages, sync, ws
+from colletta.api import accounts, chats, docs, invites, media, messages, pot_admin, sync, ws
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
@@ -21,6 +21,7 @@ from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
 from colletta.workers.expiry import ExpiryWorker
 from colletta.workers.media import TmpSweeper
+from colletta.workers.pots import PotWorker
 
 # Matching is linear in route order: the hot routes (messages) go first.
 ROUTERS = (
@@ -29,6 +30,7 @@ ROUTERS = (
     chats.router,
     media.router,
     invites.router,
+    pot_admin.router,
     sync.router,
     ws.router,
     docs.router,
@@ -66,14 +68,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tmp_sweeper = TmpSweeper(ctx)
         app.state.tmp_sweeper = tmp_sweeper
         expiry = ExpiryWorker(ctx)
+        pot_worker = PotWorker(ctx)
         try:
             # Before serving: what a crash left behind is gone before new uploads begin.
             await tmp_sweeper.sweep()
             tmp_sweeper.start()
             if settings.expiry_worker_enabled:
                 expiry.start()
+            if settings.pot_worker_enabled:
+                pot_worker.start()
             yield
         finally:
+            await pot_worker.stop()
             await expiry.stop()
             await tmp_sweeper.stop()
             await stop_context(ctx)
