@@ -300,7 +300,7 @@ pots = Table(
     Column("goal_minor", BigInteger, nullable=False),
     Column("deadline_at_ms", BigInteger, nullable=False),
     # domain.pots.FundingModel / Visibility / VoteWeighting / PotStatus
-    Column("model", String(16), nullable=False),
+    Column("model", String(24), nullable=False),
     Column("visibility", String(16), nullable=False),
     Column("vote_weighting", String(16), nullable=False),
     Column("member_cap_minor", BigInteger, nullable=True),

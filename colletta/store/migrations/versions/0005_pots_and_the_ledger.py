@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('goal_minor', sa.BigInteger(), nullable=False),
     sa.Column('deadline_at_ms', sa.BigInteger(), nullable=False),
-    sa.Column('model', sa.String(length=16), nullable=False),
+    sa.Column('model', sa.String(length=24), nullable=False),
     sa.Column('visibility', sa.String(length=16), nullable=False),
     sa.Column('vote_weighting', sa.String(length=16), nullable=False),
     sa.Column('member_cap_minor', sa.BigInteger(), nullable=True),
