@@ -95,9 +95,9 @@ def check_refund_all(pot: Pot, user_id: int, role: Role | None, is_operator: boo
     check_freezable(pot)
     if is_operator:
         return
+    check_manager(pot, user_id, role)
     if pot.frozen:
         raise PotFrozen("this pot is frozen; the operator decides what happens to it")
-    check_manager(pot, user_id, role)
 
 
 # --- the ledger, as members read it
