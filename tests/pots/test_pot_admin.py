@@ -185,7 +185,7 @@ async def test_finishing_gives_the_remainder_back_pro_rata_to_the_minor_unit(
     assert [refunded[cid] for cid in given] == shares
     assert sum(shares) == remainder
     assert all(
-        abs(s * held - remainder * a) < held for s, a in zip(shares, given.values(), strict=False)
+        abs(s * held - remainder * a) < held for s, a in zip(shares, given.values(), strict=True)
     )
     pot = await money.get_pot(pot_id)
     assert pot.status is PotStatus.SETTLED
