@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from colletta.actions.accounts import access_caller
+from colletta.actions.pots import access_pot_view, do_create_pot
 from tests.conftest import PASSWORD, Person, register_and_login
 from tests.test_authz_matrix import EXPECTED, THUMBS_UP
 
@@ -81,6 +83,8 @@ class Own:
     outsider: Person
     group_id: str
     code: str
+    ctx: Any = None  # the app's Context, for what no route of this matrix makes (pots)
+    pot_id: str | None = None
 
 
 async def build_own(http: httpx.AsyncClient) -> Own:
@@ -248,6 +252,37 @@ async def _sync(o: Own, f: list[str]) -> None:
         f.append(f"sync gives the outsider the owner's events: {got}")
 
 
+async def _owners_pot(o: Own) -> str:
+    """A pot in the owner's private group (made through the action: the pot routes are
+    another file's)."""
+    if o.pot_id is None:
+        caller = await access_caller(o.ctx, o.owner.token)
+        fields = {
+            "title": "Owner's pot",
+            "currency": "EUR",
+            "goal_minor": 1_000,
+            "deadline_at_ms": o.ctx.clock.now_ms() + 3_600_000,
+        }
+        o.pot_id = str((await do_create_pot(o.ctx, caller, int(o.group_id), fields))["id"])
+    return o.pot_id
+
+
+def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
+    """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        pot_id = await _owners_pot(o)
+        response = await o.outsider.call(method, f"/api/v1/pots/{pot_id}/{action}", json=body)
+        _expect(f, f"outsider {method} {action}", response, 404)
+        ledger = await o.owner.call("GET", f"/api/v1/pots/{pot_id}/ledger")
+        _expect(f, f"after {action}: the owner's ledger", ledger, 200)
+        view = await access_pot_view(o.ctx, await access_caller(o.ctx, o.owner.token), int(pot_id))
+        if (view["status"], view["frozen"]) != ("open", False):
+            f.append(f"after {action}: the owner's pot changed: {view}")
+
+    return check
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -267,6 +302,13 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/invites/{code}": _invite_info,
     "POST /api/v1/invites/{code}/join": _join,
     "GET /api/v1/sync": _sync,
+    "POST /api/v1/pots/{pot_id}/freeze": _pot_route("POST", "freeze", {"reason": "mine now"}),
+    "POST /api/v1/pots/{pot_id}/unfreeze": _pot_route("POST", "unfreeze"),
+    "POST /api/v1/pots/{pot_id}/refund-all": _pot_route("POST", "refund-all"),
+    "POST /api/v1/pots/{pot_id}/close": _pot_route("POST", "close"),
+    "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
+    "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
+    "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
 }
 
 
@@ -301,6 +343,7 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "session_id": own.second_session_id,
         "code": own.code,
         "emoji": THUMBS_UP,
+        "pot_id": own.group_id,  # any id: no token is a 401 before anything is looked up
     }
     failures = []
     for operation in await _operations(http):
@@ -322,6 +365,7 @@ async def test_an_outsider_reaches_nothing_of_anothers_own(
     """Routes about one's own account, chats list, invites and sync, as another logged-in
     user: they act on their own things only, and the owner's stay as they were."""
     own = await build_own(http)
+    own.ctx = app.state.ctx
     failures: list[str] = []
     for operation in await _operations(http):
         if operation in CHAT_ROUTES:
