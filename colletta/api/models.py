@@ -392,7 +392,7 @@ class PotState(BaseModel):
 
 
 class LedgerTransfer(BaseModel):
-    id: str = Field(description="The transfer's id (its idempotency key).")
+    transfer: str = Field(description="The transfer's id in the ledger (its idempotency key).")
     at_ms: int
     code: Literal["contribution", "refund", "payout"]
     amount_minor: int

@@ -165,7 +165,7 @@ class LedgerEntry:
     def view(self) -> dict[str, Any]:
         t = self.transfer
         return {
-            "id": t.id,
+            "transfer": t.id,
             "at_ms": t.created_at_ms,
             "code": t.code.label,
             "amount_minor": t.amount_minor,
@@ -179,7 +179,7 @@ class LedgerEntry:
 
 
 CSV_HEADER = (
-    "id",
+    "transfer",
     "at_ms",
     "code",
     "amount",
