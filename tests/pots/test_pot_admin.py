@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from colletta.actions.pot_tasks import void_voting_proposals
 from colletta.actions.provider_events import on_provider_event
 from colletta.domain.money import split_pro_rata
 from colletta.domain.pots import ContributionStatus, PotFrozen, PotStatus
 from colletta.errors import InvalidInput
+from colletta.store import pots as pot_store
 from tests.conftest import MakePerson, Person
 from tests.pots.worker_helpers import HOUR_MS, Money, events_of, operator
 from tests.test_expiry import synced
@@ -172,7 +174,7 @@ async def test_finishing_gives_the_remainder_back_pro_rata_to_the_minor_unit(
     assert await money.proposal_status(pending) == "voting"
     assert (await member.call("POST", path(pot_id, "finish"))).status_code == 403
     # Spent: the vote above is settled (voided by hand here) and another one paid out.
-    await _void(money, pending)
+    await _void(money, pot_id)
     await money.spend(pot_id, 1_000)
     held = sum(given.values())  # 3341
     remainder = held - 1_000
@@ -214,28 +216,12 @@ async def test_shares_of_nothing_end_a_contribution_without_a_refund(
     await money.check_books(pot_id)
 
 
-async def _void(money: Money, proposal_id: int) -> None:
-    from colletta.domain.ledger import TransferFlag
-    from colletta.domain.pots import (
-        ProposalStatus,
-        proposal_transfer_id,
-        resolution_transfer_id,
-    )
-    from colletta.store import ledger as ledger_store
-    from colletta.store import pots as pot_store
-
-    transfer_id = proposal_transfer_id(proposal_id)
+async def _void(money: Money, pot_id: int) -> None:
+    """The running vote ends without spending (as a rejected vote would)."""
     async with money.ctx.db.write() as tx:
-        await ledger_store.resolve_pending(
-            tx.conn,
-            resolution_transfer_id(transfer_id),
-            transfer_id,
-            TransferFlag.VOID_PENDING,
-            now_ms=money.now_ms(),
-        )
-        await pot_store.resolve_proposal(
-            tx.conn, proposal_id, ProposalStatus.REJECTED, money.now_ms()
-        )
+        pot = await pot_store.get_pot(tx.conn, pot_id, for_update=True)
+        assert pot is not None
+        await void_voting_proposals(money.ctx, tx, pot, money.now_ms())
 
 
 @given(
