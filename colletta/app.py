@@ -19,6 +19,7 @@ from colletta.api import (
     invites,
     media,
     messages,
+    pot_admin,
     pots,
     proposals,
     sync,
@@ -34,6 +35,7 @@ from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
 from colletta.workers.expiry import ExpiryWorker
 from colletta.workers.media import TmpSweeper
+from colletta.workers.pots import PotWorker
 
 # Matching is linear in route order: the hot routes (messages) go first.
 ROUTERS = (
@@ -44,6 +46,7 @@ ROUTERS = (
     invites.router,
     pots.router,
     proposals.router,
+    pot_admin.router,
     sync.router,
     ws.router,
     webhooks.router,
@@ -83,14 +86,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         tmp_sweeper = TmpSweeper(ctx)
         app.state.tmp_sweeper = tmp_sweeper
         expiry = ExpiryWorker(ctx)
+        pot_worker = PotWorker(ctx)
         try:
             # Before serving: what a crash left behind is gone before new uploads begin.
             await tmp_sweeper.sweep()
             tmp_sweeper.start()
             if settings.expiry_worker_enabled:
                 expiry.start()
+            if settings.pot_worker_enabled:
+                pot_worker.start()
             yield
         finally:
+            await pot_worker.stop()
             await expiry.stop()
             await tmp_sweeper.stop()
             await stop_context(ctx)

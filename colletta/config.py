@@ -289,6 +289,29 @@ class Settings(BaseSettings):
             "this node's own timers fire on time."
         ),
     )
+    pot_worker_enabled: bool = Field(
+        True,
+        description="Run pot deadlines, vote windows, refunds and payouts on this node "
+        "(turn off only in tests).",
+    )
+    pot_sweep_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description=(
+            "Seconds between sweeps for pot work scheduled by other nodes; "
+            "this node's own tasks run on time."
+        ),
+    )
+    pot_task_lease_s: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description=(
+            "How long a node holds a pot task it runs: if it dies, another node takes the "
+            "task over after this long (with the same idempotency keys)."
+        ),
+    )
     resync_window_events: int = Field(
         10_000, ge=100, description="How far back (events per chat) a client may resume."
     )

@@ -103,6 +103,8 @@ def settings(request: pytest.FixtureRequest, db_url: str, bus_url: str, tmp_path
         "argon2_memory_kib": 64,
         # Tests drive expiry with a fake clock and call the sweep themselves.
         "expiry_worker_enabled": False,
+        # and run pot tasks themselves (actions.pot_tasks.run_due_tasks).
+        "pot_worker_enabled": False,
         **overrides,
     }
     return Settings(**values)

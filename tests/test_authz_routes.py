@@ -339,6 +339,15 @@ async def _proposal_vote(o: Own, f: list[str]) -> None:
     _expect(f, "outsider votes on a proposal", got, 404)
 
 
+def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
+    """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        await _outsider_gets_no_pot(o, f, method, f"/{action}", body)
+
+    return check
+
+
 Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
@@ -370,6 +379,13 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/pots/{pot_id}/my-share": _pot_my_share,
     "GET /api/v1/proposals/{proposal_id}": _proposal,
     "POST /api/v1/proposals/{proposal_id}/votes": _proposal_vote,
+    "POST /api/v1/pots/{pot_id}/freeze": _pot_route("POST", "freeze", {"reason": "mine now"}),
+    "POST /api/v1/pots/{pot_id}/unfreeze": _pot_route("POST", "unfreeze"),
+    "POST /api/v1/pots/{pot_id}/refund-all": _pot_route("POST", "refund-all"),
+    "POST /api/v1/pots/{pot_id}/close": _pot_route("POST", "close"),
+    "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
+    "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
+    "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
 }
 
 

@@ -39,6 +39,7 @@ def _settings(database_url: str, tmp_path: Path, **extra: Any) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=64,
         expiry_worker_enabled=False,
+        pot_worker_enabled=False,
         outage_retry_after_s=7,
         **extra,
     )

@@ -97,6 +97,7 @@ async def test_logins_go_on_while_redis_is_down(
         argon2_time_cost=1,
         argon2_memory_kib=64,
         expiry_worker_enabled=False,
+        pot_worker_enabled=False,
         log_level="warning",
     )
     application = create_app(settings, clock=clock)

@@ -22,6 +22,7 @@ from colletta.domain.pots import (
     refund_transfer_id,
     resolution_transfer_id,
 )
+from colletta.errors import InvalidInput
 from colletta.log import get_logger
 from colletta.payments.provider import (
     Outcome,
@@ -51,12 +52,24 @@ def retry_delay_ms(attempts: int) -> int:
 
 
 async def start_refund(
-    ctx: Context, tx: Tx, pot: Pot, contribution: Contribution, *, delay_ms: int = 0
+    ctx: Context,
+    tx: Tx,
+    pot: Pot,
+    contribution: Contribution,
+    *,
+    delay_ms: int = 0,
+    amount_minor: int | None = None,
 ) -> None:
     """Reserve the contribution's money for going back and queue the provider call; nothing
-    if it is not in the pot (already refunding, refunded, or never confirmed)."""
+    if it is not in the pot (already refunding, refunded, or never confirmed). `amount_minor`
+    gives back part of it (its share of a remainder); by default all it still has in."""
     if contribution.status is not ContributionStatus.POSTED:
         return
+    held_minor = contribution.amount_minor - contribution.refunded_minor
+    if amount_minor is None:
+        amount_minor = held_minor
+    if not 0 < amount_minor <= held_minor:
+        raise InvalidInput("a refund gives back more than zero and at most what is in")
     now_ms = ctx.clock.now_ms()
     clearing = await ledger_store.ensure_account(
         tx.conn,
@@ -74,7 +87,7 @@ async def start_refund(
         transfer_id,
         debit_account_id=pot.account_id,
         credit_account_id=clearing.id,
-        amount_minor=contribution.amount_minor - contribution.refunded_minor,
+        amount_minor=amount_minor,
         code=TransferCode.REFUND,
         flags=TransferFlag.PENDING,
         ref_kind=RefKind.CONTRIBUTION,
@@ -96,14 +109,16 @@ async def run_refund(ctx: Context, provider: Provider, contribution_id: int) -> 
     Returns when to ask again (ms), or None when the task is finished."""
     async with ctx.db.read() as conn:
         contribution = await store.get_contribution(conn, contribution_id)
-    if contribution is None or contribution.status is not ContributionStatus.REFUNDING:
-        return None
-    assert contribution.refund_transfer_id is not None
-    assert contribution.payment_id is not None
+        if contribution is None or contribution.status is not ContributionStatus.REFUNDING:
+            return None
+        assert contribution.refund_transfer_id is not None
+        assert contribution.payment_id is not None
+        reserved = await ledger_store.get_transfer(conn, contribution.refund_transfer_id)
+        assert reserved is not None
     try:
         move = await provider.refund(
             contribution.payment_id,
-            contribution.amount_minor - contribution.refunded_minor,
+            reserved.amount_minor,
             contribution.currency,
             key=contribution.refund_transfer_id,
             metadata={
@@ -171,25 +186,25 @@ async def finish_refund(
         ):
             return  # a replay, or an attempt that was already failed
         now_ms = ctx.clock.now_ms()
-        await ledger_store.resolve_pending(
+        posted, _ = await ledger_store.resolve_pending(
             tx.conn,
             resolution_transfer_id(transfer_id),
             transfer_id,
             TransferFlag.POST_PENDING,
             now_ms=now_ms,
         )
-        amount_minor = contribution.amount_minor - contribution.refunded_minor
+        # All it had in, or its share of a remainder: either way it is done with the pot.
+        amount_minor = posted.amount_minor
         await store.update_contribution(
             tx.conn,
             contribution.id,
             status=ContributionStatus.REFUNDED,
-            refunded_minor=contribution.amount_minor,
+            refunded_minor=contribution.refunded_minor + amount_minor,
             refund_id=refund_id,
         )
-        still_in = await store.held_by(tx.conn, pot.id, contribution.user_id)
-        await pot_store.add_raised(tx.conn, pot.id, -amount_minor, 0 if still_in else -1)
+        await _left_pot(tx, pot.id, contribution.user_id, amount_minor)
         await task_store.unschedule(tx.conn, TaskKind.REFUND, contribution.id)
-        pot = await settle_if_empty(tx, pot.id)
+        pot = await settle_if_empty(ctx, tx, pot.id)
         await emit_pot(
             ctx,
             tx,
@@ -214,7 +229,7 @@ async def fail_refund(ctx: Context, contribution_id: int, transfer_id: str) -> N
             or contribution.refund_transfer_id != transfer_id
         ):
             return
-        await ledger_store.resolve_pending(
+        voided, _ = await ledger_store.resolve_pending(
             tx.conn,
             resolution_transfer_id(transfer_id),
             transfer_id,
@@ -229,15 +244,43 @@ async def fail_refund(ctx: Context, contribution_id: int, transfer_id: str) -> N
         delay_ms = retry_delay_ms(attempts)
         posted = await store.get_contribution(tx.conn, contribution.id)
         assert posted is not None
-        await start_refund(ctx, tx, pot, posted, delay_ms=delay_ms)
+        # The same amount again: a share of a remainder stays that share.
+        await start_refund(
+            ctx, tx, pot, posted, delay_ms=delay_ms, amount_minor=voided.amount_minor
+        )
 
 
-async def settle_if_empty(tx: Tx, pot_id: int) -> Pot:
-    """A refunding pot with nothing left in it is settled."""
+async def _left_pot(tx: Tx, pot_id: int, user_id: int, amount_minor: int) -> None:
+    """A contribution of `user_id` is done with the pot, `amount_minor` of it given back: the
+    pot's totals follow (one contributor fewer once nothing of theirs is in)."""
+    still_in = await store.held_by(tx.conn, pot_id, user_id)
+    await pot_store.add_raised(tx.conn, pot_id, -amount_minor, 0 if still_in else -1)
+
+
+async def close_with_nothing_back(
+    ctx: Context, tx: Tx, pot: Pot, contribution: Contribution
+) -> None:
+    """A posted contribution whose share of a pot's remainder rounds to nothing: done with
+    the pot (REFUNDED, refunded_minor as it was), so the split moves on past it."""
+    if contribution.status is not ContributionStatus.POSTED:
+        return
+    await store.update_contribution(tx.conn, contribution.id, status=ContributionStatus.REFUNDED)
+    await _left_pot(tx, pot.id, contribution.user_id, 0)
+
+
+async def settle_if_empty(ctx: Context, tx: Tx, pot_id: int) -> Pot:
+    """A refunding pot with nothing left in its account (nothing reserved either) is settled.
+    The account, not `raised_minor`: money spent on payouts is out of the pot too."""
     pot = await pot_store.get_pot(tx.conn, pot_id)
     assert pot is not None
-    if pot.status is PotStatus.REFUNDING and pot.raised_minor == 0:
+    account = (await ledger_store.get_accounts(tx.conn, [pot.account_id]))[pot.account_id]
+    if (
+        pot.status is PotStatus.REFUNDING
+        and account.balance_minor == 0
+        and account.debits_pending == 0
+    ):
         await pot_store.update_pot(tx.conn, pot.id, status=PotStatus.SETTLED)
         pot = await pot_store.get_pot(tx.conn, pot_id)
         assert pot is not None
+        await emit_pot(ctx, tx, pot, events.POT_UPDATED, change="settled")
     return pot

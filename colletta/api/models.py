@@ -353,6 +353,84 @@ class Health(BaseModel):
     version: str
 
 
+# --- pots: what the operator and a pot's organiser do to it, and its ledger
+
+
+class FreezeIn(Body):
+    reason: str = Field(min_length=1, max_length=512)
+
+
+class PotState(BaseModel):
+    """A pot's summary (no person in it) and, for the caller of these actions, why it is
+    frozen."""
+
+    id: IdOut
+    chat_id: IdOut
+    title: str
+    description: str
+    currency: str
+    goal_minor: int
+    goal: str
+    raised_minor: int
+    raised: str
+    contributor_count: int
+    deadline_at_ms: int
+    model: Literal["all_or_nothing", "keep_what_you_raise"]
+    visibility: Literal["named", "anonymous"]
+    vote_weighting: Literal["member", "contribution"]
+    member_cap_minor: int | None
+    pot_cap_minor: int | None
+    quorum_pct: int
+    majority_pct: int
+    proposal_window_s: int
+    status: Literal["open", "closed", "refunding", "settled"]
+    frozen: bool
+    frozen_reason: str | None
+    payouts_held: bool
+    created_at_ms: int
+    closed_at_ms: int | None
+
+
+class LedgerTransfer(BaseModel):
+    transfer: str = Field(description="The transfer's id in the ledger (its idempotency key).")
+    at_ms: int
+    code: Literal["contribution", "refund", "payout"]
+    amount_minor: int
+    amount: str = Field(description="The amount as a decimal in the currency's digits.")
+    currency: str
+    state: Literal["posted", "pending", "voided", "expired"]
+    who_user_id: IdOut | None = Field(
+        description="The contributor; null for a payout, or when the pot's visibility rule "
+        "hides them from the caller."
+    )
+    who: str | None = Field(description="The contributor's display name, or a payout's payee.")
+    why: str = Field(description="contribution, refund, or the title of a payout's proposal.")
+
+
+class LedgerTotals(BaseModel):
+    currency: str
+    raised_minor: int
+    raised: str
+    refunded_minor: int
+    refunded: str
+    spent_minor: int
+    spent: str
+    reserved_minor: int
+    reserved: str
+    balance_minor: int
+    balance: str
+    available_minor: int
+    available: str
+
+
+class Ledger(BaseModel):
+    pot_id: IdOut
+    currency: str
+    transfers: list[LedgerTransfer]
+    totals: LedgerTotals
+    next_after: str | None = Field(description="Pass as `after` for the next page.")
+
+
 class Problem(BaseModel):
     type: str
     title: str

@@ -68,3 +68,28 @@ def format_amount(amount_minor: int, currency: str) -> str:
     sign = "-" if amount_minor < 0 else ""
     whole, fraction = divmod(abs(amount_minor), 10**digits)
     return f"{sign}{whole}.{fraction:0{digits}d}" if digits else f"{sign}{whole}"
+
+
+def split_pro_rata(total_minor: int, weights: list[int]) -> list[int]:
+    """`total_minor` in parts proportional to `weights`, in whole minor units that add up to
+    it exactly (largest remainder: each part is its exact share rounded down, and the units
+    left over go one each to the largest fractions, ties to the earlier weight). Every part is
+    within one unit of its exact share, and none exceeds its weight when the total does not
+    exceed their sum."""
+    if total_minor < 0 or any(w < 0 for w in weights):
+        raise InvalidInput("a split takes amounts of zero or more")
+    weight_total = sum(weights)
+    if weight_total == 0:
+        if total_minor:
+            raise InvalidInput("nothing to split an amount by")
+        return [0] * len(weights)
+    parts = []
+    remainders = []
+    for index, weight in enumerate(weights):
+        part, remainder = divmod(total_minor * weight, weight_total)
+        parts.append(part)
+        remainders.append((-remainder, index))
+    left = total_minor - sum(parts)
+    for _, index in sorted(remainders)[:left]:
+        parts[index] += 1
+    return parts

@@ -79,6 +79,7 @@ class TaskKind(StrEnum):
     PROPOSAL = "proposal"  # item: proposal, its window ends
     REFUND = "refund"  # item: contribution to give back
     PAYOUT = "payout"  # item: proposal that passed
+    REFUND_ALL = "refund_all"  # item: pot whose remainder goes back, a page at a time
 
 
 def pot_account_key(pot_id: int) -> str:

@@ -137,3 +137,24 @@ async def count_posted_by(conn: Conn, pot_id: int, user_id: int) -> int:
         )
         or 0
     )
+
+
+async def list_posted_held(conn: Conn, pot_id: int) -> list[tuple[int, int]]:
+    """(id, what it still has in the pot) of every posted contribution, oldest first: what a
+    pot's remainder is split over when it is given back."""
+    rows = await conn.execute(
+        select(_C.id, _C.amount_minor - _C.refunded_minor)
+        .where(and_(_C.pot_id == pot_id, _C.status == ContributionStatus.POSTED.value))
+        .order_by(_C.id)
+    )
+    return [(row[0], int(row[1])) for row in rows]
+
+
+async def get_contributors(conn: Conn, contribution_ids: list[int]) -> dict[int, int]:
+    """Contribution id → the contributor's user id."""
+    if not contribution_ids:
+        return {}
+    rows = await conn.execute(
+        select(_C.id, _C.user_id).where(_C.id.in_(sorted(set(contribution_ids))))
+    )
+    return {row.id: row.user_id for row in rows}

@@ -13,12 +13,13 @@ from colletta.domain.pots import (
     Option,
     Pot,
     PotStatus,
+    ProposalStatus,
     Visibility,
     VoteWeighting,
 )
 from colletta.domain.safety import Outcome, Verdict
 from colletta.store.db import Conn
-from colletta.store.schema import pot_items, pot_option_votes, pot_options, pots
+from colletta.store.schema import pot_items, pot_option_votes, pot_options, pots, proposals
 
 _P = pots.c
 
@@ -201,3 +202,40 @@ async def get_option_voters(conn: Conn, pot_id: int) -> list[tuple[int, int]]:
 
 async def count_chat_pots(conn: Conn, chat_id: int) -> int:
     return int(await conn.scalar(select(func.count()).where(_P.chat_id == chat_id)) or 0)
+
+
+# --- spending proposals, as the pot's admin actions and ledger view see them
+
+
+async def list_proposal_reservations(
+    conn: Conn, pot_id: int, status: ProposalStatus
+) -> list[tuple[int, str]]:
+    """(id, reserving transfer id) of the pot's proposals in `status`."""
+    rows = await conn.execute(
+        select(proposals.c.id, proposals.c.transfer_id)
+        .where(and_(proposals.c.pot_id == pot_id, proposals.c.status == status.value))
+        .order_by(proposals.c.id)
+    )
+    return [(row.id, row.transfer_id) for row in rows]
+
+
+async def resolve_proposal(
+    conn: Conn, proposal_id: int, status: ProposalStatus, now_ms: int
+) -> None:
+    await conn.execute(
+        update(proposals)
+        .where(proposals.c.id == proposal_id)
+        .values(status=status.value, resolved_at_ms=now_ms)
+    )
+
+
+async def get_proposal_labels(conn: Conn, proposal_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Proposal id → (title, payee)."""
+    if not proposal_ids:
+        return {}
+    rows = await conn.execute(
+        select(proposals.c.id, proposals.c.title, proposals.c.payee).where(
+            proposals.c.id.in_(sorted(set(proposal_ids)))
+        )
+    )
+    return {row.id: (row.title, row.payee) for row in rows}

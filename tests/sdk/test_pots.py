@@ -8,6 +8,7 @@ tests skip.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,9 +19,10 @@ from colletta_sdk.models import User
 from colletta_sdk.money import AmountError, format_amount, minor_digits, money, parse_amount
 from colletta_sdk.pot_models import Pot
 
+from colletta.actions.accounts import do_create_operator
 from colletta.clock import FakeClock
 from colletta.payments.sandbox import Cruelty
-from tests.conftest import Server
+from tests.conftest import PASSWORD, Server
 from tests.sdk.conftest import Payments
 
 MakeUser = Callable[[], Awaitable[tuple[Client, User]]]
@@ -247,9 +249,16 @@ async def test_admin_actions(server: Server, make_user: MakeUser, clock: FakeClo
         pytest.skip("the server cannot freeze pots yet")
     admin, _ = await make_user()
     pot = await open_pot(admin, clock)
-    frozen = await admin.freeze_pot(pot.id, "checking a report")
-    assert (frozen.id, frozen.frozen) == (pot.id, True)
-    assert not (await admin.unfreeze_pot(pot.id)).frozen
+    with pytest.raises(ApiError) as refused:
+        await admin.freeze_pot(pot.id, "checking a report")
+    assert refused.value.status == 403  # freezing is the operator's
+    name = f"op{secrets.token_hex(4)}"
+    await do_create_operator(server.app.state.ctx, name, PASSWORD)
+    async with Client(server.url) as operator:
+        await operator.login(name, PASSWORD)
+        frozen = await operator.freeze_pot(pot.id, "checking a report")
+        assert (frozen.id, frozen.frozen) == (pot.id, True)
+        assert not (await operator.unfreeze_pot(pot.id)).frozen
     assert (await admin.close_pot(pot.id)).status != "open"
 
 
