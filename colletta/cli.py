@@ -13,6 +13,7 @@ from colletta_sdk.cli import register as register_client_commands
 from fastapi import FastAPI
 
 from colletta.actions.accounts import do_create_operator, do_register
+from colletta.actions.ledger import LedgerReport, check_ledger
 from colletta.api.server import uvicorn_options
 from colletta.app import create_app
 from colletta.config import Settings, SettingsError, config_example, load_settings
@@ -158,6 +159,40 @@ def create_operator(username: str, password: PasswordOpt, config: ConfigOpt = No
 def create_user(username: str, password: PasswordOpt, config: ConfigOpt = None) -> None:
     """Create an ordinary account without the registration rate limit."""
     _run_action(_settings(config), "user", username, password)
+
+
+@admin.command("check-ledger")
+def check_ledger_command(
+    config: ConfigOpt = None,
+    database_url: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Check the ledger: every currency balances, every account equals its transfers, and
+    contributions, proposals and pots agree with it. Exit 0 if so, 1 with one line per
+    problem if not, 2 if it could not be checked."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+
+    async def run() -> LedgerReport:
+        ctx = build_context(settings)
+        try:
+            return await check_ledger(ctx)
+        finally:
+            await stop_context(ctx)
+
+    try:
+        report = asyncio.run(run())
+    except ColettaError as exc:
+        typer.echo(f"colletta: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    size = report.size
+    counts = f"{size.accounts} accounts, {size.transfers} transfers, {size.currencies} currencies"
+    if not report.problems:
+        typer.echo(f"ledger ok: {counts}")
+        return
+    for problem in report.problems:
+        typer.echo(f"{problem.code}: {problem.text}")
+    typer.echo(f"ledger NOT ok: {len(report.problems)} problems in {counts}", err=True)
+    raise typer.Exit(1)
 
 
 def main() -> None:

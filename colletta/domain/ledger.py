@@ -117,6 +117,9 @@ class Transfer:
 
     def same_request(self, other: Transfer) -> bool:
         """Whether `other` asks for this very transfer (a replay), times aside."""
+        return self._request() == other._request()
+
+    def _request(self) -> tuple[object, ...]:
         return (
             self.debit_account_id,
             self.credit_account_id,
@@ -127,16 +130,7 @@ class Transfer:
             self.pending_id,
             self.ref_kind,
             self.ref_id,
-        ) == (
-            other.debit_account_id,
-            other.credit_account_id,
-            other.amount_minor,
-            other.currency,
-            other.code,
-            other.flags,
-            other.pending_id,
-            other.ref_kind,
-            other.ref_id,
+            self.pot_id,
         )
 
     def view(self) -> dict[str, Any]:

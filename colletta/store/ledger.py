@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
-from sqlalchemy.sql import insert
 
 from colletta.domain.ledger import (
     Account,
@@ -30,6 +29,7 @@ from colletta.domain.ledger import (
     check_debit,
     check_transfer_id,
 )
+from colletta.domain.money import check_amount, check_currency
 from colletta.errors import InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store.db import Conn
@@ -73,19 +73,25 @@ def _transfer(row: Any) -> Transfer:
 async def ensure_account(
     conn: Conn, key: str, currency: str, flags: AccountFlag, now_ms: int
 ) -> Account:
-    """The account named `key`, created on first use (safe against a concurrent creator)."""
-    existing = await get_account(conn, key)
-    if existing is not None:
-        return existing
-    await conn.execute(
-        upsert(ledger_accounts)
-        .values(id=new_id(), key=key, currency=currency, flags=int(flags), created_at_ms=now_ms)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
+    """The account named `key`, created on first use (safe against a concurrent creator).
+
+    A key names one account: asking for it in another currency or with other flags than it
+    was created with is refused, never answered with the account as it is."""
+    check_currency(currency)
     account = await get_account(conn, key)
-    assert account is not None
-    if account.currency != currency:
-        raise InvalidInput(f"account {key} is in {account.currency}, not {currency}")
+    if account is None:
+        await conn.execute(
+            upsert(ledger_accounts)
+            .values(id=new_id(), key=key, currency=currency, flags=int(flags), created_at_ms=now_ms)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        account = await get_account(conn, key)
+        assert account is not None
+    if (account.currency, account.flags) != (currency, flags):
+        raise InvalidInput(
+            f"account {key} is in {account.currency} with flags {int(account.flags)}, "
+            f"not in {currency} with flags {int(flags)}"
+        )
     return account
 
 
@@ -150,8 +156,9 @@ async def create_transfer(
     """Write a posted or pending transfer; (transfer, created). A replay of the same request
     returns the first transfer with created=False; the same id with other fields is a 409."""
     check_transfer_id(transfer_id)
-    if amount_minor <= 0:
-        raise InvalidInput("transfers move a positive amount", field="amount_minor")
+    check_amount(amount_minor)
+    if flags not in (TransferFlag.NONE, TransferFlag.PENDING):
+        raise InvalidInput("a new transfer is posted or pending", field="flags")
     if debit_account_id == credit_account_id:
         raise InvalidInput("a transfer moves money between two accounts")
     accounts = await _lock_accounts(conn, (debit_account_id, credit_account_id))
@@ -167,7 +174,7 @@ async def create_transfer(
         amount_minor=amount_minor,
         currency=debit.currency,
         code=code,
-        flags=flags & TransferFlag.PENDING,
+        flags=flags,
         pending_id=None,
         timeout_at_ms=timeout_at_ms,
         ref_kind=ref_kind,
@@ -179,11 +186,15 @@ async def create_transfer(
         return existing, False
     check_debit(debit, amount_minor)
     check_credit(credit, amount_minor)
-    column = "pending" if TransferFlag.PENDING in wanted.flags else "posted"
-    await _move(conn, debit.id, f"debits_{column}", amount_minor)
-    await _move(conn, credit.id, f"credits_{column}", amount_minor)
-    await _insert(conn, wanted)
-    return wanted, True
+    column = "pending" if TransferFlag.PENDING in flags else "posted"
+    return await _write(
+        conn,
+        wanted,
+        {
+            debit.id: {f"debits_{column}": amount_minor},
+            credit.id: {f"credits_{column}": amount_minor},
+        },
+    )
 
 
 async def resolve_pending(
@@ -225,17 +236,23 @@ async def resolve_pending(
     if (existing := await _replayed(conn, wanted)) is not None:
         return existing, False
     if (done := await get_resolution(conn, pending_id)) is not None:
-        raise PendingResolved(
-            f"that transfer is already {state_after(done).value}", transfer_id=done.id
-        )
+        raise _already_resolved(done)
     amount = pending.amount_minor
-    await _move(conn, pending.debit_account_id, "debits_pending", -amount)
-    await _move(conn, pending.credit_account_id, "credits_pending", -amount)
-    if resolution is TransferFlag.POST_PENDING:
-        await _move(conn, pending.debit_account_id, "debits_posted", amount)
-        await _move(conn, pending.credit_account_id, "credits_posted", amount)
-    await _insert(conn, wanted)
-    return wanted, True
+    posted = amount if resolution is TransferFlag.POST_PENDING else 0
+    return await _write(
+        conn,
+        wanted,
+        {
+            pending.debit_account_id: {"debits_pending": -amount, "debits_posted": posted},
+            pending.credit_account_id: {"credits_pending": -amount, "credits_posted": posted},
+        },
+    )
+
+
+def _already_resolved(done: Transfer) -> PendingResolved:
+    return PendingResolved(
+        f"that transfer is already {state_after(done).value}", transfer_id=done.id
+    )
 
 
 async def _replayed(conn: Conn, wanted: Transfer) -> Transfer | None:
@@ -248,31 +265,53 @@ async def _replayed(conn: Conn, wanted: Transfer) -> Transfer | None:
     return existing
 
 
-async def _move(conn: Conn, account_id: int, column: str, delta: int) -> None:
-    col = _A[column]
-    await conn.execute(
-        update(ledger_accounts).where(_A.id == account_id).values({col: col + delta})
-    )
+async def _write(
+    conn: Conn, wanted: Transfer, moves: dict[int, dict[str, int]]
+) -> tuple[Transfer, bool]:
+    """Insert `wanted`, then move the balances (account id → column → delta).
 
-
-async def _insert(conn: Conn, transfer: Transfer) -> None:
-    await conn.execute(
-        insert(ledger_transfers).values(
-            id=transfer.id,
-            debit_account_id=transfer.debit_account_id,
-            credit_account_id=transfer.credit_account_id,
-            amount_minor=transfer.amount_minor,
-            currency=transfer.currency,
-            code=int(transfer.code),
-            flags=int(transfer.flags),
-            pending_id=transfer.pending_id,
-            timeout_at_ms=transfer.timeout_at_ms,
-            ref_kind=transfer.ref_kind.value,
-            ref_id=transfer.ref_id,
-            pot_id=transfer.pot_id,
-            created_at_ms=transfer.created_at_ms,
+    Both accounts are locked, but a concurrent request under the same id with other
+    accounts, or a concurrent resolution of the same pending transfer, is not held by those
+    locks: the insert then finds the other's row and stops (PostgreSQL waits for its
+    transaction to end), and the caller gets the replay or the 409 it would have got had it
+    come second, never a driver error; nothing is moved."""
+    inserted = (
+        await conn.execute(
+            upsert(ledger_transfers).values(_row(wanted)).on_conflict_do_nothing().returning(_T.id)
         )
-    )
+    ).first()
+    if inserted is None:
+        if (existing := await _replayed(conn, wanted)) is not None:
+            return existing, False
+        assert wanted.pending_id is not None  # the one other unique column
+        done = await get_resolution(conn, wanted.pending_id)
+        assert done is not None
+        raise _already_resolved(done)
+    for account_id, deltas in moves.items():
+        await conn.execute(
+            update(ledger_accounts)
+            .where(_A.id == account_id)
+            .values({_A[column]: _A[column] + delta for column, delta in deltas.items()})
+        )
+    return wanted, True
+
+
+def _row(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "id": transfer.id,
+        "debit_account_id": transfer.debit_account_id,
+        "credit_account_id": transfer.credit_account_id,
+        "amount_minor": transfer.amount_minor,
+        "currency": transfer.currency,
+        "code": int(transfer.code),
+        "flags": int(transfer.flags),
+        "pending_id": transfer.pending_id,
+        "timeout_at_ms": transfer.timeout_at_ms,
+        "ref_kind": transfer.ref_kind.value,
+        "ref_id": transfer.ref_id,
+        "pot_id": transfer.pot_id,
+        "created_at_ms": transfer.created_at_ms,
+    }
 
 
 async def list_pot_transfers(
