@@ -333,7 +333,8 @@ async def check_references(conn: Conn) -> list[Problem]:
 async def _check_transfers_referenced(conn: Conn) -> list[Problem]:
     """Every transfer belongs to the row its ref names, and that row names it (a resolution:
     names its pending transfer): a contribution by `transfer_id` (CONTRIBUTION) or
-    `refund_transfer_id` (REFUND), a proposal by `transfer_id` (PAYOUT)."""
+    `refund_transfer_id` or an earlier attempt's id (REFUND), a proposal by `transfer_id`
+    (PAYOUT)."""
     t = ledger_transfers.alias("t")
     c = contributions.alias("c")
     p = proposals.alias("p")
@@ -348,7 +349,15 @@ async def _check_transfers_referenced(conn: Conn) -> list[Problem]:
                     c.c.id == t.c.ref_id,
                     or_(
                         and_(t.c.code == int(TransferCode.CONTRIBUTION), c.c.transfer_id == named),
-                        and_(t.c.code == int(TransferCode.REFUND), c.c.refund_transfer_id == named),
+                        and_(
+                            t.c.code == int(TransferCode.REFUND),
+                            # The current attempt, or an earlier one the provider failed
+                            # (domain.pots.refund_transfer_id: refund:<contribution>:<n>).
+                            or_(
+                                c.c.refund_transfer_id == named,
+                                named.like(literal("refund:") + cast(c.c.id, String) + ":%"),
+                            ),
+                        ),
                     ),
                 ),
             ).outerjoin(

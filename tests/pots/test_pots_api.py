@@ -20,6 +20,7 @@ from colletta.payments.provider import (
     StartedPayment,
 )
 from colletta.store import ledger as ledger_store
+from colletta.store.ledger_check import check_ledger
 from tests.conftest import MakePerson, Person
 
 DAY_MS = 86_400_000
@@ -105,8 +106,6 @@ def _pot_body(clock: FakeClock, **extra: Any) -> dict[str, Any]:
 
 
 async def _ledger_clean(app: Any) -> None:
-    from colletta.store.ledger_check import check_ledger
-
     async with app.state.ctx.db.read() as conn:
         problems = await check_ledger(conn)
     assert problems == []
