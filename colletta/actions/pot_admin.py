@@ -16,6 +16,7 @@ from typing import Any
 
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
+from colletta.actions.payouts import resume_payouts
 from colletta.actions.pot_tasks import begin_refunding, emit_updated
 from colletta.actions.pots import (
     load_pot_access,
@@ -124,6 +125,7 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
         await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
         if pot.status is PotStatus.OPEN:
             await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
+        await resume_payouts(ctx, tx, pot.id)
         pot = await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=caller.user_id)
         return admin_view(pot)
 
