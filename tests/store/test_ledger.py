@@ -5,7 +5,6 @@ same under concurrent writers on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,15 +29,6 @@ from colletta.store.schema import ledger_transfers
 
 NOW_MS = 1_800_000_000_000
 FLAGGED = AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def account(

@@ -3,13 +3,13 @@ kind of corruption (a raw UPDATE behind the store's back) is named by its own pr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, text
 
-from colletta.domain.ledger import AccountFlag, RefKind, TransferCode, TransferFlag
+from colletta.domain.ledger import Account, AccountFlag, RefKind, TransferCode, TransferFlag
 from colletta.domain.pots import (
     ContributionStatus,
     ProposalStatus,
@@ -102,80 +102,78 @@ async def build_world(conn: Conn) -> World:
             created_at_ms=NOW_MS,
         )
     )
+
+    async def move(
+        transfer_id: str,
+        debit: Account,
+        credit: Account,
+        amount: int,
+        code: TransferCode,
+        ref: tuple[RefKind, int],
+        state: str = "posted",  # or "pending", or "pending then posted"
+    ) -> None:
+        pending = state != "posted"
+        await ledger.create_transfer(
+            conn,
+            transfer_id,
+            debit_account_id=debit.id,
+            credit_account_id=credit.id,
+            amount_minor=amount,
+            code=code,
+            ref_kind=ref[0],
+            ref_id=ref[1],
+            flags=TransferFlag.PENDING if pending else TransferFlag.NONE,
+            pot_id=pot_id,
+            now_ms=NOW_MS,
+        )
+        if state == "pending then posted":
+            await ledger.resolve_pending(
+                conn,
+                resolution_transfer_id(transfer_id),
+                transfer_id,
+                TransferFlag.POST_PENDING,
+                now_ms=NOW_MS,
+            )
+
+    async def contribution(client_id: str, amount: int, status: str, **fields: Any) -> None:
+        await conn.execute(
+            insert(contributions).values(
+                pot_id=pot_id,
+                chat_id=chat_id,
+                user_id=user_id,
+                client_id=client_id,
+                amount_minor=amount,
+                currency="EUR",
+                provider="sandbox",
+                status=status,
+                created_at_ms=NOW_MS,
+                **fields,
+            )
+        )
+
     made: dict[str, int] = {}
     for n, (name, amount) in enumerate((("posted", 1000), ("refunding", 500), ("refunded", 300))):
         contribution_id = new_id()
         made[name] = contribution_id
+        ref = (RefKind.CONTRIBUTION, contribution_id)
         contributed = contribution_transfer_id("sandbox", f"pay{n}")
-        await ledger.create_transfer(
-            conn,
-            contributed,
-            debit_account_id=clearing.id,
-            credit_account_id=pot.id,
-            amount_minor=amount,
-            code=TransferCode.CONTRIBUTION,
-            ref_kind=RefKind.CONTRIBUTION,
-            ref_id=contribution_id,
-            pot_id=pot_id,
-            now_ms=NOW_MS,
-        )
+        await move(contributed, clearing, pot, amount, TransferCode.CONTRIBUTION, ref)
         refund = None
         if name != "posted":
             refund = refund_transfer_id(contribution_id, 0)
-            await ledger.create_transfer(
-                conn,
-                refund,
-                debit_account_id=pot.id,
-                credit_account_id=clearing.id,
-                amount_minor=amount,
-                code=TransferCode.REFUND,
-                ref_kind=RefKind.CONTRIBUTION,
-                ref_id=contribution_id,
-                flags=TransferFlag.PENDING,
-                pot_id=pot_id,
-                now_ms=NOW_MS,
-            )
-        if name == "refunded":
-            assert refund is not None
-            await ledger.resolve_pending(
-                conn,
-                resolution_transfer_id(refund),
-                refund,
-                TransferFlag.POST_PENDING,
-                now_ms=NOW_MS,
-            )
-        await conn.execute(
-            insert(contributions).values(
-                id=contribution_id,
-                pot_id=pot_id,
-                chat_id=chat_id,
-                user_id=user_id,
-                client_id=f"c{n}",
-                amount_minor=amount,
-                currency="EUR",
-                provider="sandbox",
-                payment_id=f"pay{n}",
-                status=ContributionStatus(name).value,
-                transfer_id=contributed,
-                refund_transfer_id=refund,
-                created_at_ms=NOW_MS,
-            )
+            state = "pending then posted" if name == "refunded" else "pending"
+            await move(refund, pot, clearing, amount, TransferCode.REFUND, ref, state)
+        await contribution(
+            f"c{n}",
+            amount,
+            name,
+            id=contribution_id,
+            payment_id=f"pay{n}",
+            transfer_id=contributed,
+            refund_transfer_id=refund,
         )
     # A contribution still waiting for the provider has no transfer yet.
-    await conn.execute(
-        insert(contributions).values(
-            id=new_id(),
-            pot_id=pot_id,
-            chat_id=chat_id,
-            user_id=user_id,
-            client_id="waiting",
-            amount_minor=50,
-            currency="EUR",
-            provider="sandbox",
-            status=ContributionStatus.PENDING.value,
-            created_at_ms=NOW_MS,
-        )
-    )
+    await contribution("waiting", 50, ContributionStatus.PENDING.value, id=new_id())
     proposals_made: dict[str, int] = {}
     for n, (status, amount) in enumerate(
         ((ProposalStatus.VOTING, 200), (ProposalStatus.PAID, 100))
@@ -183,27 +181,9 @@ async def build_world(conn: Conn) -> World:
         proposal_id = new_id()
         proposals_made[status.value] = proposal_id
         reserved = proposal_transfer_id(proposal_id)
-        await ledger.create_transfer(
-            conn,
-            reserved,
-            debit_account_id=pot.id,
-            credit_account_id=payee.id,
-            amount_minor=amount,
-            code=TransferCode.PAYOUT,
-            ref_kind=RefKind.PROPOSAL,
-            ref_id=proposal_id,
-            flags=TransferFlag.PENDING,
-            pot_id=pot_id,
-            now_ms=NOW_MS,
-        )
-        if status is ProposalStatus.PAID:
-            await ledger.resolve_pending(
-                conn,
-                resolution_transfer_id(reserved),
-                reserved,
-                TransferFlag.POST_PENDING,
-                now_ms=NOW_MS,
-            )
+        state = "pending then posted" if status is ProposalStatus.PAID else "pending"
+        ref = (RefKind.PROPOSAL, proposal_id)
+        await move(reserved, pot, payee, amount, TransferCode.PAYOUT, ref, state)
         await conn.execute(
             insert(proposals).values(
                 id=proposal_id,
@@ -228,15 +208,6 @@ async def build_world(conn: Conn) -> World:
         contributions=made,
         proposals=proposals_made,
     )
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture
