@@ -67,7 +67,12 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
     "DELETE /api/v1/chats/{chat_id}/bans/{user_id}": ("bans_lift",),
 }
 # Open to anyone: checked in PERSONAL like the rest, but an anonymous call succeeds.
-OPEN_ROUTES = {"POST /api/v1/auth/register", "POST /api/v1/auth/login", "GET /api/v1/health"}
+OPEN_ROUTES = {
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/web-login",
+    "GET /api/v1/health",
+}
 
 
 @dataclass
@@ -137,6 +142,24 @@ async def _login(o: Own, f: list[str]) -> None:
     _expect(
         f, "anonymous with the password", await o.http.post("/api/v1/auth/login", json=right), 200
     )
+
+
+async def _web_login(o: Own, f: list[str]) -> None:
+    guess = {"username": o.owner.username, "password": "not the password"}
+    _expect(
+        f,
+        "outsider guesses",
+        await o.outsider.call("POST", "/api/v1/auth/web-login", json=guess),
+        401,
+    )
+    right = {"username": o.owner.username, "password": PASSWORD}
+    _expect(
+        f,
+        "anonymous with the password",
+        await o.http.post("/api/v1/auth/web-login", json=right),
+        200,
+    )
+    o.http.cookies.clear()  # the shared client stays anonymous
 
 
 async def _health(o: Own, f: list[str]) -> None:
@@ -252,6 +275,7 @@ Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
     "POST /api/v1/auth/login": _login,
+    "POST /api/v1/auth/web-login": _web_login,
     "GET /api/v1/health": _health,
     "POST /api/v1/auth/logout": _logout,
     "POST /api/v1/auth/password": _password,
