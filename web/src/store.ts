@@ -206,11 +206,12 @@ export function applyEvent(event: LiveEvent): void {
       break;
     case "member.joined":
     case "member.role_changed":
-      if (event.member) {
-        rememberName(event.member.user_id, event.member.display_name);
-        if (event.member.user_id === me.value?.id) void refreshChat(chatId);
-        else patchChat(chatId, (chat) => ({ ...chat }));
-      }
+    case "member.left":
+    case "member.removed":
+    case "chat.owner_transferred":
+      // Member counts and my role: the server's word, not a count kept here.
+      if (event.member) rememberName(event.member.user_id, event.member.display_name);
+      if (chats.value.has(chatId)) void refreshChat(chatId).catch(() => undefined);
       break;
   }
 }
