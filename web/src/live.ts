@@ -25,7 +25,7 @@ export type Status = "connecting" | "online" | "offline";
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_BAD_FRAME = 4400;
 
-export function backoffDelays(initialMs = 500, maxMs = 30_000): () => number {
+export function backoffDelays(initialMs = 500, maxMs = 10_000): () => number {
   let ceiling = initialMs;
   return () => {
     const delay = ceiling / 2 + (Math.random() * ceiling) / 2;
