@@ -21,6 +21,8 @@ import { ChatInfo } from "./ChatInfo";
 
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];
 const TYPING_EVERY_MS = 3000;
+/** Older messages load once the view is this close to the top of what is loaded. */
+const NEAR_TOP_PX = 600;
 
 interface Pending {
   txn: string;
@@ -226,8 +228,8 @@ function MessageList({ chat, onReply, onEdit, onForward }: { chat: ChatListItem 
     const element = scroller.current;
     if (element === null) return;
     atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
-    const first = virtualizer.getVirtualItems()[0];
-    if (first !== undefined && first.index < 5 && state.hasMore && !state.loading) {
+    const now = history(chat.id).value;
+    if (element.scrollTop < NEAR_TOP_PX && now.hasMore && !now.loading && now.loaded) {
       const top = messages[0];
       const topOffset = virtualizer.getOffsetForIndex(0, "start");
       if (top && topOffset) anchor.current = { id: top.id, delta: element.scrollTop - topOffset[0] };
