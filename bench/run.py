@@ -902,13 +902,16 @@ def web_client_size():
     """The built web client's JavaScript, gzipped (all of it loads on first load; the issue's
     budget is 150 KB, and tests/web/test_ui_budget.py measures what the browser fetched)."""
     import gzip
-    import glob
+    from pathlib import Path
 
-    files = glob.glob(os.path.join(REPO, "colletta", "web_dist", "assets", "*.js"))
+    files = sorted((Path(REPO) / "colletta" / "web_dist" / "assets").glob("*.js"))
     if not files:
         return "\nWeb client: not built (make web)\n"
-    gz = sum(len(gzip.compress(open(f, "rb").read(), 9)) for f in files)
-    return f"\nWeb client: {gz / 1024:.1f} KB of JavaScript gzipped ({len(files)} files; budget 150 KB)\n"
+    gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    return (
+        f"\nWeb client: {gz / 1024:.1f} KB of JavaScript gzipped "
+        f"({len(files)} files; budget 150 KB)\n"
+    )
 
 
 # ---------------------------------------------------------------- main
