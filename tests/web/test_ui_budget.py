@@ -26,8 +26,7 @@ def test_first_load_javascript_fits_the_budget(open_page: Callable[..., Page], a
     sign_in(page, "ann")
     expect(page.get_by_text("No chats yet")).to_be_visible()
     total = sum(scripts.values())
-    print(
-        f"\nweb client first load: {total / 1024:.1f} KB of JavaScript gzipped, {len(scripts)} files"
-    )
+    kb = total / 1024
+    print(f"\nweb client first load: {kb:.1f} KB of JavaScript gzipped, {len(scripts)} files")
     assert scripts, "no script was loaded"
     assert total <= BUDGET_BYTES
