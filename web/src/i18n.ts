@@ -73,6 +73,10 @@ const en = {
   chatKinds: { direct: "Direct chat", group: "Group", channel: "Channel" } as Record<string, string>,
   closeMenu: "Close",
   main: "Conversation",
+  disappearsIn: (d: string) => `Disappears in ${d}`,
+  selfDestruct: "Self-destruct timer",
+  timerOff: "No timer",
+  autoDelete: "Auto-delete messages",
 };
 
 export type Strings = typeof en;
@@ -151,6 +155,10 @@ const it: Strings = {
   chatKinds: { direct: "Chat diretta", group: "Gruppo", channel: "Canale" },
   closeMenu: "Chiudi",
   main: "Conversazione",
+  disappearsIn: (d: string) => `Scompare tra ${d}`,
+  selfDestruct: "Timer di autodistruzione",
+  timerOff: "Nessun timer",
+  autoDelete: "Eliminazione automatica dei messaggi",
 };
 
 const CATALOGUES: Record<string, Strings> = { en, it };
@@ -172,4 +180,13 @@ const day = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short" });
 export function shortTime(ms: number): string {
   const date = new Date(ms);
   return date.toDateString() === new Date().toDateString() ? time.format(date) : day.format(date);
+}
+
+/** "4 s", "3 min", "2 h", "1 d": how long until a timed message disappears. */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.ceil(s / 60)} min`;
+  if (s < 86_400) return `${Math.ceil(s / 3600)} h`;
+  return `${Math.ceil(s / 86_400)} d`;
 }

@@ -18,6 +18,28 @@ export const typing = signal<Map<string, Map<string, number>>>(new Map());
 /** user id → display name, from members and the chat list. */
 export const names = signal<Map<string, string>>(new Map());
 
+/** Now, to the second, for countdowns and for dropping expired messages by our own clock. */
+export const clock = signal(Date.now());
+setInterval(() => (clock.value = Date.now()), 1000);
+/** message id → when this device marked it read (a self-destruct counts from then). */
+const readAt = new Map<string, number>();
+
+/** When the message disappears for me, or null: the server's rule (domain/messages.py). */
+export function expiryOf(m: Message): number | null {
+  const mine = m.sender_id !== null && m.sender_id === me.value?.id;
+  if (m.expires_at_ms != null && (mine || m.expires_after_read_s == null)) return m.expires_at_ms;
+  if (mine) return null;
+  if (m.read_expires_at_ms != null) return m.read_expires_at_ms;
+  const read = readAt.get(m.id);
+  return m.expires_after_read_s != null && read !== undefined
+    ? read + m.expires_after_read_s * 1000
+    : null;
+}
+
+export function timed(m: Message): boolean {
+  return m.expires_at_ms != null || m.expires_after_read_s != null || m.view_once;
+}
+
 export interface History {
   messages: Message[];
   hasMore: boolean;
@@ -153,7 +175,12 @@ export function applyEvent(event: LiveEvent): void {
     case "message.edited":
       replaceMessage(chatId, event.message!.id, () => event.message!);
       break;
-    case "message.deleted":
+    case "message.deleted": {
+      // A timed message is gone without a trace; a deleted one leaves a tombstone.
+      const gone = history(chatId).value.messages.find((m) => m.id === event.message_id);
+      if (gone && timed(gone)) {
+        patchMessages(chatId, (messages) => messages.filter((m) => m.id !== gone.id));
+      }
       replaceMessage(chatId, event.message_id!, (m) => ({
         ...m,
         deleted: true,
@@ -163,6 +190,7 @@ export function applyEvent(event: LiveEvent): void {
         reactions: {},
       }));
       break;
+    }
     case "message.reactions_changed":
       replaceMessage(chatId, event.message_id!, (m) => ({ ...m, reactions: event.reactions ?? {} }));
       break;
@@ -279,6 +307,10 @@ export async function markRead(chatId: string, seq: number): Promise<void> {
     return;
   }
   patchChat(chatId, (c) => ({ ...c, read_seq: seq, unread_count: 0 }));
+  const now = Date.now();
+  for (const m of history(chatId).value.messages) {
+    if (m.seq <= seq && m.expires_after_read_s != null && !readAt.has(m.id)) readAt.set(m.id, now);
+  }
   await ok(
     api.POST("/api/v1/chats/{chat_id}/read", {
       params: { path: { chat_id: chatId } },

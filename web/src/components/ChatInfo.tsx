@@ -1,7 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type ChatListItem, type Member } from "../api/http";
-import { t } from "../i18n";
+import { shortDuration, t } from "../i18n";
 import { rememberName } from "../store";
+
+/** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
+const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
 
 /** Members of a group or channel, and adding one by username (admins). */
 export function ChatInfo({ chat }: { chat: ChatListItem }) {
@@ -49,14 +52,35 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           ))}
         </ul>
       )}
+      {(admin || chat.kind === "direct") && (
+        <div class="field inline">
+          <label for="chat-ttl">{t.autoDelete}</label>
+          <select
+            id="chat-ttl"
+            value={String(chat.message_ttl_s ?? 0)}
+            onChange={(e) => {
+              const seconds = Number(e.currentTarget.value);
+              void ok(api.PUT("/api/v1/chats/{chat_id}/message-ttl", { params: { path }, body: { message_ttl_s: seconds || null } })).catch(
+                (caught) => setError(caught instanceof ApiError ? caught.message : t.error),
+              );
+            }}
+          >
+            {[...new Set([...CHAT_TTL_S, chat.message_ttl_s ?? 0])].map((seconds) => (
+              <option key={seconds} value={String(seconds)}>
+                {seconds ? shortDuration(seconds * 1000) : t.timerOff}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       {admin && chat.kind !== "direct" && (
         <form class="inline" onSubmit={add}>
           <label for="add-member">{t.addMember}</label>
           <input id="add-member" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
           <button type="submit">{t.add}</button>
-          {error && <p class="error" role="alert">{error}</p>}
         </form>
       )}
+      {error && <p class="error" role="alert">{error}</p>}
     </section>
   );
 }

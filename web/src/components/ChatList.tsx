@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
 import type { ChatListItem, Message } from "../api/http";
 import { shortTime, t } from "../i18n";
-import { chatList, me, navigate, openChatId } from "../store";
+import { chatList, me, navigate, openChatId, timed } from "../store";
 
 export function preview(message: Message | null): string {
   if (message === null) return "";
-  if (message.deleted) return t.deleted;
+  if (message.deleted) return timed(message) ? "" : t.deleted;
   if (message.text) return message.text;
   if (message.attachments.length) return `📎 ${message.attachments[0]?.filename ?? ""}`;
   return "";

@@ -2,9 +2,11 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Message } from "../api/http";
 import { renderText } from "../markup";
-import { shortTime, t } from "../i18n";
+import { shortDuration, shortTime, t } from "../i18n";
 import {
   chats,
+  clock,
+  expiryOf,
   history,
   loadHistory,
   markRead,
@@ -14,6 +16,7 @@ import {
   navigate,
   rememberName,
   sendTyping,
+  timed,
   typing,
 } from "../store";
 import { useVirtualizer } from "./useVirtualizer";
@@ -28,7 +31,9 @@ interface Pending {
   txn: string;
   text: string;
   replyTo: string | null;
+  selfDestructS: number | null;
 }
+const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
 /** Sends not yet confirmed, per chat: shown at the end, retried with the same txn id. */
 const pending = signal<Map<string, Pending[]>>(new Map());
 
@@ -49,7 +54,13 @@ async function deliver(chatId: string, item: Pending): Promise<void> {
       const message = await ok(
         api.POST("/api/v1/chats/{chat_id}/messages", {
           params: { path: { chat_id: chatId } },
-          body: { text: item.text, client_txn_id: item.txn, reply_to_id: item.replyTo, view_once: false },
+          body: {
+            text: item.text,
+            client_txn_id: item.txn,
+            reply_to_id: item.replyTo,
+            self_destruct_s: item.selfDestructS,
+            view_once: false,
+          },
         }),
       );
       const state = history(chatId);
@@ -65,6 +76,15 @@ async function deliver(chatId: string, item: Pending): Promise<void> {
     }
   }
   setPending(chatId, (list) => list.filter((p) => p.txn !== item.txn));
+}
+
+function Countdown({ at }: { at: number }) {
+  const left = at - clock.value;
+  return (
+    <span class="countdown" title={t.disappearsIn(shortDuration(left))}>
+      ⏱ {shortDuration(left)}
+    </span>
+  );
 }
 
 function senderName(message: Message, chat: ChatListItem): string {
@@ -96,6 +116,7 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemPr
   const mine = message.sender_id !== null && message.sender_id === me.value?.id;
   const path = { chat_id: chat.id, message_id: message.id };
   const replied = message.reply_to_id ? byId.get(message.reply_to_id) : undefined;
+  const expiry = message.deleted ? null : expiryOf(message);
   const react = (emoji: string) =>
     void ok(api.PUT("/api/v1/chats/{chat_id}/messages/{message_id}/reactions/{emoji}", { params: { path: { ...path, emoji } } })).catch(() => undefined);
   const act = (f: () => void) => () => {
@@ -132,6 +153,7 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemPr
           </div>
         )}
         <div class="meta">
+          {expiry !== null && <Countdown at={expiry} />}
           {message.edited_at_ms && !message.deleted && <span>{t.edited} · </span>}
           <time dateTime={new Date(message.created_at_ms).toISOString()}>{shortTime(message.created_at_ms)}</time>
         </div>
@@ -189,7 +211,14 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemPr
 
 function MessageList({ chat, onReply, onEdit, onForward }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
   const state = history(chat.id).value;
-  const messages = state.messages;
+  // Timed messages leave the screen at their expiry by this clock, even before the server's
+  // purge event arrives (and a tick re-renders only while some are on screen).
+  // An expired message leaves no tombstone.
+  const anyTimed = state.messages.some(timed);
+  const now = anyTimed ? clock.value : 0;
+  const messages = anyTimed
+    ? state.messages.filter((m) => (m.deleted ? !timed(m) : (expiryOf(m) ?? Infinity) > now))
+    : state.messages;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ id: string; delta: number } | null>(null);
@@ -287,6 +316,7 @@ function Composer({
   onDone: () => void;
 }) {
   const [text, setText] = useState("");
+  const [selfDestruct, setSelfDestruct] = useState(0);
   const lastTyping = useRef(0);
   const input = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
@@ -310,7 +340,12 @@ function Composer({
     }
     const reply = replyTo?.id ?? null;
     onDone();
-    await deliver(chat.id, { txn: newTxnId(), text: body, replyTo: reply });
+    await deliver(chat.id, {
+      txn: newTxnId(),
+      text: body,
+      replyTo: reply,
+      selfDestructS: selfDestruct || null,
+    });
   }
 
   return (
@@ -364,6 +399,19 @@ function Composer({
           }
         }}
       />
+      {chat.kind === "direct" && (
+        <select
+          aria-label={t.selfDestruct}
+          value={String(selfDestruct)}
+          onChange={(e) => setSelfDestruct(Number(e.currentTarget.value))}
+        >
+          {SELF_DESTRUCT_S.map((seconds) => (
+            <option key={seconds} value={String(seconds)}>
+              {seconds ? `⏱ ${shortDuration(seconds * 1000)}` : t.timerOff}
+            </option>
+          ))}
+        </select>
+      )}
       <button type="submit" class="primary">
         {t.send}
       </button>
@@ -427,7 +475,10 @@ export function ChatView({ chatId }: { chatId: string }) {
         <button type="button" class="chat-heading" aria-expanded={info} onClick={() => setInfo(!info)}>
           <h1 id="chat-title">{chat.title}</h1>
           <span class="sub" aria-live="polite">
-            {typers.length ? t.typing(typers.join(", ")) : `${t.chatKinds[chat.kind] ?? ""}${chat.kind === "direct" ? "" : ` · ${count}`}`}
+            {typers.length
+              ? t.typing(typers.join(", "))
+              : `${t.chatKinds[chat.kind] ?? ""}${chat.kind === "direct" ? "" : ` · ${count}`}`}
+            {chat.message_ttl_s ? ` · ⏱ ${shortDuration(chat.message_ttl_s * 1000)}` : ""}
           </span>
         </button>
       </header>
