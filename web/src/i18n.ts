@@ -77,6 +77,13 @@ const en = {
   selfDestruct: "Self-destruct timer",
   timerOff: "No timer",
   autoDelete: "Auto-delete messages",
+  attach: "Attach files",
+  attachments: "Attachments",
+  uploading: (name: string) => `Upload of ${name}`,
+  removeAttachment: (name: string) => `Remove ${name}`,
+  openImage: (name: string) => `Open image ${name}`,
+  download: "Download",
+  dropHere: "Drop files to attach them",
 };
 
 export type Strings = typeof en;
@@ -159,6 +166,13 @@ const it: Strings = {
   selfDestruct: "Timer di autodistruzione",
   timerOff: "Nessun timer",
   autoDelete: "Eliminazione automatica dei messaggi",
+  attach: "Allega file",
+  attachments: "Allegati",
+  uploading: (name: string) => `Caricamento di ${name}`,
+  removeAttachment: (name: string) => `Rimuovi ${name}`,
+  openImage: (name: string) => `Apri l'immagine ${name}`,
+  download: "Scarica",
+  dropHere: "Rilascia i file per allegarli",
 };
 
 const CATALOGUES: Record<string, Strings> = { en, it };

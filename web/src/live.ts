@@ -23,6 +23,9 @@ export type LiveEvent = {
 export type Status = "connecting" | "online" | "offline";
 
 const CLOSE_UNAUTHENTICATED = 4401;
+/** A connection silent this long is pinged; one silent twice as long is given up: a dropped
+ * network does not always close the socket. */
+const QUIET_MS = 25_000;
 const CLOSE_BAD_FRAME = 4400;
 
 export function backoffDelays(initialMs = 500, maxMs = 10_000): () => number {
@@ -49,6 +52,8 @@ export class Live {
   private stopped = false;
   /** Events are applied one at a time, in arrival order, gap fills included. */
   private chain: Promise<void> = Promise.resolve();
+  private lastFrameAt = 0;
+  private readonly heartbeat = window.setInterval(() => this.checkAlive(), QUIET_MS / 5);
 
   constructor(private readonly handlers: LiveHandlers) {
     addEventListener("online", this.wake);
@@ -63,6 +68,7 @@ export class Live {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     removeEventListener("online", this.wake);
     removeEventListener("offline", this.drop);
     this.ws?.close(1000);
@@ -73,6 +79,14 @@ export class Live {
     if (this.ws?.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify({ type: "typing", chat_id: chatId }));
     }
+  }
+
+  private checkAlive(): void {
+    const ws = this.ws;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    const quiet = Date.now() - this.lastFrameAt;
+    if (quiet > 2 * QUIET_MS) ws.close();
+    else if (quiet > QUIET_MS) ws.send(JSON.stringify({ type: "ping" }));
   }
 
   private readonly wake = (): void => {
@@ -95,10 +109,12 @@ export class Live {
     this.ws = ws;
     let authenticated = false;
     ws.onopen = () => {
+      this.lastFrameAt = Date.now();
       // No token: the server takes the session cookie of this same-origin handshake.
       ws.send(JSON.stringify({ type: "auth", cursors: Object.fromEntries(this.cursors) }));
     };
     ws.onmessage = (message) => {
+      this.lastFrameAt = Date.now();
       let frame: Record<string, unknown>;
       try {
         frame = JSON.parse(String(message.data)) as Record<string, unknown>;

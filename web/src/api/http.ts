@@ -12,6 +12,7 @@ export type Message = Schemas["Message"];
 export type Member = Schemas["Member"];
 export type Session = Schemas["Session"];
 export type Entity = Schemas["Entity"];
+export type Media = Schemas["Media"];
 
 export const CSRF_COOKIE = "colletta_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";

@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
-import { ApiError, api, newTxnId, ok, type ChatListItem, type Message } from "../api/http";
+import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
 import { shortDuration, shortTime, t } from "../i18n";
 import {
@@ -21,6 +21,7 @@ import {
 } from "../store";
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
+import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
 
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];
 const TYPING_EVERY_MS = 3000;
@@ -32,6 +33,7 @@ interface Pending {
   text: string;
   replyTo: string | null;
   selfDestructS: number | null;
+  attachments: string[];
 }
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
 /** Sends not yet confirmed, per chat: shown at the end, retried with the same txn id. */
@@ -55,7 +57,8 @@ async function deliver(chatId: string, item: Pending): Promise<void> {
         api.POST("/api/v1/chats/{chat_id}/messages", {
           params: { path: { chat_id: chatId } },
           body: {
-            text: item.text,
+            text: item.text || null,
+            attachments: item.attachments.length ? item.attachments : null,
             client_txn_id: item.txn,
             reply_to_id: item.replyTo,
             self_destruct_s: item.selfDestructS,
@@ -109,9 +112,10 @@ interface ItemProps {
   onReply: (m: Message) => void;
   onEdit: (m: Message) => void;
   onForward: (m: Message) => void;
+  onOpen: (m: Media) => void;
 }
 
-function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemProps) {
+function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
   const [menu, setMenu] = useState(false);
   const mine = message.sender_id !== null && message.sender_id === me.value?.id;
   const path = { chat_id: chat.id, message_id: message.id };
@@ -138,10 +142,11 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemPr
             {t.replyingTo}: {replied ? (replied.deleted ? t.deleted : replied.text ?? "📎") : "…"}
           </div>
         )}
+        {message.attachments.length > 0 && <Attachments media={message.attachments} onOpen={onOpen} />}
         {message.deleted ? (
           <p class="text deleted">{t.deleted}</p>
         ) : (
-          <p class="text">{renderText(message.text ?? "", message.entities)}</p>
+          message.text && <p class="text">{renderText(message.text, message.entities)}</p>
         )}
         {Object.keys(message.reactions).length > 0 && (
           <div class="reactions">
@@ -209,7 +214,7 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward }: ItemPr
   );
 }
 
-function MessageList({ chat, onReply, onEdit, onForward }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
+function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
   const state = history(chat.id).value;
   // Timed messages leave the screen at their expiry by this clock, even before the server's
   // purge event arrives (and a tick re-renders only while some are on screen).
@@ -287,7 +292,7 @@ function MessageList({ chat, onReply, onEdit, onForward }: { chat: ChatListItem 
               class="row"
               style={{ transform: `translateY(${item.start}px)` }}
             >
-              <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} />
+              <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} onOpen={onOpen} />
             </div>
           );
         })}
@@ -295,7 +300,8 @@ function MessageList({ chat, onReply, onEdit, onForward }: { chat: ChatListItem 
       {(pending.value.get(chat.id) ?? []).map((p) => (
         <div class="message mine pending" key={p.txn} aria-busy="true">
           <div class="bubble">
-            <p class="text">{p.text}</p>
+            {p.attachments.length > 0 && <p class="text">📎 {p.attachments.length}</p>}
+            {p.text && <p class="text">{p.text}</p>}
             <div class="meta">🕓</div>
           </div>
         </div>
@@ -309,12 +315,20 @@ function Composer({
   replyTo,
   editing,
   onDone,
+  uploads,
+  setUploads,
+  addFiles,
 }: {
   chat: ChatListItem;
   replyTo: Message | null;
   editing: Message | null;
   onDone: () => void;
+  uploads: Upload[];
+  setUploads: (change: (list: Upload[]) => Upload[]) => void;
+  addFiles: (files: Iterable<File>) => void;
 }) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const uploading = uploads.some((u) => u.media === null && u.error === null);
   const [text, setText] = useState("");
   const [selfDestruct, setSelfDestruct] = useState(0);
   const lastTyping = useRef(0);
@@ -326,7 +340,8 @@ function Composer({
 
   async function submit() {
     const body = text.trim();
-    if (!body) return;
+    const ready = editing ? [] : uploads.filter((u) => u.media !== null);
+    if ((!body && ready.length === 0) || uploading) return;
     setText("");
     if (editing) {
       onDone();
@@ -340,11 +355,14 @@ function Composer({
     }
     const reply = replyTo?.id ?? null;
     onDone();
+    setUploads(() => []);
+    ready.forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
     await deliver(chat.id, {
       txn: newTxnId(),
       text: body,
       replyTo: reply,
       selfDestructS: selfDestruct || null,
+      attachments: ready.map((u) => u.media!.id),
     });
   }
 
@@ -373,6 +391,24 @@ function Composer({
           </button>
         </div>
       )}
+      {uploads.length > 0 && (
+        <UploadList uploads={uploads} onRemove={(key) => setUploads((list) => list.filter((u) => u.key !== key))} />
+      )}
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        class="visually-hidden"
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={(e) => {
+          addFiles(Array.from(e.currentTarget.files ?? []));
+          e.currentTarget.value = "";
+        }}
+      />
+      <button type="button" class="attach" aria-label={t.attach} onClick={() => fileInput.current?.click()}>
+        📎
+      </button>
       <label class="visually-hidden" for="composer-text">
         {t.message}
       </label>
@@ -387,6 +423,13 @@ function Composer({
           if (Date.now() - lastTyping.current > TYPING_EVERY_MS) {
             lastTyping.current = Date.now();
             sendTyping(chat.id);
+          }
+        }}
+        onPaste={(e) => {
+          const files = Array.from(e.clipboardData?.files ?? []);
+          if (files.length) {
+            e.preventDefault();
+            addFiles(files);
           }
         }}
         onKeyDown={(e) => {
@@ -412,7 +455,7 @@ function Composer({
           ))}
         </select>
       )}
-      <button type="submit" class="primary">
+      <button type="submit" class="primary" disabled={uploading}>
         {t.send}
       </button>
     </form>
@@ -451,11 +494,27 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [editing, setEditing] = useState<Message | null>(null);
   const [forwarding, setForwarding] = useState<Message | null>(null);
   const [info, setInfo] = useState(false);
+  const [viewing, setViewing] = useState<Media | null>(null);
+  const [uploads, setUploadList] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const setUploads = (change: (list: Upload[]) => Upload[]) => setUploadList(change);
+  const patchUpload = (key: string, patch: Partial<Upload>) =>
+    setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+  function addFiles(files: Iterable<File>) {
+    for (const file of files) {
+      const item = newUpload(file);
+      setUploads((list) => [...list, item]);
+      upload(chatId, file, (progress) => patchUpload(item.key, { progress }))
+        .then((media) => patchUpload(item.key, { media, progress: 1 }))
+        .catch((error) => patchUpload(item.key, { error: error instanceof ApiError ? error.message : t.error }));
+    }
+  }
 
   useEffect(() => {
     setReplyTo(null);
     setEditing(null);
     setInfo(false);
+    setUploadList([]);
     if (chat && chat.kind !== "direct") {
       ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path: { chat_id: chatId }, query: { limit: 200 } } }))
         .then((page) => page.members.forEach((m) => rememberName(m.user_id, m.display_name)))
@@ -467,7 +526,22 @@ export function ChatView({ chatId }: { chatId: string }) {
   const typers = [...(typing.value.get(chatId)?.keys() ?? [])].map((id) => names.value.get(id) ?? (chat.kind === "direct" ? chat.title : t.someone));
   const count = chat.kind === "channel" ? t.subscribers(chat.member_count) : t.members(chat.member_count);
   return (
-    <main class="chat-view" aria-labelledby="chat-title">
+    <main
+      class={dragging ? "chat-view dragging" : "chat-view"}
+      aria-labelledby="chat-title"
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes("Files")) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        addFiles(Array.from(e.dataTransfer?.files ?? []));
+      }}
+    >
       <header class="chat-header">
         <button type="button" class="back" aria-label={t.back} onClick={() => navigate("/")}>
           ←
@@ -494,6 +568,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           setEditing(m);
         }}
         onForward={setForwarding}
+        onOpen={setViewing}
       />
       {(chat.kind !== "channel" || chat.my_role === "owner" || chat.my_role === "admin") && (
         <Composer
@@ -504,9 +579,13 @@ export function ChatView({ chatId }: { chatId: string }) {
             setReplyTo(null);
             setEditing(null);
           }}
+          uploads={uploads}
+          setUploads={setUploads}
+          addFiles={addFiles}
         />
       )}
       {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
+      {viewing && <Viewer media={viewing} onClose={() => setViewing(null)} />}
     </main>
   );
 }
