@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import PASSWORD
 from tests.web.conftest import DESKTOP, PHONE, Api, axe_violations, screenshot, sign_in
 
 
-def messages(page: Page, text: str):  # type: ignore[no-untyped-def]
+def messages(page: Page, text: str) -> Locator:
     return page.locator("article.message", has_text=text)
 
 
@@ -76,6 +76,7 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     expect(messages(bob, "Great, book them").get_by_role("button", name="👍 1")).to_be_visible()
     messages(bob, "Great, book them").get_by_role("button", name="Actions for message").click()
     bob.get_by_role("button", name="Edit").click()
+    expect(bob_composer).to_have_value("Great, book them")  # the text to edit, in the composer
     bob_composer.fill("Great, booking them now")
     bob_composer.press("Enter")
     expect(messages(ann, "Great, booking them now")).to_contain_text("edited")

@@ -3,6 +3,7 @@ import { booted, me, navigate, openChatId, path, status } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
+import { Channels, InvitePage } from "./Channels";
 import { NewChat } from "./NewChat";
 import { Settings } from "./Settings";
 
@@ -33,6 +34,7 @@ function Sidebar() {
         <span class="brand">{t.appName}</span>
         <nav class="side-actions" aria-label={t.settings}>
           {link("/new", `+ ${t.newGroup}`)}
+          {link("/channels", t.browseChannels)}
           {link("/settings", t.settings)}
         </nav>
       </header>
@@ -50,11 +52,14 @@ export function App() {
     return null;
   }
   const chatId = openChatId();
+  const invite = /^\/invite\/([^/]+)$/.exec(route)?.[1] ?? null;
   let content = <main class="placeholder" aria-label={t.main}><p>{t.chats}</p></main>;
   if (chatId) content = <ChatView chatId={chatId} />;
   else if (route === "/new") content = <NewChat />;
   else if (route === "/settings") content = <Settings />;
-  const detail = chatId !== null || route === "/new" || route === "/settings";
+  else if (route === "/channels") content = <Channels />;
+  else if (invite) content = <InvitePage code={invite} />;
+  const detail = chatId !== null || invite !== null || ["/new", "/settings", "/channels"].includes(route);
   return (
     <div class={detail ? "layout detail" : "layout"}>
       <Connection />

@@ -333,7 +333,7 @@ function Composer({
   const [selfDestruct, setSelfDestruct] = useState(0);
   const lastTyping = useRef(0);
   const input = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (editing) setText(editing.text ?? "");
     if (editing || replyTo) input.current?.focus();
   }, [editing, replyTo]);
@@ -407,7 +407,15 @@ function Composer({
         }}
       />
       <button type="button" class="attach" aria-label={t.attach} onClick={() => fileInput.current?.click()}>
-        📎
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <path
+            d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="1.8"
+            stroke-linecap="round"
+          />
+        </svg>
       </button>
       <label class="visually-hidden" for="composer-text">
         {t.message}
