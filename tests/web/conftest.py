@@ -136,8 +136,8 @@ def open_page(browser: Browser, node: Node) -> Iterator[Callable[..., Page]]:
     contexts: list[BrowserContext] = []
     problems: list[str] = []
 
-    def make(viewport: dict[str, int] | None = None) -> Page:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US")
+    def make(viewport: dict[str, int] | None = None, locale: str = "en-US") -> Page:
+        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale)
         context.add_init_script(path=str(AXE))  # not an inline script: the CSP stays strict
         contexts.append(context)
         page = context.new_page()
