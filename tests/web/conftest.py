@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from colletta.api.web import WEB_DIST
 from tests.conftest import IN_CI, PASSWORD
@@ -183,3 +183,40 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def message(page: Page, text: str) -> Locator:
+    """The messages on screen that contain `text`."""
+    return page.locator("article.message", has_text=text)
+
+
+def open_chat(page: Page, title: str) -> None:
+    page.locator("a.chat-row", has_text=title).click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def send(page: Page, text: str) -> None:
+    composer = page.get_by_label("Message", exact=True)
+    composer.fill(text)
+    composer.press("Enter")
+
+
+@dataclass
+class Pair:
+    """Ann (owner) and Bob in one group, each in a browser of their own with it open."""
+
+    ann_user: User
+    bob_user: User
+    chat_id: str
+    ann: Page
+    bob: Page
+
+
+def two_in_a_group(open_page: Callable[..., Page], api: Api, title: str) -> Pair:
+    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    chat_id = api.group(ann_user, title, bob_user)
+    ann, bob = open_page(), open_page()
+    for page, name in ((ann, "ann"), (bob, "bob")):
+        sign_in(page, name)
+        open_chat(page, title)
+    return Pair(ann_user, bob_user, chat_id, ann, bob)

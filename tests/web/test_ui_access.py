@@ -7,8 +7,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.web.conftest import Api
-from tests.web.test_ui_resume import message
+from tests.web.conftest import Api, message
 
 MAX_TABS = 30
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.web.conftest import DESKTOP, PHONE, Api, axe_violations, screenshot, sign_in
-
-
-def messages(page: Page, text: str) -> Locator:
-    return page.locator("article.message", has_text=text)
+from tests.web.conftest import DESKTOP, PHONE, Api, axe_violations, message, screenshot, sign_in
 
 
 def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: Api) -> None:
@@ -47,14 +43,14 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     composer = ann.get_by_label("Message", exact=True)
     composer.fill("Flights are *cheap* this week")
     composer.press("Enter")
-    expect(messages(ann, "Flights are")).to_have_count(1)
+    expect(message(ann, "Flights are")).to_have_count(1)
     expect(bob_row).to_contain_text("Flights are *cheap* this week")
     expect(bob_row.get_by_label("1 unread message")).to_be_visible()
     assert axe_violations(bob) == []
 
     bob_row.click()
-    expect(messages(bob, "Flights are")).to_have_count(1)
-    expect(messages(bob, "Flights are").locator("strong")).to_have_text("cheap")
+    expect(message(bob, "Flights are")).to_have_count(1)
+    expect(message(bob, "Flights are").locator("strong")).to_have_text("cheap")
     expect(bob_row.locator(".badge")).to_have_count(0)  # read
     assert axe_violations(bob) == []
 
@@ -62,35 +58,35 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     bob_composer = bob.get_by_label("Message", exact=True)
     bob_composer.press_sequentially("Gre")
     expect(ann.get_by_text("Bob typing…")).to_be_visible()
-    messages(bob, "Flights are").get_by_role("button", name="Actions for message").click()
+    message(bob, "Flights are").get_by_role("button", name="Actions for message").click()
     bob.get_by_role("button", name="Reply").click()
     bob_composer.fill("Great, book them")
     bob_composer.press("Enter")
-    reply = messages(ann, "Great, book them")
+    reply = message(ann, "Great, book them")
     expect(reply).to_have_count(1)
     expect(reply.locator(".quote")).to_contain_text("Flights are")
 
     # Ann reacts, Bob edits; both show live on the other screen.
-    messages(ann, "Great, book them").get_by_role("button", name="Actions for message").click()
+    message(ann, "Great, book them").get_by_role("button", name="Actions for message").click()
     ann.get_by_role("button", name="React 👍").click()
-    expect(messages(bob, "Great, book them").get_by_role("button", name="👍 1")).to_be_visible()
-    messages(bob, "Great, book them").get_by_role("button", name="Actions for message").click()
+    expect(message(bob, "Great, book them").get_by_role("button", name="👍 1")).to_be_visible()
+    message(bob, "Great, book them").get_by_role("button", name="Actions for message").click()
     bob.get_by_role("button", name="Edit").click()
     expect(bob_composer).to_have_value("Great, book them")  # the text to edit, in the composer
     bob_composer.fill("Great, booking them now")
     bob_composer.press("Enter")
-    expect(messages(ann, "Great, booking them now")).to_contain_text("edited")
+    expect(message(ann, "Great, booking them now")).to_contain_text("edited")
 
     # Bob deletes his message: gone on both screens.
     bob.once("dialog", lambda dialog: dialog.accept())
-    messages(bob, "booking them now").get_by_role("button", name="Actions for message").click()
+    message(bob, "booking them now").get_by_role("button", name="Actions for message").click()
     bob.get_by_role("button", name="Delete").click()
-    expect(messages(ann, "booking them now")).to_have_count(0)
-    expect(messages(ann, "Message deleted")).to_have_count(1)
+    expect(message(ann, "booking them now")).to_have_count(0)
+    expect(message(ann, "Message deleted")).to_have_count(1)
 
     # Markup is never HTML: a message that looks like code stays text.
     api.send(bob_user, bob.url.rsplit("/", 1)[1], '<img src=x onerror="window.pwned=1"> <b>no</b>')
-    expect(messages(ann, "<img src=x")).to_have_count(1)
+    expect(message(ann, "<img src=x")).to_have_count(1)
     assert ann.locator("article.message img, article.message b").count() == 0
     assert ann.evaluate("window.pwned") is None
 

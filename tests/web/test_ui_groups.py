@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import DESKTOP, PHONE, Api, axe_violations, screenshot, sign_in
-from tests.web.test_ui_resume import message, open_chat
-
-
-def send(page: Page, text: str) -> None:
-    composer = page.get_by_label("Message", exact=True)
-    composer.fill(text)
-    composer.press("Enter")
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    Api,
+    axe_violations,
+    message,
+    open_chat,
+    screenshot,
+    send,
+    sign_in,
+)
 
 
 def test_public_channel_browse_subscribe_and_read_posts_live(

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Api, sign_in
-from tests.web.test_ui_resume import message, open_chat
+from tests.web.conftest import Api, message, open_chat, sign_in
 
 MESSAGES = 600
 MAX_IN_PAGE = 100  # the virtual list renders the view and a few around it

@@ -11,8 +11,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Api, sign_in
-from tests.web.test_ui_resume import open_chat
+from tests.web.conftest import Api, two_in_a_group
 
 UPLOAD_BYTES_PER_S = 256 * 1024  # slow enough that the bar is seen part-way
 
@@ -30,13 +29,8 @@ def noisy_png(path: Path) -> Path:
 def test_image_upload_with_progress_then_thumbnail_viewer_and_download(
     open_page: Callable[..., Page], api: Api, tmp_path: Path
 ) -> None:
-    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
-    api.group(ann_user, "Photos", bob_user)
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    open_chat(ann, "Photos")
-    open_chat(bob, "Photos")
+    pair = two_in_a_group(open_page, api, "Photos")
+    ann, bob = pair.ann, pair.bob
     throttle = ann.context.new_cdp_session(ann)
     throttle.send(
         "Network.emulateNetworkConditions",

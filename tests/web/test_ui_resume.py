@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.nodes import Node
-from tests.web.conftest import Api, User, sign_in
+from tests.web.conftest import Api, User, message, open_chat, send, sign_in, two_in_a_group
 
 RECONNECT_TIMEOUT_MS = 90_000  # a restart on a busy machine takes a while
-
-
-def message(page: Page, text: str) -> Locator:
-    return page.locator("article.message", has_text=text)
-
-
-def open_chat(page: Page, title: str) -> None:
-    page.locator("a.chat-row", has_text=title).click()
-    expect(page.get_by_role("heading", name=title)).to_be_visible()
 
 
 def texts_in_history(api: Api, user: User, chat_id: str) -> list[str]:
@@ -44,9 +35,7 @@ def test_offline_then_back_loses_and_doubles_nothing(
     expect(offline).to_be_visible()
     for i in range(3):
         api.send(ann, chat_id, f"while away {i}")
-    composer = bob.get_by_label("Message", exact=True)
-    composer.fill("written offline")
-    composer.press("Enter")
+    send(bob, "written offline")
     expect(bob.locator(".pending", has_text="written offline")).to_be_visible()
 
     bob.context.set_offline(False)
@@ -64,29 +53,21 @@ def test_offline_then_back_loses_and_doubles_nothing(
 def test_server_restart_mid_conversation(
     open_page: Callable[..., Page], api: Api, node: Node
 ) -> None:
-    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
-    chat_id = api.group(ann_user, "Restart", bob_user)
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    open_chat(ann, "Restart")
-    open_chat(bob, "Restart")
-    composer = ann.get_by_label("Message", exact=True)
-    composer.fill("before the restart")
-    composer.press("Enter")
+    pair = two_in_a_group(open_page, api, "Restart")
+    ann, bob = pair.ann, pair.bob
+    send(ann, "before the restart")
     expect(message(bob, "before the restart")).to_have_count(1)
 
     node.stop()
     for page in (ann, bob):
         expect(page.get_by_text("Offline — reconnecting…")).to_be_visible()
     node.start()
-    api.send(ann_user, chat_id, "while they reconnect")  # replayed on resume, or live
+    api.send(pair.ann_user, pair.chat_id, "while they reconnect")  # replayed on resume, or live
     for page in (ann, bob):
         # The connection notice ("Offline", then "Connecting…") is gone once it is live.
         expect(page.locator(".connection")).to_be_empty(timeout=RECONNECT_TIMEOUT_MS)
         expect(message(page, "while they reconnect")).to_have_count(1)
-    composer.fill("after the restart")
-    composer.press("Enter")
+    send(ann, "after the restart")
     expect(message(bob, "after the restart")).to_have_count(1)
     for page in (ann, bob):
         for text in ("before the restart", "while they reconnect", "after the restart"):

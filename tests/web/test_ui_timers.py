@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Api, sign_in
-from tests.web.test_ui_resume import message, open_chat
+from tests.web.conftest import Api, message, open_chat, send, sign_in, two_in_a_group
 
 VANISH_TIMEOUT_MS = 30_000
 
@@ -15,20 +14,14 @@ VANISH_TIMEOUT_MS = 30_000
 def test_a_timed_message_vanishes_from_both_screens(
     open_page: Callable[..., Page], api: Api
 ) -> None:
-    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
-    chat_id = api.group(ann_user, "Ephemeral", bob_user)
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    open_chat(ann, "Ephemeral")
-    open_chat(bob, "Ephemeral")
-    api.call(ann_user, "PUT", f"/api/v1/chats/{chat_id}/message-ttl", json={"message_ttl_s": 5})
+    pair = two_in_a_group(open_page, api, "Ephemeral")
+    ann, bob = pair.ann, pair.bob
+    ttl = {"message_ttl_s": 5}
+    api.call(pair.ann_user, "PUT", f"/api/v1/chats/{pair.chat_id}/message-ttl", json=ttl)
     for page in (ann, bob):
         expect(page.locator(".chat-header")).to_contain_text("⏱ 5 s")  # live
 
-    composer = ann.get_by_label("Message", exact=True)
-    composer.fill("this will vanish")
-    composer.press("Enter")
+    send(ann, "this will vanish")
     for page in (ann, bob):
         expect(message(page, "this will vanish").locator(".countdown")).to_be_visible()
     for page in (ann, bob):
@@ -49,9 +42,7 @@ def test_self_destruct_counts_from_the_readers_read(
     sign_in(bob, "bob")
     open_chat(ann, "Bob")
     ann.get_by_label("Self-destruct timer").select_option(label="⏱ 5 s")
-    composer = ann.get_by_label("Message", exact=True)
-    composer.fill("burn after reading")
-    composer.press("Enter")
+    send(ann, "burn after reading")
     expect(message(ann, "burn after reading").locator(".countdown")).to_be_visible()
     expect(message(ann, "burn after reading")).to_have_count(0, timeout=VANISH_TIMEOUT_MS)
     # Bob has not read it yet: his copy waits for him, then counts down once he has.
