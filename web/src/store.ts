@@ -15,6 +15,8 @@ export const chatList = computed(() =>
 );
 /** chat id → user id → until when (ms) they are shown typing. */
 export const typing = signal<Map<string, Map<string, number>>>(new Map());
+/** chat id → a counter bumped by pin events: the pinned bar refetches on change. */
+export const pinsVersion = signal<Map<string, number>>(new Map());
 /** user id → display name, from members and the chat list. */
 export const names = signal<Map<string, string>>(new Map());
 
@@ -58,7 +60,10 @@ export function history(chatId: string): Signal<History> {
 }
 
 export function navigate(to: string, replace = false): void {
-  if (to === location.pathname) return;
+  if (to === location.pathname) {
+    path.value = to;
+    return;
+  }
   if (replace) history_.replaceState(null, "", to);
   else history_.pushState(null, "", to);
   path.value = to;
@@ -106,7 +111,7 @@ export function signedOut(): void {
     chats.value = new Map();
     histories.clear();
   });
-  if (!path.value.startsWith("/signup")) navigate("/signin", true);
+  // The path stays: the sign-in screen shows there, and signing in goes on to it.
 }
 
 export async function loadChats(): Promise<void> {
@@ -194,6 +199,13 @@ export function applyEvent(event: LiveEvent): void {
     case "message.reactions_changed":
       replaceMessage(chatId, event.message_id!, (m) => ({ ...m, reactions: event.reactions ?? {} }));
       break;
+    case "message.pinned":
+    case "message.unpinned": {
+      const next = new Map(pinsVersion.value);
+      next.set(chatId, (next.get(chatId) ?? 0) + 1);
+      pinsVersion.value = next;
+      break;
+    }
     case "read.updated":
       patchChat(chatId, (chat) => ({
         ...chat,

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, ok } from "../api/http";
 import { t } from "../i18n";
-import { me, navigate, startSession } from "../store";
+import { me, navigate, path, startSession } from "../store";
 
 function Field(props: {
   id: string;
@@ -34,6 +34,11 @@ function Field(props: {
   );
 }
 
+/** "Web · Linux x86_64": what the sessions list shows for this browser. */
+function deviceName(): string {
+  return `Web · ${navigator.platform || "browser"}`.slice(0, 200);
+}
+
 export function AuthScreen({ mode }: { mode: "signin" | "signup" }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -56,12 +61,14 @@ export function AuthScreen({ mode }: { mode: "signin" | "signup" }) {
       }
       const login = await ok(
         api.POST("/api/v1/auth/web-login", {
-          body: { username, password, device_name: navigator.userAgent.slice(0, 200) },
+          body: { username, password, device_name: deviceName() },
         }),
       );
       me.value = login.user;
       await startSession();
-      navigate("/", true);
+      // Back where the visitor was headed (an invite link, a chat), else the chat list.
+      const headed = path.value;
+      navigate(headed.startsWith("/signin") || headed.startsWith("/signup") ? "/" : headed, true);
     } catch (caught) {
       const problem = caught instanceof ApiError ? caught : null;
       setError(

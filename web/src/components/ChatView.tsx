@@ -14,6 +14,7 @@ import {
   merge,
   names,
   navigate,
+  pinsVersion,
   rememberName,
   sendTyping,
   timed,
@@ -496,6 +497,34 @@ function ForwardDialog({ message, onClose }: { message: Message; onClose: () => 
   );
 }
 
+/** The latest pinned message, kept current by the pin events (store.pinsVersion). */
+function PinnedBar({ chat }: { chat: ChatListItem }) {
+  const [pinned, setPinned] = useState<Message | null>(null);
+  const version = pinsVersion.value.get(chat.id) ?? 0;
+  useEffect(() => {
+    ok(api.GET("/api/v1/chats/{chat_id}/pins", { params: { path: { chat_id: chat.id } } }))
+      .then((page) => setPinned(page.messages[page.messages.length - 1] ?? null))
+      .catch(() => setPinned(null));
+  }, [chat.id, version]);
+  if (pinned === null || pinned.deleted) return null;
+  return (
+    <div class="pinned" role="note" aria-label={t.pinned}>
+      <span aria-hidden="true">📌</span> <strong>{t.pinned}:</strong> {pinned.text ?? "📎"}
+      {canPin(chat) && (
+        <button
+          type="button"
+          aria-label={t.unpin}
+          onClick={() =>
+            void ok(api.DELETE("/api/v1/chats/{chat_id}/pins/{message_id}", { params: { path: { chat_id: chat.id, message_id: pinned.id } } })).catch(() => undefined)
+          }
+        >
+          ✕
+        </button>
+      )}
+    </div>
+  );
+}
+
 export function ChatView({ chatId }: { chatId: string }) {
   const chat = chats.value.get(chatId);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
@@ -565,6 +594,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         </button>
       </header>
       {info && <ChatInfo chat={chat} />}
+      <PinnedBar chat={chat} />
       <MessageList
         chat={chat}
         onReply={(m) => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type Session } from "../api/http";
 import { shortTime, t } from "../i18n";
-import { me, signedOut } from "../store";
+import { me, navigate, signedOut } from "../store";
 
 function useStatus(): [string, (promise: Promise<unknown>, done?: string) => Promise<void>] {
   const [message, setMessage] = useState("");
@@ -107,7 +107,14 @@ export function Settings() {
         <button
           type="button"
           class="danger"
-          onClick={() => void ok(api.POST("/api/v1/auth/logout")).catch(() => undefined).then(signedOut)}
+          onClick={() =>
+            void ok(api.POST("/api/v1/auth/logout"))
+              .catch(() => undefined)
+              .then(() => {
+                signedOut();
+                navigate("/signin", true);
+              })
+          }
         >
           {t.signOut}
         </button>
