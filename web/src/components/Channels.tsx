@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type Chat, type Schemas } from "../api/http";
 import { t } from "../i18n";
+import { Back } from "./Back";
 import { chats, navigate, refreshChat } from "../store";
 
 /** Public channels: search by title, subscribe, open. */
@@ -32,6 +33,7 @@ export function Channels() {
 
   return (
     <main class="page" aria-labelledby="channels-title">
+      <Back />
       <h1 id="channels-title">{t.browseChannels}</h1>
       <label class="visually-hidden" for="channel-search">
         {t.searchChannels}
@@ -81,6 +83,7 @@ export function InvitePage({ code }: { code: string }) {
 
   return (
     <main class="page" aria-labelledby="invite-title">
+      <Back />
       <div class="card">
         <h1 id="invite-title">{info ? info.chat.title : t.invite}</h1>
         {info && <p>{t.chatKinds[info.chat.kind]} · {t.members(info.chat.member_count)}</p>}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, ok } from "../api/http";
 import { t } from "../i18n";
+import { Back } from "./Back";
 import { navigate, refreshChat } from "../store";
 
 export function NewChat() {
@@ -28,6 +29,7 @@ export function NewChat() {
 
   return (
     <main class="page" aria-labelledby="new-title">
+      <Back />
       <form class="card" onSubmit={submit}>
         <h1 id="new-title">{kind === "group" ? t.newGroup : t.newChannel}</h1>
         <fieldset class="kinds">

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type Session } from "../api/http";
 import { shortTime, t } from "../i18n";
+import { Back } from "./Back";
 import { me, navigate, signedOut } from "../store";
 
 function useStatus(): [string, (promise: Promise<unknown>, done?: string) => Promise<void>] {
@@ -32,6 +33,7 @@ export function Settings() {
 
   return (
     <main class="page settings" aria-labelledby="settings-title">
+      <Back />
       <h1 id="settings-title">{t.settings}</h1>
       <form
         class="card"
