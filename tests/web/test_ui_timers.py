@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from tests.web.conftest import Api, message, open_chat, send, sign_in, two_in_a_group
+from tests.web.test_ui_media import noisy_png
 
 VANISH_TIMEOUT_MS = 30_000
 
@@ -49,3 +51,35 @@ def test_self_destruct_counts_from_the_readers_read(
     open_chat(bob, "Ann")
     expect(message(bob, "burn after reading").locator(".countdown")).to_be_visible()
     expect(message(bob, "burn after reading")).to_have_count(0, timeout=VANISH_TIMEOUT_MS)
+
+
+def test_view_once_opens_once_then_is_gone(
+    open_page: Callable[..., Page], api: Api, tmp_path: Path
+) -> None:
+    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    api.call(ann_user, "POST", "/api/v1/chats/direct", json={"user_id": bob_user.id})
+    ann, bob = open_page(), open_page()
+    sign_in(ann, "ann")
+    sign_in(bob, "bob")
+    open_chat(ann, "Bob")
+    open_chat(bob, "Ann")
+    with ann.expect_file_chooser() as chooser:
+        ann.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files(str(noisy_png(tmp_path / "once.png")))
+    ann.get_by_label("View once").check()
+    send_button = ann.get_by_role("button", name="Send")
+    expect(send_button).to_be_enabled()
+    send_button.click()
+    expect(ann.get_by_text("View-once attachment")).to_be_visible()  # the sender cannot open it
+
+    bob.get_by_role("button", name="Open view-once attachment").click()
+    viewer = bob.get_by_role("dialog", name="once.png")
+    picture = viewer.get_by_role("img", name="once.png")
+    expect(picture).to_be_visible()
+    picture.evaluate("img => img.decode()")
+    expect(viewer.get_by_role("link", name="Download")).to_have_count(0)
+    bob.keyboard.press("Escape")
+    expect(bob.get_by_role("button", name="Open view-once attachment")).to_have_count(0)
+    bob.reload()
+    expect(bob.get_by_role("heading", name="Ann")).to_be_visible()
+    expect(bob.get_by_text("No messages yet.")).to_be_visible()

@@ -103,6 +103,9 @@ const en = {
   createInvite: "Create invite link",
   revokeLink: "Revoke",
   off: "Off",
+  viewOnce: "View once",
+  viewOnceSent: "👁 View-once attachment",
+  openViewOnce: "👁 Open view-once attachment",
 };
 
 export type Strings = typeof en;
@@ -211,6 +214,9 @@ const it: Strings = {
   createInvite: "Crea link di invito",
   revokeLink: "Revoca",
   off: "Disattivato",
+  viewOnce: "Visualizza una volta",
+  viewOnceSent: "👁 Allegato visualizzabile una volta",
+  openViewOnce: "👁 Apri l'allegato visualizzabile una volta",
 };
 
 const CATALOGUES: Record<string, Strings> = { en, it };

@@ -23,6 +23,12 @@ export const names = signal<Map<string, string>>(new Map());
 /** Now, to the second, for countdowns and for dropping expired messages by our own clock. */
 export const clock = signal(Date.now());
 setInterval(() => (clock.value = Date.now()), 1000);
+/** message id → when this device opened its view-once attachment (gone from then on). */
+const openedOnce = new Map<string, number>();
+/** The one open of a view-once message: it leaves the list once its viewer closes. */
+export function openViewOnce(m: Message): void {
+  openedOnce.set(m.id, Date.now());
+}
 /** message id → when this device marked it read (a self-destruct counts from then). */
 const readAt = new Map<string, number>();
 
@@ -32,6 +38,8 @@ export function expiryOf(m: Message): number | null {
   if (m.expires_at_ms != null && (mine || m.expires_after_read_s == null)) return m.expires_at_ms;
   if (mine) return null;
   if (m.read_expires_at_ms != null) return m.read_expires_at_ms;
+  const opened = openedOnce.get(m.id);
+  if (m.view_once && opened !== undefined) return opened;
   const read = readAt.get(m.id);
   return m.expires_after_read_s != null && read !== undefined
     ? read + m.expires_after_read_s * 1000

@@ -14,6 +14,7 @@ import {
   merge,
   names,
   navigate,
+  openViewOnce,
   pinsVersion,
   rememberName,
   sendTyping,
@@ -35,6 +36,7 @@ interface Pending {
   replyTo: string | null;
   selfDestructS: number | null;
   attachments: string[];
+  viewOnce: boolean;
 }
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
 /** Sends not yet confirmed, per chat: shown at the end, retried with the same txn id. */
@@ -63,7 +65,7 @@ async function deliver(chatId: string, item: Pending): Promise<void> {
             client_txn_id: item.txn,
             reply_to_id: item.replyTo,
             self_destruct_s: item.selfDestructS,
-            view_once: false,
+            view_once: item.viewOnce,
           },
         }),
       );
@@ -113,7 +115,7 @@ interface ItemProps {
   onReply: (m: Message) => void;
   onEdit: (m: Message) => void;
   onForward: (m: Message) => void;
-  onOpen: (m: Media) => void;
+  onOpen: (m: Media, once: boolean) => void;
 }
 
 function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
@@ -143,7 +145,16 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }
             {t.replyingTo}: {replied ? (replied.deleted ? t.deleted : replied.text ?? "📎") : "…"}
           </div>
         )}
-        {message.attachments.length > 0 && <Attachments media={message.attachments} onOpen={onOpen} />}
+        {message.attachments.length > 0 && (
+          <Attachments
+            media={message.attachments}
+            viewOnce={message.view_once ? (mine ? "sender" : "reader") : null}
+            onOpen={(m) => {
+              if (message.view_once) openViewOnce(message);
+              if (!message.view_once || m.kind === "image") onOpen(m, message.view_once);
+            }}
+          />
+        )}
         {message.deleted ? (
           <p class="text deleted">{t.deleted}</p>
         ) : (
@@ -332,6 +343,7 @@ function Composer({
   const uploading = uploads.some((u) => u.media === null && u.error === null);
   const [text, setText] = useState("");
   const [selfDestruct, setSelfDestruct] = useState(0);
+  const [viewOnce, setViewOnce] = useState(false);
   const lastTyping = useRef(0);
   const input = useRef<HTMLTextAreaElement>(null);
   useLayoutEffect(() => {
@@ -364,7 +376,9 @@ function Composer({
       replyTo: reply,
       selfDestructS: selfDestruct || null,
       attachments: ready.map((u) => u.media!.id),
+      viewOnce: viewOnce && ready.length > 0,
     });
+    setViewOnce(false);
   }
 
   return (
@@ -451,6 +465,11 @@ function Composer({
           }
         }}
       />
+      {chat.kind === "direct" && uploads.length > 0 && (
+        <label class="check">
+          <input type="checkbox" checked={viewOnce} onChange={(e) => setViewOnce(e.currentTarget.checked)} /> {t.viewOnce}
+        </label>
+      )}
       {chat.kind === "direct" && (
         <select
           aria-label={t.selfDestruct}
@@ -531,7 +550,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [editing, setEditing] = useState<Message | null>(null);
   const [forwarding, setForwarding] = useState<Message | null>(null);
   const [info, setInfo] = useState(false);
-  const [viewing, setViewing] = useState<Media | null>(null);
+  const [viewing, setViewing] = useState<{ media: Media; once: boolean } | null>(null);
   const [uploads, setUploadList] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const setUploads = (change: (list: Upload[]) => Upload[]) => setUploadList(change);
@@ -606,7 +625,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           setEditing(m);
         }}
         onForward={setForwarding}
-        onOpen={setViewing}
+        onOpen={(media, once) => setViewing({ media, once })}
       />
       {(chat.kind !== "channel" || chat.my_role === "owner" || chat.my_role === "admin") && (
         <Composer
@@ -623,7 +642,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         />
       )}
       {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
-      {viewing && <Viewer media={viewing} onClose={() => setViewing(null)} />}
+      {viewing && <Viewer media={viewing.media} once={viewing.once} onClose={() => setViewing(null)} />}
     </main>
   );
 }

@@ -79,7 +79,35 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-export function Attachments({ media, onOpen }: { media: Media[]; onOpen: (m: Media) => void }) {
+export function Attachments({
+  media,
+  onOpen,
+  viewOnce,
+}: {
+  media: Media[];
+  onOpen: (m: Media) => void;
+  /** null: not view-once; "sender": shown, never opened; "reader": one open. */
+  viewOnce: null | "sender" | "reader";
+}) {
+  if (viewOnce === "sender") return <p class="view-once">{t.viewOnceSent}</p>;
+  if (viewOnce === "reader") {
+    return (
+      <div class="attachments">
+        {media.map((m) =>
+          m.kind === "image" ? (
+            <button type="button" class="view-once" key={m.id} onClick={() => onOpen(m)}>
+              {t.openViewOnce}
+            </button>
+          ) : (
+            // Not a picture: the one open is the download itself.
+            <a class="view-once" key={m.id} href={mediaUrl(m.chat_id, m.id)} download={m.filename} onClick={() => onOpen(m)}>
+              {t.openViewOnce}
+            </a>
+          ),
+        )}
+      </div>
+    );
+  }
   return (
     <div class="attachments">
       {media.map((m) =>
@@ -97,7 +125,8 @@ export function Attachments({ media, onOpen }: { media: Media[]; onOpen: (m: Med
   );
 }
 
-export function Viewer({ media, onClose }: { media: Media; onClose: () => void }) {
+/** A picture full size; a view-once one offers no download (a second open is refused). */
+export function Viewer({ media, once, onClose }: { media: Media; once: boolean; onClose: () => void }) {
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     close.current?.focus();
@@ -110,9 +139,11 @@ export function Viewer({ media, onClose }: { media: Media; onClose: () => void }
     <div class="viewer" role="dialog" aria-modal="true" aria-label={media.filename}>
       <img src={url} alt={media.filename} />
       <div class="viewer-bar">
-        <a href={url} download={media.filename}>
-          {t.download}
-        </a>
+        {!once && (
+          <a href={url} download={media.filename}>
+            {t.download}
+          </a>
+        )}
         <button type="button" ref={close} onClick={onClose}>
           {t.closeMenu}
         </button>
