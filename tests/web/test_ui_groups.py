@@ -81,3 +81,27 @@ def test_invite_link_then_roles(open_page: Callable[..., Page], api: Api) -> Non
     expect(ann.get_by_label("Role of Bob")).to_have_value("moderator")
     send(bob, "I moderate now")
     expect(message(ann, "I moderate now")).to_have_count(1)
+
+
+def test_join_request_approved_live(open_page: Callable[..., Page], api: Api) -> None:
+    ann_user = api.user("ann", "Ann")
+    api.user("bob", "Bob")
+    api.group(ann_user, "Quiet room")
+    ann, bob = open_page(), open_page()
+    sign_in(ann, "ann")
+    sign_in(bob, "bob")
+    open_chat(ann, "Quiet room")
+    ann.get_by_role("button", name="Quiet room").click()
+    ann.get_by_label("Admins approve who joins").check()
+    ann.get_by_role("button", name="Create invite link").click()
+    link = ann.get_by_label("Invite link")
+    expect(link).to_have_value(re.compile(r"/invite/\S+$"))
+
+    bob.goto(link.input_value())
+    bob.get_by_role("button", name="Ask to join").click()
+    expect(bob.get_by_text("Your request was sent to the admins.")).to_be_visible()
+    request = ann.locator(".invites li", has_text="@bob")
+    expect(request).to_be_visible()  # live, without a reload
+    request.get_by_role("button", name="Approve").click()
+    expect(bob.locator("a.chat-row", has_text="Quiet room")).to_be_visible()
+    expect(ann.locator(".chat-header")).to_contain_text("2 members")

@@ -104,6 +104,10 @@ const en = {
   revokeLink: "Revoke",
   off: "Off",
   viewOnce: "View once",
+  requiresApproval: "Admins approve who joins",
+  joinRequests: "Asking to join",
+  approve: "Approve",
+  decline: "Decline",
   viewOnceSent: "👁 View-once attachment",
   openViewOnce: "👁 Open view-once attachment",
 };
@@ -215,6 +219,10 @@ const it: Strings = {
   revokeLink: "Revoca",
   off: "Disattivato",
   viewOnce: "Visualizza una volta",
+  requiresApproval: "Gli amministratori approvano chi entra",
+  joinRequests: "Chiedono di entrare",
+  approve: "Approva",
+  decline: "Rifiuta",
   viewOnceSent: "👁 Allegato visualizzabile una volta",
   openViewOnce: "👁 Apri l'allegato visualizzabile una volta",
 };

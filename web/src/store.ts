@@ -17,6 +17,8 @@ export const chatList = computed(() =>
 export const typing = signal<Map<string, Map<string, number>>>(new Map());
 /** chat id → a counter bumped by pin events: the pinned bar refetches on change. */
 export const pinsVersion = signal<Map<string, number>>(new Map());
+/** chat id → a counter bumped when someone asks to join (admins refetch the requests). */
+export const joinRequests = signal<Map<string, number>>(new Map());
 /** user id → display name, from members and the chat list. */
 export const names = signal<Map<string, string>>(new Map());
 
@@ -208,12 +210,12 @@ export function applyEvent(event: LiveEvent): void {
       replaceMessage(chatId, event.message_id!, (m) => ({ ...m, reactions: event.reactions ?? {} }));
       break;
     case "message.pinned":
-    case "message.unpinned": {
-      const next = new Map(pinsVersion.value);
-      next.set(chatId, (next.get(chatId) ?? 0) + 1);
-      pinsVersion.value = next;
+    case "message.unpinned":
+      pinsVersion.value = bumped(pinsVersion.value, chatId);
       break;
-    }
+    case "member.join_requested":
+      joinRequests.value = bumped(joinRequests.value, chatId);
+      break;
     case "read.updated":
       patchChat(chatId, (chat) => ({
         ...chat,
@@ -262,6 +264,12 @@ export function applyEvent(event: LiveEvent): void {
       if (chats.value.has(chatId)) void refreshChat(chatId).catch(() => undefined);
       break;
   }
+}
+
+function bumped(counters: Map<string, number>, chatId: string): Map<string, number> {
+  const next = new Map(counters);
+  next.set(chatId, (next.get(chatId) ?? 0) + 1);
+  return next;
 }
 
 export function rememberName(userId: string, name: string): void {

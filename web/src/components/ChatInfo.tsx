@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
 import { shortDuration, t } from "../i18n";
-import { me, rememberName } from "../store";
+import { joinRequests, me, rememberName } from "../store";
 
 /** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
 const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
@@ -28,6 +28,8 @@ function Timer(props: { id: string; label: string; value: number; options: numbe
 export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const [members, setMembers] = useState<Member[]>([]);
   const [invites, setInvites] = useState<Schemas["Invite"][]>([]);
+  const [requests, setRequests] = useState<Schemas["JoinRequest"][]>([]);
+  const [approval, setApproval] = useState(false);
   const [username, setUsername] = useState("");
   const [error, setError] = useState("");
   const admin = chat.my_role === "owner" || chat.my_role === "admin";
@@ -41,11 +43,13 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
     const page = await ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path, query: { limit: 200 } } }));
     page.members.forEach((m) => rememberName(m.user_id, m.display_name));
     setMembers(page.members);
-    if (admin) setInvites((await ok(api.GET("/api/v1/chats/{chat_id}/invites", { params: { path } }))).invites);
+    if (!admin) return;
+    setInvites((await ok(api.GET("/api/v1/chats/{chat_id}/invites", { params: { path } }))).invites);
+    setRequests((await ok(api.GET("/api/v1/chats/{chat_id}/join-requests", { params: { path } }))).requests);
   }
   useEffect(() => {
     void load().catch(() => setMembers([]));
-  }, [chat.id, chat.member_count, chat.my_role]);
+  }, [chat.id, chat.member_count, chat.my_role, joinRequests.value.get(chat.id)]);
 
   async function add(event: Event) {
     event.preventDefault();
@@ -144,9 +148,39 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
               </li>
             ))}
           </ul>
-          <button type="button" onClick={() => void attempt(ok(api.POST("/api/v1/chats/{chat_id}/invites", { params: { path }, body: { requires_approval: false } })).then(load))}>
-            {t.createInvite}
-          </button>
+          <div class="inline">
+            <label class="check">
+              <input type="checkbox" checked={approval} onChange={(e) => setApproval(e.currentTarget.checked)} /> {t.requiresApproval}
+            </label>
+            <button type="button" onClick={() => void attempt(ok(api.POST("/api/v1/chats/{chat_id}/invites", { params: { path }, body: { requires_approval: approval } })).then(load))}>
+              {t.createInvite}
+            </button>
+          </div>
+          {requests.length > 0 && (
+            <>
+              <h2>{t.joinRequests}</h2>
+              <ul>
+                {requests.map((r) => (
+                  <li key={r.user_id}>
+                    <span class="grow">@{r.username}</span>
+                    {(["approve", "decline"] as const).map((verdict) => (
+                      <button
+                        type="button"
+                        key={verdict}
+                        onClick={() =>
+                          void attempt(
+                            ok(api.POST(`/api/v1/chats/{chat_id}/join-requests/{user_id}/${verdict}`, { params: { path: { ...path, user_id: r.user_id } } })).then(load),
+                          )
+                        }
+                      >
+                        {verdict === "approve" ? t.approve : t.decline}
+                      </button>
+                    ))}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </section>
