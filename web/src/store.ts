@@ -154,8 +154,16 @@ function patchMessages(chatId: string, patch: (messages: Message[]) => Message[]
   found.value = { ...found.value, messages: patch(found.value.messages) };
 }
 
-/** Insert or replace by id, keeping seq order (events and pages may overlap). */
+/** Insert or replace by id, keeping seq order (events and pages may overlap). An older page
+ * or a newer message is joined without re-sorting: a long history stays cheap to extend. */
 export function merge(messages: Message[], incoming: Message[]): Message[] {
+  const first = messages[0]?.seq ?? Infinity;
+  const last = messages[messages.length - 1]?.seq ?? -Infinity;
+  const sorted = incoming.every((m, i) => i === 0 || incoming[i - 1]!.seq < m.seq);
+  if (sorted && incoming.length > 0) {
+    if (incoming[incoming.length - 1]!.seq < first) return [...incoming, ...messages];
+    if (incoming[0]!.seq > last) return [...messages, ...incoming];
+  }
   const byId = new Map(messages.map((m) => [m.id, m]));
   for (const message of incoming) byId.set(message.id, message);
   return [...byId.values()].sort((a, b) => a.seq - b.seq);

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
@@ -231,11 +231,15 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatL
   // Timed messages leave the screen at their expiry by this clock, even before the server's
   // purge event arrives (and a tick re-renders only while some are on screen).
   // An expired message leaves no tombstone.
-  const anyTimed = state.messages.some(timed);
+  const anyTimed = useMemo(() => state.messages.some(timed), [state.messages]);
   const now = anyTimed ? clock.value : 0;
-  const messages = anyTimed
-    ? state.messages.filter((m) => (m.deleted ? !timed(m) : (expiryOf(m) ?? Infinity) > now))
-    : state.messages;
+  const messages = useMemo(
+    () =>
+      anyTimed
+        ? state.messages.filter((m) => (m.deleted ? !timed(m) : (expiryOf(m) ?? Infinity) > now))
+        : state.messages,
+    [state.messages, anyTimed, now],
+  );
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ id: string; delta: number } | null>(null);
@@ -246,7 +250,7 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatL
     overscan: 10,
     getItemKey: (index) => messages[index]?.id ?? index,
   });
-  const byId = new Map(messages.map((m) => [m.id, m]));
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
   const lastSeq = messages[messages.length - 1]?.seq ?? 0;
 
   useEffect(() => {
