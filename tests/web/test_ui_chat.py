@@ -26,7 +26,7 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     sign_in(bob, "bob")
 
     # Ann creates a group and adds Bob; it appears in Bob's list by itself.
-    ann.get_by_role("link", name="New group").click()
+    ann.get_by_role("link", name="New chat").click()
     ann.get_by_label("Title").fill("Lisbon trip")
     ann.get_by_role("button", name="Create").click()
     expect(ann.get_by_role("heading", name="Lisbon trip")).to_be_visible()

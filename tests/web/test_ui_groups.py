@@ -28,7 +28,7 @@ def test_public_channel_browse_subscribe_and_read_posts_live(
     ann, bob = open_page(), open_page()
     sign_in(ann, "ann")
     sign_in(bob, "bob")
-    ann.get_by_role("link", name="New group").click()
+    ann.get_by_role("link", name="New chat").click()
     ann.get_by_label("Channel").check()
     ann.get_by_label("Title").fill("Garden news")
     ann.get_by_label("Public (anyone can find and subscribe)").check()

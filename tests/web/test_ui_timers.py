@@ -37,12 +37,16 @@ def test_a_timed_message_vanishes_from_both_screens(
 def test_self_destruct_counts_from_the_readers_read(
     open_page: Callable[..., Page], api: Api
 ) -> None:
-    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
-    api.call(ann_user, "POST", "/api/v1/chats/direct", json={"user_id": bob_user.id})
+    api.user("ann", "Ann")
+    api.user("bob", "Bob")
     ann, bob = open_page(), open_page()
     sign_in(ann, "ann")
     sign_in(bob, "bob")
-    open_chat(ann, "Bob")
+    ann.get_by_role("link", name="New chat").click()
+    ann.get_by_label("Direct chat").check()
+    ann.get_by_label("Username").fill("@bob")
+    ann.get_by_role("button", name="Create").click()
+    expect(ann.get_by_role("heading", name="Bob")).to_be_visible()
     ann.get_by_label("Self-destruct timer").select_option(label="⏱ 5 s")
     send(ann, "burn after reading")
     expect(message(ann, "burn after reading").locator(".countdown")).to_be_visible()

@@ -33,7 +33,7 @@ function Sidebar() {
       <header class="side-header">
         <span class="brand">{t.appName}</span>
         <nav class="side-actions" aria-label={t.settings}>
-          {link("/new", `+ ${t.newGroup}`)}
+          {link("/new", `+ ${t.newChat}`)}
           {link("/channels", t.browseChannels)}
           {link("/settings", t.settings)}
         </nav>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
 import { shortDuration, t } from "../i18n";
 import { joinRequests, me, rememberName } from "../store";
+import { findUser } from "./NewChat";
 
 /** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
 const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
@@ -56,11 +57,8 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
     setError("");
     await attempt(
       (async () => {
-        const name = username.trim().toLowerCase();
-        const found = await ok(api.GET("/api/v1/users", { params: { query: { prefix: name, limit: 5 } } }));
-        const user = found.users.find((u) => u.username === name);
-        if (!user) throw new ApiError(404, "not_found", `@${name}?`);
-        await ok(api.POST("/api/v1/chats/{chat_id}/members", { params: { path }, body: { user_id: user.id } }));
+        const user_id = await findUser(username);
+        await ok(api.POST("/api/v1/chats/{chat_id}/members", { params: { path }, body: { user_id } }));
         setUsername("");
         await load();
       })(),
