@@ -89,6 +89,7 @@ class Api:
     def __init__(self, url: str) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.count = 0
+        self.users: dict[str, User] = {}
 
     def user(self, username: str, display_name: str) -> User:
         body = {"username": username, "password": PASSWORD, "display_name": display_name}
@@ -96,7 +97,8 @@ class Api:
         login = self.http.post(
             "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
         ).json()
-        return User(username, login["token"], login["user"]["id"])
+        self.users[username] = User(username, login["token"], login["user"]["id"])
+        return self.users[username]
 
     def call(self, user: User, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(
@@ -212,11 +214,32 @@ class Pair:
     bob: Page
 
 
+def two_signed_in(open_page: Callable[..., Page], api: Api) -> tuple[Page, Page]:
+    """Ann and Bob, each signed in in a browser of their own."""
+    ann, bob = open_page(), open_page()
+    for page, name in ((ann, "ann"), (bob, "bob")):
+        if not api.users.get(name):
+            api.user(name, name.capitalize())
+        sign_in(page, name)
+    return ann, bob
+
+
 def two_in_a_group(open_page: Callable[..., Page], api: Api, title: str) -> Pair:
     ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
     chat_id = api.group(ann_user, title, bob_user)
-    ann, bob = open_page(), open_page()
-    for page, name in ((ann, "ann"), (bob, "bob")):
-        sign_in(page, name)
+    ann, bob = two_signed_in(open_page, api)
+    for page in (ann, bob):
         open_chat(page, title)
     return Pair(ann_user, bob_user, chat_id, ann, bob)
+
+
+def new_chat(page: Page, kind: str, fields: dict[str, str], *checks: str) -> None:
+    """Create a chat in the browser: `kind` is the label of its kind; `fields` fill the
+    inputs so labelled, `checks` tick the boxes so labelled."""
+    page.get_by_role("link", name="New chat").click()
+    page.get_by_role("radio", name=kind).check()
+    for label, value in fields.items():
+        page.get_by_label(label).fill(value)
+    for label in checks:
+        page.get_by_label(label).check()
+    page.get_by_role("button", name="Create").click()

@@ -7,7 +7,16 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.web.conftest import DESKTOP, PHONE, Api, axe_violations, message, screenshot, sign_in
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    Api,
+    axe_violations,
+    message,
+    new_chat,
+    screenshot,
+    sign_in,
+)
 
 
 def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: Api) -> None:
@@ -26,9 +35,7 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     sign_in(bob, "bob")
 
     # Ann creates a group and adds Bob; it appears in Bob's list by itself.
-    ann.get_by_role("link", name="New chat").click()
-    ann.get_by_label("Title").fill("Lisbon trip")
-    ann.get_by_role("button", name="Create").click()
+    new_chat(ann, "Group", {"Title": "Lisbon trip"})
     expect(ann.get_by_role("heading", name="Lisbon trip")).to_be_visible()
     ann.get_by_role("button", name="Lisbon trip").click()
     ann.get_by_label("Add member by username").fill("bob")

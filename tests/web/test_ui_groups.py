@@ -13,26 +13,21 @@ from tests.web.conftest import (
     Api,
     axe_violations,
     message,
+    new_chat,
     open_chat,
     screenshot,
     send,
     sign_in,
+    two_signed_in,
 )
 
 
 def test_public_channel_browse_subscribe_and_read_posts_live(
     open_page: Callable[..., Page], api: Api
 ) -> None:
-    api.user("ann", "Ann")
-    api.user("bob", "Bob")
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    ann.get_by_role("link", name="New chat").click()
-    ann.get_by_label("Channel").check()
-    ann.get_by_label("Title").fill("Garden news")
-    ann.get_by_label("Public (anyone can find and subscribe)").check()
-    ann.get_by_role("button", name="Create").click()
+    ann, bob = two_signed_in(open_page, api)
+    public = "Public (anyone can find and subscribe)"
+    new_chat(ann, "Channel", {"Title": "Garden news"}, public)
     expect(ann.get_by_role("heading", name="Garden news")).to_be_visible()
     send(ann, "Tomatoes are in")
 
@@ -84,12 +79,8 @@ def test_invite_link_then_roles(open_page: Callable[..., Page], api: Api) -> Non
 
 
 def test_join_request_approved_live(open_page: Callable[..., Page], api: Api) -> None:
-    ann_user = api.user("ann", "Ann")
-    api.user("bob", "Bob")
-    api.group(ann_user, "Quiet room")
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
+    api.group(api.user("ann", "Ann"), "Quiet room")
+    ann, bob = two_signed_in(open_page, api)
     open_chat(ann, "Quiet room")
     ann.get_by_role("button", name="Quiet room").click()
     ann.get_by_label("Admins approve who joins").check()

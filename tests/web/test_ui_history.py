@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, Route, expect
 
+from tests.sdk.conftest import message_json
 from tests.web.conftest import Api, message, open_chat, sign_in
 
 MESSAGES = 600
@@ -53,21 +54,14 @@ FRAME_BUDGET_MS = 250  # generous: a shared, loaded two-core machine
 
 
 def _synthetic(chat_id: str, user_id: str, seqs: range) -> list[dict[str, object]]:
+    """History pages as the server writes them (the SDK tests' message, and what the web
+    client reads besides)."""
     return [
         {
+            **message_json(chat_id, seq, f"s{seq:06d}"),
             "id": str(10**15 + seq),
-            "chat_id": chat_id,
-            "seq": seq,
             "sender_id": user_id,
-            "author_signature": None,
-            "text": f"s{seq:06d}",
             "entities": [],
-            "reply_to_id": None,
-            "forward": None,
-            "reactions": {},
-            "edited_at_ms": None,
-            "deleted": False,
-            "created_at_ms": 1_700_000_000_000 + seq,
             "attachments": [],
             "expires_at_ms": None,
             "expires_after_read_s": None,

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Api, message, open_chat, send, sign_in, two_in_a_group
+from tests.web.conftest import (
+    Api,
+    message,
+    new_chat,
+    open_chat,
+    send,
+    two_in_a_group,
+    two_signed_in,
+)
 from tests.web.test_ui_media import noisy_png
 
 VANISH_TIMEOUT_MS = 30_000
@@ -37,15 +45,8 @@ def test_a_timed_message_vanishes_from_both_screens(
 def test_self_destruct_counts_from_the_readers_read(
     open_page: Callable[..., Page], api: Api
 ) -> None:
-    api.user("ann", "Ann")
-    api.user("bob", "Bob")
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    ann.get_by_role("link", name="New chat").click()
-    ann.get_by_label("Direct chat").check()
-    ann.get_by_label("Username").fill("@bob")
-    ann.get_by_role("button", name="Create").click()
+    ann, bob = two_signed_in(open_page, api)
+    new_chat(ann, "Direct chat", {"Username": "@bob"})
     expect(ann.get_by_role("heading", name="Bob")).to_be_visible()
     ann.get_by_label("Self-destruct timer").select_option(label="⏱ 5 s")
     send(ann, "burn after reading")
@@ -60,12 +61,8 @@ def test_self_destruct_counts_from_the_readers_read(
 def test_view_once_opens_once_then_is_gone(
     open_page: Callable[..., Page], api: Api, tmp_path: Path
 ) -> None:
-    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
-    api.call(ann_user, "POST", "/api/v1/chats/direct", json={"user_id": bob_user.id})
-    ann, bob = open_page(), open_page()
-    sign_in(ann, "ann")
-    sign_in(bob, "bob")
-    open_chat(ann, "Bob")
+    ann, bob = two_signed_in(open_page, api)
+    new_chat(ann, "Direct chat", {"Username": "bob"})
     open_chat(bob, "Ann")
     with ann.expect_file_chooser() as chooser:
         ann.get_by_role("button", name="Attach files").click()
