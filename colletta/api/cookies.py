@@ -53,19 +53,19 @@ def same_origin(origin: str | None, host: str | None) -> bool:
 
 def set_session_cookies(response: Response, settings: Settings, session_token: str) -> None:
     """Put the session (HttpOnly) and its CSRF token (readable by scripts) in cookies."""
-    common = {
-        "max_age": settings.session_idle_expiry_s,
-        "path": "/",
-        "secure": settings.behind_tls,
-        "samesite": "strict",
-    }
-    response.set_cookie(SESSION_COOKIE, session_token, httponly=True, **common)  # type: ignore[arg-type]
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf_token_for(session_token),
-        httponly=False,
-        **common,  # type: ignore[arg-type]
-    )
+    for name, value in (
+        (SESSION_COOKIE, session_token),
+        (CSRF_COOKIE, csrf_token_for(session_token)),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=settings.session_idle_expiry_s,
+            path="/",
+            secure=settings.behind_tls,
+            httponly=name == SESSION_COOKIE,
+            samesite="strict",
+        )
 
 
 def clear_session_cookies(response: Response, settings: Settings) -> None:

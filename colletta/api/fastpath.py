@@ -44,9 +44,11 @@ class SendFastPath:
             await self.app(scope, receive, send)
             return
         match = _SEND_PATH.fullmatch(scope["path"])
+        if match is None or int(match[1]) > MAX_ID or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
         token = _bearer_token(scope)
-        # Without a bearer token (the web client's cookie and CSRF header), the route answers.
-        if match is None or int(match[1]) > MAX_ID or not _is_json(scope) or token is None:
+        if token is None:  # the web client's cookie (and CSRF header): the route checks them
             await self.app(scope, receive, send)
             return
         body, complete = await _read_body(receive, self.max_body_bytes)
