@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Api, two_in_a_group
+from tests.web.conftest import Api, screenshot, two_in_a_group
 
 UPLOAD_BYTES_PER_S = 256 * 1024  # slow enough that the bar is seen part-way
 
@@ -65,6 +65,7 @@ def test_image_upload_with_progress_then_thumbnail_viewer_and_download(
         expect(thumb).to_be_visible()
         thumb.locator("img").evaluate("img => img.decode()")  # a real picture, loaded
         assert thumb.locator("img").evaluate("img => img.naturalWidth") > 0
+    screenshot(bob, "media-desktop")
     bob.get_by_role("button", name="Open image beach day.png").click()
     viewer = bob.get_by_role("dialog", name="beach day.png")
     expect(viewer).to_be_visible()
