@@ -23,7 +23,15 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test check bench install lock clean
+# The web client (web/): npm installs exactly package-lock.json; Vite builds it into the
+# package (colletta/web_dist), which `colletta serve` serves at / and the wheel ships.
+NPM_STAMP := web/node_modules/.npm-installed
+WEB_DIST := colletta/web_dist/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
+OPENAPI_JSON := web/node_modules/.openapi.json
+
+.PHONY: run test check bench install lock clean web web-types web-check
 
 $(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
@@ -49,7 +57,30 @@ install: $(RUN_STAMP)
 lock: | $(UV_STAMP)
 	$(UV) lock $(LOCK_ARGS)
 
-run: $(RUN_STAMP)
+$(NPM_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# Rebuilt when missing or older than any file of web/.
+$(WEB_DIST): $(WEB_SOURCES) $(NPM_STAMP)
+	cd web && npm run build
+
+web: $(WEB_DIST)
+
+# web/src/api/schema.d.ts is generated from the server's OpenAPI document; `make web-types`
+# regenerates it, `make check` fails when the committed one is out of date.
+web-types: $(RUN_STAMP) $(NPM_STAMP)
+	$(BIN)/colletta openapi > $(OPENAPI_JSON)
+	cd web && npx openapi-typescript node_modules/.openapi.json -o src/api/schema.d.ts
+
+web-check: $(RUN_STAMP) $(NPM_STAMP)
+	$(BIN)/colletta openapi > $(OPENAPI_JSON)
+	cd web && npx openapi-typescript node_modules/.openapi.json -o node_modules/.schema.d.ts
+	@cmp -s web/node_modules/.schema.d.ts web/src/api/schema.d.ts || \
+	  { echo "web/src/api/schema.d.ts is out of date: run make web-types"; exit 1; }
+	cd web && npx tsc --noEmit
+
+run: $(RUN_STAMP) $(WEB_DIST)
 	$(BIN)/colletta migrate --data-dir $(DATA)
 	$(BIN)/colletta serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
@@ -59,8 +90,10 @@ check: $(TEST_STAMP)
 	$(BIN)/ruff format --check colletta sdk tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) web-check
 
-test: check
+# The web tests (tests/web) drive Chromium against the built client.
+test: check $(WEB_DIST)
 	$(BIN)/pytest -q
 
 bench: $(TEST_STAMP)

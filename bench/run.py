@@ -898,6 +898,22 @@ def load_rows(paths):
     return rows
 
 
+def web_client_size():
+    """The built web client's JavaScript, gzipped (all of it loads on first load; the issue's
+    budget is 150 KB, and tests/web/test_ui_budget.py measures what the browser fetched)."""
+    import gzip
+    from pathlib import Path
+
+    files = sorted((Path(REPO) / "colletta" / "web_dist" / "assets").glob("*.js"))
+    if not files:
+        return "\nWeb client: not built (make web)\n"
+    gz = sum(len(gzip.compress(f.read_bytes(), 9)) for f in files)
+    return (
+        f"\nWeb client: {gz / 1024:.1f} KB of JavaScript gzipped "
+        f"({len(files)} files; budget 150 KB)\n"
+    )
+
+
 # ---------------------------------------------------------------- main
 def main(argv=None):
     """Parse options, run both servers, print and store the summary."""
@@ -987,7 +1003,7 @@ def main(argv=None):
             for r in load_rows(a.synapse_from)
             if server_of(r) == "synapse" and r.get("workload") in wanted
         ]
-    text = summary(rows)
+    text = summary(rows) + web_client_size()
     shown = os.path.relpath(out, REPO) if out.startswith(REPO + os.sep) else out
     text += f"\nJSON lines: {shown}"
     if a.synapse_from:

@@ -116,6 +116,15 @@ def migrate(
     typer.echo("database is up to date")
 
 
+@app.command("openapi")
+def openapi_command() -> None:
+    """Print the OpenAPI document (what /api/openapi.json serves), for code generators."""
+    import json
+
+    document = create_app(Settings()).openapi()
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
 @app.command("config-example")
 def config_example_command() -> None:
     """Print a commented TOML file with every setting and its default."""

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("data"), description="Directory for the SQLite database and media files."
     )
+    web_dir: Path | None = Field(
+        None,
+        description="The built web client to serve at / (default: the one in the package).",
+    )
     database_url: str = Field(
         "",
         description=(

@@ -76,6 +76,7 @@ CHAT_ROUTES: dict[str, tuple[str, ...]] = {
 OPEN_ROUTES = {
     "POST /api/v1/auth/register",
     "POST /api/v1/auth/login",
+    "POST /api/v1/auth/web-login",
     "GET /api/v1/health",
     "POST /api/v1/payments/webhooks/{provider}",
 }
@@ -148,15 +149,20 @@ async def _register(o: Own, f: list[str]) -> None:
     _expect(f, "anonymous registers", await o.http.post("/api/v1/auth/register", json=fresh), 201)
 
 
-async def _login(o: Own, f: list[str]) -> None:
+async def _check_login(o: Own, f: list[str], path: str) -> None:
     guess = {"username": o.owner.username, "password": "not the password"}
-    _expect(
-        f, "outsider guesses", await o.outsider.call("POST", "/api/v1/auth/login", json=guess), 401
-    )
+    _expect(f, "outsider guesses", await o.outsider.call("POST", path, json=guess), 401)
     right = {"username": o.owner.username, "password": PASSWORD}
-    _expect(
-        f, "anonymous with the password", await o.http.post("/api/v1/auth/login", json=right), 200
-    )
+    _expect(f, "anonymous with the password", await o.http.post(path, json=right), 200)
+
+
+async def _login(o: Own, f: list[str]) -> None:
+    await _check_login(o, f, "/api/v1/auth/login")
+
+
+async def _web_login(o: Own, f: list[str]) -> None:
+    await _check_login(o, f, "/api/v1/auth/web-login")
+    o.http.cookies.clear()  # the shared client stays anonymous
 
 
 async def _health(o: Own, f: list[str]) -> None:
@@ -352,6 +358,7 @@ Check = Callable[[Own, list[str]], Awaitable[None]]
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
     "POST /api/v1/auth/login": _login,
+    "POST /api/v1/auth/web-login": _web_login,
     "GET /api/v1/health": _health,
     "POST /api/v1/auth/logout": _logout,
     "POST /api/v1/auth/password": _password,

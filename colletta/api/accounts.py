@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from colletta.actions import accounts
 from colletta.api import models
+from colletta.api.cookies import clear_session_cookies, csrf_token_for, set_session_cookies
 from colletta.api.deps import JSON, CallerDep, Ctx, SessionId, client_ip, no_content
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=models.PROBLEM_RESPONSES)
@@ -30,10 +31,30 @@ async def login(body: models.LoginIn, request: Request, ctx: Ctx) -> Response:
     )
 
 
+@router.post("/auth/web-login", response_model=models.WebLoginOut)
+async def web_login(body: models.LoginIn, request: Request, ctx: Ctx) -> Response:
+    """Login for the web client: the session goes in an HttpOnly cookie, never in the body;
+    state-changing requests then send `X-CSRF-Token: <csrf_token>` (api/cookies.py)."""
+    result = await accounts.do_login(
+        ctx, body.username, body.password, body.device_name, client_ip=client_ip(request)
+    )
+    response = JSON(
+        {
+            "session_id": str(result.session_id),
+            "user": result.user.view(),
+            "csrf_token": csrf_token_for(result.token),
+        }
+    )
+    set_session_cookies(response, ctx.settings, result.token)
+    return response
+
+
 @router.post("/auth/logout", status_code=204)
 async def logout(ctx: Ctx, caller: CallerDep) -> Response:
     await accounts.do_logout(ctx, caller)
-    return no_content()
+    response = no_content()
+    clear_session_cookies(response, ctx.settings)
+    return response
 
 
 @router.post("/auth/password", status_code=204)

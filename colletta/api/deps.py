@@ -12,6 +12,7 @@ from starlette.responses import Response
 from colletta.actions.accounts import access_caller
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
+from colletta.api.cookies import CSRF_HEADER, check_csrf, cookie_token
 from colletta.api.models import ID_SCHEMA, MAX_ID
 
 
@@ -32,8 +33,20 @@ def parse_bearer(header: str) -> str | None:
     return token.strip()
 
 
+def request_token(request: Request) -> str | None:
+    """The bearer token, else the browser's session cookie (state changes then need the
+    CSRF header: api/cookies.py)."""
+    token = bearer_token(request)
+    if token is not None:
+        return token
+    token = cookie_token(request.cookies)
+    if token is not None:
+        check_csrf(request.method, token, request.headers.get(CSRF_HEADER))
+    return token
+
+
 async def get_caller(request: Request, ctx: Annotated[Context, Depends(get_context)]) -> Caller:
-    return await access_caller(ctx, bearer_token(request))
+    return await access_caller(ctx, request_token(request))
 
 
 def client_ip(request: Request) -> str:

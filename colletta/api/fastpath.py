@@ -47,6 +47,10 @@ class SendFastPath:
         if match is None or int(match[1]) > MAX_ID or not _is_json(scope):
             await self.app(scope, receive, send)
             return
+        token = _bearer_token(scope)
+        if token is None:  # the web client's cookie (and CSRF header): the route checks them
+            await self.app(scope, receive, send)
+            return
         body, complete = await _read_body(receive, self.max_body_bytes)
         if body is None:
             return  # the client went away
@@ -59,18 +63,24 @@ class SendFastPath:
             await self.app(scope, _replay(body, receive), send)
             return
         try:
-            await self._send(scope, receive, send, int(match[1]), message_in)
+            await self._send(scope, receive, send, token, int(match[1]), message_in)
         except Exception:
             # What FastAPI's outermost layer would do: log, answer 500, nothing half-written.
             log.exception("unhandled error on POST %s", scope["path"])
             await internal_error()(scope, receive, send)
 
     async def _send(
-        self, scope: Scope, receive: Receive, send: Send, chat_id: int, message_in: MessageIn
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        token: str,
+        chat_id: int,
+        message_in: MessageIn,
     ) -> None:
         ctx: Context = scope["app"].state.ctx
         try:
-            caller = await access_caller(ctx, _bearer_token(scope))
+            caller = await access_caller(ctx, token)
             sent = await send_from_input(ctx, caller, chat_id, message_in)
         except ColettaError as exc:
             log_outage(exc, "POST /api/v1/chats/{chat_id}/messages")

@@ -34,9 +34,22 @@ PAY_CSP = (
     b"default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     b"base-uri 'none'"
 )
+# The web client (api/web.py): its own scripts and styles only, no inline code, no other
+# origin; it talks to this server by fetch and WebSocket ('self' covers ws: and wss: to the
+# same host in CSP Level 3) and shows images it fetched or the user picked (blob:).
+WEB_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    b"media-src 'self' blob:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 # Content-Security-Policy per path prefix, first match wins: the one place it is decided.
-# The web client will add its own entry here.
-CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (("/api/docs", DOCS_CSP), ("/pay", PAY_CSP))
+# Everything outside /api and /pay is the web client's.
+CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (
+    ("/api/docs", DOCS_CSP),
+    ("/api", API_CSP),
+    ("/pay", PAY_CSP),
+    ("", WEB_CSP),
+)
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
@@ -68,7 +81,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + headers
+                own = list(message.get("headers", []))
+                if any(name == b"cache-control" for name, _ in own):
+                    # The web client's hashed files may be cached (api/web.py); only there.
+                    message["headers"] = own + [h for h in headers if h[0] != b"cache-control"]
+                else:
+                    message["headers"] = own + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -147,6 +147,12 @@ class LoginOut(BaseModel):
     user: User
 
 
+class WebLoginOut(BaseModel):
+    session_id: IdOut
+    user: User
+    csrf_token: str
+
+
 class Session(BaseModel):
     id: IdOut
     device_name: str

@@ -23,6 +23,7 @@ from colletta.actions.live import (
     parse_cursors,
 )
 from colletta.actions.members import do_typing
+from colletta.api.cookies import cookie_token, same_origin
 from colletta.api.errors import (
     CLOSE_BAD_FRAME,
     CLOSE_SLOW,
@@ -119,9 +120,15 @@ async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dic
     if len(raw) > MAX_FRAME_CHARS:
         raise BadFrame
     data = _parse(raw)
-    if data["type"] != "auth" or not isinstance(data.get("token"), str):
+    token = data.get("token")
+    if data["type"] != "auth" or not isinstance(token, str | None):
         raise errors.Unauthenticated("the first frame must be {type: auth, token}")
-    caller = await access_caller(ctx, data["token"])
+    if token is None:
+        # The web client: its session cookie came with the handshake, from this origin only.
+        if not same_origin(websocket.headers.get("origin"), websocket.headers.get("host")):
+            raise errors.Unauthenticated("the first frame must be {type: auth, token}")
+        token = cookie_token(websocket.cookies)
+    caller = await access_caller(ctx, token)
     raw_cursors = data.get("cursors") or {}
     if not isinstance(raw_cursors, dict):
         raise BadFrame

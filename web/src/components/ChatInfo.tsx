@@ -1,0 +1,186 @@
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
+import { shortDuration, t } from "../i18n";
+import { joinRequests, me, rememberName } from "../store";
+import { findUser } from "./NewChat";
+
+/** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
+const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
+const SLOW_MODE_S = [0, 10, 30, 60, 300, 3600];
+const ROLES = ["member", "moderator", "admin"] as const;
+const RANK: Record<string, number> = { member: 0, moderator: 1, admin: 2, owner: 3 };
+
+function Timer(props: { id: string; label: string; value: number; options: number[]; onChange: (seconds: number) => void }) {
+  return (
+    <div class="setting">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={String(props.value)} onChange={(e) => props.onChange(Number(e.currentTarget.value))}>
+        {[...new Set([...props.options, props.value])].map((seconds) => (
+          <option key={seconds} value={String(seconds)}>
+            {seconds ? shortDuration(seconds * 1000) : t.off}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** The chat's panel: members and roles, invite links, timers and slow mode. */
+export function ChatInfo({ chat }: { chat: ChatListItem }) {
+  const [members, setMembers] = useState<Member[]>([]);
+  const [invites, setInvites] = useState<Schemas["Invite"][]>([]);
+  const [requests, setRequests] = useState<Schemas["JoinRequest"][]>([]);
+  const [approval, setApproval] = useState(false);
+  const [username, setUsername] = useState("");
+  const [error, setError] = useState("");
+  const admin = chat.my_role === "owner" || chat.my_role === "admin";
+  const myRank = RANK[chat.my_role ?? "member"] ?? 0;
+  const path = { chat_id: chat.id };
+  const attempt = (promise: Promise<unknown>) =>
+    promise.catch((caught) => setError(caught instanceof ApiError ? caught.message : t.error));
+
+  async function load() {
+    if (chat.kind === "direct") return;
+    const page = await ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path, query: { limit: 200 } } }));
+    page.members.forEach((m) => rememberName(m.user_id, m.display_name));
+    setMembers(page.members);
+    if (!admin) return;
+    setInvites((await ok(api.GET("/api/v1/chats/{chat_id}/invites", { params: { path } }))).invites);
+    setRequests((await ok(api.GET("/api/v1/chats/{chat_id}/join-requests", { params: { path } }))).requests);
+  }
+  useEffect(() => {
+    void load().catch(() => setMembers([]));
+  }, [chat.id, chat.member_count, chat.my_role, joinRequests.value.get(chat.id)]);
+
+  async function add(event: Event) {
+    event.preventDefault();
+    setError("");
+    await attempt(
+      (async () => {
+        const user_id = await findUser(username);
+        await ok(api.POST("/api/v1/chats/{chat_id}/members", { params: { path }, body: { user_id } }));
+        setUsername("");
+        await load();
+      })(),
+    );
+  }
+
+  const setRole = (m: Member, role: (typeof ROLES)[number]) =>
+    attempt(ok(api.PATCH("/api/v1/chats/{chat_id}/members/{user_id}", { params: { path: { ...path, user_id: m.user_id } }, body: { role } })).then(load));
+  const remove = (m: Member) =>
+    attempt(ok(api.DELETE("/api/v1/chats/{chat_id}/members/{user_id}", { params: { path: { ...path, user_id: m.user_id } } })).then(load));
+  const inviteUrl = (code: string) => `${location.origin}/invite/${code}`;
+
+  return (
+    <section class="chat-info" aria-label={chat.title}>
+      {chat.description && <p>{chat.description}</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+      {(admin || chat.kind === "direct") && (
+        <Timer
+          id="chat-ttl"
+          label={t.autoDelete}
+          value={chat.message_ttl_s ?? 0}
+          options={CHAT_TTL_S}
+          onChange={(seconds) => void attempt(ok(api.PUT("/api/v1/chats/{chat_id}/message-ttl", { params: { path }, body: { message_ttl_s: seconds || null } })))}
+        />
+      )}
+      {admin && chat.kind === "group" && (
+        <Timer
+          id="slow-mode"
+          label={t.slowMode}
+          value={chat.slow_mode_s}
+          options={SLOW_MODE_S}
+          onChange={(seconds) => void attempt(ok(api.PATCH("/api/v1/chats/{chat_id}", { params: { path }, body: { slow_mode_s: seconds } })))}
+        />
+      )}
+      {members.length > 0 && (
+        <ul class="members" aria-label={t.membersList}>
+          {members.map((m) => {
+            const manageable = admin && m.user_id !== me.value?.id && (RANK[m.role] ?? 0) < myRank;
+            return (
+              <li key={m.user_id}>
+                <span>
+                  {m.display_name} <small>@{m.username}</small>
+                </span>
+                {manageable ? (
+                  <>
+                    <select aria-label={t.roleOf(m.display_name)} value={m.role} onChange={(e) => void setRole(m, e.currentTarget.value as (typeof ROLES)[number])}>
+                      {ROLES.filter((r) => RANK[r]! < myRank || chat.my_role === "owner").map((r) => (
+                        <option key={r} value={r}>
+                          {t.roles[r]}
+                        </option>
+                      ))}
+                    </select>
+                    <button type="button" class="danger" onClick={() => void remove(m)}>
+                      {t.remove}
+                    </button>
+                  </>
+                ) : (
+                  <small>{t.roles[m.role] ?? m.role}</small>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {admin && chat.kind !== "direct" && (
+        <form class="inline" onSubmit={add}>
+          <label for="add-member">{t.addMember}</label>
+          <input id="add-member" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
+          <button type="submit">{t.add}</button>
+        </form>
+      )}
+      {admin && chat.kind !== "direct" && (
+        <div class="invites">
+          <h2>{t.inviteLinks}</h2>
+          <ul>
+            {invites.map((invite) => (
+              <li key={invite.code}>
+                <input readOnly value={inviteUrl(invite.code)} aria-label={t.inviteLink} onFocus={(e) => e.currentTarget.select()} />
+                <button
+                  type="button"
+                  onClick={() => void attempt(ok(api.DELETE("/api/v1/chats/{chat_id}/invites/{code}", { params: { path: { ...path, code: invite.code } } })).then(load))}
+                >
+                  {t.revokeLink}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <div class="inline">
+            <label class="check">
+              <input type="checkbox" checked={approval} onChange={(e) => setApproval(e.currentTarget.checked)} /> {t.requiresApproval}
+            </label>
+            <button type="button" onClick={() => void attempt(ok(api.POST("/api/v1/chats/{chat_id}/invites", { params: { path }, body: { requires_approval: approval } })).then(load))}>
+              {t.createInvite}
+            </button>
+          </div>
+          {requests.length > 0 && (
+            <>
+              <h2>{t.joinRequests}</h2>
+              <ul>
+                {requests.map((r) => (
+                  <li key={r.user_id}>
+                    <span class="grow">@{r.username}</span>
+                    {(["approve", "decline"] as const).map((verdict) => (
+                      <button
+                        type="button"
+                        key={verdict}
+                        onClick={() =>
+                          void attempt(
+                            ok(api.POST(`/api/v1/chats/{chat_id}/join-requests/{user_id}/${verdict}`, { params: { path: { ...path, user_id: r.user_id } } })).then(load),
+                          )
+                        }
+                      >
+                        {verdict === "approve" ? t.approve : t.decline}
+                      </button>
+                    ))}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

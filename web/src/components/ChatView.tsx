@@ -1,0 +1,652 @@
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { signal } from "@preact/signals";
+import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
+import { renderText } from "../markup";
+import { shortDuration, shortTime, t } from "../i18n";
+import {
+  chats,
+  clock,
+  expiryOf,
+  history,
+  loadHistory,
+  markRead,
+  me,
+  merge,
+  names,
+  navigate,
+  openViewOnce,
+  pinsVersion,
+  rememberName,
+  sendTyping,
+  timed,
+  typing,
+} from "../store";
+import { useVirtualizer } from "./useVirtualizer";
+import { ChatInfo } from "./ChatInfo";
+import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
+
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];
+const TYPING_EVERY_MS = 3000;
+/** Older messages load once the view is this close to the top of what is loaded. */
+const NEAR_TOP_PX = 600;
+
+interface Pending {
+  txn: string;
+  text: string;
+  replyTo: string | null;
+  selfDestructS: number | null;
+  attachments: string[];
+  viewOnce: boolean;
+}
+const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
+/** Sends not yet confirmed, per chat: shown at the end, retried with the same txn id. */
+const pending = signal<Map<string, Pending[]>>(new Map());
+
+function setPending(chatId: string, change: (list: Pending[]) => Pending[]): void {
+  const next = new Map(pending.value);
+  next.set(chatId, change(next.get(chatId) ?? []));
+  pending.value = next;
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** POST the message until the server has it: network drops and outages retry with the same
+ * client_txn_id, so the server stores it once whatever happens. */
+async function deliver(chatId: string, item: Pending): Promise<void> {
+  setPending(chatId, (list) => [...list, item]);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const message = await ok(
+        api.POST("/api/v1/chats/{chat_id}/messages", {
+          params: { path: { chat_id: chatId } },
+          body: {
+            text: item.text || null,
+            attachments: item.attachments.length ? item.attachments : null,
+            client_txn_id: item.txn,
+            reply_to_id: item.replyTo,
+            self_destruct_s: item.selfDestructS,
+            view_once: item.viewOnce,
+          },
+        }),
+      );
+      const state = history(chatId);
+      if (state.value.loaded) state.value = { ...state.value, messages: merge(state.value.messages, [message]) };
+      break;
+    } catch (error) {
+      const retry = error instanceof ApiError && (error.status === 0 || error.status >= 500 || error.status === 429);
+      if (!retry) {
+        alert(error instanceof ApiError ? error.message : t.error);
+        break;
+      }
+      await wait(Math.min(5000, 500 * 2 ** attempt));
+    }
+  }
+  setPending(chatId, (list) => list.filter((p) => p.txn !== item.txn));
+}
+
+function Countdown({ at }: { at: number }) {
+  const left = at - clock.value;
+  return (
+    <span class="countdown" title={t.disappearsIn(shortDuration(left))}>
+      ⏱ {shortDuration(left)}
+    </span>
+  );
+}
+
+function senderName(message: Message, chat: ChatListItem): string {
+  if (message.sender_id === null) return message.author_signature ?? chat.title;
+  if (message.sender_id === me.value?.id) return t.you;
+  if (chat.kind === "direct") return chat.title;
+  return names.value.get(message.sender_id) ?? t.someone;
+}
+
+function canModerate(chat: ChatListItem): boolean {
+  return chat.my_role === "owner" || chat.my_role === "admin" || chat.my_role === "moderator";
+}
+
+function canPin(chat: ChatListItem): boolean {
+  return chat.kind === "direct" || chat.my_role === "owner" || chat.my_role === "admin";
+}
+
+interface ItemProps {
+  message: Message;
+  chat: ChatListItem;
+  byId: Map<string, Message>;
+  onReply: (m: Message) => void;
+  onEdit: (m: Message) => void;
+  onForward: (m: Message) => void;
+  onOpen: (m: Media, once: boolean) => void;
+}
+
+function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
+  const [menu, setMenu] = useState(false);
+  const mine = message.sender_id !== null && message.sender_id === me.value?.id;
+  const path = { chat_id: chat.id, message_id: message.id };
+  const replied = message.reply_to_id ? byId.get(message.reply_to_id) : undefined;
+  const expiry = message.deleted ? null : expiryOf(message);
+  const react = (emoji: string) =>
+    void ok(api.PUT("/api/v1/chats/{chat_id}/messages/{message_id}/reactions/{emoji}", { params: { path: { ...path, emoji } } })).catch(() => undefined);
+  const act = (f: () => void) => () => {
+    setMenu(false);
+    f();
+  };
+  return (
+    <article
+      class={mine ? "message mine" : "message"}
+      data-message-id={message.id}
+      data-seq={message.seq}
+      aria-label={`${senderName(message, chat)}, ${shortTime(message.created_at_ms)}`}
+    >
+      <div class="bubble">
+        {!mine && chat.kind !== "direct" && <div class="sender">{senderName(message, chat)}</div>}
+        {message.forward && <div class="forwarded">{t.forwarded}</div>}
+        {message.reply_to_id && (
+          <div class="quote">
+            {t.replyingTo}: {replied ? (replied.deleted ? t.deleted : replied.text ?? "📎") : "…"}
+          </div>
+        )}
+        {message.attachments.length > 0 && (
+          <Attachments
+            media={message.attachments}
+            viewOnce={message.view_once ? (mine ? "sender" : "reader") : null}
+            onOpen={(m) => {
+              if (message.view_once) openViewOnce(message);
+              if (!message.view_once || m.kind === "image") onOpen(m, message.view_once);
+            }}
+          />
+        )}
+        {message.deleted ? (
+          <p class="text deleted">{t.deleted}</p>
+        ) : (
+          message.text && <p class="text">{renderText(message.text, message.entities)}</p>
+        )}
+        {Object.keys(message.reactions).length > 0 && (
+          <div class="reactions">
+            {Object.entries(message.reactions).map(([emoji, count]) => (
+              <button type="button" class="chip" key={emoji} onClick={() => react(emoji)} aria-label={`${emoji} ${count}`}>
+                {emoji} {count}
+              </button>
+            ))}
+          </div>
+        )}
+        <div class="meta">
+          {expiry !== null && <Countdown at={expiry} />}
+          {message.edited_at_ms && !message.deleted && <span>{t.edited} · </span>}
+          <time dateTime={new Date(message.created_at_ms).toISOString()}>{shortTime(message.created_at_ms)}</time>
+        </div>
+      </div>
+      {!message.deleted && (
+        <button
+          type="button"
+          class="more"
+          aria-label={t.actionsFor}
+          aria-expanded={menu}
+          onClick={() => setMenu(!menu)}
+        >
+          ⋯
+        </button>
+      )}
+      {menu && !message.deleted && (
+        <div class="actions" role="group" aria-label={t.actionsFor}>
+          <button type="button" onClick={act(() => onReply(message))}>{t.reply}</button>
+          {REACTIONS.map((emoji) => (
+            <button type="button" key={emoji} aria-label={`${t.react} ${emoji}`} onClick={act(() => react(emoji))}>
+              {emoji}
+            </button>
+          ))}
+          <button type="button" onClick={act(() => onForward(message))}>{t.forward}</button>
+          {canPin(chat) && (
+            <button
+              type="button"
+              onClick={act(() => void ok(api.PUT("/api/v1/chats/{chat_id}/pins/{message_id}", { params: { path } })).catch(() => undefined))}
+            >
+              {t.pin}
+            </button>
+          )}
+          {mine && message.text !== null && (
+            <button type="button" onClick={act(() => onEdit(message))}>{t.edit}</button>
+          )}
+          {(mine || (chat.kind !== "direct" && canModerate(chat))) && (
+            <button
+              type="button"
+              class="danger"
+              onClick={act(() => {
+                if (confirm(t.confirmDelete)) {
+                  void ok(api.DELETE("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path } })).catch(() => undefined);
+                }
+              })}
+            >
+              {t.delete}
+            </button>
+          )}
+          <button type="button" onClick={() => setMenu(false)}>{t.closeMenu}</button>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
+  const state = history(chat.id).value;
+  // Timed messages leave the screen at their expiry by this clock, even before the server's
+  // purge event arrives (and a tick re-renders only while some are on screen).
+  // An expired message leaves no tombstone.
+  const anyTimed = useMemo(() => state.messages.some(timed), [state.messages]);
+  const now = anyTimed ? clock.value : 0;
+  const messages = useMemo(
+    () =>
+      anyTimed
+        ? state.messages.filter((m) => (m.deleted ? !timed(m) : (expiryOf(m) ?? Infinity) > now))
+        : state.messages,
+    [state.messages, anyTimed, now],
+  );
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const anchor = useRef<{ id: string; delta: number } | null>(null);
+  const virtualizer = useVirtualizer({
+    count: messages.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 64,
+    overscan: 10,
+    getItemKey: (index) => messages[index]?.id ?? index,
+  });
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const lastSeq = messages[messages.length - 1]?.seq ?? 0;
+
+  useEffect(() => {
+    if (!state.loaded) void loadHistory(chat.id, false).catch(() => undefined);
+  }, [chat.id, state.loaded]);
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element === null) return;
+    if (anchor.current !== null) {
+      const index = messages.findIndex((m) => m.id === anchor.current?.id);
+      const offset = index < 0 ? undefined : virtualizer.getOffsetForIndex(index, "start");
+      if (offset) element.scrollTop = offset[0] + anchor.current.delta;
+      anchor.current = null;
+    } else if (atBottom.current && messages.length > 0) {
+      virtualizer.scrollToIndex(messages.length - 1, { align: "end" });
+    }
+  }, [messages]);
+
+  useEffect(() => {
+    if (lastSeq && document.visibilityState === "visible") void markRead(chat.id, lastSeq);
+  }, [chat.id, lastSeq]);
+
+  async function onScroll() {
+    const element = scroller.current;
+    if (element === null) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+    const now = history(chat.id).value;
+    if (element.scrollTop < NEAR_TOP_PX && now.hasMore && !now.loading && now.loaded) {
+      const top = messages[0];
+      const topOffset = virtualizer.getOffsetForIndex(0, "start");
+      if (top && topOffset) anchor.current = { id: top.id, delta: element.scrollTop - topOffset[0] };
+      const added = await loadHistory(chat.id, true).catch(() => 0);
+      if (!added) anchor.current = null;
+    }
+  }
+
+  const items = virtualizer.getVirtualItems();
+  return (
+    <div class="messages" ref={scroller} onScroll={onScroll} tabIndex={0} role="log" aria-label={t.messages} aria-live="polite">
+      {state.loaded && !state.hasMore && <p class="start">{t.startOfChat}</p>}
+      {state.loading && <p class="start">{t.loadingOlder}</p>}
+      {state.loaded && messages.length === 0 && <p class="empty">{t.noMessages}</p>}
+      <div class="virtual" style={{ height: `${virtualizer.getTotalSize()}px` }}>
+        {items.map((item) => {
+          const message = messages[item.index];
+          if (!message) return null;
+          return (
+            <div
+              key={item.key}
+              data-index={item.index}
+              ref={(el) => {
+                if (el) virtualizer.measureElement(el);
+              }}
+              class="row"
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
+              <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} onOpen={onOpen} />
+            </div>
+          );
+        })}
+      </div>
+      {(pending.value.get(chat.id) ?? []).map((p) => (
+        <div class="message mine pending" key={p.txn} aria-busy="true">
+          <div class="bubble">
+            {p.attachments.length > 0 && <p class="text">📎 {p.attachments.length}</p>}
+            {p.text && <p class="text">{p.text}</p>}
+            <div class="meta">🕓</div>
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Composer({
+  chat,
+  replyTo,
+  editing,
+  onDone,
+  uploads,
+  setUploads,
+  addFiles,
+}: {
+  chat: ChatListItem;
+  replyTo: Message | null;
+  editing: Message | null;
+  onDone: () => void;
+  uploads: Upload[];
+  setUploads: (change: (list: Upload[]) => Upload[]) => void;
+  addFiles: (files: Iterable<File>) => void;
+}) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const uploading = uploads.some((u) => u.media === null && u.error === null);
+  const [text, setText] = useState("");
+  const [selfDestruct, setSelfDestruct] = useState(0);
+  const [viewOnce, setViewOnce] = useState(false);
+  const lastTyping = useRef(0);
+  const input = useRef<HTMLTextAreaElement>(null);
+  useLayoutEffect(() => {
+    if (editing) setText(editing.text ?? "");
+    if (editing || replyTo) input.current?.focus();
+  }, [editing, replyTo]);
+
+  async function submit() {
+    const body = text.trim();
+    const ready = editing ? [] : uploads.filter((u) => u.media !== null);
+    if ((!body && ready.length === 0) || uploading) return;
+    setText("");
+    if (editing) {
+      onDone();
+      await ok(
+        api.PATCH("/api/v1/chats/{chat_id}/messages/{message_id}", {
+          params: { path: { chat_id: chat.id, message_id: editing.id } },
+          body: { text: body },
+        }),
+      ).catch((error) => alert(error instanceof ApiError ? error.message : t.error));
+      return;
+    }
+    const reply = replyTo?.id ?? null;
+    onDone();
+    setUploads(() => []);
+    ready.forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
+    await deliver(chat.id, {
+      txn: newTxnId(),
+      text: body,
+      replyTo: reply,
+      selfDestructS: selfDestruct || null,
+      attachments: ready.map((u) => u.media!.id),
+      viewOnce: viewOnce && ready.length > 0,
+    });
+    setViewOnce(false);
+  }
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      {(replyTo || editing) && (
+        <div class="context">
+          <span>
+            {editing ? t.editing : `${t.replyingTo}: ${replyTo?.text ?? "📎"}`}
+          </span>
+          <button
+            type="button"
+            aria-label={t.cancel}
+            onClick={() => {
+              if (editing) setText("");
+              onDone();
+            }}
+          >
+            ✕
+          </button>
+        </div>
+      )}
+      {uploads.length > 0 && (
+        <UploadList uploads={uploads} onRemove={(key) => setUploads((list) => list.filter((u) => u.key !== key))} />
+      )}
+      <input
+        ref={fileInput}
+        type="file"
+        multiple
+        class="visually-hidden"
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={(e) => {
+          addFiles(Array.from(e.currentTarget.files ?? []));
+          e.currentTarget.value = "";
+        }}
+      />
+      <button type="button" class="attach" aria-label={t.attach} onClick={() => fileInput.current?.click()}>
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+          <path
+            d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="1.8"
+            stroke-linecap="round"
+          />
+        </svg>
+      </button>
+      <label class="visually-hidden" for="composer-text">
+        {t.message}
+      </label>
+      <textarea
+        id="composer-text"
+        ref={input}
+        rows={1}
+        placeholder={t.message}
+        value={text}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          if (Date.now() - lastTyping.current > TYPING_EVERY_MS) {
+            lastTyping.current = Date.now();
+            sendTyping(chat.id);
+          }
+        }}
+        onPaste={(e) => {
+          const files = Array.from(e.clipboardData?.files ?? []);
+          if (files.length) {
+            e.preventDefault();
+            addFiles(files);
+          }
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            void submit();
+          } else if (e.key === "Escape" && (replyTo || editing)) {
+            if (editing) setText("");
+            onDone();
+          }
+        }}
+      />
+      {chat.kind === "direct" && uploads.length > 0 && (
+        <label class="check">
+          <input type="checkbox" checked={viewOnce} onChange={(e) => setViewOnce(e.currentTarget.checked)} /> {t.viewOnce}
+        </label>
+      )}
+      {chat.kind === "direct" && (
+        <select
+          aria-label={t.selfDestruct}
+          value={String(selfDestruct)}
+          onChange={(e) => setSelfDestruct(Number(e.currentTarget.value))}
+        >
+          {SELF_DESTRUCT_S.map((seconds) => (
+            <option key={seconds} value={String(seconds)}>
+              {seconds ? `⏱ ${shortDuration(seconds * 1000)}` : t.timerOff}
+            </option>
+          ))}
+        </select>
+      )}
+      <button type="submit" class="primary" disabled={uploading}>
+        {t.send}
+      </button>
+    </form>
+  );
+}
+
+function ForwardDialog({ message, onClose }: { message: Message; onClose: () => void }) {
+  const targets = [...chats.value.values()];
+  async function forward(chatId: string) {
+    onClose();
+    await ok(
+      api.POST("/api/v1/chats/{chat_id}/messages", {
+        params: { path: { chat_id: chatId } },
+        body: { client_txn_id: newTxnId(), forward: { chat_id: message.chat_id, message_id: message.id }, view_once: false },
+      }),
+    ).catch((error) => alert(error instanceof ApiError ? error.message : t.error));
+  }
+  return (
+    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="forward-title">
+      <h2 id="forward-title">{t.forwardTo}</h2>
+      <ul>
+        {targets.map((chat) => (
+          <li key={chat.id}>
+            <button type="button" onClick={() => void forward(chat.id)}>{chat.title}</button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" onClick={onClose}>{t.cancel}</button>
+    </div>
+  );
+}
+
+/** The latest pinned message, kept current by the pin events (store.pinsVersion). */
+function PinnedBar({ chat }: { chat: ChatListItem }) {
+  const [pinned, setPinned] = useState<Message | null>(null);
+  const version = pinsVersion.value.get(chat.id) ?? 0;
+  useEffect(() => {
+    ok(api.GET("/api/v1/chats/{chat_id}/pins", { params: { path: { chat_id: chat.id } } }))
+      .then((page) => setPinned(page.messages[page.messages.length - 1] ?? null))
+      .catch(() => setPinned(null));
+  }, [chat.id, version]);
+  if (pinned === null || pinned.deleted) return null;
+  return (
+    <div class="pinned" role="note" aria-label={t.pinned}>
+      <span aria-hidden="true">📌</span> <strong>{t.pinned}:</strong> {pinned.text ?? "📎"}
+      {canPin(chat) && (
+        <button
+          type="button"
+          aria-label={t.unpin}
+          onClick={() =>
+            void ok(api.DELETE("/api/v1/chats/{chat_id}/pins/{message_id}", { params: { path: { chat_id: chat.id, message_id: pinned.id } } })).catch(() => undefined)
+          }
+        >
+          ✕
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function ChatView({ chatId }: { chatId: string }) {
+  const chat = chats.value.get(chatId);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [forwarding, setForwarding] = useState<Message | null>(null);
+  const [info, setInfo] = useState(false);
+  const [viewing, setViewing] = useState<{ media: Media; once: boolean } | null>(null);
+  const [uploads, setUploadList] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const setUploads = (change: (list: Upload[]) => Upload[]) => setUploadList(change);
+  const patchUpload = (key: string, patch: Partial<Upload>) =>
+    setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+  function addFiles(files: Iterable<File>) {
+    for (const file of files) {
+      const item = newUpload(file);
+      setUploads((list) => [...list, item]);
+      upload(chatId, file, (progress) => patchUpload(item.key, { progress }))
+        .then((media) => patchUpload(item.key, { media, progress: 1 }))
+        .catch((error) => patchUpload(item.key, { error: error instanceof ApiError ? error.message : t.error }));
+    }
+  }
+
+  useEffect(() => {
+    setReplyTo(null);
+    setEditing(null);
+    setInfo(false);
+    setUploadList([]);
+    if (chat && chat.kind !== "direct") {
+      ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path: { chat_id: chatId }, query: { limit: 200 } } }))
+        .then((page) => page.members.forEach((m) => rememberName(m.user_id, m.display_name)))
+        .catch(() => undefined);
+    }
+  }, [chatId, chat === undefined]);
+
+  if (chat === undefined) return <main class="chat-view empty" aria-label={t.main} />;
+  const typers = [...(typing.value.get(chatId)?.keys() ?? [])].map((id) => names.value.get(id) ?? (chat.kind === "direct" ? chat.title : t.someone));
+  const count = chat.kind === "channel" ? t.subscribers(chat.member_count) : t.members(chat.member_count);
+  return (
+    <main
+      class={dragging ? "chat-view dragging" : "chat-view"}
+      aria-labelledby="chat-title"
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes("Files")) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        addFiles(Array.from(e.dataTransfer?.files ?? []));
+      }}
+    >
+      <header class="chat-header">
+        <button type="button" class="back" aria-label={t.back} onClick={() => navigate("/")}>
+          ←
+        </button>
+        <button type="button" class="chat-heading" aria-expanded={info} onClick={() => setInfo(!info)}>
+          <h1 id="chat-title">{chat.title}</h1>
+          <span class="sub" aria-live="polite">
+            {typers.length
+              ? t.typing(typers.join(", "))
+              : `${t.chatKinds[chat.kind] ?? ""}${chat.kind === "direct" ? "" : ` · ${count}`}`}
+            {chat.message_ttl_s ? ` · ⏱ ${shortDuration(chat.message_ttl_s * 1000)}` : ""}
+          </span>
+        </button>
+      </header>
+      {info && <ChatInfo chat={chat} />}
+      <PinnedBar chat={chat} />
+      <MessageList
+        chat={chat}
+        onReply={(m) => {
+          setEditing(null);
+          setReplyTo(m);
+        }}
+        onEdit={(m) => {
+          setReplyTo(null);
+          setEditing(m);
+        }}
+        onForward={setForwarding}
+        onOpen={(media, once) => setViewing({ media, once })}
+      />
+      {(chat.kind !== "channel" || chat.my_role === "owner" || chat.my_role === "admin") && (
+        <Composer
+          chat={chat}
+          replyTo={replyTo}
+          editing={editing}
+          onDone={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+          uploads={uploads}
+          setUploads={setUploads}
+          addFiles={addFiles}
+        />
+      )}
+      {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
+      {viewing && <Viewer media={viewing.media} once={viewing.once} onClose={() => setViewing(null)} />}
+    </main>
+  );
+}
