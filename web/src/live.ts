@@ -2,7 +2,7 @@
 // (sdk/colletta_sdk/realtime.py, docs/events.md): a cursor per chat, events applied once and
 // in order by seq, gaps filled from /api/v1/sync, and reconnection with capped, jittered
 // back-off after any drop (network, server restart, slow-consumer close).
-import { api, ok, type Message, type Chat, type Member } from "./api/http";
+import { api, ok, type Message, type Chat, type Member, type PotSummary } from "./api/http";
 
 export type LiveEvent = {
   type: string;
@@ -18,6 +18,8 @@ export type LiveEvent = {
   member?: Member | null;
   last_seq?: number;
   message_ttl_s?: number | null;
+  pot_id?: string;
+  pot?: PotSummary;
 };
 
 export type Status = "connecting" | "online" | "offline";

@@ -1,7 +1,16 @@
 // The client's state: who is signed in, the chats, the loaded messages of each chat, and
 // the live connection. Live events update it in one place (applyEvent).
 import { computed, signal, batch, type Signal } from "@preact/signals";
-import { api, ok, whenUnauthenticated, type ChatListItem, type Message, type User } from "./api/http";
+import {
+  api,
+  ok,
+  whenUnauthenticated,
+  type ChatListItem,
+  type Message,
+  type Pot,
+  type PotSummary,
+  type User,
+} from "./api/http";
 import { Live, type LiveEvent, type Status } from "./live";
 
 export const PAGE = 50;
@@ -21,6 +30,12 @@ export const pinsVersion = signal<Map<string, number>>(new Map());
 export const joinRequests = signal<Map<string, number>>(new Map());
 /** user id → display name, from members and the chat list. */
 export const names = signal<Map<string, string>>(new Map());
+
+/** chat id → its pots by id, once the chat was opened: a summary, or the full view where it
+ * was fetched (the full view adds what only the caller sees: the verdict, their money). */
+export const pots = signal<Map<string, Map<string, PotSummary | Pot>>>(new Map());
+/** pot id → a counter bumped by each of its events: open pot screens refetch on change. */
+export const potVersion = signal<Map<string, number>>(new Map());
 
 /** Now, to the second, for countdowns and for dropping expired messages by our own clock. */
 export const clock = signal(Date.now());
@@ -85,9 +100,28 @@ addEventListener("popstate", () => {
 
 let live: Live | null = null;
 
+/** The chat whose messages are on screen. */
 export function openChatId(): string | null {
   const match = /^\/chat\/([1-9][0-9]{0,18})$/.exec(path.value);
   return match?.[1] ?? null;
+}
+
+/** A pot screen: /chat/<id>/pots/new, /chat/<id>/pots/<pot>, /chat/<id>/pots/<pot>/ledger. */
+export interface PotRoute {
+  chatId: string;
+  potId: string | null;
+  ledger: boolean;
+}
+
+export function potRoute(): PotRoute | null {
+  const match = /^\/chat\/([1-9][0-9]{0,18})\/pots\/(?:new|([1-9][0-9]{0,18})(\/ledger)?)$/.exec(path.value);
+  if (match === null) return null;
+  return { chatId: match[1]!, potId: match[2] ?? null, ledger: match[3] !== undefined };
+}
+
+/** The chat of the screen: its messages or one of its pots. */
+export function routeChatId(): string | null {
+  return openChatId() ?? potRoute()?.chatId ?? null;
 }
 
 export async function boot(): Promise<void> {
@@ -119,6 +153,7 @@ export function signedOut(): void {
   batch(() => {
     me.value = null;
     chats.value = new Map();
+    pots.value = new Map();
     histories.clear();
   });
   // The path stays: the sign-in screen shows there, and signing in goes on to it.
@@ -255,11 +290,13 @@ export function applyEvent(event: LiveEvent): void {
       next.delete(chatId);
       chats.value = next;
       histories.delete(chatId);
-      if (openChatId() === chatId) navigate("/", true);
+      dropPots(chatId);
+      if (openChatId() === chatId || routeChatId() === chatId) navigate("/", true);
       break;
     }
     case "resync_required":
       histories.delete(chatId);
+      dropPots(chatId);
       void refreshChat(chatId);
       break;
     case "member.joined":
@@ -271,13 +308,66 @@ export function applyEvent(event: LiveEvent): void {
       if (event.member) rememberName(event.member.user_id, event.member.display_name);
       if (chats.value.has(chatId)) void refreshChat(chatId).catch(() => undefined);
       break;
+    default:
+      if (event.type.startsWith("pot.") && event.pot_id) applyPotEvent(event, event.pot_id);
   }
+}
+
+/** A pot event: the summary it carries at once; the full view again when what only this
+ * user sees may have changed (the verdict, the freeze, their own money). Other changes
+ * (votes, proposals) reach open pot screens through potVersion. */
+function applyPotEvent(event: LiveEvent, potId: string): void {
+  potVersion.value = bumped(potVersion.value, potId);
+  const loaded = pots.value.get(event.chat_id);
+  if (loaded === undefined || event.pot === undefined) return;
+  setPot(event.chat_id, { ...loaded.get(potId), ...event.pot });
+  const refetch =
+    event.type === "pot.created" ||
+    event.type === "pot.updated" ||
+    (event.user_id === me.value?.id && event.type.startsWith("pot.contribution_"));
+  if (refetch) void loadPot(potId).catch(() => undefined);
+}
+
+export function setPot(chatId: string, pot: PotSummary | Pot): void {
+  const next = new Map(pots.value);
+  next.set(chatId, new Map(next.get(chatId) ?? []).set(pot.id, pot));
+  pots.value = next;
+}
+
+function dropPots(chatId: string): void {
+  const next = new Map(pots.value);
+  next.delete(chatId);
+  pots.value = next;
+}
+
+/** The full view of one pot, kept in the chat's pots. */
+export async function loadPot(potId: string): Promise<Pot> {
+  const pot = await ok(api.GET("/api/v1/pots/{pot_id}", { params: { path: { pot_id: potId } } }));
+  setPot(pot.chat_id, pot);
+  return pot;
+}
+
+/** The chat's pots, then the full view of those still running. */
+export async function loadPots(chatId: string): Promise<void> {
+  const page = await ok(api.GET("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chatId } } }));
+  const next = new Map(pots.value);
+  next.set(chatId, new Map(page.pots.map((pot) => [pot.id, pot])));
+  pots.value = next;
+  await Promise.all(page.pots.filter((p) => p.status !== "settled").map((p) => loadPot(p.id)));
 }
 
 function bumped(counters: Map<string, number>, chatId: string): Map<string, number> {
   const next = new Map(counters);
   next.set(chatId, (next.get(chatId) ?? 0) + 1);
   return next;
+}
+
+/** The names of a group's or channel's members, for whatever shows who did what. */
+export async function loadMemberNames(chatId: string): Promise<void> {
+  const page = await ok(
+    api.GET("/api/v1/chats/{chat_id}/members", { params: { path: { chat_id: chatId }, query: { limit: 200 } } }),
+  );
+  page.members.forEach((m) => rememberName(m.user_id, m.display_name));
 }
 
 export function rememberName(userId: string, name: string): void {

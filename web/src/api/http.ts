@@ -13,6 +13,8 @@ export type Member = Schemas["Member"];
 export type Session = Schemas["Session"];
 export type Entity = Schemas["Entity"];
 export type Media = Schemas["Media"];
+export type Pot = Schemas["Pot"];
+export type PotSummary = Schemas["PotSummary"];
 
 export const CSRF_COOKIE = "colletta_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";

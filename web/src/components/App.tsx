@@ -1,5 +1,6 @@
+import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
-import { booted, me, navigate, openChatId, path, status } from "../store";
+import { booted, me, navigate, openChatId, path, potRoute, status, type PotRoute } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
@@ -13,6 +14,28 @@ function Connection() {
     <div class={`connection ${now}`} role="status" aria-live="polite">
       {now === "offline" ? t.offline : now === "connecting" ? t.connecting : ""}
     </div>
+  );
+}
+
+type PotScreens = typeof import("./pots/PotScreens");
+let potScreens: PotScreens | null = null;
+
+/** The pot screens are a chunk of their own, fetched the first time one is opened: the first
+ * load stays small (tests/web/test_ui_budget.py). */
+function LazyPotScreen({ route }: { route: PotRoute }) {
+  const [loaded, setLoaded] = useState(potScreens);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (loaded) return;
+    import("./pots/PotScreens")
+      .then((module) => setLoaded((potScreens = module)))
+      .catch(() => setFailed(true));
+  }, []);
+  if (loaded) return <loaded.PotScreen route={route} />;
+  return (
+    <main class="page" aria-label={t.pots} aria-busy={!failed}>
+      <p class={failed ? "error" : "hint"} role={failed ? "alert" : "status"}>{failed ? t.error : t.loading}</p>
+    </main>
   );
 }
 
@@ -52,14 +75,16 @@ export function App() {
     return null;
   }
   const chatId = openChatId();
+  const pot = potRoute();
   const invite = /^\/invite\/([^/]+)$/.exec(route)?.[1] ?? null;
   let content = <main class="placeholder" aria-label={t.main}><p>{t.chats}</p></main>;
   if (chatId) content = <ChatView chatId={chatId} />;
+  else if (pot) content = <LazyPotScreen route={pot} />;
   else if (route === "/new") content = <NewChat />;
   else if (route === "/settings") content = <Settings />;
   else if (route === "/channels") content = <Channels />;
   else if (invite) content = <InvitePage code={invite} />;
-  const detail = chatId !== null || invite !== null || ["/new", "/settings", "/channels"].includes(route);
+  const detail = chatId !== null || pot !== null || invite !== null || ["/new", "/settings", "/channels"].includes(route);
   return (
     <div class={detail ? "layout detail" : "layout"}>
       <Connection />

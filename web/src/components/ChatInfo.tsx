@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
+import { api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
 import { shortDuration, t } from "../i18n";
 import { joinRequests, me, rememberName } from "../store";
 import { findUser } from "./NewChat";
+import { useAttempt } from "./problems";
 
 /** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
 const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
@@ -32,12 +33,10 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const [requests, setRequests] = useState<Schemas["JoinRequest"][]>([]);
   const [approval, setApproval] = useState(false);
   const [username, setUsername] = useState("");
-  const [error, setError] = useState("");
+  const [error, attempt] = useAttempt();
   const admin = chat.my_role === "owner" || chat.my_role === "admin";
   const myRank = RANK[chat.my_role ?? "member"] ?? 0;
   const path = { chat_id: chat.id };
-  const attempt = (promise: Promise<unknown>) =>
-    promise.catch((caught) => setError(caught instanceof ApiError ? caught.message : t.error));
 
   async function load() {
     if (chat.kind === "direct") return;
@@ -54,7 +53,6 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
 
   async function add(event: Event) {
     event.preventDefault();
-    setError("");
     await attempt(
       (async () => {
         const user_id = await findUser(username);
@@ -92,6 +90,16 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           options={SLOW_MODE_S}
           onChange={(seconds) => void attempt(ok(api.PATCH("/api/v1/chats/{chat_id}", { params: { path }, body: { slow_mode_s: seconds } })))}
         />
+      )}
+      {admin && chat.kind !== "direct" && (
+        <label class="check setting">
+          <input
+            type="checkbox"
+            checked={chat.members_create_pots}
+            onChange={(e) => void attempt(ok(api.PATCH("/api/v1/chats/{chat_id}", { params: { path }, body: { members_create_pots: e.currentTarget.checked } })))}
+          />{" "}
+          {t.membersCreatePots}
+        </label>
       )}
       {members.length > 0 && (
         <ul class="members" aria-label={t.membersList}>

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import type { ChatListItem, Message } from "../api/http";
 import { shortTime, t } from "../i18n";
-import { chatList, me, navigate, openChatId, timed } from "../store";
+import { chatList, me, navigate, routeChatId, timed } from "../store";
 
 export function preview(message: Message | null): string {
   if (message === null) return "";
@@ -54,7 +54,7 @@ export function ChatList() {
   const needle = query.trim().toLocaleLowerCase();
   const all = chatList.value;
   const shown = needle ? all.filter((c) => c.title.toLocaleLowerCase().includes(needle)) : all;
-  const current = openChatId();
+  const current = routeChatId();
   return (
     <nav class="chat-list" aria-label={t.chats}>
       <div class="list-tools">

@@ -16,13 +16,14 @@ import {
   navigate,
   openViewOnce,
   pinsVersion,
-  rememberName,
+  loadMemberNames,
   sendTyping,
   timed,
   typing,
 } from "../store";
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
+import { Link, PotStrip, canOpenPots, potPath } from "./Pots";
 import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
 
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];
@@ -576,9 +577,7 @@ export function ChatView({ chatId }: { chatId: string }) {
     setInfo(false);
     setUploadList([]);
     if (chat && chat.kind !== "direct") {
-      ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path: { chat_id: chatId }, query: { limit: 200 } } }))
-        .then((page) => page.members.forEach((m) => rememberName(m.user_id, m.display_name)))
-        .catch(() => undefined);
+      loadMemberNames(chatId).catch(() => undefined);
     }
   }, [chatId, chat === undefined]);
 
@@ -615,9 +614,15 @@ export function ChatView({ chatId }: { chatId: string }) {
             {chat.message_ttl_s ? ` · ⏱ ${shortDuration(chat.message_ttl_s * 1000)}` : ""}
           </span>
         </button>
+        {canOpenPots(chat) && (
+          <Link to={potPath(chat.id)} class="button new-pot">
+            + {t.newPot}
+          </Link>
+        )}
       </header>
       {info && <ChatInfo chat={chat} />}
       <PinnedBar chat={chat} />
+      <PotStrip chat={chat} />
       <MessageList
         chat={chat}
         onReply={(m) => {
