@@ -162,7 +162,7 @@ const en = {
   screening: "Screening",
   verdicts: { allow: "allowed", review: "under review", hold: "on hold", block: "blocked" } as Record<string, string>,
   frozenBecause: (reason: string) => `Frozen: ${reason}`,
-  youHave: (amount: string) => `You have ${amount} in it`,
+  youGave: (amount: string) => `You gave ${amount}`,
   backToChat: "Back to the chat",
   total: "Total",
   contribute: "Contribute",
@@ -400,7 +400,7 @@ const it: Strings = {
   screening: "Verifica",
   verdicts: { allow: "approvata", review: "in revisione", hold: "sospesa", block: "bloccata" },
   frozenBecause: (reason: string) => `Sospesa: ${reason}`,
-  youHave: (amount: string) => `Hai ${amount} in questa colletta`,
+  youGave: (amount: string) => `Hai dato ${amount}`,
   backToChat: "Torna alla chat",
   total: "Totale",
   contribute: "Contribuisci",
@@ -504,14 +504,14 @@ export function shortDuration(ms: number): string {
 }
 
 const date = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric" });
-const dateTime = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+const dateTime = new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short" });
 
 /** "12 Mar 2031": a deadline. */
 export function longDate(ms: number): string {
   return date.format(new Date(ms));
 }
 
-/** "12 Mar 2031, 14:05": a ledger line. */
+/** "3/12/31, 2:05 PM" ("12/03/31, 14:05"): a ledger line. */
 export function stamp(ms: number): string {
   return dateTime.format(new Date(ms));
 }

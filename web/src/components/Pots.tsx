@@ -85,7 +85,7 @@ export function PotCard({ pot, link }: { pot: PotSummary | Pot; link?: string })
         </p>
       )}
       {detail?.frozen_reason && <p class="verdict hold">{t.frozenBecause(detail.frozen_reason)}</p>}
-      {detail !== null && detail.mine_minor > 0 && <p class="pot-mine">{t.youHave(money(detail.mine_minor, pot.currency))}</p>}
+      {detail !== null && detail.mine_minor > 0 && <p class="pot-mine">{t.youGave(money(detail.mine_minor, pot.currency))}</p>}
     </article>
   );
 }

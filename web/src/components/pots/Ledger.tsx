@@ -62,7 +62,7 @@ export function LedgerPage({ chat, pot, version }: { chat: ChatListItem; pot: Po
                   </td>
                   <td>{t.codes[row.code] ?? row.code}</td>
                   <td>{row.who ?? t.anonymous}</td>
-                  <td>{row.code === "payout" ? row.why : (t.codes[row.why] ?? row.why)}</td>
+                  <td>{row.code === "payout" ? row.why : ""}</td>
                   <td class="num">{money(row.code === "contribution" ? row.amount_minor : -row.amount_minor, row.currency)}</td>
                   <td>{t.transferStates[row.state] ?? row.state}</td>
                 </tr>
