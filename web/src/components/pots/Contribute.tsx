@@ -3,8 +3,7 @@ import { ApiError, api, ok, type Pot, type Schemas } from "../../api/http";
 import { shortTime, t } from "../../i18n";
 import { money } from "../../money";
 import { me, names } from "../../store";
-import { useAttempt } from "../problems";
-import { AmountField, amountOf, useClientId } from "./fields";
+import { useAmountForm } from "./fields";
 
 type Contribution = Schemas["Contribution"];
 
@@ -49,10 +48,7 @@ function CheckoutLink({ url }: { url: string }) {
 /** Contribute: the amount, then the provider's checkout in a new tab; the payment shows here
  * as pending until its confirmation arrives (pot.contribution_posted). */
 export function Contribute({ pot, version }: { pot: Pot; version: number }) {
-  const [amount, setAmount] = useState("");
-  const [sent, setSent] = useState(false);
-  const [clientId, renewClientId] = useClientId();
-  const [error, attempt, setError] = useAttempt();
+  const form = useAmountForm(pot.currency);
   const [started, setStarted] = useState<Contribution[]>([]);
 
   async function refresh() {
@@ -72,22 +68,15 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
 
   async function submit(event: Event) {
     event.preventDefault();
-    setSent(true);
-    const minor = amountOf(amount, pot.currency);
-    if (minor === null) return;
-    if (typeof minor === "object") return setError(minor.error);
-    const made = await attempt(
+    const made = await form.send((amount_minor, client_id) =>
       ok(
         api.POST("/api/v1/pots/{pot_id}/contributions", {
           params: { path: { pot_id: pot.id } },
-          body: { client_id: clientId, amount_minor: minor, currency: pot.currency },
+          body: { client_id, amount_minor, currency: pot.currency },
         }),
       ),
     );
     if (!made) return;
-    renewClientId();
-    setAmount("");
-    setSent(false);
     keepIds(pot.id, [...startedIds(pot.id).filter((id) => id !== made.id), made.id]);
     setStarted((list) => [...list.filter((c) => c.id !== made.id), made]);
   }
@@ -98,11 +87,11 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
       <h2 id="pot-contribute">{t.contributions}</h2>
       {collecting && (
         <form class="inline-form" onSubmit={submit}>
-          <AmountField id="contribution-amount" label={t.amount} currency={pot.currency} value={amount} onInput={setAmount} required showError={sent} />
+          {form.field("contribution-amount", t.amount)}
           <button type="submit" class="primary">{t.contribute}</button>
         </form>
       )}
-      {error && <p class="error" role="alert">{error}</p>}
+      {form.error && <p class="error" role="alert">{form.error}</p>}
       {started.length > 0 && (
         <>
           <h3>{t.yourPayments}</h3>

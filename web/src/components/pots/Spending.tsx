@@ -5,7 +5,7 @@ import { money } from "../../money";
 import { clock, me } from "../../store";
 import { useAttempt } from "../problems";
 import { isAdmin } from "../Pots";
-import { AmountField, amountOf, useClientId } from "./fields";
+import { useAmountForm } from "./fields";
 
 type Proposal = Schemas["Proposal"];
 
@@ -51,11 +51,8 @@ function ProposalItem({ pot, proposal, onChange }: { pot: Pot; proposal: Proposa
 export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot; version: number }) {
   const [proposals, setProposals] = useState<Proposal[]>([]);
   const [title, setTitle] = useState("");
-  const [amount, setAmount] = useState("");
   const [payee, setPayee] = useState("");
-  const [sent, setSent] = useState(false);
-  const [clientId, renewClientId] = useClientId();
-  const [error, attempt, setError] = useAttempt();
+  const form = useAmountForm(pot.currency);
 
   useEffect(() => {
     ok(api.GET("/api/v1/pots/{pot_id}/proposals", { params: { path: { pot_id: pot.id }, query: { limit: 100 } } }))
@@ -66,25 +63,18 @@ export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot;
 
   async function submit(event: Event) {
     event.preventDefault();
-    setSent(true);
-    const minor = amountOf(amount, pot.currency);
-    if (minor === null) return;
-    if (typeof minor === "object") return setError(minor.error);
-    const made = await attempt(
+    const made = await form.send((amount_minor, client_id) =>
       ok(
         api.POST("/api/v1/pots/{pot_id}/proposals", {
           params: { path: { pot_id: pot.id } },
-          body: { client_id: clientId, title: title.trim(), amount_minor: minor, payee: payee.trim() },
+          body: { client_id, title: title.trim(), amount_minor, payee: payee.trim() },
         }),
       ),
     );
     if (!made) return;
     replace(made);
-    renewClientId();
     setTitle("");
-    setAmount("");
     setPayee("");
-    setSent(false);
   }
 
   const mayPropose = spends(pot) && (pot.mine_minor > 0 || pot.created_by === me.value?.id || isAdmin(chat));
@@ -112,12 +102,12 @@ export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot;
             <label for="proposal-title">{t.title}</label>
             <input id="proposal-title" value={title} required maxLength={1024} onInput={(e) => setTitle(e.currentTarget.value)} />
           </div>
-          <AmountField id="proposal-amount" label={t.amount} currency={pot.currency} value={amount} onInput={setAmount} required showError={sent} />
+          {form.field("proposal-amount", t.amount)}
           <div class="field">
             <label for="proposal-payee">{t.payee}</label>
             <input id="proposal-payee" value={payee} required maxLength={1024} onInput={(e) => setPayee(e.currentTarget.value)} />
           </div>
-          {error && <p class="error" role="alert">{error}</p>}
+          {form.error && <p class="error" role="alert">{form.error}</p>}
           <button type="submit" class="primary">{t.propose}</button>
         </form>
       )}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { newTxnId } from "../../api/http";
 import { t } from "../../i18n";
+import { useAttempt } from "../problems";
 import { digitsOf, parseAmount } from "../../money";
 
 /** A decimal amount typed in the currency's own digits, checked as the server would: its
@@ -46,9 +47,31 @@ export function amountOf(text: string, currency: string): number | null | { erro
   return "minor" in parsed ? parsed.minor : parsed;
 }
 
-/** An idempotency key for one thing the user means to do: a retry of the same form reuses
- * it, `renew` after it succeeded. */
-export function useClientId(): [string, () => void] {
-  const [id, setId] = useState(newTxnId);
-  return [id, () => setId(newTxnId())];
+/** A form that sends an amount with an idempotency key: a retry of the same form reuses the
+ * key; once the server took it, the form is empty again with a new key. */
+export function useAmountForm(currency: string) {
+  const [amount, setAmount] = useState("");
+  const [sent, setSent] = useState(false);
+  const [clientId, setClientId] = useState(newTxnId);
+  const [error, attempt, setError] = useAttempt();
+  async function send<T>(call: (minor: number, clientId: string) => Promise<T>): Promise<T | undefined> {
+    setSent(true);
+    const minor = amountOf(amount, currency);
+    if (minor === null) return undefined;
+    if (typeof minor === "object") {
+      setError(minor.error);
+      return undefined;
+    }
+    const made = await attempt(call(minor, clientId));
+    if (made !== undefined) {
+      setClientId(newTxnId());
+      setAmount("");
+      setSent(false);
+    }
+    return made;
+  }
+  const field = (id: string, label: string) => (
+    <AmountField id={id} label={label} currency={currency} value={amount} onInput={setAmount} required showError={sent} />
+  );
+  return { error, send, field };
 }
