@@ -212,7 +212,7 @@ const en = {
   ledger: "Ledger",
   openLedger: "Open the ledger",
   downloadCsv: "Download CSV",
-  ledgerColumns: ["Date", "Kind", "Who", "Why", "Amount", "State"],
+  ledgerColumns: ["Date", "Amount", "Kind", "Who", "Why", "State"],
   codes: { contribution: "contribution", refund: "refund", payout: "payout" } as Record<string, string>,
   transferStates: { posted: "done", pending: "pending", voided: "voided", expired: "expired" } as Record<string, string>,
   totals: {
@@ -450,7 +450,7 @@ const it: Strings = {
   ledger: "Registro",
   openLedger: "Apri il registro",
   downloadCsv: "Scarica CSV",
-  ledgerColumns: ["Data", "Tipo", "Chi", "Perché", "Importo", "Stato"],
+  ledgerColumns: ["Data", "Importo", "Tipo", "Chi", "Perché", "Stato"],
   codes: { contribution: "contributo", refund: "rimborso", payout: "pagamento" },
   transferStates: { posted: "eseguito", pending: "in attesa", voided: "annullato", expired: "scaduto" },
   totals: {

@@ -92,7 +92,7 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
         />
       )}
       {admin && chat.kind !== "direct" && (
-        <label class="check setting">
+        <label class="check">
           <input
             type="checkbox"
             checked={chat.members_create_pots}

@@ -48,7 +48,7 @@ export function LedgerPage({ chat, pot, version }: { chat: ChatListItem; pot: Po
             <thead>
               <tr>
                 {t.ledgerColumns.map((name, i) => (
-                  <th scope="col" key={name} class={i === 4 ? "num" : undefined}>
+                  <th scope="col" key={name} class={i === 1 ? "num" : undefined}>
                     {name}
                   </th>
                 ))}
@@ -60,10 +60,10 @@ export function LedgerPage({ chat, pot, version }: { chat: ChatListItem; pot: Po
                   <td>
                     <time dateTime={new Date(row.at_ms).toISOString()}>{stamp(row.at_ms)}</time>
                   </td>
+                  <td class="num">{money(row.code === "contribution" ? row.amount_minor : -row.amount_minor, row.currency)}</td>
                   <td>{t.codes[row.code] ?? row.code}</td>
                   <td>{row.who ?? t.anonymous}</td>
                   <td>{row.code === "payout" ? row.why : ""}</td>
-                  <td class="num">{money(row.code === "contribution" ? row.amount_minor : -row.amount_minor, row.currency)}</td>
                   <td>{t.transferStates[row.state] ?? row.state}</td>
                 </tr>
               ))}
