@@ -267,6 +267,7 @@ async def pots(cx, a, env):
         "raised_ok": after["raised_minor"] == expected,
         "contributor_count": after["contributor_count"],
         "expected_contributors": min(a.users, a.contributions),
+        "contributors_ok": after["contributor_count"] == min(a.users, a.contributions),
         "posted": posted,
         "all_posted": posted == len(views),
         "replays_sent": len(replay_bodies),
@@ -277,6 +278,7 @@ async def pots(cx, a, env):
     }
     ok = (
         checks["raised_ok"]
+        and checks["contributors_ok"]
         and checks["all_posted"]
         and checks["replays_changed_nothing"]
         and not errors
