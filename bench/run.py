@@ -4,7 +4,8 @@
   python3 bench/run.py                  # canonical: W1 S=1,4,16; W2 M=100,1000 (+10000 for
                                         # Colletta); W3 100,000 messages; 3 repeats each
   python3 bench/run.py --quick          # W1 S=16 T=10; W2 M=100 R=10; W3 5,000 msgs, 50 queries;
-                                        # expiry 100,000 pending, 50 timed msgs; media 20 MiB
+                                        # expiry 100,000 pending, 50 timed msgs; media 20 MiB;
+                                        # pots 2,000 webhooks
   python3 bench/run.py --workloads w1,w3 --servers colletta --synapse-from FILE.jsonl
   python3 bench/run.py --summarize bench/results/*.jsonl   # table only, no runs
 
@@ -16,10 +17,12 @@ bench/colletta_load.py with the same driver interpreter (aiohttp + uvloop of the
 driver venv). (c) A side-by-side table with ratios and targets; every JSON line is appended
 to bench/results/<UTC timestamp>.jsonl (the table goes next to it as .md).
 
-Two Colletta-only workloads (no Synapse counterpart, skipped for Synapse): `expiry`
+Three Colletta-only workloads (no Synapse counterpart, skipped for Synapse): `expiry`
 (bench/colletta_expiry.py: lag from expires_at_ms to the `message.deleted` frame, with
-1,000,000 pending timers preloaded into the SQLite file and W1 S=16 running) and `media`
-(bench/colletta_media.py: 100 MiB upload/download throughput against `cp` on the same disk).
+1,000,000 pending timers preloaded into the SQLite file and W1 S=16 running), `media`
+(bench/colletta_media.py: 100 MiB upload/download throughput against `cp` on the same disk)
+and `pots` (bench/colletta_pots.py: confirmed contributions/s through the sandbox's signed
+payment webhooks, 20,000 per run, on SQLite and on PostgreSQL, check-ledger afterwards).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,7 +103,20 @@ def plan_media(quick, reps):
     return [["media", "--size-mb", "100", "--rounds", "3"] for _ in range(reps)]
 
 
-COLLETTA_ONLY = ("expiry", "media")
+def plan_pots(quick, reps):
+    """Pots runs (per database): N signed payment.succeeded webhooks, 64 in flight."""
+    if quick:
+        return [["pots", "-N", "2000", "-C", "64"]]
+    return [["pots", "-N", "20000", "-C", "64"] for _ in range(reps)]
+
+
+# The pots workload: the server's sandbox secret (fixed, so the driver can sign as the
+# sandbox does; a bench value, not a credential) and its PostgreSQL database (dropped and
+# created afresh for each run of the workload).
+POTS_SANDBOX_SECRET = "colletta-bench-sandbox-secret"
+POTS_PG_URL = "postgresql+asyncpg://root@127.0.0.1:5432/bench_pots"
+
+COLLETTA_ONLY = ("expiry", "media", "pots")
 # Colletta driver module of each sub-command.
 DRIVERS = {
     "w1": "colletta_load.py",
@@ -109,11 +126,14 @@ DRIVERS = {
     "expiry-preload": "colletta_expiry.py",
     "expiry": "colletta_expiry.py",
     "media": "colletta_media.py",
+    "pots": "colletta_pots.py",
 }
 
 
 def run_max_seconds(server, argv):
     """Per-run cap: 600 s as in the anchors; Colletta's big W2 setups get more."""
+    if argv[0] == "pots":
+        return 1800  # 20,000 contributions started over the API before the window, then the checks
     m = int(argv[argv.index("-M") + 1]) if "-M" in argv else 0
     if server == "colletta" and m >= 5000:
         return 1800
@@ -127,6 +147,7 @@ class Synapse:
     """The anchors' Synapse scripts on $BENCH_DIR/synapse."""
 
     name = "synapse"
+    driver_env = None
 
     def __init__(self, shared, bench_dir):
         self.scripts = os.path.join(shared, "bench", "anchors", "synapse")
@@ -197,6 +218,8 @@ class CollettaServer:
         self.proc = None
         self.version = None
         self.startup_s = None
+        self.database_url = None  # PostgreSQL (dropped and created by reset), else SQLite
+        self.extra_env = {}  # COLLETTA_* settings of one workload, for server and driver
 
     def setup(self):
         """Check the executable and record the installed version."""
@@ -219,13 +242,38 @@ class CollettaServer:
         except (urllib.error.URLError, OSError):
             return False
 
-    @staticmethod
-    def _env():
-        return dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
+    def _env(self):
+        env = dict(os.environ, COLLETTA_RATE_LIMITS_ENABLED="false", COLLETTA_LOG_LEVEL="warning")
+        env.update(self.extra_env)
+        if self.database_url:
+            env["COLLETTA_DATABASE_URL"] = self.database_url
+        return env
+
+    @property
+    def driver_env(self):
+        """The driver's environment: the server's workload settings (the sandbox secret)."""
+        return dict(os.environ, **self.extra_env) if self.extra_env else None
+
+    def _fresh_postgres(self):
+        """Drop and create the database of database_url (loopback only)."""
+        u = urllib.parse.urlsplit(self.database_url)
+        if u.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise RuntimeError(f"refusing a non-loopback database: {u.hostname}")
+        name = u.path.lstrip("/")
+        if not name or name in ("test", "postgres", "template0", "template1"):
+            raise RuntimeError(f"refusing to drop database {name!r}")
+        conn = ["-h", u.hostname, "-p", str(u.port or 5432), "-U", u.username or "root"]
+        for cmd in (["dropdb", "--if-exists", *conn, name], ["createdb", *conn, name]):
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            if r.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)}: {(r.stderr or r.stdout)[-300:]}")
 
     def reset(self):
-        """Stop, delete the data dir and driver state, migrate, start (see start)."""
+        """Stop, delete the data dir and driver state (and the PostgreSQL database, if one
+        is used), migrate, start (see start)."""
         self.stop()
+        if self.database_url:
+            self._fresh_postgres()
         shutil.rmtree(self.data, ignore_errors=True)
         for p in ("w3_state.json", "user_pool.json", "expiry_state.json"):
             if os.path.exists(os.path.join(self.dir, p)):
@@ -360,7 +408,12 @@ class Runner:
         load0 = loadavg()
         try:
             r = subprocess.run(
-                cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, timeout=max_s + 60
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=sys.stderr,
+                text=True,
+                timeout=max_s + 60,
+                env=srv.driver_env,
             )
         except subprocess.TimeoutExpired:
             self.failures.append(f"{srv.name} {' '.join(argv)}: timeout")
@@ -393,6 +446,9 @@ class Runner:
                 if w in COLLETTA_ONLY and srv.name != "colletta":
                     log(f"{srv.name}: {w} is a Colletta-only workload, skipped")
                     continue
+                if w == "pots":
+                    self.pots(srv, quick, reps)
+                    continue
                 try:
                     srv.reset()
                 except (RuntimeError, subprocess.SubprocessError, OSError) as e:
@@ -414,6 +470,27 @@ class Runner:
                         self.one(srv, argv)
         finally:
             srv.stop()
+
+    def pots(self, srv, quick, reps):
+        """The pots runs on SQLite (the default server), then on PostgreSQL: a fresh data
+        dir (and database) each, the sandbox secret fixed for server and driver."""
+        try:
+            for url in (None, POTS_PG_URL):
+                srv.database_url = url
+                srv.extra_env = {"COLLETTA_SANDBOX_WEBHOOK_SECRET": POTS_SANDBOX_SECRET}
+                db = "postgresql" if url else "sqlite"
+                try:
+                    srv.reset()
+                except (RuntimeError, subprocess.SubprocessError, OSError) as e:
+                    self.failures.append(f"{srv.name} pots ({db}): start failed: {e}")
+                    log(f"!! {srv.name}: start failed: {e}")
+                    continue
+                for argv in plan_pots(quick, reps):
+                    self.one(srv, [*argv, *(["--database-url", url] if url else [])])
+                srv.stop()
+        finally:
+            srv.database_url = None
+            srv.extra_env = {}
 
     def expiry(self, srv, quick, reps):
         """Users and chats over the API; stop; bulk timers into the SQLite file; restart
@@ -522,6 +599,8 @@ def group_rows(rows):
             up, cpf = r.get("upload_mb_per_s"), r.get("cp_fsync_mb_per_s")
             if "upload_vs_cp_fsync" not in r and up and cpf:  # lines older than the field
                 r["upload_vs_cp_fsync"] = round(up / cpf, 3)
+        elif w == "pots":
+            k = ("pots", r["database"], r["contributions"], r["concurrency"])
         else:
             continue
         groups.setdefault(k, {}).setdefault(s, []).append(r)
@@ -666,6 +745,48 @@ def colletta_only_targets(groups):
             )
     if not ks:
         out.append(("Media upload/download of 100 MiB: ≥ 50% of cp's MB/s", "not run", ""))
+    return out + pots_targets(groups)
+
+
+POTS_TARGET = 2000.0
+
+
+def pots_clean(r):
+    """A pots run whose checks all held: raised = sum, all posted, replays changed nothing,
+    no errors, check-ledger exit 0."""
+    return bool(r.get("ok")) and g(r, "check_ledger.exit_code") == 0
+
+
+def pots_targets(groups):
+    """The pots target (SQLite) and the PostgreSQL figure (reported, no target)."""
+    out = []
+    name = "Confirmed contributions through the webhook path, SQLite: ≥ 2,000/s, check-ledger clean"
+    for db in ("sqlite", "postgresql"):
+        ks = [k for k in groups if k[0] == "pots" and k[1] == db and "colletta" in groups[k]]
+        for k in ks:
+            rs = groups[k]["colletta"]
+            rate = med([r.get("confirmed_per_s") for r in rs])
+            p99 = med([g(r, "webhook_latency_ms.p99") for r in rs])
+            clean = all(pots_clean(r) for r in rs)
+            ledger = "check-ledger clean" if clean else "CHECKS FAILED (see the lines)"
+            detail = f"{fmt(rate, 0)} confirmed/s, p99 {fmt(p99)} ms, N={k[2]:,}, C={k[3]}; "
+            detail += ledger
+            if db == "sqlite":
+                ok = rate is not None and rate[0] >= POTS_TARGET and clean
+                st = "met" if ok else "not met"
+                if k[2] < 20000:
+                    st += f" (indicative: N={k[2]:,}, not 20,000)"
+                out.append((name, st, detail))
+            else:
+                out.append(
+                    (
+                        "Confirmed contributions through the webhook path, PostgreSQL (no target)",
+                        "reported" if clean else "checks failed",
+                        detail,
+                    )
+                )
+        if not ks and db == "sqlite":
+            out.append((name, "not run", ""))
     return out
 
 
@@ -728,6 +849,23 @@ METRICS = {
         ("download: driver CPU %", "download_driver_cpu_pct", None, 0),
         ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
     ],
+    "pots": [
+        ("confirmed contributions/s", "confirmed_per_s", None, 0),
+        ("webhook p50 ms", "webhook_latency_ms.p50", None, 2),
+        ("webhook p99 ms", "webhook_latency_ms.p99", None, 2),
+        ("webhook max ms", "webhook_latency_ms.max", None, 1),
+        ("window s", "window_s", None, 2),
+        ("errors", "errors", None, 0),
+        ("raised = sum of amounts (1 = yes)", "checks.raised_ok", None, 0),
+        ("all posted (1 = yes)", "checks.all_posted", None, 0),
+        ("replays changed nothing (1 = yes)", "checks.replays_changed_nothing", None, 0),
+        ("check-ledger exit code", "check_ledger.exit_code", None, 0),
+        ("check-ledger s", "check_ledger.seconds", None, 1),
+        ("server CPU %", "cpu.server_cpu_pct", None, 0),
+        ("driver CPU %", "cpu.driver_cpu_pct", None, 0),
+        ("start contributions s (setup)", "setup.start_contributions_s", None, 1),
+        ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
+    ],
     "W3": [
         ("room messages", "room_messages", None, 0),
         ("newest-50 p50 ms", "history50_latency_ms.p50", "lat", 2),
@@ -752,6 +890,12 @@ def title(k):
         )
     if k[0] == "media":
         return f"Media throughput (Colletta only), {k[1] / 2**20:g} MiB file vs cp"
+    if k[0] == "pots":
+        db = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(k[1], k[1])
+        return (
+            f"Pot contributions via webhooks (Colletta only), {db}, N={k[2]:,} webhooks, "
+            f"{k[3]} in flight"
+        )
     return "W3 newest 50 messages of the filled room"
 
 
@@ -773,6 +917,12 @@ HEADLINE = {
         "upload / download MB/s (cp / cp + fsync MB/s)",
         None,
         ("upload_mb_per_s", "download_mb_per_s"),
+        "thr",
+    ),
+    "pots": (
+        "confirmed/s (webhook p50 / p99 ms)",
+        "confirmed_per_s",
+        ("webhook_latency_ms.p50", "webhook_latency_ms.p99"),
         "thr",
     ),
     "W3": (
@@ -798,7 +948,7 @@ def headline(groups, keys):
             m = {p: med([g(r, p) for r in rs]) for p in (main, l50, l99) if p}
             meds[srv] = m
             lat = "/".join(f"{m[p][0]:,.1f}" if m[p] else "-" for p in (l50, l99))
-            if k[0] == "W1":
+            if k[0] in ("W1", "pots"):
                 v = m[main]
                 cells.append(f"{v[0]:,.1f} ({lat})" if v else "-")
             elif k[0] in ("W2", "expiry"):
@@ -827,7 +977,7 @@ def headline(groups, keys):
 def summary(rows):
     """Markdown: side-by-side tables with ratios, then the targets."""
     groups = group_rows(rows)
-    order = {"W1": 1, "W2": 2, "W3": 3, "expiry": 4, "media": 5}
+    order = {"W1": 1, "W2": 2, "W3": 3, "expiry": 4, "media": 5, "pots": 6}
     keys = sorted(groups, key=lambda k: (order[k[0]], *[str(x).zfill(8) for x in k[1:]]))
     lines = [
         "## Headline (medians over runs)",
@@ -922,8 +1072,8 @@ def main(argv=None):
     )
     p.add_argument(
         "--workloads",
-        default="w1,w2,w3,expiry,media",
-        help="comma list of w1,w2,w3,expiry,media (expiry and media: Colletta only)",
+        default="w1,w2,w3,expiry,media,pots",
+        help="comma list of w1,w2,w3,expiry,media,pots (expiry, media, pots: Colletta only)",
     )
     p.add_argument("--servers", default="synapse,colletta", help="comma list")
     p.add_argument(
@@ -931,7 +1081,7 @@ def main(argv=None):
         action="store_true",
         help=(
             "W1 S=16 T=10 once; W2 M=100 R=10; W3 fill 5000, 50 queries; expiry 100,000 "
-            "pending, 50 timed msgs; media 20 MiB"
+            "pending, 50 timed msgs; media 20 MiB; pots N=2,000"
         ),
     )
     p.add_argument("--repeats", type=int, default=3, help="repeats per setting (not --quick)")

@@ -27,7 +27,7 @@ from colletta.api import (
     ws,
 )
 from colletta.api import errors as api_errors
-from colletta.api.fastpath import SendFastPath
+from colletta.api.fastpath import SendFastPath, WebhookFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
 from colletta.api.web import WEB_DIST, WebClient
 from colletta.clock import Clock
@@ -57,8 +57,8 @@ ROUTERS = (
 
 
 class _App(FastAPI):
-    """FastAPI with the security headers, the web client and the send fast path in front of
-    its whole middleware stack."""
+    """FastAPI with the security headers, the web client and the send and webhook fast paths
+    in front of its whole middleware stack."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         self._settings = settings
@@ -66,7 +66,8 @@ class _App(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         # Security headers outermost: Starlette answers a 500 from outside its own stack.
-        inner = SendFastPath(super().build_middleware_stack(), self._settings.max_body_bytes)
+        limit = self._settings.max_body_bytes
+        inner = WebhookFastPath(SendFastPath(super().build_middleware_stack(), limit), limit)
         web = WebClient(inner, self._settings.web_dir or WEB_DIST)
         return SecurityHeaders(web, behind_tls=self._settings.behind_tls)
 

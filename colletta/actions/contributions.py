@@ -20,6 +20,7 @@ from colletta.domain.pots import (
     PAGE_MAX,
     Contribution,
     ContributionStatus,
+    Pot,
     Visibility,
     check_contribution,
     clearing_account_key,
@@ -226,6 +227,12 @@ def _contribution_id(event: ProviderEvent) -> int | None:
 async def matching_contribution(tx: Tx, event: ProviderEvent) -> Contribution | None:
     """The contribution `event` is about, locked after its pot (the order every money path
     locks in), or None (logged) when the event matches none of ours."""
+    found = await _matching(tx, event)
+    return None if found is None else found[0]
+
+
+async def _matching(tx: Tx, event: ProviderEvent) -> tuple[Contribution, Pot] | None:
+    """`matching_contribution`, with the pot as locked."""
     contribution_id = _contribution_id(event)
     found = (
         None if contribution_id is None else await store.get_contribution(tx.conn, contribution_id)
@@ -240,29 +247,42 @@ async def matching_contribution(tx: Tx, event: ProviderEvent) -> Contribution | 
             found.id,
         )
         return None
-    await pot_store.get_pot(tx.conn, found.pot_id, for_update=True)
-    return await store.get_contribution(tx.conn, found.id, for_update=True)
+    pot = await pot_store.get_pot(tx.conn, found.pot_id, for_update=True)
+    contribution = await store.get_contribution(tx.conn, found.id, for_update=True)
+    if pot is None or contribution is None:
+        return None
+    return contribution, pot
 
 
 async def _payment_succeeded(ctx: Context, event: ProviderEvent) -> None:
     async with ctx.db.write() as tx:
-        contribution = await matching_contribution(tx, event)
-        if contribution is None or contribution.status not in (
+        found = await _matching(tx, event)
+        if found is None or found[0].status not in (
             ContributionStatus.PENDING,
             ContributionStatus.FAILED,  # a payment retried at the provider after a failure
         ):
             return  # a replay: the money is in the ledger already
-        await post_contribution(ctx, tx, contribution, event.payment_id or event.object_id)
+        contribution, pot = found
+        await post_contribution(
+            ctx, tx, contribution, event.payment_id or event.object_id, locked_pot=pot
+        )
 
 
 async def post_contribution(
-    ctx: Context, tx: Tx, contribution: Contribution, payment_id: str
+    ctx: Context,
+    tx: Tx,
+    contribution: Contribution,
+    payment_id: str,
+    *,
+    locked_pot: Pot | None = None,
 ) -> None:
     """Mirror a confirmed payment: clearing → pot, the contribution posted, the pot's totals,
-    and the event to the chat; money that came too late or over a cap goes straight back."""
+    and the event to the chat; money that came too late or over a cap goes straight back.
+    `locked_pot`: the contribution's pot, as already read and locked in `tx`."""
     now_ms = ctx.clock.now_ms()
-    pot = await pot_store.get_pot(tx.conn, contribution.pot_id, for_update=True)
+    pot = locked_pot or await pot_store.get_pot(tx.conn, contribution.pot_id, for_update=True)
     assert pot is not None
+    assert pot.id == contribution.pot_id
     clearing = await ledger_store.ensure_account(
         tx.conn,
         clearing_account_key(contribution.provider, contribution.currency),
@@ -283,7 +303,12 @@ async def post_contribution(
         pot_id=pot.id,
         now_ms=now_ms,
     )
-    mine_minor = await store.held_by(tx.conn, pot.id, contribution.user_id)
+    if pot.member_cap_minor is not None:
+        mine_minor = await store.held_by(tx.conn, pot.id, contribution.user_id)
+        holds_some = mine_minor > 0
+    else:  # only whether they are a contributor already matters: no need to add it all up
+        mine_minor = 0
+        holds_some = await store.holds_any(tx.conn, pot.id, contribution.user_id)
     late = not pot.collecting or over_cap(pot, contribution.amount_minor, mine_minor)
     await store.update_contribution(
         tx.conn,
@@ -293,9 +318,14 @@ async def post_contribution(
         transfer_id=transfer_id,
         posted_at_ms=now_ms,
     )
-    await pot_store.add_raised(tx.conn, pot.id, contribution.amount_minor, 0 if mine_minor else 1)
-    pot = await pot_store.get_pot(tx.conn, pot.id)
-    assert pot is not None
+    new_contributors = 0 if holds_some else 1
+    await pot_store.add_raised(tx.conn, pot.id, contribution.amount_minor, new_contributors)
+    # The pot is locked in tx: its totals are now exactly these, no need to read it again.
+    pot = replace(
+        pot,
+        raised_minor=pot.raised_minor + contribution.amount_minor,
+        contributor_count=pot.contributor_count + new_contributors,
+    )
     await emit_pot(
         ctx,
         tx,

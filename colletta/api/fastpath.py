@@ -1,4 +1,5 @@
-"""`POST /api/v1/chats/{chat_id}/messages` without FastAPI's per-request machinery.
+"""`POST /api/v1/chats/{chat_id}/messages` and `POST /api/v1/payments/webhooks/{provider}`
+without FastAPI's per-request machinery.
 
 Sending is the hottest write. Routing, dependency solving, FastAPI's own middleware and
 response handling cost about as much CPU as the whole transaction, so a well-formed send is
@@ -7,6 +8,9 @@ error mapping as the FastAPI route (the security headers are added around both).
 unusual (an id out of range, another content type, a body over the limit or that does not
 validate) is handed to the application with the body already read, so errors stay exactly
 as documented, and the route stays the one OpenAPI describes.
+
+Payment webhooks are the hottest write of pots (one per confirmed payment, in bursts): the
+same holds for them (`WebhookFastPath`, the same action as `api/webhooks.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import re
 
 import orjson
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from colletta.actions.accounts import access_caller
 from colletta.actions.context import Context
+from colletta.actions.webhooks import do_receive_webhook
 from colletta.api.deps import parse_bearer
 from colletta.api.errors import internal_error, log_outage, problem_for
 from colletta.api.messages import send_from_input
@@ -95,6 +101,55 @@ class SendFastPath:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+# The route's `provider` is at most 32 characters; anything else goes to the application.
+_WEBHOOK_PATH = re.compile(r"/api/v1/payments/webhooks/([A-Za-z0-9_-]{1,32})")
+_WEBHOOK_ROUTE = "POST /api/v1/payments/webhooks/{provider}"
+_RECEIVED = b"{}"
+
+
+class WebhookFastPath:
+    """In front of FastAPI's stack: answers payment webhooks with `api/webhooks.py`'s action
+    and error mapping; a body over the limit goes to the application (413 there)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        match = _WEBHOOK_PATH.fullmatch(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            return  # the client went away
+        if not complete:
+            await self.app(scope, _replay(body, receive, more_body=True), send)
+            return
+        ctx: Context = scope["app"].state.ctx
+        try:
+            await do_receive_webhook(ctx, match[1], body, Headers(scope=scope))
+        except ColettaError as exc:
+            log_outage(exc, _WEBHOOK_ROUTE)
+            await problem_for(exc)(scope, receive, send)
+            return
+        except Exception:
+            log.exception("unhandled error on POST %s", scope["path"])
+            await internal_error()(scope, receive, send)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(_RECEIVED))],
+            }
+        )
+        await send({"type": "http.response.body", "body": _RECEIVED})
 
 
 def _is_json(scope: Scope) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ClauseElement, and_, bindparam, func, insert, or_, select, update
 
 from colletta.domain.pots import Contribution, ContributionStatus
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import contributions
 
 _C = contributions.c
@@ -59,13 +59,17 @@ async def insert_contribution(conn: Conn, c: Contribution) -> None:
     )
 
 
+# Built once: the webhook path runs these for every payment.
+_BY_ID = select(contributions).where(_C.id == bindparam("b_id"))
+_GET = Prepared(_BY_ID)
+_GET_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+
+
 async def get_contribution(
     conn: Conn, contribution_id: int, *, for_update: bool = False
 ) -> Contribution | None:
-    query = select(contributions).where(_C.id == contribution_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    query = _GET_FOR_UPDATE if for_update else _GET
+    row = (await conn.execute(query, {"b_id": contribution_id})).first()
     return None if row is None else _contribution(row)
 
 
@@ -82,20 +86,60 @@ async def get_by_client(
     return None if row is None else _contribution(row)
 
 
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _update_of(columns: tuple[str, ...]) -> Prepared:
+    """`UPDATE contributions SET <columns> WHERE id = ?`, built once per set of columns."""
+    if (found := _UPDATES.get(columns)) is None:
+        found = _UPDATES[columns] = Prepared(
+            update(contributions)
+            .where(_C.id == bindparam("b_id"))
+            .values({_C[name]: bindparam(f"v_{name}") for name in columns})
+        )
+    return found
+
+
 async def update_contribution(conn: Conn, contribution_id: int, **values: Any) -> None:
     if isinstance(status := values.get("status"), ContributionStatus):
         values["status"] = status.value
-    await conn.execute(update(contributions).where(_C.id == contribution_id).values(**values))
+    if not values or any(isinstance(v, ClauseElement) for v in values.values()):
+        await conn.execute(update(contributions).where(_C.id == contribution_id).values(**values))
+        return
+    columns = tuple(sorted(values))
+    params = {f"v_{name}": values[name] for name in columns}
+    params["b_id"] = contribution_id
+    await conn.execute(_update_of(columns), params)
+
+
+# `status IN (...)` spelled out: a prepared statement takes no expanding IN list.
+_IS_HELD = or_(*(_C.status == status for status in _HELD))
+_HELD_BY = Prepared(
+    select(func.sum(_C.amount_minor - _C.refunded_minor)).where(
+        _C.pot_id == bindparam("b_pot_id"), _C.user_id == bindparam("b_user_id"), _IS_HELD
+    )
+)
+_HOLDS_ANY = Prepared(
+    select(_C.id)
+    .where(
+        _C.pot_id == bindparam("b_pot_id"),
+        _C.user_id == bindparam("b_user_id"),
+        _IS_HELD,
+        _C.amount_minor > _C.refunded_minor,
+    )
+    .limit(1)
+)
 
 
 async def held_by(conn: Conn, pot_id: int, user_id: int) -> int:
     """What `user_id` has in the pot now: posted contributions less what went back."""
-    total = await conn.scalar(
-        select(func.sum(_C.amount_minor - _C.refunded_minor)).where(
-            and_(_C.pot_id == pot_id, _C.user_id == user_id, _C.status.in_(_HELD))
-        )
-    )
+    total = await conn.scalar(_HELD_BY, {"b_pot_id": pot_id, "b_user_id": user_id})
     return int(total or 0)
+
+
+async def holds_any(conn: Conn, pot_id: int, user_id: int) -> bool:
+    """`held_by(...) > 0`, without adding up all of the user's contributions."""
+    return await conn.scalar(_HOLDS_ANY, {"b_pot_id": pot_id, "b_user_id": user_id}) is not None
 
 
 async def held_per_contributor(conn: Conn, pot_id: int) -> dict[int, int]:

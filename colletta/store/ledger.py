@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 
 from colletta.domain.ledger import (
@@ -32,7 +32,7 @@ from colletta.domain.ledger import (
 from colletta.domain.money import check_amount, check_currency
 from colletta.errors import InvalidInput, NotFound
 from colletta.ids import new_id
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import ledger_accounts, ledger_transfers
 
 _A = ledger_accounts.c
@@ -95,8 +95,33 @@ async def ensure_account(
     return account
 
 
+# The statements every transfer runs, built once (constructing one costs more than running
+# it on SQLite).
+_ACCOUNT_BY_KEY = Prepared(select(ledger_accounts).where(_A.key == bindparam("b_key")))
+_LOCK_TWO = Prepared(
+    select(ledger_accounts)
+    .where(_A.id.in_([bindparam("b_first"), bindparam("b_second")]))
+    .order_by(_A.id)
+    .with_for_update()
+)
+_TRANSFER_BY_ID = Prepared(select(ledger_transfers).where(_T.id == bindparam("b_id")))
+_INSERT_TRANSFER = Prepared(upsert(ledger_transfers).on_conflict_do_nothing().returning(_T.id))
+_MOVES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _move_of(columns: tuple[str, ...]) -> Prepared:
+    """`UPDATE ledger_accounts SET c = c + ? … WHERE id = ?`, built once per set of columns."""
+    if (found := _MOVES.get(columns)) is None:
+        found = _MOVES[columns] = Prepared(
+            update(ledger_accounts)
+            .where(_A.id == bindparam("b_id"))
+            .values({_A[name]: _A[name] + bindparam(f"d_{name}") for name in columns})
+        )
+    return found
+
+
 async def get_account(conn: Conn, key: str) -> Account | None:
-    row = (await conn.execute(select(ledger_accounts).where(_A.key == key))).first()
+    row = (await conn.execute(_ACCOUNT_BY_KEY, {"b_key": key})).first()
     return None if row is None else _account(row)
 
 
@@ -107,14 +132,18 @@ async def get_accounts(conn: Conn, ids: Iterable[int]) -> dict[int, Account]:
 
 async def _lock_accounts(conn: Conn, ids: Sequence[int]) -> dict[int, Account]:
     """Both accounts of a transfer, row-locked in id order (PostgreSQL; SQLite has one writer)."""
-    rows = await conn.execute(
-        select(ledger_accounts).where(_A.id.in_(sorted(set(ids)))).order_by(_A.id).with_for_update()
-    )
+    wanted = sorted(set(ids))
+    if len(wanted) == 2:
+        rows = await conn.execute(_LOCK_TWO, {"b_first": wanted[0], "b_second": wanted[1]})
+    else:
+        rows = await conn.execute(
+            select(ledger_accounts).where(_A.id.in_(wanted)).order_by(_A.id).with_for_update()
+        )
     return {row.id: _account(row) for row in rows}
 
 
 async def get_transfer(conn: Conn, transfer_id: str) -> Transfer | None:
-    row = (await conn.execute(select(ledger_transfers).where(_T.id == transfer_id))).first()
+    row = (await conn.execute(_TRANSFER_BY_ID, {"b_id": transfer_id})).first()
     return None if row is None else _transfer(row)
 
 
@@ -275,11 +304,7 @@ async def _write(
     locks: the insert then finds the other's row and stops (PostgreSQL waits for its
     transaction to end), and the caller gets the replay or the 409 it would have got had it
     come second, never a driver error; nothing is moved."""
-    inserted = (
-        await conn.execute(
-            upsert(ledger_transfers).values(_row(wanted)).on_conflict_do_nothing().returning(_T.id)
-        )
-    ).first()
+    inserted = (await conn.execute(_INSERT_TRANSFER, _row(wanted))).first()
     if inserted is None:
         if (existing := await _replayed(conn, wanted)) is not None:
             return existing, False
@@ -288,11 +313,10 @@ async def _write(
         assert done is not None
         raise _already_resolved(done)
     for account_id, deltas in moves.items():
-        await conn.execute(
-            update(ledger_accounts)
-            .where(_A.id == account_id)
-            .values({_A[column]: _A[column] + delta for column, delta in deltas.items()})
-        )
+        columns = tuple(sorted(deltas))
+        params = {f"d_{name}": deltas[name] for name in columns}
+        params["b_id"] = account_id
+        await conn.execute(_move_of(columns), params)
     return wanted, True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from colletta.domain.pots import (
     FundingModel,
@@ -18,7 +18,7 @@ from colletta.domain.pots import (
     VoteWeighting,
 )
 from colletta.domain.safety import Outcome, Verdict
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Prepared
 from colletta.store.schema import pot_items, pot_option_votes, pot_options, pots, proposals
 
 _P = pots.c
@@ -121,11 +121,15 @@ async def replace_items(conn: Conn, pot_id: int, items: list[Item]) -> None:
         )
 
 
+# Built once: every money path reads its pot (constructing a statement costs more than
+# running it on SQLite).
+_BY_ID = select(pots).where(_P.id == bindparam("b_id"))
+_GET = Prepared(_BY_ID)
+_GET_FOR_UPDATE = Prepared(_BY_ID.with_for_update())
+
+
 async def get_pot(conn: Conn, pot_id: int, *, for_update: bool = False) -> Pot | None:
-    query = select(pots).where(_P.id == pot_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_GET_FOR_UPDATE if for_update else _GET, {"b_id": pot_id})).first()
     return None if row is None else _pot(row)
 
 
@@ -160,14 +164,19 @@ async def update_pot(conn: Conn, pot_id: int, **values: Any) -> None:
     await conn.execute(update(pots).where(_P.id == pot_id).values(**values))
 
 
+_ADD_RAISED = Prepared(
+    update(pots)
+    .where(_P.id == bindparam("b_id"))
+    .values(
+        raised_minor=_P.raised_minor + bindparam("b_delta"),
+        contributor_count=_P.contributor_count + bindparam("b_new"),
+    )
+)
+
+
 async def add_raised(conn: Conn, pot_id: int, delta_minor: int, new_contributors: int) -> None:
     await conn.execute(
-        update(pots)
-        .where(_P.id == pot_id)
-        .values(
-            raised_minor=_P.raised_minor + delta_minor,
-            contributor_count=_P.contributor_count + new_contributors,
-        )
+        _ADD_RAISED, {"b_id": pot_id, "b_delta": delta_minor, "b_new": new_contributors}
     )
 
 
