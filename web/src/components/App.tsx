@@ -5,6 +5,7 @@ import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
 import { Channels, InvitePage } from "./Channels";
+import { Link } from "./Link";
 import { NewChat } from "./NewChat";
 import { Settings } from "./Settings";
 
@@ -40,25 +41,14 @@ function LazyPotScreen({ route }: { route: PotRoute }) {
 }
 
 function Sidebar() {
-  const link = (to: string, label: string) => (
-    <a
-      href={to}
-      onClick={(e) => {
-        e.preventDefault();
-        navigate(to);
-      }}
-    >
-      {label}
-    </a>
-  );
   return (
     <aside class="sidebar">
       <header class="side-header">
         <span class="brand">{t.appName}</span>
         <nav class="side-actions" aria-label={t.settings}>
-          {link("/new", `+ ${t.newChat}`)}
-          {link("/channels", t.browseChannels)}
-          {link("/settings", t.settings)}
+          <Link to="/new">+ {t.newChat}</Link>
+          <Link to="/channels">{t.browseChannels}</Link>
+          <Link to="/settings">{t.settings}</Link>
         </nav>
       </header>
       <ChatList />

@@ -23,7 +23,8 @@ import {
 } from "../store";
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
-import { Link, PotStrip, canOpenPots, potPath } from "./Pots";
+import { Link } from "./Link";
+import { PotStrip, canOpenPots, potPath } from "./Pots";
 import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
 
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];

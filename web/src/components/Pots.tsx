@@ -1,11 +1,11 @@
 // A chat's pots as cards above its history (live: pot events update them). The pot screens
 // themselves (new pot, contribute, votes, spending, ledger) load on demand: pots/PotScreens.
-import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { ChatListItem, Pot, PotSummary } from "../api/http";
 import { shortDuration, longDate, t } from "../i18n";
 import { money } from "../money";
-import { clock, loadPots, navigate, pots } from "../store";
+import { clock, loadPots, pots } from "../store";
+import { Link } from "./Link";
 
 export function isAdmin(chat: ChatListItem): boolean {
   return chat.my_role === "owner" || chat.my_role === "admin";
@@ -18,23 +18,6 @@ export function canOpenPots(chat: ChatListItem): boolean {
 
 export function potPath(chatId: string, potId?: string, ledger = false): string {
   return `/chat/${chatId}/pots/${potId ?? "new"}${ledger ? "/ledger" : ""}`;
-}
-
-/** A link inside the client: a real href (new tab, copy) that navigates in place. */
-export function Link(props: { to: string; class?: string; children: ComponentChildren }) {
-  return (
-    <a
-      href={props.to}
-      class={props.class}
-      onClick={(e) => {
-        if (e.ctrlKey || e.metaKey || e.shiftKey) return;
-        e.preventDefault();
-        navigate(props.to);
-      }}
-    >
-      {props.children}
-    </a>
-  );
 }
 
 function full(pot: PotSummary | Pot): Pot | null {

@@ -3,7 +3,8 @@ import { api, ok, type ChatListItem, type Pot, type Schemas } from "../../api/ht
 import { stamp, t } from "../../i18n";
 import { money } from "../../money";
 import { problemText } from "../problems";
-import { Link, potPath } from "../Pots";
+import { Link } from "../Link";
+import { potPath } from "../Pots";
 
 type Ledger = Schemas["Ledger"];
 const TOTALS = ["raised", "refunded", "spent", "reserved", "balance", "available"] as const;

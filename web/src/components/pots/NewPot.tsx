@@ -4,7 +4,8 @@ import { t } from "../../i18n";
 import { CURRENCIES } from "../../money";
 import { navigate, setPot } from "../../store";
 import { useAttempt } from "../problems";
-import { Link, potPath } from "../Pots";
+import { Link } from "../Link";
+import { potPath } from "../Pots";
 import { AmountField, amountOf } from "./fields";
 
 type PotIn = Schemas["PotIn"];
