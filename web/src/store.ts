@@ -328,9 +328,12 @@ function applyPotEvent(event: LiveEvent, potId: string): void {
   if (refetch) void loadPot(potId).catch(() => undefined);
 }
 
+/** Keep a pot's newer view, in a chat whose pots are loaded (loadPots lists them all). */
 export function setPot(chatId: string, pot: PotSummary | Pot): void {
+  const loaded = pots.value.get(chatId);
+  if (loaded === undefined) return;
   const next = new Map(pots.value);
-  next.set(chatId, new Map(next.get(chatId) ?? []).set(pot.id, pot));
+  next.set(chatId, new Map(loaded).set(pot.id, pot));
   pots.value = next;
 }
 
