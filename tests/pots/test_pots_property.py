@@ -36,12 +36,12 @@ import os
 from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -1058,23 +1058,13 @@ class PotMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.timeout(600)
-def test_pots_keep_their_books(db_url: str, tmp_path: Path) -> None:
-    clock = FakeClock()
-    values: dict[str, Any] = {
-        "database_url": db_url,
-        "bus_url": "memory://",
-        "data_dir": tmp_path,
-        "rate_limits_enabled": False,
-        "log_level": "warning",
-        "argon2_time_cost": 1,
-        "argon2_memory_kib": 64,
-        "expiry_worker_enabled": False,
-        "pot_worker_enabled": False,
-    }
+def test_pots_keep_their_books(settings: Settings, clock: FakeClock) -> None:
+    """On the database of `settings` (SQLite, and PostgreSQL when configured), with the
+    tests' settings: the pot worker off (the machine runs its tasks), the clock fake."""
     errors = ErrorLog()
     logging.getLogger("colletta").addHandler(errors)
     with asyncio.Runner() as runner:
-        ctx = build_context(Settings(**values), clock)
+        ctx = build_context(settings, clock)
         runner.run(start_context(ctx))
         # The sandbox sends what is due from a background task; the machine sends it itself
         # (flush), so that nothing arrives between its steps.
@@ -1090,7 +1080,7 @@ def test_pots_keep_their_books(db_url: str, tmp_path: Path) -> None:
         try:
             run_state_machine_as_test(
                 PotMachine,
-                settings=settings(
+                settings=hypothesis_settings(
                     max_examples=EXAMPLES,
                     # CI runs the same examples each time; a local run explores anew.
                     derandomize=IN_CI,
