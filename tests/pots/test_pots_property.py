@@ -19,13 +19,17 @@ worker's tasks run when a rule says so (`pot_tasks.run_due_tasks`). After every 
 - every contribution is refunded at most once: one posted REFUND transfer at most, one
   successful refund at the provider at most, `refunded_minor` within its amount and equal to
   both;
-- whatever an action refuses changes nothing.
+- a refund's reservation is released only when the provider failed that very attempt, a
+  payout's only when it failed it (or the vote decided);
+- whatever an action refuses changes nothing, and neither does an earlier webhook replayed
+  verbatim (or refused, once its signature is out of tolerance).
 
 At the end the machine runs to quiescence (every webhook delivered, every task run, time
 moved on past every deadline and window) and checks that a pot that ended is empty and that
 an all-or-nothing pot that missed its goal gave every contribution back in full.
 
-Runs on SQLite, and on PostgreSQL when COLLETTA_TEST_DATABASE_URL is set.
+Runs on SQLite, and on PostgreSQL when COLLETTA_TEST_DATABASE_URL is set; derandomized in CI.
+A longer hunt: COLLETTA_POTS_PROPERTY_EXAMPLES=500.
 """
 
 from __future__ import annotations
