@@ -18,7 +18,7 @@ from colletta.actions.pots import schedule_task
 from colletta.actions.proposals import emit_resolved, lock_proposal
 from colletta.actions.refunds import CONFIRM_WAIT_MS, RETRY_FIRST_MS, settle_if_empty
 from colletta.domain.ledger import TransferFlag
-from colletta.domain.pots import PotStatus, ProposalStatus, TaskKind, resolution_transfer_id
+from colletta.domain.pots import ProposalStatus, TaskKind, resolution_transfer_id
 from colletta.domain.spending import HELD_RECHECK_MS
 from colletta.errors import Unavailable
 from colletta.log import get_logger
@@ -47,10 +47,6 @@ async def run_payout(ctx: Context, proposal_id: int) -> int | None:
     if proposal is None or pot is None or proposal.status is not ProposalStatus.PASSED:
         return None
     now_ms = ctx.clock.now_ms()
-    if pot.status is PotStatus.REFUNDING and proposal.payout_id is None:
-        # The pot is giving its money back: spending never asked of the provider is voided.
-        await fail_payout(ctx, proposal.id, None)
-        return None
     # Once asked (payout_id known), asking again with the key only reads where it stands.
     if pot.payouts_held and proposal.payout_id is None:
         return now_ms + HELD_RECHECK_MS

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from colletta.actions.callers import Caller
@@ -38,6 +39,7 @@ from colletta.domain.pot_admin import (
     check_manager,
     check_operator,
     check_refund_all,
+    check_unfreezable,
     csv_row,
     ledger_totals,
 )
@@ -115,17 +117,20 @@ async def _freeze(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int |
 
 async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str, Any]:
     """The operator lets a frozen pot go on. A deadline that passed while it was frozen is
-    decided at once (by the worker); a screening verdict stays as it was."""
+    decided at once (by the worker), and so are the payouts the freeze held (unless
+    screening still holds them); a screening verdict stays as it was. A pot being given back
+    may be unfrozen too: its refunds wait for a payout the freeze holds."""
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
-        check_freezable(pot)
+        check_unfreezable(pot)
         if not pot.frozen:
             return admin_view(pot)
         await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
         if pot.status is PotStatus.OPEN:
             await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
-        await resume_payouts(ctx, tx, pot.id)
+        if not replace(pot, frozen=False).payouts_held:
+            await resume_payouts(ctx, tx, pot.id)
         pot = await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=caller.user_id)
         return admin_view(pot)
 

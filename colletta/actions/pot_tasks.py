@@ -180,9 +180,11 @@ async def begin_refunding(
     contributions by what each still has in (all of it when nothing was spent)."""
     now_ms = ctx.clock.now_ms()
     await void_voting_proposals(ctx, tx, pot, now_ms)
-    # Passed spending not yet asked of the provider is voided by its payout task, now
-    # (`payouts.run_payout` on a refunding pot): the split waits for it.
-    await payouts.resume_payouts(ctx, tx, pot.id)
+    # Spending the contributors already passed is paid first (asked now, unless payouts are
+    # held): a payout may have reached the provider before a crash recorded it, so it is
+    # never voided here; the split waits for it.
+    if not pot.payouts_held:
+        await payouts.resume_payouts(ctx, tx, pot.id)
     await pot_store.update_pot(
         tx.conn,
         pot.id,

@@ -44,6 +44,8 @@ RETRY_FIRST_MS = 60_000
 RETRY_MAX_MS = 86_400_000
 # A refund the provider accepted but has not confirmed: ask again after this long.
 CONFIRM_WAIT_MS = 3_600_000
+# In a refund's metadata: the attempt (its transfer id) the provider's events are about.
+ATTEMPT_FIELD = "refund_transfer_id"
 
 
 def retry_delay_ms(attempts: int) -> int:
@@ -124,6 +126,8 @@ async def run_refund(ctx: Context, provider: Provider, contribution_id: int) -> 
             metadata={
                 "contribution_id": str(contribution.id),
                 "pot_id": str(contribution.pot_id),
+                # Which attempt: its events end that attempt and no other.
+                ATTEMPT_FIELD: contribution.refund_transfer_id,
             },
         )
     except ProviderError:
@@ -154,10 +158,14 @@ async def on_refund_event(ctx: Context, event: ProviderEvent) -> None:
     if contribution is None or contribution.refund_transfer_id is None:
         log.info("payments: %s refund event for an unknown payment; ignored", event.provider)
         return
+    # The attempt the event is about: a late or repeated failure of an earlier attempt must
+    # not fail the one under way (the provider may be paying it). Refunds asked before the
+    # attempt was in the metadata name none: the current attempt, as it was.
+    transfer_id = event.metadata.get(ATTEMPT_FIELD) or contribution.refund_transfer_id
     if event.kind is ProviderEventKind.REFUND_SUCCEEDED:
-        await finish_refund(ctx, contribution.id, contribution.refund_transfer_id, event.object_id)
+        await finish_refund(ctx, contribution.id, transfer_id, event.object_id)
     else:
-        await fail_refund(ctx, contribution.id, contribution.refund_transfer_id)
+        await fail_refund(ctx, contribution.id, transfer_id)
 
 
 async def _locked(tx: Tx, contribution_id: int) -> tuple[Pot, Contribution] | None:

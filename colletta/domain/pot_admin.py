@@ -63,6 +63,14 @@ def check_freezable(pot: Pot) -> None:
         raise PotClosed(f"this pot is {pot.status.value}")
 
 
+def check_unfreezable(pot: Pot) -> None:
+    """A frozen pot is let go while money may still move: open, closed, or being given back
+    (its refunds wait for a payout the freeze holds: paid or failed, then the rest goes
+    back)."""
+    if pot.status not in (PotStatus.OPEN, PotStatus.CLOSED, PotStatus.REFUNDING):
+        raise PotClosed(f"this pot is {pot.status.value}")
+
+
 def check_manager(pot: Pot, user_id: int, role: Role | None) -> None:
     if role is None or not can_manage_pot(pot, user_id, role):
         raise Forbidden("only the organiser or an admin of the chat does that")

@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
+from colletta.actions import pot_admin
 from colletta.actions.payouts import resume_payouts, run_payout
+from colletta.actions.pot_tasks import PAYOUT_WAIT_MS, run_due_tasks
 from colletta.actions.provider_events import on_provider_event
 from colletta.actions.refunds import CONFIRM_WAIT_MS, RETRY_FIRST_MS
 from colletta.domain.pots import TaskKind, payee_account_key
@@ -21,8 +24,9 @@ from colletta.payments.provider import Outcome as MoveOutcome
 from colletta.store import ledger as ledger_store
 from colletta.store import pots as pot_store
 from colletta.store.schema import chat_events, ledger_accounts, ledger_transfers, pot_tasks
-from tests.pots.conftest import MakePot, Pot
+from tests.pots.conftest import MakePot, Pot, caller_of
 from tests.pots.provider_double import Crash
+from tests.pots.worker_helpers import operator
 
 
 async def _passed(pot: Pot, amount_minor: int = 3000, key: str = "passed") -> str:
@@ -286,4 +290,38 @@ async def test_concurrent_proposals_never_overspend(make_pot: MakePot) -> None:
         9800 - 3500,
         200,
     )
+    await _ledger_balances(pot)
+
+
+async def test_a_frozen_pot_refunded_all_waits_for_its_held_payout_until_unfrozen(
+    make_pot: MakePot, http: httpx.AsyncClient
+) -> None:
+    """Refund-all of a frozen pot whose passed payout the freeze holds: the refunds wait for
+    that payout, so the operator may unfreeze the pot being given back; then the payout is
+    asked at once and the rest goes back. (Unfreezing was refused for a refunding pot: the
+    money was stuck for good.)"""
+    pot = await make_pot({"alice": 6000, "bob": 4000})
+    op = await caller_of(pot.ctx, await operator(http, pot.ctx))
+    passed = await _passed(pot, 1000)
+    await pot_admin.do_freeze_pot(pot.ctx, op, int(pot.id), "reported")
+    await pot_admin.do_refund_all(pot.ctx, op, int(pot.id))
+    for _ in range(3):
+        pot.clock.advance(HELD_RECHECK_MS)
+        await run_due_tasks(pot.ctx)
+    view = await pot.view()
+    assert (view["status"], view["balance_minor"], view["reserved_minor"]) == (
+        "refunding",
+        10_000,
+        1_000,
+    )
+    await pot_admin.do_unfreeze_pot(pot.ctx, op, int(pot.id))
+    assert await _payout_due(pot, passed) == pot.clock.now_ms()
+    for _ in range(3):
+        await run_due_tasks(pot.ctx)
+        pot.clock.advance(PAYOUT_WAIT_MS)
+    assert (await pot.proposal(passed))["status"] == "paid"
+    view = await pot.view()
+    assert (view["status"], view["balance_minor"], view["reserved_minor"]) == ("settled", 0, 0)
+    refunded = {r.call.target: r.call.amount_minor for r in pot.double.made("refund")}
+    assert sorted(refunded.values()) == [3_600, 5_400]
     await _ledger_balances(pot)

@@ -288,3 +288,36 @@ async def test_a_lease_taken_over_is_not_ended_by_the_node_that_lost_it(
         assert not await task_store.end_lease(tx.conn, first, None)
         assert await task_store.end_lease(tx.conn, second, None)
     assert await money.tasks(pot_id) == 0
+
+
+async def test_a_failed_refunds_webhook_again_does_not_fail_the_next_attempt(
+    money: Money, person: MakePerson
+) -> None:
+    """A refund's failure, delivered twice (as providers do), fails that attempt only: the
+    next attempt, already asked of the provider, stands, and the payer is refunded once."""
+    (alice, bob), chat_id = await _group(person, 2)
+    pot_id = await money.pot(alice, chat_id, model="all_or_nothing")
+    cid = await money.give(bob, pot_id, 900)
+    money.double.will("refund", Outcome.PENDING, Outcome.PENDING, Outcome.PENDING)
+    money.advance(HOUR_MS)
+    await money.run()
+    failed = money.double.settle_refund(refund_transfer_id(cid, 0), Outcome.FAILED)
+    await on_provider_event(money.ctx, failed)
+    money.advance(HOUR_MS)
+    await money.run()  # attempt 1 asked of the provider: pending there
+    assert money.double.refund_calls()[refund_transfer_id(cid, 1)] == 1
+    await on_provider_event(money.ctx, failed)  # attempt 0's failure, again
+    money.advance(HOUR_MS)
+    await money.run()
+    # The provider completes whatever it was asked: attempt 1, and any attempt after it.
+    while pending := [k for k, m in money.double.refunds.items() if m.outcome is Outcome.PENDING]:
+        for key in pending:
+            await on_provider_event(money.ctx, money.double.settle_refund(key, Outcome.SUCCEEDED))
+        await money.run()
+    await money.run_until_idle()
+
+    contribution = {c.id: c for c in await money.contributions(pot_id)}[cid]
+    assert (contribution.status, contribution.refunded_minor) == (ContributionStatus.REFUNDED, 900)
+    assert money.double.refunded_by_payment() == Counter({contribution.payment_id: 900})
+    assert contribution.refund_transfer_id == refund_transfer_id(cid, 1)
+    await money.check_books(pot_id)
