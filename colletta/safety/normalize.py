@@ -1,0 +1,121 @@
+"""Folding of pot texts before the lexicon reads them (DESIGN.md §5).
+
+`fold` is what both the lexicon's patterns and the texts go through: Unicode NFKC, case
+folding, accents and Arabic diacritics dropped, Arabic letter variants unified, zero-width
+and soft-hyphen characters removed. `variants` then adds the disguised readings of a text:
+homoglyphs (Cyrillic or Greek letters in Latin words), leetspeak (k4l4sh, @mmo, expl0s1ve),
+repeated letters (guuuns) and spaced letters (r i f l e, g.u.n). Each variant is a list of
+tokens: runs of letters and digits, and emoji as tokens of their own; punctuation goes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Zero-width, joiners, marks and invisible separators people put inside words.
+_INVISIBLE = dict.fromkeys(
+    map(
+        ord,
+        "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+        "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff\ufe0e\ufe0f",
+    )
+)
+# Arabic: hamza-carrying alifs, taa marbuta, alif maqsura and tatweel (kashida).
+_ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
+# Turkish dotless i folds to i (Python's casefold keeps it).
+_DOTLESS = str.maketrans({"ı": "i"})
+
+# Letters that look Latin in other scripts (after case folding).
+HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+        "ɡ": "g", "ӏ": "l", "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v",
+        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ƅ": "b", "ı": "i",
+    }
+)  # fmt: skip
+_CONFUSABLE = frozenset(chr(c) for c in HOMOGLYPHS if isinstance(c, int))
+
+# Leetspeak; "1" reads as i or l, so there are two tables.
+_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a",
+         "$": "s", "€": "e", "!": "i", "|": "l", "+": "t"}  # fmt: skip
+LEET_I = str.maketrans({**_LEET, "1": "i"})
+LEET_L = str.maketrans({**_LEET, "1": "l"})
+_LEET_CHARS = frozenset("0134578 9@$€!|+".replace(" ", ""))
+
+_EMOJI = (
+    "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\U0001f1e6-\U0001f1ff"
+)
+TOKEN = re.compile(rf"[^\W_]+|[{_EMOJI}]")
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def fold(text: str) -> str:
+    """NFKC, case folding, no accents, diacritics or invisible characters."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", text).translate(_ARABIC).translate(_DOTLESS)
+
+
+def tokens(folded: str) -> list[str]:
+    return TOKEN.findall(folded)
+
+
+def _is_latin(char: str) -> bool:
+    return "a" <= char <= "z"
+
+
+def _unmask(chunk: str, leet: dict[int, str]) -> str:
+    """One whitespace-separated chunk read through homoglyphs and leetspeak, when it is
+    disguised: mixed scripts, letters made only of look-alikes, letters mixed with digits."""
+    letters = [c for c in chunk if c.isalpha()]
+    if not letters:
+        return chunk
+    if any(_is_latin(c) for c in letters) or (
+        len(letters) >= 3 and all(c in _CONFUSABLE for c in letters)
+    ):
+        chunk = chunk.translate(HOMOGLYPHS)
+    if any(c in _LEET_CHARS for c in chunk):
+        chunk = chunk.translate(leet)
+    return _REPEATS.sub(r"\1", chunk)
+
+
+def _join_spaced(words: list[str]) -> list[str]:
+    """Runs of three or more single letters become one word: "r i f l e" → "rifle"."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        out.extend(["".join(run)] if len(run) >= 3 else run)
+        run = []
+        if word:
+            out.append(word)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Variants:
+    """The plain reading of a text and its disguised readings (each a token list)."""
+
+    plain: list[str]
+    disguised: list[list[str]]
+
+
+def variants(text: str) -> Variants:
+    folded = fold(text)
+    plain = tokens(folded)
+    disguised: list[list[str]] = []
+    for leet in (LEET_I, LEET_L):
+        unmasked = " ".join(_unmask(chunk, leet) for chunk in folded.split())
+        for reading in (tokens(unmasked), _join_spaced(tokens(unmasked))):
+            if reading != plain and reading not in disguised:
+                disguised.append(reading)
+    spaced = _join_spaced(plain)
+    if spaced != plain and spaced not in disguised:
+        disguised.append(spaced)
+    return Variants(plain, disguised)
