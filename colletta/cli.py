@@ -204,6 +204,47 @@ def check_ledger_command(
     raise typer.Exit(1)
 
 
+safety = typer.Typer(help="Trust & safety: screening of pot purposes (docs/trust-and-safety.md).")
+app.add_typer(safety, name="safety")
+
+
+@safety.command("screen")
+def safety_screen() -> None:
+    """Screen pots given as JSON lines on stdin; print each with `verdict` and `rules` added."""
+    import json
+    import sys
+
+    from colletta.safety.evaluation import screen_record
+    from colletta.safety.screening import Screener
+
+    screener = Screener()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            typer.echo(f"colletta: not a JSON line: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(json.dumps(screen_record(screener, record), ensure_ascii=False))
+
+
+@safety.command("evaluate")
+def safety_evaluate(
+    file: Annotated[Path, typer.Argument(help="JSON lines with a `label` each.")],
+) -> None:
+    """Precision, recall and false-positive rate of the screen on a labelled file."""
+    import json
+
+    from colletta.safety.evaluation import evaluate
+    from colletta.safety.screening import Screener
+
+    with file.open(encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    for line in evaluate(Screener(), records).lines():
+        typer.echo(line)
+
+
 def main() -> None:
     register_client_commands(app)
     app(prog_name="colletta")

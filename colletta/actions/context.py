@@ -195,7 +195,7 @@ class Context:
     callers: CallerCache = field(init=False)
     expiry_signal: ExpirySignal = field(default_factory=ExpirySignal)
     preservation: Preservation = field(default_factory=Preservation)
-    # Screening of pots (safety.screening); the trust & safety rules replace the default.
+    # Screening of pots (safety.screening: the lexicon and context rules of DESIGN.md §5).
     screener: Screener = field(default_factory=Screener)
     # Wakes this node's pot worker when a task falls due before the one it waits for.
     pot_signal: ExpirySignal = field(default_factory=ExpirySignal)

@@ -1,18 +1,236 @@
-"""Screening of pot purposes (DESIGN.md §5).
+"""Screening of pot purposes (DESIGN.md §5; docs/trust-and-safety.md).
 
 Every pot passes `Screener.screen_pot` before it opens and on every edit of its texts, items
 or options. The verdict's plumbing is in `actions.pots`: REVIEW collects but holds payouts,
-HOLD freezes, BLOCK refuses with the reason. This default allows everything; the trust &
-safety issue fills in the lexicon and the rules.
+HOLD freezes, BLOCK refuses with the reason.
+
+The pipeline: each field is folded and read in its plain and disguised forms
+(`normalize.variants`); the lexicon finds its words; context rules silence the harmless
+ones (bath bombs, water pistols, "granata" the colour, the Arma dei Carabinieri, victims'
+memorials); then `decide` weighs what is left. Charity vocabulary (zakat, sadaqah, iftar,
+mosques, orphans) is not in the lexicon at all: it is never a reason.
 """
 
 from __future__ import annotations
 
-from colletta.domain.safety import ALLOWED, PotText, Verdict
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from colletta.domain.safety import Outcome, PotText, Verdict
+from colletta.safety.lexicon import Lexicon, Match, default_lexicon, is_harm
+from colletta.safety.normalize import fold, variants
+
+# A context category silences harm words of these categories within `window` words.
+CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
+    "context.toy_or_tool": (("weapons.", "coded.emoji", "explosives"), 2),
+    "context.cosmetic": (("explosives", "coded.emoji"), 2),
+    "context.everyday": (("weapons.", "explosives"), 2),
+    "context.place": (("explosives",), 2),
+    "context.carabinieri": (("weapons.firearm",), 3),
+    "context.victims": (("weapons.", "explosives", "org.", "fighters", "cause", "coded."), 4),
+}
+# Ambiguous words a context may silence only when weak; strong ones only by these rules.
+_STRONG_SILENCED_BY = {
+    "context.toy_or_tool",
+    "context.cosmetic",
+    "context.carabinieri",
+    "context.victims",
+    "context.everyday",
+}
+# Lawful settings that make weapon words a matter for a moderator, not a refusal.
+LAWFUL = (
+    "sensitive.hunting",
+    "sensitive.sport_shooting",
+    "sensitive.licensed",
+    "sensitive.replica",
+    "sensitive.fireworks",
+    "sensitive.self_defence",
+    "sensitive.veterans",
+)
+# Lawful settings worth a moderator's look even without a weapon word.
+REVIEW_ALONE = (
+    "sensitive.hunting",
+    "sensitive.sport_shooting",
+    "sensitive.replica",
+    "sensitive.fireworks",
+    "sensitive.self_defence",
+)
+ARMS = ("weapons.", "explosives")
+# Calibres: 7.62x39, 5,56×45.
+_CALIBRE = re.compile(r"(?<![\w.])\d{1,2}[.,]\d{1,3} ?[x×] ?\d{2,3}(?!\w)")
+
+LABELS = {
+    "weapons.firearm": "firearms",
+    "weapons.heavy": "heavy weapons",
+    "weapons.ammunition": "ammunition",
+    "weapons.part": "weapon parts",
+    "explosives": "explosives",
+    "org.designated": "a designated terrorist organisation",
+    "fighters.armed": "armed fighters or terrorists",
+    "fighters": "fighters",
+    "cause": "an armed cause",
+    "coded.term": "coded words",
+    "coded.emoji": "weapon emoji",
+    "coded.obfuscated": "disguised spelling",
+    "military.gear": "military gear",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    category: str
+    term: str
+    weak: bool
+    field: str
+    disguised: bool
+
+
+@dataclass
+class Findings:
+    harm: list[Hit] = field(default_factory=list)
+    silenced: set[str] = field(default_factory=set)  # context rule ids that applied
+    sensitive: set[str] = field(default_factory=set)
+    intent: bool = False
+
+    def categories(self, *, weak: bool | None = None) -> set[str]:
+        return {h.category for h in self.harm if weak is None or h.weak is weak}
+
+
+def _silenced(match: Match, context: list[Match]) -> str | None:
+    category = match.entry.category
+    for other in context:
+        rule = CONTEXT_RULES.get(other.entry.category)
+        if rule is None:
+            continue
+        applies_to, window = rule
+        if not category.startswith(applies_to):
+            continue
+        if not match.entry.weak and other.entry.category not in _STRONG_SILENCED_BY:
+            continue
+        near = other.first - window <= match.last and match.first - window <= other.last
+        if near or other.entry.category == "context.victims" and not category.startswith(ARMS):
+            return other.entry.category
+    return None
+
+
+def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> None:
+    readings = variants(text)
+    seen: set[tuple[str, str]] = set()
+    for disguised, words in [(False, readings.plain), *((True, w) for w in readings.disguised)]:
+        matches = lexicon.find(words)
+        context = [m for m in matches if m.entry.category.startswith("context.")]
+        for match in matches:
+            entry = match.entry
+            if entry.category == "intent":
+                findings.intent = True
+            elif entry.category.startswith("sensitive."):
+                findings.sensitive.add(entry.category)
+            elif is_harm(entry.category):
+                rule = _silenced(match, context)
+                if rule is not None:
+                    findings.silenced.add(rule)
+                    continue
+                if (entry.category, entry.term) in seen:
+                    continue
+                seen.add((entry.category, entry.term))
+                findings.harm.append(Hit(entry.category, entry.term, entry.weak, name, disguised))
+    if _CALIBRE.search(fold(text)):
+        findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
+
+
+def _terms(hits: Iterable[Hit]) -> str:
+    by_category: dict[str, list[str]] = {}
+    for hit in hits:
+        terms = by_category.setdefault(hit.category, [])
+        if hit.term not in terms:
+            terms.append(hit.term)
+    return "; ".join(
+        f"{LABELS.get(c, c)} ({', '.join(repr(t) for t in terms[:3])})"
+        for c, terms in by_category.items()
+    )
+
+
+def decide(findings: Findings) -> Verdict:
+    """The outcome from what the texts hold, with rule ids and a reason."""
+    harm = findings.harm
+    strong = [h for h in harm if not h.weak]
+    weak = [h for h in harm if h.weak]
+    disguised = any(h.disguised for h in harm)
+    lawful = sorted(findings.sensitive.intersection(LAWFUL))
+    rules = sorted({h.category for h in harm})
+    if disguised:
+        rules.append("coded.obfuscated")
+    rules += sorted(findings.sensitive) + sorted(findings.silenced)
+    about = _terms(harm)
+    purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
+    backers = {h.category for h in harm if h.category.startswith(("fighters", "cause", "coded"))}
+
+    def verdict(outcome: Outcome, reason: str) -> Verdict:
+        return Verdict(outcome, tuple(rules), reason, {"terms": [h.term for h in harm]})
+
+    if any(h.category in ("org.designated", "fighters.armed") for h in strong):
+        return verdict(
+            Outcome.BLOCK, f"This pot would fund terrorism or armed fighters: it names {about}."
+        )
+    if any(h.category.startswith(ARMS) for h in strong):
+        if lawful and not backers and not disguised:
+            return verdict(
+                Outcome.REVIEW,
+                f"A lawful setting ({', '.join(lawful)}) with {about}: a moderator checks "
+                "before any money is paid out.",
+            )
+        if backers or disguised or purchase or len({h.term for h in strong}) > 1:
+            return verdict(
+                Outcome.BLOCK, f"This pot would buy weapons, ammunition or explosives: {about}."
+            )
+        return verdict(
+            Outcome.HOLD, f"This pot mentions {about}; it stays frozen until a moderator decides."
+        )
+    weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
+    emoji = any(h.category == "coded.emoji" for h in weak)
+    if weak and lawful:
+        return verdict(
+            Outcome.REVIEW, f"A lawful setting ({', '.join(lawful)}) with {about}: reviewed."
+        )
+    if emoji and len(weak_kinds) > 1 or len(weak_kinds) > 2:
+        return verdict(Outcome.BLOCK, f"Coded weapon language: {about}.")
+    if emoji or len(weak_kinds) > 1:
+        return verdict(
+            Outcome.HOLD, f"Ambiguous signals ({about}); frozen until a moderator decides."
+        )
+    if weak and purchase and any(h.category.startswith(ARMS) for h in weak):
+        return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
+    if findings.sensitive.intersection(REVIEW_ALONE):
+        return verdict(
+            Outcome.REVIEW,
+            f"A lawful but sensitive purpose ({', '.join(sorted(findings.sensitive))}): "
+            "a moderator checks before any money is paid out.",
+        )
+    if not rules:
+        rules.append("screen.clear")
+    reason = "No screening rule restricts this pot."
+    if harm:
+        reason = f"Only an ambiguous word ({about}); not a reason alone."
+    return verdict(Outcome.ALLOW, reason)
 
 
 class Screener:
-    """Decides on a pot's texts; subclass or replace it to add rules."""
+    """Decides on a pot's texts; subclass or replace it to add rules. `lexicon` defaults to
+    the files shipped in `colletta/safety/lexicon/`."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
+
+    def findings(self, text: PotText) -> Findings:
+        found = Findings()
+        read_field(self.lexicon, "title", text.title, found)
+        read_field(self.lexicon, "description", text.description, found)
+        for item in text.items:
+            read_field(self.lexicon, "items", item, found)
+        for option in text.options:
+            read_field(self.lexicon, "options", option, found)
+        return found
 
     def screen_pot(self, text: PotText) -> Verdict:
-        return ALLOWED
+        return decide(self.findings(text))
