@@ -93,7 +93,7 @@ class Lexicon:
             starts.append(index)
             if char == " ":
                 index += 1
-        best: dict[tuple[int, int, bool], tuple[tuple[int, int], Entry]] = {}
+        best: dict[tuple[int, int, bool], tuple[tuple[int, int, int], Entry]] = {}
         for end, (key, group) in self._automaton.iter(text):
             start = end - len(key) + 1
             at_start = text[start - 1] == " "
@@ -104,7 +104,8 @@ class Lexicon:
             for entry in group:
                 if not (at_start or entry.infix) or not (at_end or entry.prefix or entry.infix):
                     continue
-                rank = (len(key), 0 if entry.prefix or entry.infix else 1)
+                # an exact word beats an inflection; a word weak in any language stays weak
+                rank = (len(key), 0 if entry.prefix or entry.infix else 1, int(entry.weak))
                 # a harm word and a context word may cover the same compound (Wasserpistole)
                 span = (first, last, is_harm(entry.category))
                 held = best.get(span)
