@@ -1,0 +1,166 @@
+"""Pot screening: folding, context rules, the figures on the labelled sets, the CLI and API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from colletta.cli import app as cli_app
+from colletta.clock import FakeClock
+from colletta.domain.safety import Outcome, PotText
+from colletta.safety.evaluation import evaluate
+from colletta.safety.normalize import fold, variants
+from colletta.safety.screening import Screener
+from tests.conftest import MakePerson
+
+# A copy of the shared development set (../shared/testdata/screening/dev.jsonl).
+DEV = Path(__file__).with_name("data") / "dev.jsonl"
+OWN = Path(__file__).with_name("data") / "screening_set.jsonl"
+
+
+def screen(description: str, title: str = "Pot", **extra: Any) -> tuple[Outcome, set[str]]:
+    text = PotText(title, description, tuple(extra.get("items", ())),
+                   tuple(extra.get("options", ())), "EUR", 1000)  # fmt: skip
+    verdict = Screener().screen_pot(text)
+    assert verdict.reason
+    assert verdict.rule_ids
+    return verdict.outcome, set(verdict.rule_ids)
+
+
+def test_fold_nfkc_case_accents_and_zero_width() -> None:
+    assert fold("ＡＭＭＯ") == "ammo"
+    assert fold("Kardeşlerimize") == "kardeslerimize"
+    assert fold("gu\u200bn\u00ads") == "guns"
+    assert fold("IŞİD") == "isid"
+    assert fold("الذخيرة") == "الذخيره"
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("k4l4shn1k0v", "kalashnikov"),  # leetspeak
+        ("k@l@sh", "kalash"),
+        ("exp1osives", "explosives"),  # 1 read as l
+        ("кalashnikov", "kalashnikov"),  # Cyrillic к
+        ("r i f l e s", "rifles"),  # spaced letters
+        ("g.u.n.s", "guns"),
+        ("guuuns", "guns"),
+    ],
+)
+def test_disguised_readings(text: str, word: str) -> None:
+    assert any(word in reading for reading in variants(text).disguised)
+
+
+def test_plain_weapon_purchase_is_blocked_and_disguise_is_named() -> None:
+    assert screen("We buy rifles and ammunition")[0] is Outcome.BLOCK
+    outcome, rules = screen("help get 3 k@l@sh for the lads")
+    assert outcome is Outcome.BLOCK and "coded.obfuscated" in rules
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Bath bombs and candles", "context.cosmetic"),
+        ("Water pistols for the camp", "context.toy_or_tool"),
+        ("Two hot glue guns for the art class", "context.toy_or_tool"),
+        ("Maglie granata per il Toro", "context.everyday"),
+        ("Regalo per il maresciallo dell'Arma", "context.carabinieri"),
+        ("Candles for the victims of the bombing", "context.victims"),
+        ("Stationery for the bullet journal club", "context.everyday"),
+    ],
+)
+def test_context_rules_allow_everyday_words(text: str, rule: str) -> None:
+    assert screen(text) == (Outcome.ALLOW, {rule})
+
+
+def test_ambiguous_words_alone_are_allowed() -> None:
+    assert screen("Un cadeau canon pour la prof")[0] is Outcome.ALLOW
+    assert screen("Viaje a Granada")[0] is Outcome.ALLOW
+
+
+def test_islamic_charity_is_never_a_reason() -> None:
+    for text in ["Zakat for orphans", "Sadaqah for the mosque roof", "إفطار صائم في المسجد"]:
+        assert screen(text) == (Outcome.ALLOW, {"screen.clear"})
+    assert screen("Your zakat equips the Islamic State")[0] is Outcome.BLOCK
+
+
+def test_lawful_settings_are_reviewed_not_blocked() -> None:
+    assert screen("Airsoft replica rifles from the licensed shop")[0] is Outcome.REVIEW
+    assert screen("Rifle scopes for the hunting club, licence fees")[0] is Outcome.REVIEW
+    assert screen("Range repairs for the shooting club")[0] is Outcome.REVIEW
+
+
+def test_emoji_alone_is_held_and_with_a_cause_blocked() -> None:
+    assert screen("one more 🔫")[0] is Outcome.HOLD
+    assert screen("one more 🔫", title="For the front")[0] is Outcome.BLOCK
+
+
+def test_vote_options_are_screened() -> None:
+    assert screen("Choose", options=["RPG launcher", "first aid"])[0] is Outcome.BLOCK
+
+
+@pytest.mark.parametrize("path", [DEV, OWN], ids=["dev", "own"])
+def test_evaluation_thresholds(path: Path) -> None:
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+    result = evaluate(Screener(), records)
+    assert result.recall >= 0.95, list(result.lines())
+    assert result.false_positive_rate <= 0.05, list(result.lines())
+    assert result.sensitive_blocked == 0, list(result.lines())
+
+
+def test_own_set_is_large_and_covers_ten_languages() -> None:
+    records = [json.loads(line) for line in OWN.read_text("utf-8").splitlines() if line]
+    assert len(records) >= 300
+    assert {r["lang"] for r in records} >= {"en", "it", "fr", "es", "de", "pt", "nl", "tr", "ru", "ar"}
+
+
+def test_cli_screen_keeps_order_and_keys() -> None:
+    lines = [
+        {"id": 1, "title": "Zakat", "description": "for families", "items": [], "options": []},
+        {"id": 2, "title": "x", "description": "buy kalashnikovs", "items": [], "options": [],
+         "lang": "en", "note": "kept"},
+    ]  # fmt: skip
+    stdin = "".join(json.dumps(line) + "\n" for line in lines)
+    result = CliRunner().invoke(cli_app, ["safety", "screen"], input=stdin)
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [(o["id"], o["verdict"]) for o in out] == [(1, "allow"), (2, "block")]
+    assert out[1]["note"] == "kept" and "weapons.firearm" in out[1]["rules"]
+
+
+def test_cli_evaluate_prints_the_figures() -> None:
+    result = CliRunner().invoke(cli_app, ["safety", "evaluate", str(DEV)])
+    assert result.exit_code == 0, result.output
+    assert "recall 1.000" in result.output and "false_positive_rate 0.000" in result.output
+
+
+async def test_api_refuses_a_prohibited_pot_and_opens_a_zakat_pot(
+    person: MakePerson, clock: FakeClock
+) -> None:
+    admin = await person()
+    chat = await admin.ok("POST", "/api/v1/chats", json={"kind": "group", "title": "G"})
+    body = {
+        "currency": "EUR",
+        "goal_minor": 20_000,
+        "deadline_at_ms": clock.now_ms() + 86_400_000,
+        "items": [],
+        "options": [],
+    }
+    refused = await admin.call(
+        "POST",
+        f"/api/v1/chats/{chat['id']}/pots",
+        json={**body, "title": "For the brothers", "description": "We buy AK-47s and ammo"},
+    )
+    assert refused.status_code == 403
+    assert refused.json()["type"].endswith("pot_refused")
+    assert "weapons" in refused.text
+    pot = await admin.ok(
+        "POST",
+        f"/api/v1/chats/{chat['id']}/pots",
+        json={**body, "title": "Zakat al-Fitr", "description": "Food parcels for families"},
+    )
+    assert pot["verdict"]["outcome"] == "allow"
