@@ -45,9 +45,7 @@ LEET_I = str.maketrans({**_LEET, "1": "i"})
 LEET_L = str.maketrans({**_LEET, "1": "l"})
 _LEET_CHARS = frozenset("0134578 9@$€!|+".replace(" ", ""))
 
-_EMOJI = (
-    "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\U0001f1e6-\U0001f1ff"
-)
+_EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\U0001f1e6-\U0001f1ff"
 TOKEN = re.compile(rf"[^\W_]+|[{_EMOJI}]")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 

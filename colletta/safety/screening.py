@@ -109,7 +109,7 @@ def _silenced(match: Match, context: list[Match]) -> str | None:
         if not match.entry.weak and other.entry.category not in _STRONG_SILENCED_BY:
             continue
         near = other.first - window <= match.last and match.first - window <= other.last
-        if near or other.entry.category == "context.victims" and not category.startswith(ARMS):
+        if near or (other.entry.category == "context.victims" and not category.startswith(ARMS)):
             return other.entry.category
     return None
 
@@ -193,7 +193,7 @@ def decide(findings: Findings) -> Verdict:
         return verdict(
             Outcome.REVIEW, f"A lawful setting ({', '.join(lawful)}) with {about}: reviewed."
         )
-    if emoji and len(weak_kinds) > 1 or len(weak_kinds) > 2:
+    if (emoji and len(weak_kinds) > 1) or len(weak_kinds) > 2:
         return verdict(Outcome.BLOCK, f"Coded weapon language: {about}.")
     if emoji or len(weak_kinds) > 1:
         return verdict(

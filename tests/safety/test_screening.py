@@ -58,7 +58,8 @@ def test_disguised_readings(text: str, word: str) -> None:
 def test_plain_weapon_purchase_is_blocked_and_disguise_is_named() -> None:
     assert screen("We buy rifles and ammunition")[0] is Outcome.BLOCK
     outcome, rules = screen("help get 3 k@l@sh for the lads")
-    assert outcome is Outcome.BLOCK and "coded.obfuscated" in rules
+    assert outcome is Outcome.BLOCK
+    assert "coded.obfuscated" in rules
 
 
 @pytest.mark.parametrize(
@@ -115,7 +116,18 @@ def test_evaluation_thresholds(path: Path) -> None:
 def test_own_set_is_large_and_covers_ten_languages() -> None:
     records = [json.loads(line) for line in OWN.read_text("utf-8").splitlines() if line]
     assert len(records) >= 300
-    assert {r["lang"] for r in records} >= {"en", "it", "fr", "es", "de", "pt", "nl", "tr", "ru", "ar"}
+    assert {r["lang"] for r in records} >= {
+        "en",
+        "it",
+        "fr",
+        "es",
+        "de",
+        "pt",
+        "nl",
+        "tr",
+        "ru",
+        "ar",
+    }
 
 
 def test_cli_screen_keeps_order_and_keys() -> None:
@@ -129,13 +141,15 @@ def test_cli_screen_keeps_order_and_keys() -> None:
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.output.splitlines()]
     assert [(o["id"], o["verdict"]) for o in out] == [(1, "allow"), (2, "block")]
-    assert out[1]["note"] == "kept" and "weapons.firearm" in out[1]["rules"]
+    assert out[1]["note"] == "kept"
+    assert "weapons.firearm" in out[1]["rules"]
 
 
 def test_cli_evaluate_prints_the_figures() -> None:
     result = CliRunner().invoke(cli_app, ["safety", "evaluate", str(DEV)])
     assert result.exit_code == 0, result.output
-    assert "recall 1.000" in result.output and "false_positive_rate 0.000" in result.output
+    assert "recall 1.000" in result.output
+    assert "false_positive_rate 0.000" in result.output
 
 
 async def test_api_refuses_a_prohibited_pot_and_opens_a_zakat_pot(
