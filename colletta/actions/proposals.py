@@ -36,6 +36,7 @@ from colletta.domain.pots import (
     TITLE_MAX_CHARS,
     AlreadyVoted,
     Pot,
+    PotFrozen,
     Proposal,
     ProposalStatus,
     Tally,
@@ -47,7 +48,9 @@ from colletta.domain.pots import (
     payee_account_key,
     proposal_transfer_id,
     resolution_transfer_id,
+    verdict_allows_opening,
 )
+from colletta.domain.safety import Outcome, Verdict
 from colletta.domain.spending import (
     HELD_RECHECK_MS,
     ProposalClosed,
@@ -215,6 +218,12 @@ async def do_create_proposal(
     )
     try:
         return await _create(ctx, caller, pot_id, client_id, fields)
+    except _Held as held:
+        await _freeze_for_review(ctx, pot_id, held.verdict)
+        raise PotFrozen(
+            "this spending needs a moderator's review; the pot is frozen until then",
+            reason=held.verdict.reason,
+        ) from None
     except IntegrityError:
         # The same client_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -222,6 +231,42 @@ async def do_create_proposal(
         if found is None:
             raise
         return await access_proposal(ctx, caller, found.id), False
+
+
+class _Held(Exception):
+    """Screening put a proposal on HOLD: the pot is frozen in a transaction of its own."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.reason)
+        self.verdict = verdict
+
+
+async def _screen_spending(ctx: Context, tx: Tx, pot: Pot, title: str, payee: str) -> Verdict:
+    """The pot's texts with this spending, screened (DESIGN.md §5): BLOCK refuses it with the
+    reason, HOLD freezes the pot, REVIEW holds the pot's payouts until a moderator clears it."""
+    items = await pot_store.get_items(tx.conn, pot.id)
+    options = await pot_store.get_options(tx.conn, pot.id)
+    text = replace(pot.text(items, options), proposals=(title, payee))
+    verdict = ctx.screener.screen_pot(text)
+    verdict_allows_opening(verdict)
+    if verdict.outcome is Outcome.HOLD:
+        raise _Held(verdict)
+    if verdict.outcome.severity > pot.verdict.outcome.severity:
+        await pot_store.update_pot(tx.conn, pot.id, verdict=verdict)
+        await emit_pot(ctx, tx, replace(pot, verdict=verdict), events.POT_UPDATED, change="review")
+    return verdict
+
+
+async def _freeze_for_review(ctx: Context, pot_id: int, verdict: Verdict) -> None:
+    async with ctx.db.write() as tx:
+        pot = await pot_store.get_pot(tx.conn, pot_id, for_update=True)
+        if pot is None or pot.frozen:
+            return
+        held = replace(pot, frozen=True, frozen_reason=verdict.reason, verdict=verdict)
+        await pot_store.update_pot(
+            tx.conn, pot.id, frozen=True, frozen_reason=verdict.reason, verdict=verdict
+        )
+        await emit_pot(ctx, tx, held, events.POT_UPDATED, change="frozen")
 
 
 async def _create(
@@ -250,6 +295,7 @@ async def _create(
         held = await contribution_store.held_by(tx.conn, pot.id, caller.user_id)
         if not can_propose(pot, caller.user_id, access.role or Role.MEMBER, held):
             raise Forbidden("only contributors, the pot's organiser and admins propose spending")
+        await _screen_spending(ctx, tx, pot, title, payee)
         if receipt_media_id is not None:
             await _keep_receipt(tx, pot, caller.user_id, receipt_media_id)
         now_ms = ctx.clock.now_ms()

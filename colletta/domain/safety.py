@@ -45,7 +45,8 @@ ALLOWED = Verdict(Outcome.ALLOW)
 
 @dataclass(frozen=True, slots=True)
 class PotText:
-    """Everything of a pot that screening reads: its texts, items and vote options."""
+    """Everything of a pot that screening reads: its texts, items, vote options and the
+    spending proposed from it."""
 
     title: str
     description: str
@@ -53,3 +54,5 @@ class PotText:
     options: tuple[str, ...]
     currency: str
     goal_minor: int
+    # Spending proposed from the pot: each one's title and payee.
+    proposals: tuple[str, ...] = ()

@@ -22,9 +22,10 @@ def pot_text(record: dict[str, Any]) -> PotText:
         title=str(record.get("title") or ""),
         description=str(record.get("description") or ""),
         items=strings(record.get("items")),
-        options=strings(record.get("options")) + strings(record.get("proposals")),
+        options=strings(record.get("options")),
         currency=str(record.get("currency") or ""),
         goal_minor=0,
+        proposals=strings(record.get("proposals")),
     )
 
 

@@ -230,6 +230,9 @@ class Screener:
             read_field(self.lexicon, "items", item, found)
         for option in text.options:
             read_field(self.lexicon, "options", option, found)
+        # A spending proposal names something to buy, as an item does.
+        for proposal in text.proposals:
+            read_field(self.lexicon, "items", proposal, found)
         return found
 
     def screen_pot(self, text: PotText) -> Verdict:
