@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from colletta.actions import refunds
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
-from colletta.actions.pots import emit_pot, load_pot_access, no_such_pot, require_member
+from colletta.actions.pots import (
+    emit_pot,
+    load_pot_access,
+    lock_with_pot,
+    no_such_pot,
+    require_member,
+)
 from colletta.domain import events
 from colletta.domain.ledger import AccountFlag, RefKind, TransferCode
 from colletta.domain.messages import check_client_txn_id
@@ -247,11 +253,8 @@ async def _matching(tx: Tx, event: ProviderEvent) -> tuple[Contribution, Pot] | 
             found.id,
         )
         return None
-    pot = await pot_store.get_pot(tx.conn, found.pot_id, for_update=True)
-    contribution = await store.get_contribution(tx.conn, found.id, for_update=True)
-    if pot is None or contribution is None:
-        return None
-    return contribution, pot
+    locked = await lock_with_pot(tx, store.get_contribution, found.id)
+    return None if locked is None else (locked[1], locked[0])
 
 
 async def _payment_succeeded(ctx: Context, event: ProviderEvent) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -87,6 +88,29 @@ async def load_pot_access(
     except NotFound:
         raise no_such_pot() from None
     return PotAccess(pot, chat, caller.user.is_operator)
+
+
+class _OfPot(Protocol):
+    @property
+    def pot_id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_OfPot)
+
+
+async def lock_with_pot(
+    tx: Tx, load: Callable[..., Awaitable[Row | None]], row_id: int
+) -> tuple[Pot, Row] | None:
+    """A pot's row (a contribution, a proposal: `load(conn, id, for_update=…)`) and its pot,
+    row-locked pot first: the order every money path locks in, so two never deadlock."""
+    found = await load(tx.conn, row_id)
+    if found is None:
+        return None
+    pot = await store.get_pot(tx.conn, found.pot_id, for_update=True)
+    row = await load(tx.conn, row_id, for_update=True)
+    if pot is None or row is None:
+        return None
+    return pot, row
 
 
 def require_member(access: PotAccess) -> None:

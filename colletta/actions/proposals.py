@@ -22,6 +22,7 @@ from colletta.actions.pots import (
     PotAccess,
     emit_pot,
     load_pot_access,
+    lock_with_pot,
     require_member,
     schedule_task,
 )
@@ -182,15 +183,8 @@ async def _load(
 
 
 async def lock_proposal(tx: Tx, proposal_id: int) -> tuple[Pot, Proposal] | None:
-    """The proposal and its pot, row-locked pot first (the order every money path locks in)."""
-    found = await store.get_proposal(tx.conn, proposal_id)
-    if found is None:
-        return None
-    pot = await pot_store.get_pot(tx.conn, found.pot_id, for_update=True)
-    proposal = await store.get_proposal(tx.conn, proposal_id, for_update=True)
-    assert pot is not None
-    assert proposal is not None
-    return pot, proposal
+    """The proposal and its pot, row-locked pot first."""
+    return await lock_with_pot(tx, store.get_proposal, proposal_id)
 
 
 # --- proposing

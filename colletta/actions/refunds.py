@@ -8,7 +8,7 @@ confirmation posts the transfer, a failure voids it and a new attempt is queued.
 from __future__ import annotations
 
 from colletta.actions.context import Context
-from colletta.actions.pots import emit_pot, schedule_task
+from colletta.actions.pots import emit_pot, lock_with_pot, schedule_task
 from colletta.domain import events
 from colletta.domain.ledger import AccountFlag, RefKind, TransferCode, TransferFlag
 from colletta.domain.pots import (
@@ -168,23 +168,12 @@ async def on_refund_event(ctx: Context, event: ProviderEvent) -> None:
         await fail_refund(ctx, contribution.id, transfer_id)
 
 
-async def _locked(tx: Tx, contribution_id: int) -> tuple[Pot, Contribution] | None:
-    found = await store.get_contribution(tx.conn, contribution_id)
-    if found is None:
-        return None
-    pot = await pot_store.get_pot(tx.conn, found.pot_id, for_update=True)
-    contribution = await store.get_contribution(tx.conn, contribution_id, for_update=True)
-    assert pot is not None
-    assert contribution is not None
-    return pot, contribution
-
-
 async def finish_refund(
     ctx: Context, contribution_id: int, transfer_id: str, refund_id: str
 ) -> None:
     """The provider gave the money back: post the reservation, once."""
     async with ctx.db.write() as tx:
-        locked = await _locked(tx, contribution_id)
+        locked = await lock_with_pot(tx, store.get_contribution, contribution_id)
         if locked is None:
             return
         pot, contribution = locked
@@ -228,7 +217,7 @@ async def fail_refund(ctx: Context, contribution_id: int, transfer_id: str) -> N
     """The provider could not give the money back: release the reservation and queue a new
     attempt (a new provider key: the failed one moved no money)."""
     async with ctx.db.write() as tx:
-        locked = await _locked(tx, contribution_id)
+        locked = await lock_with_pot(tx, store.get_contribution, contribution_id)
         if locked is None:
             return
         pot, contribution = locked
