@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
 from colletta.actions.flood import Flood
+from colletta.actions.hash_matcher import Matcher
 from colletta.actions.passwords import Passwords
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -199,6 +200,8 @@ class Context:
     screener: Screener = field(default_factory=Screener)
     # Wakes this node's pot worker when a task falls due before the one it waits for.
     pot_signal: ExpirySignal = field(default_factory=ExpirySignal)
+    # This node's in-memory copy of the hash banks (actions.hash_matcher).
+    matcher: Matcher = field(default_factory=Matcher)
 
     def __post_init__(self) -> None:
         self.callers = CallerCache(self.clock)

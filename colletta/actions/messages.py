@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions import expiry
+from colletta.actions import expiry, media_match
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
@@ -139,6 +139,8 @@ async def do_send_message(
             check_text(text)
     elif text is not None or extras.attachments:
         raise InvalidInput("a forward carries the original text only", field="text")
+    if extras.attachments:
+        await _match_attachments(ctx, caller, chat_id, extras.attachments)
     try:
         return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
     except IntegrityError:
@@ -151,6 +153,15 @@ async def do_send_message(
         if existing is None:
             raise
         return Sent(message_view(access.chat, existing), created=False)
+
+
+async def _match_attachments(
+    ctx: Context, caller: Caller, chat_id: int, attachments: list[int]
+) -> None:
+    """Uploads are matched against the hash banks again before a message delivers them."""
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
+    await media_match.check_attachments(ctx, access.chat, caller.user_id, attachments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -437,3 +437,57 @@ pot_tasks = Table(
     PrimaryKeyConstraint("kind", "item_id"),
     Index("ix_pot_tasks_due_at_ms", "due_at_ms"),
 )
+
+# --- Hash banks (DESIGN.md §5, media): lists of known terrorist content the operator loads.
+# Every change takes the next number from `hash_bank_versions` (one row, locked by the change,
+# so numbers commit in order) and stamps what it changed with it; each node polls that number
+# and reads only the rows stamped past the one it holds.
+
+hash_bank_versions = Table(
+    "hash_bank_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+hash_banks = Table(
+    "hash_banks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("created_by", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("changed_version", BigInteger, nullable=False),
+)
+
+hash_bank_entries = Table(
+    "hash_bank_entries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("bank_id", BigInteger, ForeignKey("hash_banks.id", ondelete="CASCADE"), nullable=False),
+    Column("signal_type", String(8), nullable=False),
+    Column("value", String(64), nullable=False),
+    # The id the list gave it (TCAP's), so a later tombstone finds it.
+    Column("external_id", String(128), nullable=True),
+    # Disabled by the operator, or tombstoned by its list: kept, never matched.
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("tombstoned", Boolean, nullable=False, server_default="0"),
+    Column("added_at_ms", BigInteger, nullable=False),
+    Column("changed_version", BigInteger, nullable=False),
+    UniqueConstraint("bank_id", "signal_type", "value"),
+    Index("ix_hash_bank_entries_changed_version", "changed_version"),
+)
+
+# What each upload was matched by, kept so a send can be checked again against banks that
+# changed since the upload (the file itself is re-encoded; these are of what was uploaded).
+media_hashes = Table(
+    "media_hashes",
+    metadata,
+    Column("media_id", BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("md5", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("pdq", String(64), nullable=True),
+    Column("pdq_quality", Integer, nullable=True),
+)
