@@ -13,6 +13,7 @@ from colletta import __version__
 from colletta.actions.context import Context
 from colletta.api import (
     accounts,
+    banks,
     chats,
     checkout,
     docs,
@@ -48,6 +49,7 @@ ROUTERS = (
     pots.router,
     proposals.router,
     pot_admin.router,
+    banks.router,
     sync.router,
     ws.router,
     webhooks.router,

@@ -345,6 +345,18 @@ async def _proposal_vote(o: Own, f: list[str]) -> None:
     _expect(f, "outsider votes on a proposal", got, 404)
 
 
+def _bank_route(method: str, path: str, body: dict[str, Any] | None = None) -> Check:
+    """A hash-bank route as an ordinary user: banks do not exist for them (the operator's
+    and moderators' checks are in tests/safety/test_banks.py)."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        path_here = path.replace("{id}", o.pot_id)
+        got = await o.outsider.call(method, path_here, json=body)
+        _expect(f, f"outsider {method} {path}", got, 404)
+
+    return check
+
+
 def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
     """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
 
@@ -393,6 +405,23 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
     "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
     "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
+    "GET /api/v1/banks": _bank_route("GET", "/api/v1/banks"),
+    "POST /api/v1/banks": _bank_route("POST", "/api/v1/banks", {"name": "mine"}),
+    "POST /api/v1/banks/{bank_id}/enable": _bank_route("POST", "/api/v1/banks/{id}/enable"),
+    "POST /api/v1/banks/{bank_id}/disable": _bank_route("POST", "/api/v1/banks/{id}/disable"),
+    "GET /api/v1/banks/{bank_id}/entries": _bank_route("GET", "/api/v1/banks/{id}/entries"),
+    "POST /api/v1/banks/{bank_id}/entries": _bank_route(
+        "POST", "/api/v1/banks/{id}/entries", {"signal_type": "md5", "value": "0" * 32}
+    ),
+    "POST /api/v1/banks/{bank_id}/import": _bank_route(
+        "POST", "/api/v1/banks/{id}/import?format=csv"
+    ),
+    "POST /api/v1/bank-entries/{entry_id}/disable": _bank_route(
+        "POST", "/api/v1/bank-entries/{id}/disable"
+    ),
+    "POST /api/v1/bank-entries/{entry_id}/enable": _bank_route(
+        "POST", "/api/v1/bank-entries/{id}/enable"
+    ),
 }
 
 
@@ -430,6 +459,8 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "pot_id": own.pot_id,
         "contribution_id": own.pot_id,
         "proposal_id": own.pot_id,
+        "bank_id": own.pot_id,
+        "entry_id": own.pot_id,
     }
     failures = []
     for operation in await _operations(http):

@@ -78,7 +78,7 @@ class BankEntry:
             "bank_id": str(self.bank_id),
             "signal_type": self.signal_type,
             "value": self.value,
-            "external_id": self.external_id,
+            "external_ref": self.external_id,
             "enabled": self.enabled,
             "tombstoned": self.tombstoned,
             "added_at_ms": self.added_at_ms,

@@ -32,11 +32,13 @@ async def get_version(conn: Conn) -> int:
 
 
 async def bump_version(conn: Conn) -> int:
-    """The next version, under the counter's row lock until the transaction ends."""
+    """The next version, under the counter's row lock until the transaction ends (the row
+    is made by the first change)."""
+    statement = upsert(hash_bank_versions).values(id=1, version=1)
     await conn.execute(
-        update(hash_bank_versions)
-        .where(hash_bank_versions.c.id == 1)
-        .values(version=hash_bank_versions.c.version + 1)
+        statement.on_conflict_do_update(
+            index_elements=["id"], set_={"version": hash_bank_versions.c.version + 1}
+        )
     )
     return await get_version(conn)
 

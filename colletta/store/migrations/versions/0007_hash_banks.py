@@ -58,10 +58,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['media_id'], ['media.id'], name=op.f('fk_media_hashes_media_id_media'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('media_id', name=op.f('pk_media_hashes'))
     )
-    op.bulk_insert(
-        sa.table('hash_bank_versions', sa.column('id', sa.Integer), sa.column('version', sa.BigInteger)),
-        [{'id': 1, 'version': 0}],
-    )
 
 
 def downgrade() -> None:
