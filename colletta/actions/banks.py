@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from colletta.actions.callers import Caller
+from colletta.actions.audit import audit
+from colletta.actions.callers import Caller, check_moderator
 from colletta.actions.context import Context
 from colletta.domain.banks import (
     ENTRIES_PAGE_MAX,
@@ -16,6 +17,7 @@ from colletta.domain.banks import (
     check_bank_description,
     check_bank_name,
 )
+from colletta.domain.cases import Subject
 from colletta.domain.pot_admin import check_operator
 from colletta.errors import Conflict, InvalidInput, NotFound
 from colletta.ids import new_id
@@ -29,15 +31,9 @@ def _no_such_bank() -> NotFound:
     return NotFound("no such bank")
 
 
-def check_bank_reader(caller: Caller) -> None:
-    """The operator and moderators read banks; to anyone else they do not exist."""
-    user = caller.user
-    if not (user.is_operator or getattr(user, "is_moderator", False)):
-        raise _no_such_bank()
-
-
 def check_bank_keeper(caller: Caller) -> None:
-    check_bank_reader(caller)
+    """Only the operator changes banks (403 for a moderator, 404 for anyone else)."""
+    check_moderator(caller)
     check_operator(caller.user.is_operator)
 
 
@@ -64,7 +60,7 @@ async def _view(conn: Conn, bank: Bank) -> dict[str, Any]:
 
 async def access_banks(ctx: Context, caller: Caller) -> dict[str, Any]:
     """Every bank with its entry counts, and the bank version."""
-    check_bank_reader(caller)
+    check_moderator(caller)  # moderators and the operator read banks
     async with ctx.db.read() as conn:
         banks = await store.list_banks(conn)
         counts = await store.count_entries(conn)
@@ -75,7 +71,7 @@ async def access_banks(ctx: Context, caller: Caller) -> dict[str, Any]:
 async def access_bank_entries(
     ctx: Context, caller: Caller, bank_id: int, after: int | None, limit: int
 ) -> dict[str, Any]:
-    check_bank_reader(caller)
+    check_moderator(caller)  # moderators and the operator read banks
     limit = max(1, min(limit, ENTRIES_PAGE_MAX))
     async with ctx.db.read() as conn:
         await _load_bank(conn, bank_id)
@@ -200,4 +196,12 @@ async def do_set_entry_enabled(
 async def _audit(
     ctx: Context, tx: Tx, caller: Caller, action: str, subject_id: int, data: dict[str, Any]
 ) -> None:
-    """Placeholder until the trust & safety foundation's audit log exists."""
+    await audit(
+        ctx,
+        tx,
+        actor_id=caller.user_id,
+        action=action,
+        subject=Subject.BANK.value,
+        subject_id=subject_id,
+        data=data,
+    )

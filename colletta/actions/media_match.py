@@ -14,10 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from colletta.actions.callers import Caller
+from colletta.actions.cases import issue_statement, open_case
 from colletta.actions.context import Context
 from colletta.domain.banks import MediaBlocked
+from colletta.domain.cases import PRIORITY_HASH_MATCH, CaseKind, Subject
 from colletta.domain.chats import Chat, ChatKind
 from colletta.domain.media import ExpiryKind
+from colletta.domain.statements import (
+    Automation,
+    Category,
+    ContentType,
+    Ground,
+    Source,
+    StatementFacts,
+    Visibility,
+)
 from colletta.ids import new_id
 from colletta.log import get_logger
 from colletta.safety.hash_index import Hit
@@ -126,8 +137,51 @@ async def block(ctx: Context, blocked: Blocked) -> MediaBlocked:
     )
 
 
+def match_facts(blocked: Blocked) -> StatementFacts:
+    """The Art. 17 statement to the uploader of a file a hash bank stopped."""
+    image = blocked.signals.pdq is not None
+    return StatementFacts(
+        category=Category.RISK_FOR_PUBLIC_SECURITY,
+        ground=Ground.INCOMPATIBLE_CONTENT,
+        facts=f"The file {blocked.filename!r} matched a list of known terrorist content "
+        "and was not posted; a moderator will review the match.",
+        explanation="Colletta does not host terrorist content. Files posted to groups and "
+        "channels are compared with lists of known terrorist content kept by the operator.",
+        content_type=ContentType.IMAGE if image else ContentType.OTHER,
+        source=Source.VOLUNTARY,
+        automated_detection=True,
+        automation=Automation.FULLY,
+        visibility=(Visibility.CONTENT_DISABLED,),
+        extra={"rule_ids": _rule_ids(blocked.hits)},
+    )
+
+
+def _rule_ids(hits: list[Hit]) -> list[str]:
+    return sorted({f"bank:{hit.entry.bank_id}" for hit in hits})
+
+
 async def record_match(ctx: Context, blocked: Blocked) -> None:
-    """Placeholder until the trust & safety foundation's cases exist."""
+    """A case for moderators (the block stands until they decide; the file is held) and a
+    statement of reasons to the uploader, in one transaction."""
+    best = min(hit.distance for hit in blocked.hits)
+    async with ctx.db.write() as tx:
+        case = await open_case(
+            ctx,
+            tx,
+            kind=CaseKind.HASH_MATCH,
+            subject=Subject.MEDIA,
+            subject_id=blocked.media_id,
+            chat_id=blocked.chat_id,
+            subject_user_id=blocked.uploader_id,
+            rule_ids=_rule_ids(blocked.hits),
+            reason=f"matched {len(blocked.hits)} hash bank entries (nearest at distance {best})",
+            automated=True,
+            priority=PRIORITY_HASH_MATCH,
+            data=blocked.data(),
+        )
+        await issue_statement(
+            ctx, tx, user_id=blocked.uploader_id, case_id=case.id, facts=match_facts(blocked)
+        )
 
 
 async def scan_upload(

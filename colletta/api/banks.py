@@ -134,7 +134,7 @@ async def import_list(
 ) -> Response:
     """Entries are added (or become live again) and the list's tombstones applied, in one
     change. Bodies are limited to `max_body_bytes`: the SDK sends a long list in parts."""
-    banks.check_bank_keeper(caller)
+    banks.check_bank_keeper(caller)  # before reading a body meant for the operator
     try:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:

@@ -10,11 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
+from colletta.actions.audit import do_verify_audit
 from colletta.actions.hash_matcher import REFRESH_MS
+from colletta.actions.moderators import Grant, do_set_grant
 from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
+from colletta.domain.cases import CaseKind
 from colletta.store import banks as bank_store
+from colletta.store import cases as case_store
 from tests.conftest import MakePerson, Person, register_and_login
 from tests.pots.worker_helpers import operator
 from tests.test_media import send_with, upload
@@ -88,6 +92,22 @@ async def test_a_banked_image_is_refused_in_a_group_kept_and_never_seen(
     assert len(held_files(settings) - before) == 1  # the original, as it was sent
     history = await bob.ok("GET", f"/api/v1/chats/{chat_id}/messages")
     assert history["messages"] == []
+    # A case waits for a moderator; alice is told why, in the DSA's terms.
+    async with app.state.ctx.db.read() as conn:
+        queue = await case_store.list_cases(conn, kind=CaseKind.HASH_MATCH)
+    assert [(c.subject_user_id, c.chat_id, c.rule_ids) for c in queue] == [
+        (int(alice.id), int(chat_id), (f"bank:{bank_id}",))
+    ]
+    assert queue[0].data["filename"] == "bridge.jpg"
+    assert queue[0].data["matches"][0]["distance"] == 6
+    statement = (await alice.ok("GET", "/api/v1/me/statements"))["statements"][0]
+    assert statement["case_id"] == str(queue[0].id)
+    assert statement["visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"]
+    assert statement["automated_detection"] is True
+    # The operator's changes are in the audit log, and the chain holds.
+    audit = await op.ok("GET", "/api/v1/mod/audit", params={"subject": "bank"})
+    assert [e["action"] for e in audit["entries"]] == ["bank.imported", "bank.created"]
+    assert (await do_verify_audit(app.state.ctx)).ok
     # Other images go through, and so does the almost black one (quality 0: never matched).
     assert (await upload(alice, chat_id, UNRELATED, "wee.jpg")).status_code == 201
     await load(op, bank_id, [("pdq", DARK_PDQ)])
@@ -208,6 +228,10 @@ async def test_who_may_read_and_change_banks(
         assert (await alice.call(method, path)).status_code == 404
     listed = await op.ok("GET", "/api/v1/banks")
     assert [b["name"] for b in listed["banks"]] == ["tcap"]
+    moderator = await person()
+    await do_set_grant(app.state.ctx, moderator.username, Grant.MODERATOR, True)
+    assert (await moderator.ok("GET", "/api/v1/banks")) == listed
+    assert (await moderator.call("POST", f"/api/v1/banks/{bank_id}/disable")).status_code == 403
     duplicate = await op.call("POST", "/api/v1/banks", json={"name": "TCAP"})
     assert duplicate.status_code == 409
     bad = await op.call(
