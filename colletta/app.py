@@ -37,6 +37,7 @@ from colletta.config import Settings, SettingsError
 from colletta.services import build_context, start_context, stop_context
 from colletta.store.migrate import current_and_head
 from colletta.workers.expiry import ExpiryWorker
+from colletta.workers.matching import MatcherRefresher
 from colletta.workers.media import TmpSweeper
 from colletta.workers.pots import PotWorker
 
@@ -94,10 +95,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.state.tmp_sweeper = tmp_sweeper
         expiry = ExpiryWorker(ctx)
         pot_worker = PotWorker(ctx)
+        matcher = MatcherRefresher(ctx)
         try:
             # Before serving: what a crash left behind is gone before new uploads begin.
             await tmp_sweeper.sweep()
             tmp_sweeper.start()
+            matcher.start()
             if settings.expiry_worker_enabled:
                 expiry.start()
             if settings.pot_worker_enabled:
@@ -105,6 +108,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await pot_worker.stop()
+            await matcher.stop()
             await expiry.stop()
             await tmp_sweeper.stop()
             await stop_context(ctx)

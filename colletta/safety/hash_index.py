@@ -9,8 +9,10 @@ where that value's entries begin). On random banks a look-up meets N / 65,536 en
 probe, so a query verifies a few thousand candidates instead of N. Every candidate's true
 distance is computed, so the answer is exact: nothing within the radius is missed.
 
-faiss was measured too (bench/README.md): its IndexBinaryMultiHash answered in 2.4 ms a query
-on a million hashes and its flat scan in 1.7 ms, against this index's tenths of a millisecond.
+faiss (ThreatExchange's choice) was measured too, once, with faiss-cpu 1.15.1 on the same
+million random hashes: its IndexBinaryMultiHash answered a query in 2.4 ms and its SIMD flat
+scan in 1.7 ms (one thread), against about 1 ms here; bench/README.md has this index's figures.
+A 30 MB native dependency was not worth it.
 
 An index is immutable once built. `MatchIndex` puts a built one together with entries added
 since (scanned linearly until the next rebuild), entries removed since, and the exact digests.
@@ -62,16 +64,16 @@ class PdqIndex:
     def __init__(self, hashes: np.ndarray) -> None:
         self.hashes = np.ascontiguousarray(hashes, dtype=np.uint8)
         n = len(self.hashes)
-        self._rows_type = np.uint32 if n < 2**32 else np.int64
+        self.rows_type = np.uint32 if n < 2**32 else np.int64
         chunks = self.hashes.view(">u2").astype(np.int64)  # (n, 16) big-endian 16-bit values
-        self._rows = np.empty((CHUNKS, n), dtype=self._rows_type)
-        self._starts = np.empty((CHUNKS, _CHUNK_VALUES + 1), dtype=np.int64)
+        self.rows = np.empty((CHUNKS, n), dtype=self.rows_type)
+        self.starts = np.empty((CHUNKS, _CHUNK_VALUES + 1), dtype=np.int64)
         for c in range(CHUNKS):
             column = chunks[:, c]
-            self._rows[c] = np.argsort(column, kind="stable")
+            self.rows[c] = np.argsort(column, kind="stable")
             counts = np.bincount(column, minlength=_CHUNK_VALUES)
-            self._starts[c, 0] = 0
-            np.cumsum(counts, out=self._starts[c, 1:])
+            self.starts[c, 0] = 0
+            np.cumsum(counts, out=self.starts[c, 1:])
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -86,8 +88,8 @@ class PdqIndex:
         values = np.ascontiguousarray(query).view(">u2").astype(np.int64)  # (16,)
         probes = np.bitwise_xor(values[:, None], _FLIPS[None, :])  # (16, 17)
         table = np.arange(CHUNKS)[:, None]
-        lo = self._starts[table, probes].ravel()
-        hi = self._starts[table, probes + 1].ravel()
+        lo = self.starts[table, probes].ravel()
+        hi = self.starts[table, probes + 1].ravel()
         lengths = hi - lo
         total = int(lengths.sum())
         if total == 0:
@@ -98,7 +100,7 @@ class PdqIndex:
         positions = starts + np.arange(total, dtype=np.int64)
         # A row found through several chunks is verified more than once: cheaper than
         # de-duplicating thousands of candidates first.
-        candidates = self._rows.ravel()[positions].astype(np.int64)
+        candidates = self.rows.ravel()[positions].astype(np.int64)
         return np.unique(candidates[distances(self.hashes[candidates], query) <= radius])
 
 
@@ -125,7 +127,9 @@ class MatchIndex:
     skipped; disabled banks are skipped at query time (`enabled_banks`)."""
 
     base: PdqIndex = field(default_factory=lambda: PdqIndex(pack([])))
-    base_entries: list[Entry] = field(default_factory=list)
+    # Per row of `base`: its entry's id and bank (arrays, not objects: 16 bytes an entry).
+    base_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    base_banks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     recent: list[Entry] = field(default_factory=list)
     recent_hashes: np.ndarray = field(default_factory=lambda: pack([]))
     exact: dict[tuple[SignalType, str], dict[int, Entry]] = field(default_factory=dict)
@@ -142,8 +146,24 @@ class MatchIndex:
             else:
                 index.exact.setdefault((entry.signal_type, entry.value), {})[entry.id] = entry
         index.base = PdqIndex(pack([e.value for e in pdq]))
-        index.base_entries = pdq
+        index.base_ids = np.array([e.id for e in pdq], dtype=np.int64)
+        index.base_banks = np.array([e.bank_id for e in pdq], dtype=np.int64)
         return index
+
+    def _base_entry(self, row: int) -> Entry:
+        return Entry(
+            int(self.base_ids[row]),
+            int(self.base_banks[row]),
+            SignalType.PDQ,
+            self.base.hashes[row].tobytes().hex(),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the built index's arrays (not of the entries added since)."""
+        base = self.base
+        arrays = (base.hashes, base.rows, base.starts, self.base_ids, self.base_banks)
+        return sum(a.nbytes for a in arrays)
 
     @property
     def pending(self) -> int:
@@ -174,7 +194,7 @@ class MatchIndex:
         hits: dict[int, Hit] = {}
         rows = self.base.search(query, radius)
         found = distances(self.base.hashes[rows], query) if len(rows) else rows
-        pairs = [(self.base_entries[r], int(d)) for r, d in zip(rows, found, strict=True)]
+        pairs = [(self._base_entry(int(r)), int(d)) for r, d in zip(rows, found, strict=True)]
         if len(self.recent):
             near = distances(self.recent_hashes, query)
             pairs += [(self.recent[r], int(near[r])) for r in np.nonzero(near <= radius)[0]]
