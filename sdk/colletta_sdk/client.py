@@ -11,6 +11,7 @@ from typing import Any, Self
 import httpx
 
 from colletta_sdk import transfer
+from colletta_sdk.banks import BankMethods
 from colletta_sdk.errors import ApiError
 from colletta_sdk.models import (
     Chat,
@@ -58,11 +59,12 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods):
+class Client(PotMethods, BankMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the
-    new token for every later call. The pot calls come from `PotMethods` (pots.py).
+    new token for every later call. The pot calls come from `PotMethods` (pots.py), the
+    hash-bank calls from `BankMethods` (banks.py).
     """
 
     def __init__(
@@ -122,11 +124,13 @@ class Client(PotMethods):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         response = await self._http.request(
             method,
             API + path,
             json=json,
+            content=content,
             params={k: v for k, v in (params or {}).items() if v is not None} or None,
             headers={**self._auth(), **(headers or {})},
         )
