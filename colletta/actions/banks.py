@@ -11,6 +11,7 @@ from typing import Any
 from colletta.actions.audit import audit
 from colletta.actions.callers import Caller, check_moderator
 from colletta.actions.context import Context
+from colletta.actions.hash_matcher import BANKS_TOPIC
 from colletta.domain.banks import (
     ENTRIES_PAGE_MAX,
     Bank,
@@ -45,9 +46,10 @@ async def _load_bank(conn: Conn, bank_id: int) -> Bank:
 
 
 def _refresh_after(ctx: Context, tx: Tx) -> None:
-    """This node matches with the change as soon as it commits."""
+    """This node matches with the change as soon as it commits; the others are told."""
 
     async def refresh() -> None:
+        await ctx.bus.publish(BANKS_TOPIC, b"")
         await ctx.matcher.refresh(ctx.db, ctx.clock.now_ms(), force=True)
 
     tx.on_commit(refresh)

@@ -20,7 +20,7 @@ from redis.backoff import NoBackoff
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
 from colletta.actions.flood import Flood
-from colletta.actions.hash_matcher import Matcher
+from colletta.actions.hash_matcher import BANKS_TOPIC, Matcher
 from colletta.actions.passwords import Passwords
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -210,7 +210,10 @@ class Context:
         """Everything the bus delivers to this node."""
         if topic == SESSIONS_TOPIC:
             self._on_session_change(Envelope.decode(data))
+        elif topic == BANKS_TOPIC:
+            self.matcher.invalidate()
         elif topic == RESYNC_TOPIC:
+            self.matcher.invalidate()  # a bank change may be among what was lost
             self.hub.catch_up_all()
         else:
             self.hub.on_bus_message(topic, data)

@@ -4,7 +4,8 @@ Every bank change stamps the rows it touched with the next bank version (store.b
 asks for the version at most every `REFRESH_MS` of its clock (before a match, and from the
 matcher worker), and when it moved on reads only the rows stamped past the version it holds:
 a new entry matches, and a disabled one stops matching, on every node within a few seconds.
-The node that made a change refreshes as soon as it commits.
+The node that made a change refreshes as soon as it commits and announces it on the bus
+(`BANKS_TOPIC`), so the others look again at their next match.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from colletta.store import banks as store
 from colletta.store.db import Database
 
 REFRESH_MS = 2_000
+# A bank change is announced here after it commits: every node looks again at its next match
+# instead of up to REFRESH_MS later. The poll stays: the bus may drop.
+BANKS_TOPIC = "hash-banks"
 # Past this many changes since the last build, building afresh (in a thread) beats scanning
 # the changes linearly on every match.
 REBUILD_AT = 20_000
@@ -35,6 +39,13 @@ class Matcher:
         self.version = -1
         self.checked_at_ms: int | None = None
         self._lock = asyncio.Lock()
+        # Set when a change was announced (tests wait on it); cleared by the next refresh.
+        self.announced = asyncio.Event()
+
+    def invalidate(self) -> None:
+        """Another node changed a bank: the next match catches up first."""
+        self.checked_at_ms = None
+        self.announced.set()
 
     def is_fresh(self, now_ms: int) -> bool:
         checked = self.checked_at_ms
@@ -47,6 +58,7 @@ class Matcher:
         async with self._lock:
             if not force and self.is_fresh(now_ms):
                 return
+            self.announced.clear()
             await self._catch_up(db)
             self.checked_at_ms = now_ms
 
