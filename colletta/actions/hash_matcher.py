@@ -52,8 +52,12 @@ class Matcher:
         return checked is not None and 0 <= now_ms - checked < REFRESH_MS
 
     async def refresh(self, db: Database, now_ms: int, *, force: bool = False) -> None:
-        """Catch up with the banks if the last look is older than REFRESH_MS (or `force`)."""
-        if not force and self.is_fresh(now_ms):
+        """Catch up with the banks if the last look is older than REFRESH_MS (or `force`).
+        Unforced, it does not wait for a catch-up already under way (a rebuild of a large
+        bank takes seconds): uploads go on with the index as it is until it is done."""
+        if not force and (
+            self.is_fresh(now_ms) or (self._lock.locked() and self.index is not None)
+        ):
             return
         async with self._lock:
             if not force and self.is_fresh(now_ms):
