@@ -44,6 +44,7 @@ from colletta.domain.pot_admin import (
     ledger_totals,
 )
 from colletta.domain.pots import Pot, PotStatus, TaskKind, sees_contributors
+from colletta.domain.safety import Outcome, Verdict
 from colletta.errors import InvalidInput, NotFound
 from colletta.store import contributions as contribution_store
 from colletta.store import ledger as ledger_store
@@ -94,7 +95,7 @@ async def do_freeze_pot(ctx: Context, caller: Caller, pot_id: int, reason: str) 
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
-        return admin_view(await _freeze(ctx, tx, pot, reason, caller.user_id))
+        return admin_view(await freeze_locked(ctx, tx, pot, reason, caller.user_id))
 
 
 async def freeze_pot(ctx: Context, pot_id: int, reason: str) -> None:
@@ -104,10 +105,11 @@ async def freeze_pot(ctx: Context, pot_id: int, reason: str) -> None:
         pot = await store.get_pot(tx.conn, pot_id, for_update=True)
         if pot is None:
             raise no_such_pot()
-        await _freeze(ctx, tx, pot, reason, None)
+        await freeze_locked(ctx, tx, pot, reason, None)
 
 
-async def _freeze(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int | None) -> Pot:
+async def freeze_locked(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int | None) -> Pot:
+    """Freeze `pot`, locked in `tx` (a moderator's action runs it in the case's transaction)."""
     check_freezable(pot)
     if pot.frozen:
         return pot
@@ -123,16 +125,32 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
-        check_unfreezable(pot)
-        if not pot.frozen:
-            return admin_view(pot)
-        await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
-        if pot.status is PotStatus.OPEN:
-            await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
-        if not replace(pot, frozen=False).payouts_held:
-            await resume_payouts(ctx, tx, pot.id)
-        pot = await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=caller.user_id)
-        return admin_view(pot)
+        return admin_view(await unfreeze_locked(ctx, tx, pot, caller.user_id))
+
+
+async def unfreeze_locked(ctx: Context, tx: Tx, pot: Pot, by_user_id: int) -> Pot:
+    """Let `pot`, locked in `tx`, go on (also a complaint upheld against a freeze)."""
+    check_unfreezable(pot)
+    if not pot.frozen:
+        return pot
+    await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
+    if pot.status is PotStatus.OPEN:
+        await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
+    if not replace(pot, frozen=False).payouts_held:
+        await resume_payouts(ctx, tx, pot.id)
+    return await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=by_user_id)
+
+
+async def clear_verdict_locked(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int) -> Pot:
+    """A moderator found a pot that screening held fine (dismissing its case): the verdict
+    becomes ALLOW, so held payouts go, and the freeze a HOLD put on it is lifted."""
+    cleared = Verdict(Outcome.ALLOW, ("moderator.cleared",), reason)
+    await store.update_pot(tx.conn, pot.id, verdict=cleared)
+    pot = replace(pot, verdict=cleared)
+    if pot.frozen and pot.status in (PotStatus.OPEN, PotStatus.CLOSED, PotStatus.REFUNDING):
+        return await unfreeze_locked(ctx, tx, pot, by_user_id)
+    await resume_payouts(ctx, tx, pot.id)
+    return await emit_updated(ctx, tx, pot.id, change="cleared", by_user_id=by_user_id)
 
 
 # --- refund all, close, finish
