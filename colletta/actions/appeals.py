@@ -133,8 +133,8 @@ async def decide_complaint(
     decision = "reversed" if action is ModAction.REVERSE else "upheld"
     outcome = {"decision_reason": reason, "undone": undone, "not_undone": kept}
     await case_store.update_case(tx.conn, case.id, data={**case.data, **outcome})
+    # decide_case reads the row again, with the outcome just written into its data.
     decided = await decide_case(ctx, tx, case.id, decided_by=caller.user_id, decision=decision)
-    decided = await case_store.get_case(tx.conn, case.id) or decided
     await audit(
         ctx,
         tx,

@@ -277,8 +277,9 @@ def statement_facts(
     """The statement a moderator's action sends the affected user. The source says a notice
     or a trusted flagger's notice led to it, never who sent it."""
     if category is None:
-        known = case.data.get("category")
-        category = Category(known) if known in Category else Category.RISK_FOR_PUBLIC_SECURITY
+        known = str(case.data.get("category"))
+        categories = {c.value: c for c in Category}
+        category = categories.get(known, Category.RISK_FOR_PUBLIC_SECURITY)
     restriction: dict[str, Any] = {}
     if action is ModAction.REMOVE:
         restriction["visibility"] = (Visibility.CONTENT_REMOVED,)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from colletta_sdk import cli as base
 from colletta_sdk.cli_render import clean, format_time
@@ -24,20 +22,25 @@ def _short_category(category: str | None) -> str:
     return (category or "").removeprefix("STATEMENT_CATEGORY_").lower()
 
 
-def queue_table(queue: dict[str, Any]) -> Table:
-    table = Table("case", "kind", "priority", "subject", "category", "reports", "opened", "rules")
+def queue_lines(queue: dict[str, Any]) -> list[str]:
+    """One line a case, most urgent first; ids whole, to paste into `mod show` and `mod act`."""
+    if not queue["cases"]:
+        return ["The queue is empty."]
+    lines = []
     for case in queue["cases"]:
-        table.add_row(
-            case["id"],
-            case["kind"],
-            f"{case['priority']}{' trusted' if case['trusted'] else ''}",
-            f"{case['subject']} {case['subject_id']}",
-            _short_category(case["category"]),
-            str(case["report_count"]),
-            format_time(case["opened_at_ms"]),
-            clean(", ".join(case["rule_ids"])),
+        extra = [_short_category(case["category"])] if case["category"] else []
+        if case["report_count"]:
+            extra.append(f"{case['report_count']} report(s)")
+        if case["trusted"]:
+            extra.append("trusted flagger")
+        if case["rule_ids"]:
+            extra.append("rules " + ", ".join(case["rule_ids"]))
+        lines.append(
+            f"{case['id']}  {case['kind']}  priority {case['priority']}  "
+            f"{case['subject']} {case['subject_id']}  {format_time(case['opened_at_ms'])}"
+            + ("  " + "; ".join(extra) if extra else "")
         )
-    return table
+    return [clean(line) for line in lines]
 
 
 def case_lines(case: dict[str, Any]) -> list[str]:
@@ -144,7 +147,8 @@ def register(app: typer.Typer) -> None:
             async with base._authed_client(server, token) as client:
                 return await client.mod_queue(limit)
 
-        Console().print(queue_table(base._run(go())))
+        for line in queue_lines(base._run(go())):
+            typer.echo(line)
 
     @mod.command("show")
     def show(case: CaseArg, server: base.ServerOpt = None, token: base.TokenOpt = None) -> None:

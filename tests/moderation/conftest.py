@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from colletta.actions.context import Context
-from colletta.store import users as user_store
+from colletta.actions.moderators import Grant, do_set_grant
 from tests.conftest import MakePerson, Person
 from tests.pots.conftest import double, make_pot  # noqa: F401  (fixtures)
 from tests.test_messages import make_group, send
@@ -25,10 +25,7 @@ def ctx(app: Any) -> Context:
 
 async def grant(ctx: Context, person: Person, flag: str) -> None:
     """What `colletta admin grant USER moderator|trusted-flagger` does."""
-    column = {"moderator": "is_moderator", "trusted-flagger": "trusted_flagger"}[flag]
-    async with ctx.db.write() as tx:
-        await user_store.update_user(tx.conn, int(person.id), **{column: True})
-    ctx.callers.forget(int(person.id))
+    await do_set_grant(ctx, person.username, Grant(flag), True)
 
 
 @dataclass

@@ -21,9 +21,7 @@ async def _statement_of(scene: Scene, action: str, **body: Any) -> str:
     return str(response.json()["action"]["statement_id"])
 
 
-async def _appeal(
-    person: Person, statement_id: str, text: str = "I was quoting the news."
-) -> Any:
+async def _appeal(person: Person, statement_id: str, text: str = "I was quoting the news.") -> Any:
     return await person.call(
         "POST", f"/api/v1/statements/{statement_id}/complaints", json={"text": text}
     )
@@ -52,7 +50,11 @@ async def test_a_reversed_warning_no_longer_allows_a_suspension(
     appeal = filed.json()
     assert appeal["status"] == "open"
     (queued,) = (await scene.queue())["cases"]
-    assert (queued["id"], queued["kind"], queued["subject"]) == (appeal["id"], "appeal", "statement")
+    assert (queued["id"], queued["kind"], queued["subject"]) == (
+        appeal["id"],
+        "appeal",
+        "statement",
+    )
     assert "appeal.received" in [n["kind"] for n in await notices(scene.poster)]
     other = await _second_mod(scene, person)
     decided = await _decide(other, appeal["id"], "reverse")
@@ -99,16 +101,21 @@ async def test_removed_content_stays_removed_when_reversed(
     assert got.status_code == 404 or got.json()["deleted"] is True
 
 
+# Sessions outlive the window here, so it is the window that refuses.
+@pytest.mark.settings(session_idle_expiry_s=400 * 86_400)
 async def test_complaints_are_for_the_affected_user_within_the_window(
     scene: Scene, clock: FakeClock
 ) -> None:
     statement_id = await _statement_of(scene, "warn")
+    other_id = await _statement_of(scene, "warn")
     assert (await _appeal(scene.reporter, statement_id)).status_code == 404
     assert (await _appeal(scene.poster, "1234567")).status_code == 404
-    clock.advance(184 * DAY_MS)
+    clock.advance(182 * DAY_MS)
+    assert (await _appeal(scene.poster, other_id)).status_code == 201
+    clock.advance(2 * DAY_MS)
     late = await _appeal(scene.poster, statement_id)
     assert late.status_code == 410, late.text
-    assert (await scene.queue())["cases"] == []
+    assert [c["subject_id"] for c in (await scene.queue())["cases"]] == [other_id]
 
 
 async def test_one_complaint_per_statement_and_members_cannot_decide(scene: Scene) -> None:

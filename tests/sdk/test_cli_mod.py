@@ -11,7 +11,7 @@ from pathlib import Path
 from colletta_sdk import Client
 from colletta_sdk.models import User
 
-from colletta.store import users as user_store
+from colletta.actions.moderators import Grant, do_set_grant
 from tests.conftest import Server
 from tests.sdk.conftest import Cli
 
@@ -20,9 +20,7 @@ MakeUser = Callable[[], Awaitable[tuple[Client, User]]]
 
 async def _moderator(server: Server, make_user: MakeUser) -> Client:
     client, user = await make_user()
-    ctx = server.app.state.ctx
-    async with ctx.db.write() as tx:
-        await user_store.update_user(tx.conn, int(user.id), is_moderator=True)
+    await do_set_grant(server.app.state.ctx, user.username, Grant.MODERATOR, True)
     return client
 
 
@@ -46,10 +44,10 @@ async def test_report_queue_act_appeal_and_reverse(
     assert out.startswith("Reported (")
 
     queue = await as_mod("mod", "queue")
-    match = re.search(r"│ (\d+) +│ report +│.*│ message", queue)
+    match = re.search(rf"^(\d+)  report  priority 0  message {message.id}  .*  unsafe", queue)
     assert match, queue
     case_id = match[1]
-    assert "unsafe_and_illegal_pr" in queue
+    assert "unsafe_and_illegal_products; 1 report(s)" in queue
 
     shown = await as_mod("mod", "show", case_id)
     assert "Content: cheap rifles, pay here" in shown

@@ -623,6 +623,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/complaints/restricted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Restricted Complaint
+         * @description The same for a suspended or banned account, which cannot log in: its username and
+         *     password instead of a token (the login's refusal names the statement).
+         */
+        post: operations["file_restricted_complaint_api_v1_complaints_restricted_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contributions/{contribution_id}": {
         parameters: {
             query?: never;
@@ -710,6 +731,143 @@ export interface paths {
         head?: never;
         /** Update Me */
         patch: operations["update_me_api_v1_me_patch"];
+        trace?: never;
+    };
+    "/api/v1/me/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Complaints */
+        get: operations["my_complaints_api_v1_me_complaints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Notices
+         * @description Notices from the service, oldest first after `after`. New ones also arrive live as
+         *     `notice.created` frames on the WebSocket.
+         */
+        get: operations["my_notices_api_v1_me_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Statements
+         * @description Statements of reasons sent to the caller, newest first.
+         */
+        get: operations["my_statements_api_v1_me_statements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description The audit log, newest first (moderators and the operator).
+         */
+        get: operations["audit_log_api_v1_mod_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Case */
+        get: operations["show_case_api_v1_mod_cases__case_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act
+         * @description Decide the case with one action; a restriction sends a statement of reasons. A
+         *     complaint is decided with `uphold` or `reverse`.
+         */
+        post: operations["act_api_v1_mod_cases__case_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue
+         * @description Open cases, highest priority (orders, hash matches, trusted flaggers, complaints) then
+         *     oldest first.
+         */
+        get: operations["queue_api_v1_mod_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/payments/webhooks/{provider}": {
@@ -999,6 +1157,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Report
+         * @description Report a message, user, chat or pot you can see (DSA Art. 16). You get a notice now and
+         *     another once a moderator decides.
+         */
+        post: operations["file_report_api_v1_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -1028,6 +1207,48 @@ export interface paths {
         post?: never;
         /** Revoke Session */
         delete: operations["revoke_session_api_v1_sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statement
+         * @description One statement, for the user it was sent to, moderators and the operator;
+         *     `format=transparency-db` gives it in the DSA Transparency Database's submission schema.
+         */
+        get: operations["statement_api_v1_statements__statement_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statements/{statement_id}/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Complaint
+         * @description Complain against one of your statements of reasons (DSA Art. 20), within six months;
+         *     a person reviews it.
+         */
+        post: operations["file_complaint_api_v1_statements__statement_id__complaints_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1071,6 +1292,118 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActIn */
+        ActIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** @description The statement's category (default: the reports'). */
+            category?: components["schemas"]["Category"] | null;
+            /**
+             * Duration S
+             * @description suspend: how long (default: the server's setting).
+             */
+            duration_s?: number | null;
+            /**
+             * Reason
+             * @description The explanation the affected user reads in the statement of reasons (or, for a complaint, in the answer to it).
+             */
+            reason: string;
+            /**
+             * Refund
+             * @description freeze_pot: give every contribution back too.
+             * @default false
+             */
+            refund: boolean;
+        };
+        /** ActOut */
+        ActOut: {
+            /** @description What was done (null for a complaint). */
+            action: components["schemas"]["CaseAction"] | null;
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Not Undone */
+            not_undone: string[];
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+            /**
+             * Undone
+             * @description A reversed complaint: what was undone.
+             */
+            undone: string[];
+        };
+        /** AuditEntry */
+        AuditEntry: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /** At Ms */
+            at_ms: number;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string;
+            /** Seq */
+            seq: number;
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+        };
+        /** AuditLog */
+        AuditLog: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntry"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** Ban */
         Ban: {
             /** By User Id */
@@ -1087,8 +1420,167 @@ export interface components {
             /** Bans */
             bans: components["schemas"]["Ban"][];
         };
+        /** CaseAction */
+        CaseAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** Actor Id */
+            actor_id: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reversed At Ms */
+            reversed_at_ms: number | null;
+            /** Statement Id */
+            statement_id: string | null;
+            /** Target User Id */
+            target_user_id: string | null;
+            /** Until Ms */
+            until_ms: number | null;
+        };
+        /** CaseDetail */
+        CaseDetail: {
+            /** Actions */
+            actions: components["schemas"]["CaseAction"][];
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /**
+             * Content
+             * @description The subject as it is now: the message, user, chat, pot or statement.
+             */
+            content: {
+                [key: string]: unknown;
+            } | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Reports */
+            reports: components["schemas"]["CaseReport"][];
+            /** Rule Ids */
+            rule_ids: string[];
+            /** Statements */
+            statements: components["schemas"]["Statement"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseReport */
+        CaseReport: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reporter Id */
+            reporter_id: string;
+            /** Text */
+            text: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseSummary */
+        CaseSummary: {
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /**
+         * Category
+         * @description The database's statement categories; also the categories a report may name.
+         * @enum {string}
+         */
+        Category: "STATEMENT_CATEGORY_ANIMAL_WELFARE" | "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS" | "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH" | "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS" | "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS" | "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR" | "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT" | "STATEMENT_CATEGORY_PROTECTION_OF_MINORS" | "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY" | "STATEMENT_CATEGORY_SCAMS_AND_FRAUD" | "STATEMENT_CATEGORY_SELF_HARM" | "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE" | "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS" | "STATEMENT_CATEGORY_VIOLENCE";
         /** Chat */
         Chat: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1153,6 +1645,11 @@ export interface components {
         };
         /** ChatListItem */
         ChatListItem: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1214,6 +1711,51 @@ export interface components {
         Chats: {
             /** Chats */
             chats: components["schemas"]["Chat"][];
+        };
+        /** Complaint */
+        Complaint: {
+            /**
+             * Case Id
+             * @description The case whose decision is complained against.
+             */
+            case_id: string | null;
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** Filed At Ms */
+            filed_at_ms: number;
+            /**
+             * Id
+             * @description The complaint's case in the moderation queue.
+             */
+            id: string;
+            /**
+             * Not Undone
+             * @description What a reversal cannot undo (removed content).
+             */
+            not_undone: string[];
+            /** Statement Id */
+            statement_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "upheld" | "reversed";
+            /** Text */
+            text: string;
+            /** Undone */
+            undone: string[];
+        };
+        /** ComplaintIn */
+        ComplaintIn: {
+            /** Text */
+            text: string;
+        };
+        /** Complaints */
+        Complaints: {
+            /** Complaints */
+            complaints: components["schemas"]["Complaint"][];
         };
         /** Contribution */
         Contribution: {
@@ -1707,6 +2249,32 @@ export interface components {
             /** Spent Minor */
             spent_minor: number;
         };
+        /** Notice */
+        Notice: {
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description statement, report.received, report.decided, warning, appeal.decided, order.executed
+             */
+            kind: string;
+        };
+        /** Notices */
+        Notices: {
+            /**
+             * Next After
+             * @description Pass as `after` to follow the inbox.
+             */
+            next_after: string | null;
+            /** Notices */
+            notices: components["schemas"]["Notice"][];
+        };
         /** OptionOut */
         OptionOut: {
             /** Id */
@@ -2177,6 +2745,11 @@ export interface components {
             /** Proposals */
             proposals: components["schemas"]["Proposal"][];
         };
+        /** Queue */
+        Queue: {
+            /** Cases */
+            cases: components["schemas"]["CaseSummary"][];
+        };
         /** ReadIn */
         ReadIn: {
             /** Seq */
@@ -2188,6 +2761,55 @@ export interface components {
             display_name?: string | null;
             /** Password */
             password: string;
+            /** Username */
+            username: string;
+        };
+        /** ReportIn */
+        ReportIn: {
+            /** @description A category of the DSA transparency database. */
+            category: components["schemas"]["Category"];
+            /**
+             * Chat Id
+             * @description The message's chat (messages only).
+             */
+            chat_id?: string | null;
+            /**
+             * Subject
+             * @enum {string}
+             */
+            subject: "message" | "user" | "chat" | "pot";
+            /** Subject Id */
+            subject_id: string;
+            /**
+             * Text
+             * @description What is wrong, briefly.
+             * @default
+             */
+            text: string;
+        };
+        /** ReportReceipt */
+        ReportReceipt: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** RestrictedComplaintIn */
+        RestrictedComplaintIn: {
+            /** Password */
+            password: string;
+            /** Statement Id */
+            statement_id: string;
+            /** Text */
+            text: string;
             /** Username */
             username: string;
         };
@@ -2217,6 +2839,68 @@ export interface components {
             /** Sessions */
             sessions: components["schemas"]["Session"][];
         };
+        /**
+         * Statement
+         * @description A statement of reasons (DSA Art. 17). Enum values are those of the Commission's
+         *     transparency database.
+         */
+        Statement: {
+            /** Account */
+            account: string | null;
+            /** Automated Detection */
+            automated_detection: boolean;
+            /** Automation */
+            automation: string;
+            /** Case Id */
+            case_id: string | null;
+            /** Category */
+            category: string;
+            /** Content Type */
+            content_type: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** End At Ms */
+            end_at_ms: number | null;
+            /** Explanation */
+            explanation: string;
+            /** Facts */
+            facts: string;
+            /** Ground */
+            ground: string;
+            /** Id */
+            id: string;
+            /** Legal Ground */
+            legal_ground: string;
+            /** Monetary */
+            monetary: string | null;
+            /** Provision */
+            provision: string | null;
+            /** Redress */
+            redress: string;
+            /**
+             * Rule Ids
+             * @default []
+             */
+            rule_ids: string[];
+            /** Source */
+            source: string;
+            /** Territorial Scope */
+            territorial_scope: string[];
+            /** User Id */
+            user_id: string;
+            /** Visibility */
+            visibility: string[];
+        };
+        /** Statements */
+        Statements: {
+            /**
+             * Next Before
+             * @description Pass as `before` for older statements.
+             */
+            next_before: string | null;
+            /** Statements */
+            statements: components["schemas"]["Statement"][];
+        };
         /** SyncOut */
         SyncOut: {
             /** Events */
@@ -2240,6 +2924,11 @@ export interface components {
             display_name: string;
             /** Id */
             id: string;
+            /**
+             * Is Moderator
+             * @default false
+             */
+            is_moderator: boolean;
             /** Is Operator */
             is_operator: boolean;
             /** Username */
@@ -4969,6 +5658,66 @@ export interface operations {
             };
         };
     };
+    file_restricted_complaint_api_v1_complaints_restricted_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestrictedComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     get_contribution_api_v1_contributions__contribution_id__get: {
         parameters: {
             query?: never;
@@ -5275,6 +6024,419 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    my_complaints_api_v1_me_complaints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaints"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    my_notices_api_v1_me_notices_get: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notices"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    my_statements_api_v1_me_statements_get: {
+        parameters: {
+            query?: {
+                before?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statements"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    audit_log_api_v1_mod_audit_get: {
+        parameters: {
+            query?: {
+                subject?: string | null;
+                subject_id?: string;
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    show_case_api_v1_mod_cases__case_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    act_api_v1_mod_cases__case_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    queue_api_v1_mod_queue_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
@@ -6411,6 +7573,66 @@ export interface operations {
             };
         };
     };
+    file_report_api_v1_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     sessions_api_v1_sessions_get: {
         parameters: {
             query?: never;
@@ -6484,6 +7706,130 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    statement_api_v1_statements__statement_id__get: {
+        parameters: {
+            query?: {
+                format?: "colletta" | "transparency-db";
+            };
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"] | {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    file_complaint_api_v1_statements__statement_id__complaints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
             "4XX": {
