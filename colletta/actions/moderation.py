@@ -40,7 +40,7 @@ from colletta.domain.moderation import (
     statement_facts,
 )
 from colletta.domain.pot_admin import check_freezable
-from colletta.errors import Conflict, InvalidInput, NotFound
+from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store import cases as case_store
 from colletta.store import chats as chat_store
@@ -267,6 +267,10 @@ async def _carry_out(
     elif action is ModAction.SUSPEND or action is ModAction.BAN:
         assert record.target_user_id is not None
         user_id = record.target_user_id
+        target = await user_store.get_user(tx.conn, user_id)
+        if target is None or target.is_operator:
+            # The operator answers for the service; nobody is left to lift their suspension.
+            raise Forbidden("the operator's account cannot be suspended or banned")
         if action is ModAction.SUSPEND and not await store.has_standing_warning(tx.conn, user_id):
             raise Conflict("a user is suspended only after a warning: warn them first")
         kind = Restriction.BANNED if action is ModAction.BAN else Restriction.SUSPENDED

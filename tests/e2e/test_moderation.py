@@ -112,12 +112,10 @@ async def test_report_act_statement_appeal_reversal(two_nodes: tuple[Node, ...])
 
             back = await _sdk(node_b.url, poster.username)
             clients.append(back)
-            notices = (await back._json("GET", "/me/notices"))["notices"]
-            kinds = [n["kind"] for n in notices]
+            kinds = [n["kind"] for n in await back.notices()]
             assert "appeal.decided" in kinds
-            statements = (await back._json("GET", "/me/statements"))["statements"]
-            assert statement_id in [s["id"] for s in statements]
-            told = (await as_reporter._json("GET", "/me/notices"))["notices"]
+            assert statement_id in [s["id"] for s in await back.my_statements()]
+            told = await as_reporter.notices()
             assert [n["data"]["outcome"] for n in told if n["kind"] == "report.decided"] == [
                 "action_taken",
                 "action_taken",

@@ -8,6 +8,7 @@ from typing import Any
 from colletta.clock import FakeClock
 from tests.conftest import PASSWORD, MakePerson, Person
 from tests.moderation.conftest import SCAM, Scene, notices, statements
+from tests.pots.conftest import contribute
 from tests.test_messages import send
 
 DAY_MS = 86_400_000
@@ -152,3 +153,45 @@ async def test_an_action_that_does_not_fit_the_subject_is_refused(scene: Scene) 
     response = await scene.act(case_id, "freeze_pot")
     assert response.status_code == 422
     assert (await scene.queue())["cases"][0]["status"] == "open"
+
+
+async def test_dismissing_a_held_pots_case_clears_it(scene: Scene, make_pot: Any) -> None:
+    pot = await make_pot({"alice": 0}, title="A rifle for the trip")
+    held = await pot.view()
+    assert (held["verdict"]["outcome"], held["frozen"]) == ("hold", True)
+    (case,) = [c for c in (await scene.queue())["cases"] if c["subject_id"] == pot.id]
+    assert case["kind"] == "screening"
+    response = await scene.act(case["id"], "dismiss", reason="A starting pistol for a race.")
+    assert response.status_code == 200, response.text
+    cleared = await pot.view()
+    assert (cleared["verdict"]["outcome"], cleared["frozen"]) == ("allow", False)
+    assert cleared["verdict"]["rule_ids"] == ["moderator.cleared"]
+    await contribute(pot.ctx, pot.double, pot["alice"], pot.id, 500)
+    assert (await pot.view())["raised_minor"] == 500
+
+
+async def test_every_action_is_in_the_audit_log(scene: Scene) -> None:
+    case_id = await scene.case_id()
+    await scene.act(case_id, "warn")
+    log = await scene.mod.ok("GET", "/api/v1/mod/audit", params={"limit": 200})
+    actions = [e["action"] for e in log["entries"]]
+    assert "mod.warn" in actions
+    entry = next(e for e in log["entries"] if e["action"] == "mod.warn")
+    assert entry["data"]["case_id"] == case_id
+    assert entry["data"]["target_user_id"] == scene.poster.id
+    assert entry["actor_id"] == scene.mod.id
+
+
+async def test_the_operators_account_is_not_suspended_or_banned(scene: Scene, http: Any) -> None:
+    from tests.pots.worker_helpers import operator
+
+    op = await operator(http, scene.ctx)
+    report = await scene.reporter.call(
+        "POST",
+        "/api/v1/reports",
+        json={"subject": "user", "subject_id": op.id, "category": SCAM},
+    )
+    assert report.status_code == 201, report.text
+    (case,) = (await scene.queue())["cases"]
+    assert (await scene.act(case["id"], "ban")).status_code == 403
+    assert (await op.call("GET", "/api/v1/me")).status_code == 200

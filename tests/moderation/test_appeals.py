@@ -9,7 +9,7 @@ import pytest
 
 from colletta.clock import FakeClock
 from tests.conftest import PASSWORD, MakePerson, Person
-from tests.moderation.conftest import Scene, grant, notices, statements
+from tests.moderation.conftest import RISK, Scene, grant, notices, statements
 
 DAY_MS = 86_400_000
 
@@ -167,3 +167,43 @@ async def statements_of_restricted(scene: Scene) -> list[str]:
 async def test_statements_list_for_the_user(scene: Scene) -> None:
     statement_id = await _statement_of(scene, "warn")
     assert [s["id"] for s in await statements(scene.poster)] == [statement_id]
+
+
+async def test_a_reversal_unfreezes_the_pot_and_reopens_the_chat(
+    scene: Scene, person: MakePerson, make_pot: Any
+) -> None:
+    pot = await make_pot({"alice": 1000})
+    await pot["alice"].ok(
+        "POST",
+        "/api/v1/reports",
+        json={"subject": "pot", "subject_id": pot.id, "category": RISK},
+    )
+    (case,) = (await scene.queue())["cases"]
+    frozen = await scene.act(case["id"], "freeze_pot")
+    assert (await pot.view())["frozen"] is True
+    statement_id = frozen.json()["action"]["statement_id"]
+    complaint = (await _appeal(pot.owner, statement_id)).json()
+    other = await _second_mod(scene, person)
+    decided = await _decide(other, complaint["id"], "reverse")
+    assert decided.json()["undone"] == ["freeze_pot"]
+    assert (await pot.view())["frozen"] is False
+
+    await scene.reporter.ok(
+        "POST",
+        "/api/v1/reports",
+        json={"subject": "chat", "subject_id": scene.chat_id, "category": RISK},
+    )
+    (case,) = (await scene.queue())["cases"]
+    closed = await scene.act(case["id"], "close_chat")
+    statement_id = closed.json()["action"]["statement_id"]
+    assert (await scene.owner.ok("GET", f"/api/v1/chats/{scene.chat_id}"))["closed_at_ms"]
+    complaint = (await _appeal(scene.owner, statement_id)).json()
+    decided = await _decide(other, complaint["id"], "reverse")
+    assert decided.json()["undone"] == ["close_chat"]
+    assert (await scene.owner.ok("GET", f"/api/v1/chats/{scene.chat_id}"))["closed_at_ms"] is None
+    sent = await scene.poster.call(
+        "POST",
+        f"/api/v1/chats/{scene.chat_id}/messages",
+        json={"text": "back", "client_txn_id": "back"},
+    )
+    assert sent.status_code == 201
