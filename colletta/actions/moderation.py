@@ -21,7 +21,7 @@ from colletta.actions.chats import set_chat_closed
 from colletta.actions.context import Context
 from colletta.actions.moderators import check_moderator
 from colletta.actions.notices import NoticeKind, notify
-from colletta.actions.pot_admin import clear_verdict_locked, freeze_locked
+from colletta.actions.pot_admin import clear_pot_verdict, freeze_locked
 from colletta.actions.pot_tasks import begin_refunding
 from colletta.actions.reports import chat_owner
 from colletta.domain.cases import Case, CaseDecided, CaseKind, CaseStatus, Subject
@@ -247,9 +247,7 @@ async def _carry_out(
 ) -> None:
     action = record.action
     if action is ModAction.DISMISS and case.subject is Subject.POT and case.kind in _SCREENED:
-        pot = await pot_store.get_pot(tx.conn, case.subject_id, for_update=True)
-        if pot is not None:
-            await clear_verdict_locked(ctx, tx, pot, reason, record.actor_id)
+        await clear_pot_verdict(ctx, tx, case.subject_id, by_user_id=record.actor_id)
     elif action is ModAction.REMOVE:
         assert case.chat_id is not None
         chat = await chat_store.get_chat(tx.conn, case.chat_id)

@@ -129,7 +129,7 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
 
 
 async def unfreeze_locked(ctx: Context, tx: Tx, pot: Pot, by_user_id: int) -> Pot:
-    """Let `pot`, locked in `tx`, go on (also a complaint upheld against a freeze)."""
+    """Let `pot`, locked in `tx`, go on (also a complaint reversing a freeze)."""
     check_unfreezable(pot)
     if not pot.frozen:
         return pot
@@ -141,15 +141,31 @@ async def unfreeze_locked(ctx: Context, tx: Tx, pot: Pot, by_user_id: int) -> Po
     return await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=by_user_id)
 
 
-async def clear_verdict_locked(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int) -> Pot:
-    """A moderator found a pot that screening held fine (dismissing its case): the verdict
-    becomes ALLOW, so held payouts go, and the freeze a HOLD put on it is lifted."""
-    cleared = Verdict(Outcome.ALLOW, ("moderator.cleared",), reason)
-    await store.update_pot(tx.conn, pot.id, verdict=cleared)
-    pot = replace(pot, verdict=cleared)
-    if pot.frozen and pot.status in (PotStatus.OPEN, PotStatus.CLOSED, PotStatus.REFUNDING):
-        return await unfreeze_locked(ctx, tx, pot, by_user_id)
-    await resume_payouts(ctx, tx, pot.id)
+CLEARED = Verdict(Outcome.ALLOW, ("moderator.cleared",), "a moderator reviewed it and cleared it")
+
+
+async def clear_pot_verdict(ctx: Context, tx: Tx, pot_id: int, *, by_user_id: int) -> Pot:
+    """A moderator found the pot's screening or behavioural verdict unfounded: it is ALLOW
+    from now on, a freeze that the verdict put on it is lifted (not the operator's own), and
+    the payouts it held fall due. In `tx`, which also decides the case."""
+    pot = await store.get_pot(tx.conn, pot_id, for_update=True)
+    if pot is None:
+        raise no_such_pot()
+    if not pot.verdict.restricts:
+        return pot
+    frozen_by_verdict = pot.frozen and pot.frozen_reason == pot.verdict.reason
+    cleared = replace(pot, verdict=CLEARED, frozen=pot.frozen and not frozen_by_verdict)
+    await store.update_pot(
+        tx.conn,
+        pot.id,
+        verdict=CLEARED,
+        frozen=cleared.frozen,
+        frozen_reason=pot.frozen_reason if cleared.frozen else None,
+    )
+    if frozen_by_verdict and pot.status is PotStatus.OPEN:
+        await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
+    if not cleared.payouts_held:
+        await resume_payouts(ctx, tx, pot.id)
     return await emit_updated(ctx, tx, pot.id, change="cleared", by_user_id=by_user_id)
 
 

@@ -22,18 +22,6 @@ class ModerationMethods:
     ) -> dict[str, Any]:
         raise NotImplementedError
 
-    async def notices(self, *, after: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Your inbox from the service, oldest first after `after`: statements of reasons,
-        report and complaint acknowledgements and decisions."""
-        body = await self._json("GET", "/me/notices", params={"after": after, "limit": limit})
-        return list(body["notices"])
-
-    async def my_statements(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Statements of reasons sent to you (DSA Art. 17), newest first."""
-        return list(
-            (await self._json("GET", "/me/statements", params={"limit": limit}))["statements"]
-        )
-
     async def report(
         self,
         subject: str,

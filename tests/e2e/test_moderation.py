@@ -112,11 +112,11 @@ async def test_report_act_statement_appeal_reversal(two_nodes: tuple[Node, ...])
 
             back = await _sdk(node_b.url, poster.username)
             clients.append(back)
-            kinds = [n["kind"] for n in await back.notices()]
+            kinds = [n.kind for n in await back.notices()]
             assert "appeal.decided" in kinds
-            assert statement_id in [s["id"] for s in await back.my_statements()]
+            assert statement_id in [s.id for s in await back.statements()]
             told = await as_reporter.notices()
-            assert [n["data"]["outcome"] for n in told if n["kind"] == "report.decided"] == [
+            assert [n.data["outcome"] for n in told if n.kind == "report.decided"] == [
                 "action_taken",
                 "action_taken",
             ]
