@@ -206,6 +206,10 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
                 ctx, tx, user_id=record.target_user_id, case_id=case.id, facts=facts
             )
             record = replace(record, statement_id=int(statement["id"]))
+            if action is ModAction.WARN:
+                # Said plainly besides the statement: the next step is a suspension (Art. 23).
+                warning = {"statement_id": statement["id"], "reason": reason}
+                await notify(ctx, tx, record.target_user_id, NoticeKind.WARNING, warning)
         await store.insert_action(tx.conn, record)
         case = await decide_case(ctx, tx, case.id, decided_by=caller.user_id, decision=action.value)
         await audit(

@@ -62,7 +62,9 @@ async def test_suspension_needs_a_warning_first(scene: Scene, clock: FakeClock) 
     assert refused.status_code == 409, refused.text
     assert (await scene.poster.call("GET", "/api/v1/me")).status_code == 200
     assert (await scene.act(case_id, "warn", reason="First warning.")).status_code == 200
-    assert len(await statements(scene.poster)) == 1
+    (warned,) = await statements(scene.poster)
+    warning = [n["data"] for n in await notices(scene.poster) if n["kind"] == "warning"]
+    assert warning == [{"statement_id": warned["id"], "reason": "First warning."}]
     # The next report about the same message is a new case.
     second = await scene.case_id()
     assert second != case_id
