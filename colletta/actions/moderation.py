@@ -193,7 +193,8 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
             reversed_at_ms=None,
         )
         await _carry_out(ctx, tx, case, record, reason, refund=body.refund)
-        if action.restricts and record.target_user_id is not None:
+        affected = record.target_user_id
+        if action.restricts and affected is not None:
             facts = statement_facts(
                 action,
                 case,
@@ -203,13 +204,13 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
                 refund=body.refund,
             )
             statement = await issue_statement(
-                ctx, tx, user_id=record.target_user_id, case_id=case.id, facts=facts
+                ctx, tx, user_id=affected, case_id=case.id, facts=facts
             )
             record = replace(record, statement_id=int(statement["id"]))
             if action is ModAction.WARN:
                 # Said plainly besides the statement: the next step is a suspension (Art. 23).
                 warning = {"statement_id": statement["id"], "reason": reason}
-                await notify(ctx, tx, record.target_user_id, NoticeKind.WARNING, warning)
+                await notify(ctx, tx, affected, NoticeKind.WARNING, warning)
         await store.insert_action(tx.conn, record)
         case = await decide_case(ctx, tx, case.id, decided_by=caller.user_id, decision=action.value)
         await audit(
