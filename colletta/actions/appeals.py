@@ -19,10 +19,11 @@ from colletta.actions.cases import decide_case, open_case
 from colletta.actions.chats import set_chat_closed
 from colletta.actions.context import Context
 from colletta.actions.notices import NoticeKind, notify
-from colletta.actions.pot_admin import unfreeze_locked
+from colletta.actions.pot_admin import clear_pot_verdict, unfreeze_locked
 from colletta.domain.cases import Case, CaseKind, Subject
 from colletta.domain.moderation import (
     PRIORITY_COMPLAINT,
+    SCREENED_KINDS,
     ActionRecord,
     ModAction,
     check_appeal_text,
@@ -130,6 +131,14 @@ async def decide_complaint(
                 undone.append(record.action.value)
             else:
                 kept.append(record.action.value)
+        if (
+            original is not None
+            and original.kind in SCREENED_KINDS
+            and original.subject is Subject.POT
+        ):
+            # An automated verdict held the pot: reversing it clears the verdict.
+            await clear_pot_verdict(ctx, tx, original.subject_id, by_user_id=caller.user_id)
+            undone.append("verdict")
     decision = "reversed" if action is ModAction.REVERSE else "upheld"
     outcome = {"decision_reason": reason, "undone": undone, "not_undone": kept}
     await case_store.update_case(tx.conn, case.id, data={**case.data, **outcome})

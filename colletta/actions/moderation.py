@@ -24,10 +24,11 @@ from colletta.actions.notices import NoticeKind, notify
 from colletta.actions.pot_admin import clear_pot_verdict, freeze_locked
 from colletta.actions.pot_tasks import begin_refunding
 from colletta.actions.reports import chat_owner
-from colletta.domain.cases import Case, CaseDecided, CaseKind, CaseStatus, Subject
+from colletta.domain.cases import Case, CaseDecided, CaseStatus, Subject
 from colletta.domain.chats import ChatKind
 from colletta.domain.moderation import (
     QUEUE_PAGE_MAX,
+    SCREENED_KINDS,
     AccountRestriction,
     ActionRecord,
     ModAction,
@@ -39,7 +40,7 @@ from colletta.domain.moderation import (
     parse_category,
     statement_facts,
 )
-from colletta.domain.pot_admin import check_freezable
+from colletta.domain.pot_admin import FREEZE_REASON_MAX_CHARS, check_freezable
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store import cases as case_store
@@ -49,9 +50,6 @@ from colletta.store import moderation as store
 from colletta.store import pots as pot_store
 from colletta.store import users as user_store
 from colletta.store.db import Conn, Tx
-
-# Cases whose verdict held a pot: dismissing one clears the pot.
-_SCREENED = (CaseKind.SCREENING, CaseKind.BEHAVIOUR)
 
 
 def no_such_case() -> NotFound:
@@ -251,10 +249,11 @@ async def _carry_out(
     ctx: Context, tx: Tx, case: Case, record: ActionRecord, reason: str, *, refund: bool
 ) -> None:
     action = record.action
-    if action is ModAction.DISMISS and case.subject is Subject.POT and case.kind in _SCREENED:
+    if action is ModAction.DISMISS and case.subject is Subject.POT and case.kind in SCREENED_KINDS:
         await clear_pot_verdict(ctx, tx, case.subject_id, by_user_id=record.actor_id)
     elif action is ModAction.REMOVE:
-        assert case.chat_id is not None
+        if case.chat_id is None:
+            raise InvalidInput("this case names no chat to remove the message from")
         chat = await chat_store.get_chat(tx.conn, case.chat_id)
         message = await message_store.get_message(tx.conn, case.chat_id, case.subject_id)
         if chat is not None and message is not None and not message.deleted:
@@ -264,7 +263,9 @@ async def _carry_out(
         if pot is None:
             raise no_such_case()
         check_freezable(pot)
-        pot = await freeze_locked(ctx, tx, pot, reason[:200], record.actor_id)
+        # The organiser and the chat's admins read it as the pot's `frozen_reason`: one line.
+        shown = " ".join(reason.split())[:FREEZE_REASON_MAX_CHARS]
+        pot = await freeze_locked(ctx, tx, pot, shown, record.actor_id)
         if refund:
             await begin_refunding(ctx, tx, pot, cause="moderation", by_user_id=record.actor_id)
     elif action is ModAction.SUSPEND or action is ModAction.BAN:
@@ -283,6 +284,5 @@ async def _carry_out(
             record.created_at_ms,
         )
         await end_all_sessions(ctx, tx, user_id)
-    elif action is ModAction.CLOSE_CHAT:
-        assert case.chat_id is not None
+    elif action is ModAction.CLOSE_CHAT and case.chat_id is not None:  # _affected_user checked
         await set_chat_closed(ctx, tx, case.chat_id, record.created_at_ms)

@@ -39,6 +39,11 @@ QUEUE_PAGE_MAX = 200
 PRIORITY_COMPLAINT = PRIORITY_TRUSTED_FLAGGER
 
 
+# Cases whose automated verdict held a pot: dismissing one, or reversing a complaint against
+# its statement, clears the pot's verdict.
+SCREENED_KINDS = (CaseKind.SCREENING, CaseKind.BEHAVIOUR)
+
+
 class Reportable(StrEnum):
     """What a user may report (the `Subject`s of cases a person can point at)."""
 

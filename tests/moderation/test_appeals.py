@@ -207,3 +207,22 @@ async def test_a_reversal_unfreezes_the_pot_and_reopens_the_chat(
         json={"text": "back", "client_txn_id": "back"},
     )
     assert sent.status_code == 201
+
+
+async def test_reversing_a_complaint_against_screening_clears_the_pot(
+    scene: Scene, make_pot: Any
+) -> None:
+    pot = await make_pot({"alice": 0}, title="A rifle for the trip")
+    assert (await pot.view())["frozen"] is True
+    (statement,) = await statements(pot.owner)
+    assert statement["automation"] == "AUTOMATED_DECISION_FULLY"
+    complaint = await _appeal(pot.owner, statement["id"], "A starting pistol for the race.")
+    assert complaint.status_code == 201, complaint.text
+    # The screening case was decided by nobody: any moderator may take the complaint.
+    decided = await _decide(scene.mod, complaint.json()["id"], "reverse")
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["undone"] == ["verdict"]
+    view = await pot.view()
+    assert (view["frozen"], view["verdict"]["outcome"]) == (False, "allow")
+    told = [n["data"] for n in await notices(pot.owner) if n["kind"] == "appeal.decided"]
+    assert [t["status"] for t in told] == ["reversed"]
