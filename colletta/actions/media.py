@@ -11,7 +11,7 @@ from colletta.actions import expiry, media_match
 from colletta.actions.callers import Caller
 from colletta.actions.chats import hidden_chat, load_chat_access
 from colletta.actions.context import Context
-from colletta.domain.chats import can_post
+from colletta.domain.chats import can_post, refuse_post
 from colletta.domain.media import UNATTACHED_TTL_MS, Expiry, ExpiryKind, Media, check_filename
 from colletta.domain.messages import Message
 from colletta.errors import (
@@ -75,7 +75,7 @@ async def do_upload_media(
     if access.member is None:
         raise hidden_chat()
     if not can_post(access.chat, access.member.role):
-        raise Forbidden("only admins post in a channel")
+        raise Forbidden(refuse_post(access.chat))
     await ctx.limiter.hit(settings.media_upload_rate, "media-upload", str(caller.user_id))
     quota_bytes = settings.media_quota_bytes_per_user
     if used_bytes >= quota_bytes:

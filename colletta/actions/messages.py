@@ -22,6 +22,7 @@ from colletta.domain.chats import (
     can_post,
     can_see_edit_history,
     is_slow_mode_exempt,
+    refuse_post,
     shows_sender,
 )
 from colletta.domain.media import ExpiryKind
@@ -70,7 +71,7 @@ def _check_poster(chat: Chat, member: Member | None) -> Member:
     if member is None:
         raise hidden_chat()
     if not can_post(chat, member.role):
-        raise Forbidden("only admins post in a channel")
+        raise Forbidden(refuse_post(chat))
     return member
 
 

@@ -76,6 +76,8 @@ chats = Table(
     # Whether plain members may open pots here (admins always may).
     Column("members_create_pots", Boolean, nullable=False, server_default="0"),
     Column("created_at_ms", BigInteger, nullable=False),
+    # Set when moderators close the chat: nobody posts any more; history stays readable.
+    Column("closed_at_ms", BigInteger, nullable=True),
     Index("ix_chats_public_title", "is_public", "title"),
 )
 
@@ -578,4 +580,57 @@ media_hashes = Table(
     Column("sha256", String(64), nullable=False),
     Column("pdq", String(64), nullable=True),
     Column("pdq_quality", Integer, nullable=True),
+)
+
+# --- Reports and moderator actions (docs/trust-and-safety.md, "Reports, moderation and
+# appeals"). A report joins the open REPORT case of its subject (`cases`); a complaint is an
+# APPEAL case.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("case_id", BigInteger, nullable=False),
+    Column("reporter_id", BigInteger, nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("category", String(96), nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("trusted", Boolean, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_reports_case_id", "case_id"),
+)
+
+# What moderators did, one row an action: a suspension looks for an earlier warning here,
+# and an appeal undoes what its statement's action did.
+mod_actions = Table(
+    "mod_actions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("case_id", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor_id", BigInteger, nullable=False),
+    Column("target_user_id", BigInteger, nullable=True),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("statement_id", BigInteger, nullable=True),
+    Column("until_ms", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("reversed_at_ms", BigInteger, nullable=True),
+    Index("ix_mod_actions_target_user_id", "target_user_id", "action"),
+    Index("ix_mod_actions_statement_id", "statement_id"),
+    Index("ix_mod_actions_case_id", "case_id"),
+)
+
+# A suspended or banned account: login is refused while the row is in force (a ban has no
+# `until_ms`); its sessions were revoked when it was written.
+account_restrictions = Table(
+    "account_restrictions",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("until_ms", BigInteger, nullable=True),
+    Column("action_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
 )

@@ -33,6 +33,7 @@ from colletta_sdk.models import (
     User,
     send_fields,
 )
+from colletta_sdk.moderation import ModerationMethods
 from colletta_sdk.pots import PotMethods
 from colletta_sdk.safety import SafetyMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
@@ -60,7 +61,7 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods, SafetyMethods, BankMethods):
+class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the

@@ -754,6 +754,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/complaints/restricted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Restricted Complaint
+         * @description The same for a suspended or banned account, which cannot log in: its username and
+         *     password instead of a token (the login's refusal names the statement).
+         */
+        post: operations["file_restricted_complaint_api_v1_complaints_restricted_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contributions/{contribution_id}": {
         parameters: {
             query?: never;
@@ -843,6 +864,23 @@ export interface paths {
         patch: operations["update_me_api_v1_me_patch"];
         trace?: never;
     };
+    "/api/v1/me/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Complaints */
+        get: operations["my_complaints_api_v1_me_complaints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notices": {
         parameters: {
             query?: never;
@@ -896,6 +934,65 @@ export interface paths {
          * @description The audit log, newest first (moderators and the operator).
          */
         get: operations["audit_log_api_v1_mod_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Case */
+        get: operations["show_case_api_v1_mod_cases__case_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act
+         * @description Decide the case with one action; a restriction sends a statement of reasons. A
+         *     complaint is decided with `uphold` or `reverse`.
+         */
+        post: operations["act_api_v1_mod_cases__case_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue
+         * @description Open cases, highest priority (orders, hash matches, trusted flaggers, complaints) then
+         *     oldest first.
+         */
+        get: operations["queue_api_v1_mod_queue_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1191,6 +1288,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Report
+         * @description Report a message, user, chat or pot you can see (DSA Art. 16). You get a notice now and
+         *     another once a moderator decides.
+         */
+        post: operations["file_report_api_v1_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -1246,6 +1364,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statements/{statement_id}/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Complaint
+         * @description Complain against one of your statements of reasons (DSA Art. 20), within six months;
+         *     a person reviews it.
+         */
+        post: operations["file_complaint_api_v1_statements__statement_id__complaints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sync": {
         parameters: {
             query?: never;
@@ -1284,6 +1423,90 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActIn */
+        ActIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** @description The statement's category (default: the reports'). */
+            category?: components["schemas"]["Category"] | null;
+            /**
+             * Duration S
+             * @description suspend: how long (default: the server's setting).
+             */
+            duration_s?: number | null;
+            /**
+             * Reason
+             * @description The explanation the affected user reads in the statement of reasons (or, for a complaint, in the answer to it).
+             */
+            reason: string;
+            /**
+             * Refund
+             * @description freeze_pot: give every contribution back too.
+             * @default false
+             */
+            refund: boolean;
+        };
+        /** ActOut */
+        ActOut: {
+            /** @description What was done (null for a complaint). */
+            action: components["schemas"]["CaseAction"] | null;
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Not Undone */
+            not_undone: string[];
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+            /**
+             * Undone
+             * @description A reversed complaint: what was undone.
+             */
+            undone: string[];
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -1371,8 +1594,167 @@ export interface components {
             /** Bans */
             bans: components["schemas"]["Ban"][];
         };
+        /** CaseAction */
+        CaseAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** Actor Id */
+            actor_id: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reversed At Ms */
+            reversed_at_ms: number | null;
+            /** Statement Id */
+            statement_id: string | null;
+            /** Target User Id */
+            target_user_id: string | null;
+            /** Until Ms */
+            until_ms: number | null;
+        };
+        /** CaseDetail */
+        CaseDetail: {
+            /** Actions */
+            actions: components["schemas"]["CaseAction"][];
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /**
+             * Content
+             * @description The subject as it is now: the message, user, chat, pot or statement.
+             */
+            content: {
+                [key: string]: unknown;
+            } | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Reports */
+            reports: components["schemas"]["CaseReport"][];
+            /** Rule Ids */
+            rule_ids: string[];
+            /** Statements */
+            statements: components["schemas"]["Statement"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseReport */
+        CaseReport: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reporter Id */
+            reporter_id: string;
+            /** Text */
+            text: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseSummary */
+        CaseSummary: {
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /**
+         * Category
+         * @description The database's statement categories; also the categories a report may name.
+         * @enum {string}
+         */
+        Category: "STATEMENT_CATEGORY_ANIMAL_WELFARE" | "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS" | "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH" | "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS" | "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS" | "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR" | "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT" | "STATEMENT_CATEGORY_PROTECTION_OF_MINORS" | "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY" | "STATEMENT_CATEGORY_SCAMS_AND_FRAUD" | "STATEMENT_CATEGORY_SELF_HARM" | "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE" | "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS" | "STATEMENT_CATEGORY_VIOLENCE";
         /** Chat */
         Chat: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1437,6 +1819,11 @@ export interface components {
         };
         /** ChatListItem */
         ChatListItem: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1498,6 +1885,51 @@ export interface components {
         Chats: {
             /** Chats */
             chats: components["schemas"]["Chat"][];
+        };
+        /** Complaint */
+        Complaint: {
+            /**
+             * Case Id
+             * @description The case whose decision is complained against.
+             */
+            case_id: string | null;
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** Filed At Ms */
+            filed_at_ms: number;
+            /**
+             * Id
+             * @description The complaint's case in the moderation queue.
+             */
+            id: string;
+            /**
+             * Not Undone
+             * @description What a reversal cannot undo (removed content).
+             */
+            not_undone: string[];
+            /** Statement Id */
+            statement_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "upheld" | "reversed";
+            /** Text */
+            text: string;
+            /** Undone */
+            undone: string[];
+        };
+        /** ComplaintIn */
+        ComplaintIn: {
+            /** Text */
+            text: string;
+        };
+        /** Complaints */
+        Complaints: {
+            /** Complaints */
+            complaints: components["schemas"]["Complaint"][];
         };
         /** Contribution */
         Contribution: {
@@ -2555,6 +2987,11 @@ export interface components {
             /** Proposals */
             proposals: components["schemas"]["Proposal"][];
         };
+        /** Queue */
+        Queue: {
+            /** Cases */
+            cases: components["schemas"]["CaseSummary"][];
+        };
         /** ReadIn */
         ReadIn: {
             /** Seq */
@@ -2566,6 +3003,55 @@ export interface components {
             display_name?: string | null;
             /** Password */
             password: string;
+            /** Username */
+            username: string;
+        };
+        /** ReportIn */
+        ReportIn: {
+            /** @description A category of the DSA transparency database. */
+            category: components["schemas"]["Category"];
+            /**
+             * Chat Id
+             * @description The message's chat (messages only).
+             */
+            chat_id?: string | null;
+            /**
+             * Subject
+             * @enum {string}
+             */
+            subject: "message" | "user" | "chat" | "pot";
+            /** Subject Id */
+            subject_id: string;
+            /**
+             * Text
+             * @description What is wrong, briefly.
+             * @default
+             */
+            text: string;
+        };
+        /** ReportReceipt */
+        ReportReceipt: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** RestrictedComplaintIn */
+        RestrictedComplaintIn: {
+            /** Password */
+            password: string;
+            /** Statement Id */
+            statement_id: string;
+            /** Text */
+            text: string;
             /** Username */
             username: string;
         };
@@ -5951,6 +6437,66 @@ export interface operations {
             };
         };
     };
+    file_restricted_complaint_api_v1_complaints_restricted_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestrictedComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     get_contribution_api_v1_contributions__contribution_id__get: {
         parameters: {
             query?: never;
@@ -6297,6 +6843,62 @@ export interface operations {
             };
         };
     };
+    my_complaints_api_v1_me_complaints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaints"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     my_notices_api_v1_me_notices_get: {
         parameters: {
             query?: {
@@ -6436,6 +7038,184 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    show_case_api_v1_mod_cases__case_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    act_api_v1_mod_cases__case_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    queue_api_v1_mod_queue_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
@@ -7572,6 +8352,66 @@ export interface operations {
             };
         };
     };
+    file_report_api_v1_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     sessions_api_v1_sessions_get: {
         parameters: {
             query?: never;
@@ -7706,6 +8546,68 @@ export interface operations {
                     "application/json": components["schemas"]["Statement"] | {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    file_complaint_api_v1_statements__statement_id__complaints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
