@@ -13,6 +13,7 @@ from colletta import __version__
 from colletta.actions.context import Context
 from colletta.api import (
     accounts,
+    blocks,
     chats,
     checkout,
     docs,
@@ -42,6 +43,7 @@ from colletta.workers.pots import PotWorker
 ROUTERS = (
     messages.router,
     accounts.router,
+    blocks.router,
     chats.router,
     media.router,
     invites.router,
