@@ -378,7 +378,9 @@ async def _block(o: Own, f: list[str]) -> None:
 async def _unblock(o: Own, f: list[str]) -> None:
     third = await _owner_blocks_someone(o)
     path = f"/api/v1/me/blocks/{third.id}"
-    _expect(f, "outsider unblocks whom the owner blocks", await o.outsider.call("DELETE", path), 204)
+    _expect(
+        f, "outsider unblocks whom the owner blocks", await o.outsider.call("DELETE", path), 204
+    )
     await _owner_still_blocks(o, f, third, "outsider unblocks")
 
 
