@@ -43,6 +43,7 @@ SESSION_REVOKED: Final = "session.revoked"
 # To the blocker's own devices only (the blocked user is never told).
 USER_BLOCKED: Final = "user.blocked"
 USER_UNBLOCKED: Final = "user.unblocked"
+NOTICE_CREATED: Final = "notice.created"  # a new notice in the user's inbox (GET /me/notices)
 
 # Controls a notice may carry for live sessions (not shown to clients as such).
 CONTROL_CHAT_ADDED: Final = "added"
