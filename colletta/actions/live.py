@@ -180,6 +180,11 @@ class LiveSession:
             # the chats that moved, so a quiet chat costs nothing.
             async with self.ctx.db.read() as conn:
                 chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+                if not self.include_blocked:
+                    # A block or unblock control may have been lost with the rest.
+                    current = await blocked_by(conn, self.caller.user_id)
+                    self.blocked.intersection_update(current)
+                    self.blocked.update(current)
             for followed, at_seq in tuple(self.cursors.items()):
                 if chat_seqs.get(followed, at_seq + 1) > at_seq:
                     async for data in self._catch_up(followed, None):

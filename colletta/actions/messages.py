@@ -394,9 +394,12 @@ async def access_pins(ctx: Context, caller: Caller, chat_id: int) -> list[dict[s
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         pinned = await store.get_pinned(conn, chat_id)
+        hidden = await _hidden_senders(conn, caller, access.chat, include_blocked=False)
     now_ms = ctx.clock.now_ms()
     return [
-        message_view(access.chat, m) for m in pinned if not m.expired_for(caller.user_id, now_ms)
+        blocks.shown(message_view(access.chat, m), hidden)
+        for m in pinned
+        if not m.expired_for(caller.user_id, now_ms)
     ]
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from colletta.actions.accounts import access_caller
+from colletta.actions.live import LiveSession
 from tests.conftest import REDIS_URL, MakePerson, Person, Server, need
 from tests.live_client import Live
+from tests.outage_tools import bus_drops_everything
 from tests.test_messages import make_group, send
 
 PROBLEM = "https://colletta.chat/problems/"
@@ -159,6 +163,11 @@ async def test_the_blocker_sees_placeholders_in_history_and_sync_unless_they_ask
     )
     assert texts(created(sync["events"])) == ["from bob", "from carol", "bob again"]
 
+    await alice.ok("PUT", f"/api/v1/chats/{group}/pins/{history[0]['id']}")
+    pins = await alice.ok("GET", f"/api/v1/chats/{group}/pins")
+    assert [(m["text"], m["from_blocked"]) for m in pins["messages"]] == [(None, True)]
+    assert texts((await carol.ok("GET", f"/api/v1/chats/{group}/pins"))["messages"]) == ["from bob"]
+
     chats = await alice.ok("GET", "/api/v1/chats")
     last = next(c for c in chats["chats"] if c["id"] == group)["last_message"]
     assert (last["text"], last["from_blocked"]) == (None, True)
@@ -274,3 +283,25 @@ async def test_a_blocked_user_gets_an_error_frame_on_the_websocket(
         assert error["problem"]["type"] == PROBLEM + "privacy_restricted"
     finally:
         await live.close()
+
+
+async def test_a_block_the_bus_lost_is_read_again_at_catch_up(app: Any, person: MakePerson) -> None:
+    ctx = app.state.ctx
+    bob, carol = await person(), await person()
+    alice = await person()
+    group = await make_group(alice, bob, carol)
+    session = LiveSession(ctx, await access_caller(ctx, alice.token))
+    await session.open({})
+    frames = session.frames()
+    with bus_drops_everything(ctx):
+        await block(alice, bob)  # its control to the live session is lost
+        await send(bob, group, "lost on the bus")
+    ctx.hub.catch_up_all()
+    frame = orjson.loads(await anext(frames))
+    assert (frame["type"], frame["message"]["text"], frame["message"]["from_blocked"]) == (
+        "message.created",
+        None,
+        True,
+    )
+    await frames.aclose()
+    await session.close()
