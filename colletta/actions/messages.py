@@ -13,7 +13,12 @@ from colletta.actions.blocks import blocked_by, check_direct_send
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
-from colletta.actions.post_limits import check_post_limits
+from colletta.actions.post_limits import (
+    ChargeFirst,
+    account_budgets,
+    channel_budgets,
+    spend_post_budgets,
+)
 from colletta.domain import blocks, events
 from colletta.domain.chats import (
     Chat,
@@ -76,7 +81,9 @@ def _check_poster(chat: Chat, member: Member | None) -> Member:
     return member
 
 
-async def _check_post_allowed(ctx: Context, tx: Tx, caller: Caller, access: ChatAccess) -> None:
+async def _check_post_allowed(
+    ctx: Context, tx: Tx, caller: Caller, access: ChatAccess, *, charged: bool
+) -> None:
     member = _check_poster(access.chat, access.member)
     if access.chat.kind is ChatKind.DIRECT:
         await check_direct_send(tx.conn, caller, access.chat.id)
@@ -85,8 +92,11 @@ async def _check_post_allowed(ctx: Context, tx: Tx, caller: Caller, access: Chat
         wait_ms = member.last_post_ms + slow_mode_ms - ctx.clock.now_ms()
         if wait_ms > 0:
             raise RateLimited("slow mode is on in this chat", retry_after_s=-(-wait_ms // 1000))
-    # Last: it spends from budgets shared by every node.
-    await check_post_limits(ctx, access.chat, caller.user)
+    # Last, and outside this transaction: the channel's budget, shared by every node.
+    if not charged:
+        budgets = channel_budgets(ctx, access.chat)
+        if budgets:
+            raise ChargeFirst(budgets)
 
 
 async def _forward_origin(
@@ -145,8 +155,15 @@ async def do_send_message(
             check_text(text)
     elif text is not None or extras.attachments:
         raise InvalidInput("a forward carries the original text only", field="text")
+    # A new account's daily cap needs only the caller: spent before any transaction.
+    await spend_post_budgets(ctx, account_budgets(ctx, caller.user))
+    send = (ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
     try:
-        return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
+        try:
+            return await _send(*send, charged=False)
+        except ChargeFirst as first:
+            await spend_post_budgets(ctx, first.budgets)
+            return await _send(*send, charged=True)
     except IntegrityError:
         # The same client_txn_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -209,6 +226,8 @@ async def _send(
     reply_to_id: int | None,
     forward: dict[str, int] | None,
     extras: Extras,
+    *,
+    charged: bool,
 ) -> Sent:
     async with ctx.db.write() as tx:
         # Posting checks rights and settings only, so the writer cache may answer.
@@ -219,7 +238,7 @@ async def _send(
         # fails (see do_send_message), so a first send reads nothing extra. Only a retry that
         # a check now refuses (slow mode, a role, its attachments already sent) looks it up.
         try:
-            await _check_post_allowed(ctx, tx, caller, access)
+            await _check_post_allowed(ctx, tx, caller, access, charged=charged)
             if (
                 reply_to_id is not None
                 and await store.get_message(tx.conn, chat_id, reply_to_id) is None

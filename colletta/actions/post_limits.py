@@ -6,9 +6,17 @@ must hold across nodes: they are counted in `ctx.limiter` (Redis when the bus is
 in this process's flood buckets (actions/flood.py), which keep per-second bursts in check.
 A budget is one per UTC day of the Context's clock: the key names the day, so the count starts
 again at midnight (and a test's fake clock moves it there).
+
+Spending may cross the network, so it never happens inside a write transaction (on SQLite
+that would hold the one writer for everyone). A new account's budget needs only the caller,
+so it is spent before the send's transaction; a channel's needs the chat, so a channel post
+leaves its transaction with `ChargeFirst` (nothing written), spends it and starts again.
+Sends no cap applies to (old accounts in groups and direct chats: nearly all) pay nothing.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from colletta.actions.context import Context
 from colletta.domain.chats import Chat, ChatKind
@@ -16,6 +24,43 @@ from colletta.domain.users import User
 from colletta.errors import PostingLimited, RateLimited
 
 DAY_MS = 86_400_000
+CHANNEL = "channel"
+ACCOUNT = "account"
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One daily cap that a post spends from: whose (`scope`, `owner_id`) and how many."""
+
+    scope: str
+    owner_id: int
+    cap: int
+
+
+class ChargeFirst(Exception):
+    """Leave the transaction (nothing is written), spend these budgets, send again."""
+
+    def __init__(self, budgets: tuple[Budget, ...]) -> None:
+        super().__init__("posting budgets to spend first")
+        self.budgets = budgets
+
+
+def account_budgets(ctx: Context, user: User) -> tuple[Budget, ...]:
+    """The new-account cap a post by `user` counts against now, if any."""
+    settings = ctx.settings
+    young = ctx.clock.now_ms() - user.created_at_ms < settings.account_new_age_s * 1000
+    cap = settings.account_posts_per_day_new
+    return (Budget(ACCOUNT, user.id, cap),) if young and cap > 0 else ()
+
+
+def channel_budgets(ctx: Context, chat: Chat) -> tuple[Budget, ...]:
+    """The channel's cap a post in `chat` counts against now, if any."""
+    if chat.kind is not ChatKind.CHANNEL:
+        return ()
+    settings = ctx.settings
+    young = ctx.clock.now_ms() - chat.created_at_ms < settings.channel_new_age_s * 1000
+    cap = settings.channel_posts_per_day_new if young else settings.channel_posts_per_day
+    return (Budget(CHANNEL, chat.id, cap),) if cap > 0 else ()
 
 
 def _rate(cap: int) -> str:
@@ -23,50 +68,28 @@ def _rate(cap: int) -> str:
     return f"{cap}/2 days"
 
 
-def channel_cap(ctx: Context, chat: Chat, now_ms: int) -> int:
-    """Posts a day this channel may publish now (0: no cap)."""
-    settings = ctx.settings
-    young = now_ms - chat.created_at_ms < settings.channel_new_age_s * 1000
-    return settings.channel_posts_per_day_new if young else settings.channel_posts_per_day
+def _key(budget: Budget, day: int) -> tuple[str, str, str]:
+    return (f"posts-{budget.scope}", str(budget.owner_id), str(day))
 
 
-def account_cap(ctx: Context, user: User, now_ms: int) -> int:
-    """Messages a day this account may send now (0: no cap; older accounts have none)."""
-    settings = ctx.settings
-    if now_ms - user.created_at_ms >= settings.account_new_age_s * 1000:
-        return 0
-    return settings.account_posts_per_day_new
-
-
-def _refusal(scope: str, cap: int, day: int, now_ms: int) -> PostingLimited:
+def _refusal(budget: Budget, day: int, now_ms: int) -> PostingLimited:
     wait_ms = (day + 1) * DAY_MS - now_ms
-    what = "this channel has published" if scope == "channel" else "new accounts may send"
+    what = "this channel has published" if budget.scope == CHANNEL else "new accounts may send"
     return PostingLimited(
-        f"{what} {cap} posts today (UTC); try again after midnight UTC",
+        f"{what} {budget.cap} posts today (UTC); try again after midnight UTC",
         retry_after_s=max(1, -(-wait_ms // 1000)),
-        scope=scope,
-        limit=cap,
+        scope=budget.scope,
+        limit=budget.cap,
     )
 
 
-async def check_post_limits(ctx: Context, chat: Chat, user: User) -> None:
-    """Spend one post from the channel's and the account's budgets of today, or raise
-    PostingLimited (429) saying which and until when. The account's budget is checked
-    first and spent last, so a post the channel refuses costs the account nothing."""
+async def spend_post_budgets(ctx: Context, budgets: tuple[Budget, ...]) -> None:
+    """Spend one post from each budget of today, or raise PostingLimited (429) saying which
+    and until when."""
     now_ms = ctx.clock.now_ms()
     day = now_ms // DAY_MS
-    per_account = account_cap(ctx, user, now_ms)
-    per_channel = channel_cap(ctx, chat, now_ms) if chat.kind is ChatKind.CHANNEL else 0
-    account_key = ("posts-account", str(user.id), str(day))
-    try:
-        if per_account:
-            await ctx.limiter.check(_rate(per_account), *account_key)
-    except RateLimited:
-        raise _refusal("account", per_account, day, now_ms) from None
-    try:
-        if per_channel:
-            await ctx.limiter.hit(_rate(per_channel), "posts-channel", str(chat.id), str(day))
-    except RateLimited:
-        raise _refusal("channel", per_channel, day, now_ms) from None
-    if per_account:
-        await ctx.limiter.count(_rate(per_account), *account_key)
+    for budget in budgets:
+        try:
+            await ctx.limiter.hit(_rate(budget.cap), *_key(budget, day))
+        except RateLimited:
+            raise _refusal(budget, day, now_ms) from None

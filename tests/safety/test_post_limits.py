@@ -156,3 +156,25 @@ async def test_two_nodes_on_redis_share_a_channels_budget(
             assert statuses == [201, 201, 201, 429]
             refused = await post(on_two, channel)
             assert refused.json()["scope"] == "channel"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.settings(**{**CHANNEL_LIMITS, **ACCOUNT_LIMITS})
+async def test_budgets_are_never_spent_while_holding_the_sqlite_writer(
+    app: Any, person: MakePerson, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = app.state.ctx
+    writer = ctx.db._group_commit._lock  # the one SQLite writer every send waits for
+    held_during: list[tuple[str, bool]] = []
+    real_hit = ctx.limiter.hit
+
+    async def hit(rate: str, *key: str) -> None:
+        held_during.append((key[0], writer.locked()))
+        await real_hit(rate, *key)
+
+    monkeypatch.setattr(ctx.limiter, "hit", hit)
+    owner = await person()
+    channel = await channel_of(owner)
+    held_during.clear()  # registering and logging in have limits of their own
+    assert (await post(owner, channel)).status_code == 201
+    assert held_during == [("posts-account", False), ("posts-channel", False)]
