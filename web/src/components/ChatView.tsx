@@ -155,7 +155,8 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
         {message.forward && <div class="forwarded">{t.forwarded}</div>}
         {message.reply_to_id && (
           <div class="quote">
-            {t.replyingTo}: {replied ? (replied.deleted ? t.deleted : replied.text ?? "📎") : "…"}
+            {t.replyingTo}:{" "}
+            {replied ? (replied.deleted ? t.deleted : replied.from_blocked ? t.fromBlocked : replied.text ?? "📎") : "…"}
           </div>
         )}
         {message.attachments.length > 0 && (
