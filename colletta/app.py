@@ -14,6 +14,7 @@ from colletta.actions.context import Context
 from colletta.api import (
     accounts,
     banks,
+    blocks,
     chats,
     checkout,
     docs,
@@ -46,6 +47,7 @@ from colletta.workers.pots import PotWorker
 ROUTERS = (
     messages.router,
     accounts.router,
+    blocks.router,
     chats.router,
     media.router,
     invites.router,

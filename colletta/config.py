@@ -217,6 +217,35 @@ class Settings(BaseSettings):
     reaction_burst: int = Field(
         100, ge=1, description="Reaction changes one user may make at once."
     )
+    channel_new_age_s: int = Field(
+        7 * 86_400,
+        ge=0,
+        description="A channel younger than this many seconds is new: CHANNEL_POSTS_PER_DAY_NEW.",
+    )
+    channel_posts_per_day_new: int = Field(
+        20,
+        ge=0,
+        description=(
+            "Posts a new channel may publish per UTC day, counted on every node (through "
+            "Redis when BUS_URL is redis); more get 429 posting_limited. 0: no cap."
+        ),
+    )
+    channel_posts_per_day: int = Field(
+        200, ge=0, description="Posts an older channel may publish per UTC day. 0: no cap."
+    )
+    account_new_age_s: int = Field(
+        3 * 86_400,
+        ge=0,
+        description="An account younger than this many seconds is new: ACCOUNT_POSTS_PER_DAY_NEW.",
+    )
+    account_posts_per_day_new: int = Field(
+        500,
+        ge=0,
+        description=(
+            "Messages a new account may send per UTC day in all its chats together, counted "
+            "on every node; more get 429 posting_limited. 0: no cap."
+        ),
+    )
     typing_interval_s: float = Field(
         3.0,
         gt=0,

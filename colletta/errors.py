@@ -4,12 +4,15 @@
     ├── InvalidInput             a value is malformed or out of bounds          (422)
     ├── Unauthenticated          no token, or a token that is unknown/revoked  (401)
     ├── Forbidden                known caller, not allowed                      (403)
+    │   ├── PrivacyRestricted    the other user does not accept this from you (blocked you)
+    │   └── YouBlocked           you blocked that user: unblock them first
     ├── NotFound                 missing, or hidden from the caller             (404)
     ├── Conflict                 state forbids it (taken name, already member)  (409)
     ├── Gone                     expired or revoked (invite links)              (410)
     ├── TooLarge                 a body or field over its configured limit      (413)
     ├── TryLater                 refused for now; `retry_after_s` says when
     │   ├── RateLimited          too many attempts                              (429)
+    │   │   └── PostingLimited   a channel's or a new account's posts a day are used
     │   └── Outage               the server's own trouble, logged as one line
     │       ├── InsufficientStorage  the disk is full                           (507)
     │       └── Unavailable      a service it needs is down (the database)      (503)
@@ -57,6 +60,18 @@ class Forbidden(ColettaError):
     title = "Forbidden"
 
 
+class PrivacyRestricted(Forbidden):
+    """Worded as Telegram's USER_PRIVACY_RESTRICTED: it does not say that a block is why."""
+
+    type = "privacy_restricted"
+    title = "The user's privacy settings do not allow this"
+
+
+class YouBlocked(Forbidden):
+    type = "you_blocked_user"
+    title = "You blocked this user"
+
+
 class NotFound(ColettaError):
     type = "not_found"
     title = "Not found"
@@ -88,6 +103,17 @@ class TryLater(ColettaError):
 class RateLimited(TryLater):
     type = "rate_limited"
     title = "Too many requests"
+
+
+class PostingLimited(RateLimited):
+    """A posting cap of DESIGN.md §1 (per channel, per new account); `scope` says which."""
+
+    type = "posting_limited"
+    title = "Posting limit reached"
+
+    def __init__(self, detail: str, retry_after_s: int, *, scope: str, limit: int) -> None:
+        super().__init__(detail, retry_after_s)
+        self.extra.update(scope=scope, limit=limit)
 
 
 class Outage(TryLater):

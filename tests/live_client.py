@@ -19,10 +19,19 @@ class Live:
 
     @classmethod
     async def open(
-        cls, url: str, token: str, cursors: dict[str, int] | None = None, **kwargs: Any
+        cls,
+        url: str,
+        token: str,
+        cursors: dict[str, int] | None = None,
+        *,
+        include_blocked: bool = False,
+        **kwargs: Any,
     ) -> Live:
         ws = await connect(url, **kwargs)
-        await ws.send(orjson.dumps({"type": "auth", "token": token, "cursors": cursors or {}}))
+        auth: dict[str, Any] = {"type": "auth", "token": token, "cursors": cursors or {}}
+        if include_blocked:
+            auth["include_blocked"] = True
+        await ws.send(orjson.dumps(auth))
         ready = orjson.loads(await asyncio.wait_for(ws.recv(), RECV_TIMEOUT_S))
         assert ready["type"] == "ready", ready
         return cls(ws, ready)

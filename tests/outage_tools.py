@@ -7,7 +7,9 @@ import contextlib
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -15,6 +17,21 @@ from tests.conftest import need
 from tests.e2e.nodes import free_port
 
 START_TIMEOUT_S = 10.0
+
+
+@contextlib.contextmanager
+def bus_drops_everything(ctx: Any) -> Iterator[None]:
+    """While inside, everything this node publishes is lost, as a bus may lose it."""
+    real_publish = ctx.bus.publish
+
+    async def lost(topic: str, data: bytes) -> None:
+        return None
+
+    ctx.bus.publish = lost
+    try:
+        yield
+    finally:
+        ctx.bus.publish = real_publish
 
 
 class TcpProxy:

@@ -404,6 +404,45 @@ async def _my_complaints(o: Own, f: list[str]) -> None:
         f.append("the outsider lists complaints")
 
 
+async def _owner_blocks_someone(o: Own) -> Person:
+    third = await register_and_login(o.http)
+    await o.owner.ok("POST", f"/api/v1/me/blocks/{third.id}")
+    return third
+
+
+async def _owner_still_blocks(o: Own, f: list[str], third: Person, what: str) -> None:
+    listed = await o.owner.ok("GET", "/api/v1/me/blocks")
+    if [b["user_id"] for b in listed["blocks"]] != [third.id]:
+        f.append(f"{what}: the owner's blocks changed: {listed}")
+    await o.owner.ok("DELETE", f"/api/v1/me/blocks/{third.id}")
+
+
+async def _blocks(o: Own, f: list[str]) -> None:
+    third = await _owner_blocks_someone(o)
+    theirs = await o.outsider.ok("GET", "/api/v1/me/blocks")
+    if theirs["blocks"]:
+        f.append(f"the outsider lists blocks not theirs: {theirs}")
+    await _owner_still_blocks(o, f, third, "outsider lists")
+
+
+async def _block(o: Own, f: list[str]) -> None:
+    # The outsider's block is theirs: the owner is not told, and their list is unchanged.
+    third = await _owner_blocks_someone(o)
+    path = f"/api/v1/me/blocks/{o.owner.id}"
+    _expect(f, "outsider blocks the owner", await o.outsider.call("POST", path), 200)
+    await _owner_still_blocks(o, f, third, "outsider blocks")
+    await o.outsider.ok("DELETE", path)
+
+
+async def _unblock(o: Own, f: list[str]) -> None:
+    third = await _owner_blocks_someone(o)
+    path = f"/api/v1/me/blocks/{third.id}"
+    _expect(
+        f, "outsider unblocks whom the owner blocks", await o.outsider.call("DELETE", path), 204
+    )
+    await _owner_still_blocks(o, f, third, "outsider unblocks")
+
+
 def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
     """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
 
@@ -472,6 +511,9 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/invites/{code}": _invite_info,
     "POST /api/v1/invites/{code}/join": _join,
     "GET /api/v1/sync": _sync,
+    "GET /api/v1/me/blocks": _blocks,
+    "POST /api/v1/me/blocks/{user_id}": _block,
+    "DELETE /api/v1/me/blocks/{user_id}": _unblock,
     "GET /api/v1/pots/{pot_id}": _pot,
     "PATCH /api/v1/pots/{pot_id}": _pot_patch,
     "POST /api/v1/pots/{pot_id}/option-votes": _pot_option_vote,

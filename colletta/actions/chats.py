@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from colletta.actions.blocks import blocked_by, check_not_blocked_by
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
-from colletta.domain import events
+from colletta.domain import blocks, events
 from colletta.domain.chats import (
     TITLE_MAX_CHARS,
     Chat,
@@ -122,6 +123,9 @@ async def do_get_or_create_direct(
         if await user_store.get_user(conn, other_user_id) is None:
             raise NotFound("no such user")
         existing = await store.get_chat_id_by_direct_key(conn, key)
+        if existing is None:
+            # One that exists is theirs to read; sending into it is what a block refuses.
+            await check_not_blocked_by(conn, caller, other_user_id)
     if existing is None:
         # The other side may create it at the same moment; then we read theirs.
         with contextlib.suppress(IntegrityError):
@@ -321,17 +325,19 @@ async def access_chat_list(
         titles = await direct_titles(
             conn, caller.user_id, [c.id for c, _, _ in page if c.kind is ChatKind.DIRECT]
         )
+        blocked = await blocked_by(conn, caller.user_id)
     items = []
     now_ms = ctx.clock.now_ms()
     for chat, member, unread in page:
         last = last_messages.get(last_ids.get(chat.id, 0))
         item = chat.view(member.role, titles.get(chat.id))
+        last_view = None
+        if last is not None:
+            last_view = last.view_for(caller.user_id, now_ms, show_sender=shows_sender(chat))
+            if blocks.filters(chat.kind):
+                last_view = blocks.shown(last_view, blocked)
         item.update(
-            last_message=(
-                last.view_for(caller.user_id, now_ms, show_sender=shows_sender(chat))
-                if last
-                else None
-            ),
+            last_message=last_view,
             unread_count=unread,
             read_seq=member.read_seq,
             last_activity_ms=chat.last_activity_ms,

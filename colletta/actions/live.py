@@ -12,11 +12,13 @@ from typing import Any
 
 import orjson
 
+from colletta.actions.blocks import blocked_by
 from colletta.actions.callers import Caller
 from colletta.actions.chats import CONTROL_ADDED, CONTROL_REMOVED
 from colletta.actions.context import Context
-from colletta.domain import events
-from colletta.domain.chats import sees_members
+from colletta.domain import blocks, events
+from colletta.domain.blocks import may_hide
+from colletta.domain.chats import ChatKind, sees_members
 from colletta.domain.events import frame
 from colletta.domain.messages import expired_for, tombstone_view
 from colletta.errors import InvalidInput
@@ -76,13 +78,20 @@ def _too_far(ctx: Context, cursor: int, last_seq: int) -> bool:
 class LiveSession:
     """One client's live stream. Create, `await open(cursors)`, iterate `frames()`, `close()`."""
 
-    def __init__(self, ctx: Context, caller: Caller) -> None:
+    def __init__(self, ctx: Context, caller: Caller, *, include_blocked: bool = False) -> None:
         self.ctx = ctx
         self.caller = caller
         self.connection = Connection(caller.user_id, ctx.settings.ws_queue_max)
         self.cursors: dict[int, int] = {}
         # Chats whose members this user may not see: events naming people come redacted.
         self.members_hidden: set[int] = set()
+        # Users this user blocked, whose messages in groups and channels come as placeholders
+        # (domain.blocks): read at connect, then kept by controls on the user's topic. Empty
+        # for most users, and then the live path costs one test of it per message.
+        self.blocked: set[int] = set()
+        self.include_blocked = include_blocked
+        # Direct chats, which blocks do not filter.
+        self.direct: set[int] = set()
         self._me = orjson.dumps(str(caller.user_id))
         self._pending: list[bytes] = []
         self._replay: list[int] = []
@@ -97,7 +106,9 @@ class LiveSession:
         await self.ctx.hub.register(self.connection, set(chat_seqs))
         async with self.ctx.db.read() as conn:
             chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
-            self.members_hidden = await members_hidden(conn, self.caller.user_id)
+            self.members_hidden, self.direct = await viewer_chats(conn, self.caller.user_id)
+            if not self.include_blocked:
+                self.blocked.update(await blocked_by(conn, self.caller.user_id))
         # Membership may have changed between the two reads.
         for chat_id in set(chat_seqs) - self.connection.chat_ids:
             await self.ctx.hub.add_chat(self.connection, chat_id)
@@ -144,6 +155,7 @@ class LiveSession:
         self._replay.clear()
         queue = self.connection.queue
         cursors = self.cursors
+        blocked = self.blocked  # updated in place, never replaced
         while True:
             envelope = await queue.get()
             if self.connection.overflowed.is_set():
@@ -153,7 +165,10 @@ class LiveSession:
                 cursor = cursors.get(envelope.chat_id)
                 if cursor is not None and envelope.seq == cursor + 1:
                     cursors[envelope.chat_id] = envelope.seq
-                    yield envelope.frame
+                    if blocked and may_hide(envelope.frame, blocked):
+                        yield self._unblocked(envelope.chat_id, envelope.frame)
+                    else:
+                        yield envelope.frame
                     continue
             async for data in self._apply(envelope):
                 yield data
@@ -165,6 +180,11 @@ class LiveSession:
             # the chats that moved, so a quiet chat costs nothing.
             async with self.ctx.db.read() as conn:
                 chat_seqs = await chat_store.list_user_chat_seqs(conn, self.caller.user_id)
+                if not self.include_blocked:
+                    # A block or unblock control may have been lost with the rest.
+                    current = await blocked_by(conn, self.caller.user_id)
+                    self.blocked.intersection_update(current)
+                    self.blocked.update(current)
             for followed, at_seq in tuple(self.cursors.items()):
                 if chat_seqs.get(followed, at_seq + 1) > at_seq:
                     async for data in self._catch_up(followed, None):
@@ -177,6 +197,14 @@ class LiveSession:
         if envelope.control == events.CONTROL_REVOKE_OTHER_SESSIONS:
             if envelope.seq != self.caller.session_id:
                 raise SessionRevoked
+            return
+        if envelope.control in (events.CONTROL_BLOCKED, events.CONTROL_UNBLOCKED):
+            if envelope.seq is not None and not self.include_blocked:
+                if envelope.control == events.CONTROL_BLOCKED:
+                    self.blocked.add(envelope.seq)
+                else:
+                    self.blocked.discard(envelope.seq)
+            yield envelope.frame  # the blocker's other devices update their list
             return
         if envelope.control == CONTROL_ADDED:
             if chat_id not in self.cursors:
@@ -211,6 +239,8 @@ class LiveSession:
     async def _shown_live(self, envelope: Envelope) -> bytes:
         """A live event as this user may see it; the common cases parse nothing."""
         if envelope.redacted is None:
+            if self.blocked and may_hide(envelope.frame, self.blocked):
+                return self._unblocked(envelope.chat_id, envelope.frame)
             return envelope.frame
         if self._me not in envelope.frame:
             hidden = envelope.chat_id in self.members_hidden
@@ -223,10 +253,19 @@ class LiveSession:
             return envelope.frame
         return orjson.dumps(events.without_others(event, self.caller.user_id))
 
+    def _unblocked(self, chat_id: int, data: bytes) -> bytes:
+        """A frame `may_hide` flagged, as this user sees it."""
+        if chat_id in self.direct:
+            return data
+        hidden = blocks.hidden_event(orjson.loads(data), self.blocked)
+        return data if hidden is None else orjson.dumps(hidden)
+
     async def _see_role(self, chat_id: int) -> None:
         """Read whether this user now sees the chat's members (role changes are rare)."""
         async with self.ctx.db.read() as conn:
             found = await chat_store.get_chat_and_member(conn, chat_id, self.caller.user_id)
+        if found is not None and found[0].kind is ChatKind.DIRECT:
+            self.direct.add(chat_id)
         if (
             found is not None
             and found[1] is not None
@@ -251,7 +290,13 @@ class LiveSession:
                 if event.type in events.CHANGES_ROLES and self._me in event.payload:
                     await self._see_role(chat_id)
                 hide = chat_id in self.members_hidden
-                yield shown_payload(event, self.caller.user_id, now_ms, members_hidden=hide)
+                yield shown_payload(
+                    event,
+                    self.caller.user_id,
+                    now_ms,
+                    members_hidden=hide,
+                    blocked=frozenset() if chat_id in self.direct else self.blocked,
+                )
             if len(page) < limit:
                 return
 
@@ -259,18 +304,27 @@ class LiveSession:
         await self.ctx.hub.unregister(self.connection)
 
 
-async def members_hidden(conn: Conn, user_id: int) -> set[int]:
-    """The user's chats whose members they may not see (channels they only subscribe to)."""
+async def viewer_chats(conn: Conn, user_id: int) -> tuple[set[int], set[int]]:
+    """The user's chats whose members they may not see (channels they only subscribe to),
+    and their direct chats (which blocks do not filter), in one read."""
     roles = await chat_store.list_user_chat_roles(conn, user_id)
-    return {chat_id for chat_id, (kind, role) in roles.items() if not sees_members(kind, role)}
+    hidden = {chat_id for chat_id, (kind, role) in roles.items() if not sees_members(kind, role)}
+    direct = {chat_id for chat_id, (kind, _) in roles.items() if kind is ChatKind.DIRECT}
+    return hidden, direct
 
 
 def shown_payload(
-    event: LoggedEvent, viewer_id: int, now_ms: int, *, members_hidden: bool = False
+    event: LoggedEvent,
+    viewer_id: int,
+    now_ms: int,
+    *,
+    members_hidden: bool = False,
+    blocked: frozenset[int] | set[int] = frozenset(),
 ) -> bytes:
     """The logged frame as `viewer_id` may see it now: content that expired for them is
-    replaced by a tombstone even before the purge has rewritten the log, and where they may
-    not see the chat's members, people other than themselves are left out."""
+    replaced by a tombstone even before the purge has rewritten the log, where they may
+    not see the chat's members, people other than themselves are left out, and messages of
+    users in `blocked` are placeholders (domain.blocks)."""
     expired = event.sender_id is not None and expired_for(
         viewer_id,
         now_ms,
@@ -280,9 +334,12 @@ def shown_payload(
         read_expires_at_ms=event.read_expires_at_ms,
     )
     redact = members_hidden and event.type in events.NAMES_PEOPLE
-    if not expired and not redact:
+    unblock = bool(blocked) and event.sender_id in blocked and event.type in blocks.HIDES
+    if not expired and not redact and not unblock:
         return event.payload
     logged = orjson.loads(event.payload)
+    if unblock and not expired:
+        logged = blocks.hidden_event(logged, blocked) or logged
     if expired and isinstance(logged.get("message"), dict):
         logged["message"] = tombstone_view(logged["message"])
     if redact:
@@ -291,9 +348,15 @@ def shown_payload(
 
 
 async def access_sync(
-    ctx: Context, caller: Caller, cursors: dict[int, int], limit: int
+    ctx: Context,
+    caller: Caller,
+    cursors: dict[int, int],
+    limit: int,
+    *,
+    include_blocked: bool = False,
 ) -> dict[str, Any]:
-    """The difference since the given cursors, for clients that saw a gap or were offline."""
+    """The difference since the given cursors, for clients that saw a gap or were offline;
+    messages of users the caller blocked come as placeholders unless `include_blocked`."""
     if not 1 <= limit <= SYNC_LIMIT_MAX:
         raise InvalidInput(f"limit must be 1–{SYNC_LIMIT_MAX}", field="limit")
     out: list[Any] = []
@@ -302,7 +365,8 @@ async def access_sync(
     has_more = False
     async with ctx.db.read() as conn:
         chat_seqs = await chat_store.list_user_chat_seqs(conn, caller.user_id)
-        hidden = await members_hidden(conn, caller.user_id)
+        hidden, direct = await viewer_chats(conn, caller.user_id)
+        blocked = frozenset() if include_blocked else await blocked_by(conn, caller.user_id)
         for chat_id, cursor in cursors.items():
             last_seq = chat_seqs.get(chat_id)
             if last_seq is None:
@@ -319,7 +383,13 @@ async def access_sync(
             now_ms = ctx.clock.now_ms()
             out.extend(
                 orjson.loads(
-                    shown_payload(e, caller.user_id, now_ms, members_hidden=chat_id in hidden)
+                    shown_payload(
+                        e,
+                        caller.user_id,
+                        now_ms,
+                        members_hidden=chat_id in hidden,
+                        blocked=frozenset() if chat_id in direct else blocked,
+                    )
                 )
                 for e in page
             )

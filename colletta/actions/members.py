@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from colletta.actions import expiry
+from colletta.actions.blocks import check_not_blocked_by
 from colletta.actions.callers import Caller
 from colletta.actions.chats import (
     CONTROL_ADDED,
@@ -95,6 +96,7 @@ async def do_add_member(ctx: Context, caller: Caller, chat_id: int, user_id: int
         assert access.member is not None
         if not can_add_members(access.chat, access.member.role):
             raise Forbidden("only admins can add members")
+        await check_not_blocked_by(tx.conn, caller, user_id)
         member = await join_chat(ctx, tx, chat_id, user_id, Role.MEMBER, "added")
         await store.delete_ban(tx.conn, chat_id, user_id)  # an admin's adding lifts a ban
         user = await user_store.get_user(tx.conn, user_id)

@@ -9,10 +9,17 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 
 from colletta.actions import expiry, media_match
+from colletta.actions.blocks import blocked_by, check_direct_send
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
-from colletta.domain import events
+from colletta.actions.post_limits import (
+    ChargeFirst,
+    account_budgets,
+    channel_budgets,
+    spend_post_budgets,
+)
+from colletta.domain import blocks, events
 from colletta.domain.chats import (
     Chat,
     ChatKind,
@@ -43,7 +50,7 @@ from colletta.store import chats as chat_store
 from colletta.store import expiries as expiry_store
 from colletta.store import media as media_store
 from colletta.store import messages as store
-from colletta.store.db import Tx
+from colletta.store.db import Conn, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +82,22 @@ def _check_poster(chat: Chat, member: Member | None) -> Member:
     return member
 
 
-async def _check_post_allowed(ctx: Context, access: ChatAccess) -> None:
+async def _check_post_allowed(
+    ctx: Context, tx: Tx, caller: Caller, access: ChatAccess, *, charged: bool
+) -> None:
     member = _check_poster(access.chat, access.member)
+    if access.chat.kind is ChatKind.DIRECT:
+        await check_direct_send(tx.conn, caller, access.chat.id)
     slow_mode_ms = access.chat.slow_mode_s * 1000
     if slow_mode_ms and not is_slow_mode_exempt(member.role):
         wait_ms = member.last_post_ms + slow_mode_ms - ctx.clock.now_ms()
         if wait_ms > 0:
             raise RateLimited("slow mode is on in this chat", retry_after_s=-(-wait_ms // 1000))
+    # Last, and outside this transaction: the channel's budget, shared by every node.
+    if not charged:
+        budgets = channel_budgets(ctx, access.chat)
+        if budgets:
+            raise ChargeFirst(budgets)
 
 
 async def _forward_origin(
@@ -142,8 +158,15 @@ async def do_send_message(
         raise InvalidInput("a forward carries the original text only", field="text")
     if extras.attachments:
         await _match_attachments(ctx, caller, chat_id, extras.attachments)
+    # A new account's daily cap needs only the caller: spent before any transaction.
+    await spend_post_budgets(ctx, account_budgets(ctx, caller.user))
+    send = (ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
     try:
-        return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
+        try:
+            return await _send(*send, charged=False)
+        except ChargeFirst as first:
+            await spend_post_budgets(ctx, first.budgets)
+            return await _send(*send, charged=True)
     except IntegrityError:
         # The same client_txn_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -215,6 +238,8 @@ async def _send(
     reply_to_id: int | None,
     forward: dict[str, int] | None,
     extras: Extras,
+    *,
+    charged: bool,
 ) -> Sent:
     async with ctx.db.write() as tx:
         # Posting checks rights and settings only, so the writer cache may answer.
@@ -225,7 +250,7 @@ async def _send(
         # fails (see do_send_message), so a first send reads nothing extra. Only a retry that
         # a check now refuses (slow mode, a role, its attachments already sent) looks it up.
         try:
-            await _check_post_allowed(ctx, access)
+            await _check_post_allowed(ctx, tx, caller, access, charged=charged)
             if (
                 reply_to_id is not None
                 and await store.get_message(tx.conn, chat_id, reply_to_id) is None
@@ -400,9 +425,12 @@ async def access_pins(ctx: Context, caller: Caller, chat_id: int) -> list[dict[s
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         pinned = await store.get_pinned(conn, chat_id)
+        hidden = await _hidden_senders(conn, caller, access.chat, include_blocked=False)
     now_ms = ctx.clock.now_ms()
     return [
-        message_view(access.chat, m) for m in pinned if not m.expired_for(caller.user_id, now_ms)
+        blocks.shown(message_view(access.chat, m), hidden)
+        for m in pinned
+        if not m.expired_for(caller.user_id, now_ms)
     ]
 
 
@@ -415,8 +443,10 @@ async def access_history(
     before_seq: int | None = None,
     after_seq: int | None = None,
     around_id: int | None = None,
+    include_blocked: bool = False,
 ) -> dict[str, Any]:
-    """A page of at most `limit` messages, oldest first, and whether more lie beyond it."""
+    """A page of at most `limit` messages, oldest first, and whether more lie beyond it.
+    Messages of users the caller blocked come as placeholders unless `include_blocked`."""
     if not 1 <= limit <= HISTORY_PAGE_MAX:
         raise InvalidInput(f"limit must be 1–{HISTORY_PAGE_MAX}", field="limit")
     if sum(x is not None for x in (before_seq, after_seq, around_id)) > 1:
@@ -441,20 +471,31 @@ async def access_history(
             has_more = len(page) > limit
             if has_more:
                 page = page[:limit] if after_seq is not None else page[1:]
+        hidden = await _hidden_senders(conn, caller, access.chat, include_blocked)
     now_ms = ctx.clock.now_ms()
-    shown = [shown_to(access.chat, m, caller.user_id, now_ms) for m in page]
+    shown = [blocks.shown(shown_to(access.chat, m, caller.user_id, now_ms), hidden) for m in page]
     return {"messages": shown, "has_more": has_more}
 
 
+async def _hidden_senders(
+    conn: Conn, caller: Caller, chat: Chat, include_blocked: bool
+) -> frozenset[int]:
+    """The senders whose messages the caller sees as placeholders in `chat`."""
+    if include_blocked or not blocks.filters(chat.kind):
+        return frozenset()
+    return await blocked_by(conn, caller.user_id)
+
+
 async def access_message(
-    ctx: Context, caller: Caller, chat_id: int, message_id: int
+    ctx: Context, caller: Caller, chat_id: int, message_id: int, *, include_blocked: bool = False
 ) -> dict[str, Any]:
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
         message = await store.get_message(conn, chat_id, message_id)
-    if message is None:
-        raise _not_found()
-    return shown_to(access.chat, message, caller.user_id, ctx.clock.now_ms())
+        if message is None:
+            raise _not_found()
+        hidden = await _hidden_senders(conn, caller, access.chat, include_blocked)
+    return blocks.shown(shown_to(access.chat, message, caller.user_id, ctx.clock.now_ms()), hidden)
 
 
 async def access_edit_history(

@@ -63,6 +63,11 @@ MediaId = IdPath
 UserId = IdPath
 SessionId = IdPath
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID), WithJsonSchema(ID_SCHEMA)]
+IncludeBlocked = Query(
+    False,
+    description="Show the messages of users you blocked (else they come as placeholders, "
+    "`from_blocked: true`).",
+)
 
 
 class JSON(Response):

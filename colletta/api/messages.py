@@ -9,7 +9,16 @@ from colletta.actions import messages
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.api import models
-from colletta.api.deps import JSON, CallerDep, ChatId, Ctx, IdQuery, MessageId, no_content
+from colletta.api.deps import (
+    JSON,
+    CallerDep,
+    ChatId,
+    Ctx,
+    IdQuery,
+    IncludeBlocked,
+    MessageId,
+    no_content,
+)
 from colletta.api.models import MAX_ID
 
 router = APIRouter(
@@ -62,6 +71,7 @@ async def history(
     before_seq: int | None = Query(None, ge=0, le=MAX_ID),
     after_seq: int | None = Query(None, ge=0, le=MAX_ID),
     around_id: IdQuery = None,
+    include_blocked: bool = IncludeBlocked,
 ) -> Response:
     page = await messages.access_history(
         ctx,
@@ -71,15 +81,23 @@ async def history(
         before_seq=before_seq,
         after_seq=after_seq,
         around_id=around_id,
+        include_blocked=include_blocked,
     )
     return JSON(page)
 
 
 @router.get("/messages/{message_id}", response_model=models.Message)
 async def get_message(
-    chat_id: ChatId, message_id: MessageId, ctx: Ctx, caller: CallerDep
+    chat_id: ChatId,
+    message_id: MessageId,
+    ctx: Ctx,
+    caller: CallerDep,
+    include_blocked: bool = IncludeBlocked,
 ) -> Response:
-    return JSON(await messages.access_message(ctx, caller, chat_id, message_id))
+    message = await messages.access_message(
+        ctx, caller, chat_id, message_id, include_blocked=include_blocked
+    )
+    return JSON(message)
 
 
 @router.patch("/messages/{message_id}", response_model=models.Message)

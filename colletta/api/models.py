@@ -230,6 +230,11 @@ class Message(BaseModel):
         description="Self-destruct or view-once: when the recipient's copy expires (once read)."
     )
     view_once: bool
+    from_blocked: bool = Field(
+        False,
+        description="Sent by a user you blocked: text, entities, attachments and forward are "
+        "left out; ask with include_blocked=true to see them.",
+    )
 
 
 class Media(BaseModel):
@@ -326,6 +331,17 @@ class Ban(BaseModel):
 
 class Bans(BaseModel):
     bans: list[Ban]
+
+
+class Block(BaseModel):
+    user_id: IdOut
+    username: str
+    display_name: str
+    blocked_at_ms: int
+
+
+class Blocks(BaseModel):
+    blocks: list[Block]
 
 
 class History(BaseModel):

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from colletta import __version__
 from colletta.actions.live import SYNC_CURSORS_MAX, access_sync, parse_cursors
 from colletta.api import models
-from colletta.api.deps import JSON, CallerDep, Ctx
+from colletta.api.deps import JSON, CallerDep, Ctx, IncludeBlocked
 from colletta.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], responses=models.PROBLEM_RESPONSES)
@@ -34,8 +34,12 @@ async def sync(
     caller: CallerDep,
     cursors: str = Query("", max_length=40_000),
     limit: int = Query(500, ge=1, le=1000),
+    include_blocked: bool = IncludeBlocked,
 ) -> Response:
-    return JSON(await access_sync(ctx, caller, parse_cursor_list(cursors), limit))
+    difference = await access_sync(
+        ctx, caller, parse_cursor_list(cursors), limit, include_blocked=include_blocked
+    )
+    return JSON(difference)
 
 
 @router.get("/health", response_model=models.Health, tags=["health"])

@@ -70,6 +70,7 @@ def largest_valid_frame_chars() -> int:
     auth = {
         "type": "auth",
         "token": "t" * _TOKEN_MAX_CHARS,
+        "include_blocked": False,
         "cursors": {str(MAX_ID - i): MAX_ID for i in range(CURSORS_MAX)},
     }
     return max(len(json.dumps(frame, indent=2, ensure_ascii=True)) for frame in (send, auth))
@@ -115,7 +116,7 @@ async def _receive(websocket: WebSocket) -> str:
         raise BadFrame from None
 
 
-async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dict[int, int]]:
+async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dict[int, int], bool]:
     raw = await asyncio.wait_for(_receive(websocket), ctx.settings.ws_auth_timeout_s)
     if len(raw) > MAX_FRAME_CHARS:
         raise BadFrame
@@ -130,9 +131,10 @@ async def _authenticate(ctx: Context, websocket: WebSocket) -> tuple[Caller, dic
         token = cookie_token(websocket.cookies)
     caller = await access_caller(ctx, token)
     raw_cursors = data.get("cursors") or {}
-    if not isinstance(raw_cursors, dict):
+    include_blocked = data.get("include_blocked", False)
+    if not isinstance(raw_cursors, dict) or not isinstance(include_blocked, bool):
         raise BadFrame
-    return caller, parse_cursors(raw_cursors)
+    return caller, parse_cursors(raw_cursors), include_blocked
 
 
 @router.websocket("/api/v1/ws")
@@ -140,7 +142,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     ctx: Context = websocket.app.state.ctx
     await websocket.accept()
     try:
-        caller, cursors = await _authenticate(ctx, websocket)
+        caller, cursors, include_blocked = await _authenticate(ctx, websocket)
     except (TimeoutError, errors.Unauthenticated):
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
@@ -158,15 +160,17 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_TOO_MANY)
         return
     try:
-        await _serve(ctx, websocket, caller, cursors)
+        await _serve(
+            ctx, websocket, LiveSession(ctx, caller, include_blocked=include_blocked), cursors
+        )
     finally:
         sockets.release(caller.user_id)
 
 
 async def _serve(
-    ctx: Context, websocket: WebSocket, caller: Caller, cursors: dict[int, int]
+    ctx: Context, websocket: WebSocket, session: LiveSession, cursors: dict[int, int]
 ) -> None:
-    session = LiveSession(ctx, caller)
+    caller = session.caller
     send_lock = asyncio.Lock()
 
     async def send(data: bytes) -> None:

@@ -40,6 +40,9 @@ CHAT_REMOVED: Final = "chat.removed"
 MEMBER_JOIN_REQUESTED: Final = "member.join_requested"
 RESYNC_REQUIRED: Final = "resync_required"
 SESSION_REVOKED: Final = "session.revoked"
+# To the blocker's own devices only (the blocked user is never told).
+USER_BLOCKED: Final = "user.blocked"
+USER_UNBLOCKED: Final = "user.unblocked"
 NOTICE_CREATED: Final = "notice.created"  # a new notice in the user's inbox (GET /me/notices)
 
 # Controls a notice may carry for live sessions (not shown to clients as such).
@@ -48,6 +51,8 @@ CONTROL_CHAT_REMOVED: Final = "removed"
 CONTROL_REVOKE_SESSION: Final = "revoke"
 CONTROL_REVOKE_OTHER_SESSIONS: Final = "revoke_others"
 CONTROL_PROFILE_CHANGED: Final = "profile"
+CONTROL_BLOCKED: Final = "blocked"
+CONTROL_UNBLOCKED: Final = "unblocked"
 # On a chat event that names people: live sessions then choose between its two frames.
 CONTROL_NAMES_PEOPLE: Final = "people"
 

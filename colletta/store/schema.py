@@ -198,6 +198,18 @@ join_requests = Table(
     PrimaryKeyConstraint("chat_id", "user_id"),
 )
 
+# Who blocked whom (docs/trust-and-safety.md, "Blocking"): private to the blocker. Keyed by
+# the blocker, so "do I block them" and "my blocks" are primary-key reads; "who blocks me" is
+# never asked, so there is no index for it.
+user_blocks = Table(
+    "user_blocks",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("blocked_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("user_id", "blocked_id"),
+)
+
 # Removal bans from rejoining by oneself (invite links, join requests, subscribing) until an
 # admin adds the user back or lifts the ban.
 chat_bans = Table(

@@ -304,7 +304,15 @@ def _chats(server: str | None, token: str | None, limit: int) -> None:
 def register(app: typer.Typer) -> None:
     """Add the user commands (login, chats, send, tail, group, …) to `app`."""
     # Imported here: those modules use this one's plumbing (which tests swap) at run time.
-    from colletta_sdk import cli_banks, cli_inbox, cli_media, cli_messages, cli_mod, cli_pots
+    from colletta_sdk import (
+        cli_banks,
+        cli_blocks,
+        cli_inbox,
+        cli_media,
+        cli_messages,
+        cli_mod,
+        cli_pots,
+    )
 
     @app.command("login")
     def login(
@@ -346,6 +354,7 @@ def register(app: typer.Typer) -> None:
     cli_messages.register(app)  # send, tail, history
     cli_media.register(app)  # download, timer
     cli_pots.register(app)  # pot create, show, contribute, …
+    cli_blocks.register(app)  # block, unblock, blocks
     cli_inbox.register(app)  # inbox: notices and statements of reasons
     cli_banks.register(app)  # bank create, list, import, … (the operator)
     cli_mod.register(app)  # report, appeal, mod queue, show, act

@@ -61,8 +61,13 @@ def marks(message: Message) -> list[str]:
     return out
 
 
+BLOCKED = "(from a user you blocked)"
+
+
 def body(message: Message) -> str:
     """Text, attachments and marks of a live message; `(deleted)` for a tombstone."""
+    if message.from_blocked:
+        return BLOCKED
     if message.deleted or message.text is None:
         return "(deleted)"
     parts = [clean(message.text)] if message.text else []
@@ -76,6 +81,8 @@ def body(message: Message) -> str:
 def preview(message: Message | None, width: int = 60) -> str:
     if message is None:
         return ""
+    if message.from_blocked:
+        return BLOCKED
     if message.deleted or message.text is None:
         return "(deleted)"
     text = " ".join(clean(message.text).split())

@@ -14,6 +14,7 @@ from colletta_sdk import transfer
 from colletta_sdk.banks import BankMethods
 from colletta_sdk.errors import ApiError
 from colletta_sdk.models import (
+    Block,
     Chat,
     ChatListItem,
     ChatPage,
@@ -43,6 +44,11 @@ from colletta_sdk.wire import seg as _seg
 
 __all__ = ["API", "Client", "new_txn_id", "raise_for_problem"]
 DEFAULT_TIMEOUT_S = 30.0
+
+
+def _flag(on: bool) -> str | None:
+    """A boolean query parameter, left out when off (the server's default)."""
+    return "true" if on else None
 
 
 def raise_for_problem(response: httpx.Response) -> None:
@@ -207,6 +213,20 @@ class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
     async def search_users(self, prefix: str, limit: int = 20) -> list[User]:
         body = await self._json("GET", "/users", params={"prefix": prefix, "limit": limit})
         return [User.from_json(u) for u in body["users"]]
+
+    # Blocking (docs/trust-and-safety.md): private to you; the blocked user is not told.
+
+    async def block(self, user_id: str) -> Block:
+        """They can no longer message you or add you to chats, and their messages in groups
+        and channels reach you as placeholders (`Message.from_blocked`)."""
+        return Block.from_json(await self._json("POST", f"/me/blocks/{_seg(user_id)}"))
+
+    async def unblock(self, user_id: str) -> None:
+        await self._request("DELETE", f"/me/blocks/{_seg(user_id)}")
+
+    async def blocks(self) -> list[Block]:
+        body = await self._json("GET", "/me/blocks")
+        return [Block.from_json(b) for b in body["blocks"]]
 
     # Chats
 
@@ -404,8 +424,10 @@ class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
         before_seq: int | None = None,
         after_seq: int | None = None,
         around_id: str | None = None,
+        include_blocked: bool = False,
     ) -> HistoryPage:
-        """A page of messages, oldest first; without a bound, the newest ones."""
+        """A page of messages, oldest first; without a bound, the newest ones. Messages of
+        users you blocked are placeholders unless `include_blocked`."""
         body = await self._json(
             "GET",
             f"/chats/{_seg(chat_id)}/messages",
@@ -414,6 +436,7 @@ class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
                 "before_seq": before_seq,
                 "after_seq": after_seq,
                 "around_id": around_id,
+                "include_blocked": _flag(include_blocked),
             },
         )
         return HistoryPage(
@@ -421,8 +444,14 @@ class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
             has_more=bool(body.get("has_more", False)),
         )
 
-    async def message(self, chat_id: str, message_id: str) -> Message:
-        body = await self._json("GET", f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}")
+    async def message(
+        self, chat_id: str, message_id: str, *, include_blocked: bool = False
+    ) -> Message:
+        body = await self._json(
+            "GET",
+            f"/chats/{_seg(chat_id)}/messages/{_seg(message_id)}",
+            params={"include_blocked": _flag(include_blocked)},
+        )
         return Message.from_json(body)
 
     async def edit_message(self, chat_id: str, message_id: str, text: str) -> Message:
@@ -524,8 +553,11 @@ class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
 
     # Sync
 
-    async def sync(self, cursors: Mapping[str, int], limit: int = 500) -> SyncResult:
+    async def sync(
+        self, cursors: Mapping[str, int], limit: int = 500, *, include_blocked: bool = False
+    ) -> SyncResult:
         """Events after each `chat_id -> seq` cursor, per chat in seq order."""
         encoded = ",".join(f"{chat_id}:{seq}" for chat_id, seq in cursors.items())
-        body = await self._json("GET", "/sync", params={"cursors": encoded, "limit": limit})
+        params = {"cursors": encoded, "limit": limit, "include_blocked": _flag(include_blocked)}
+        body = await self._json("GET", "/sync", params=params)
         return SyncResult.from_json(body)

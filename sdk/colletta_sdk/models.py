@@ -53,6 +53,25 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """A user you blocked (only you see this)."""
+
+    user_id: str
+    username: str
+    display_name: str
+    blocked_at_ms: int
+
+    @classmethod
+    def from_json(cls, d: Json) -> Block:
+        return cls(
+            user_id=_id(d["user_id"]),
+            username=str(d["username"]),
+            display_name=str(d.get("display_name") or d["username"]),
+            blocked_at_ms=int(d.get("blocked_at_ms", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     id: str
     device_name: str | None
@@ -172,6 +191,8 @@ class Message:
     expires_after_read_s: int | None  # self-destruct: a reader's copy lasts this long
     read_expires_at_ms: int | None  # self-destruct or view-once: the reader's deadline
     view_once: bool
+    # From a user you blocked: a placeholder without text, attachments or forward.
+    from_blocked: bool = False
 
     @classmethod
     def from_json(cls, d: Json) -> Message:
@@ -196,6 +217,7 @@ class Message:
             expires_after_read_s=_opt_int(d.get("expires_after_read_s")),
             read_expires_at_ms=_opt_int(d.get("read_expires_at_ms")),
             view_once=bool(d.get("view_once", False)),
+            from_blocked=bool(d.get("from_blocked", False)),
         )
 
     @property

@@ -92,8 +92,11 @@ class RealtimeClient:
         max_backoff_s: float = 30.0,
         queue_size: int = 1000,
         open_timeout_s: float = 10.0,
+        include_blocked: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Messages of users this user blocked come as placeholders (`from_blocked`) unless so.
+        self._include_blocked = include_blocked
         self._url = ws_url(self.base_url)
         self._token = token
         self._http_transport = http_transport
@@ -279,7 +282,13 @@ class RealtimeClient:
 
     async def _session(self, ws: ClientConnection) -> None:
         self._authenticated = False
-        auth = {"type": "auth", "token": self._token, "cursors": dict(self._received)}
+        auth: dict[str, Any] = {
+            "type": "auth",
+            "token": self._token,
+            "cursors": dict(self._received),
+        }
+        if self._include_blocked:
+            auth["include_blocked"] = True
         await ws.send(json.dumps(auth))
         ready = _decode(await ws.recv())
         if ready.get("type") != "ready":
@@ -335,7 +344,7 @@ class RealtimeClient:
         http = self._http_client()
         while cursor < until - 1:
             try:
-                result = await http.sync({chat_id: cursor})
+                result = await http.sync({chat_id: cursor}, include_blocked=self._include_blocked)
             except ApiError as exc:
                 if exc.status == 401:
                     raise AuthError("the server refused the token (401)") from None

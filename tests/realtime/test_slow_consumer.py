@@ -12,6 +12,7 @@ from colletta.actions.callers import Caller
 from colletta.actions.live import LiveSession, SlowConsumer
 from tests.conftest import MakePerson, Person, Server
 from tests.live_client import Live
+from tests.outage_tools import bus_drops_everything
 from tests.test_messages import make_group, send
 
 
@@ -92,16 +93,8 @@ async def test_catch_up_rereads_what_the_bus_lost(app: Any, person: MakePerson) 
     ctx = app.state.ctx
     alice, chat_id, session = await _alice_chat_and_bobs_session(ctx, person)
     frames = session.frames()
-    real_publish = ctx.bus.publish
-
-    async def lost(topic: str, data: bytes) -> None:
-        return None
-
-    ctx.bus.publish = lost
-    try:
+    with bus_drops_everything(ctx):
         missed = await send(alice, chat_id, "lost on the bus")
-    finally:
-        ctx.bus.publish = real_publish
     ctx.hub.catch_up_all()
     frame = orjson.loads(await anext(frames))
     assert (frame["seq"], frame["message"]["text"]) == (missed["seq"], "lost on the bus")

@@ -864,6 +864,45 @@ export interface paths {
         patch: operations["update_me_api_v1_me_patch"];
         trace?: never;
     };
+    "/api/v1/me/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Blocks */
+        get: operations["list_blocks_api_v1_me_blocks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/blocks/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Block
+         * @description Block a user: they cannot message you or add you to chats, and their messages in
+         *     shared groups and channels reach you as placeholders. They are not told.
+         */
+        post: operations["block_api_v1_me_blocks__user_id__post"];
+        /** Unblock */
+        delete: operations["unblock_api_v1_me_blocks__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/complaints": {
         parameters: {
             query?: never;
@@ -1593,6 +1632,22 @@ export interface components {
         Bans: {
             /** Bans */
             bans: components["schemas"]["Ban"][];
+        };
+        /** Block */
+        Block: {
+            /** Blocked At Ms */
+            blocked_at_ms: number;
+            /** Display Name */
+            display_name: string;
+            /** User Id */
+            user_id: string;
+            /** Username */
+            username: string;
+        };
+        /** Blocks */
+        Blocks: {
+            /** Blocks */
+            blocks: components["schemas"]["Block"][];
         };
         /** CaseAction */
         CaseAction: {
@@ -2416,6 +2471,12 @@ export interface components {
              */
             expires_at_ms: number | null;
             forward: components["schemas"]["Forward"] | null;
+            /**
+             * From Blocked
+             * @description Sent by a user you blocked: text, entities, attachments and forward are left out; ask with include_blocked=true to see them.
+             * @default false
+             */
+            from_blocked: boolean;
             /** Id */
             id: string;
             /** Reactions */
@@ -5430,6 +5491,8 @@ export interface operations {
                 before_seq?: number | null;
                 after_seq?: number | null;
                 around_id?: string;
+                /** @description Show the messages of users you blocked (else they come as placeholders, `from_blocked: true`). */
+                include_blocked?: boolean;
             };
             header?: never;
             path: {
@@ -5559,7 +5622,10 @@ export interface operations {
     };
     get_message_api_v1_chats__chat_id__messages__message_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Show the messages of users you blocked (else they come as placeholders, `from_blocked: true`). */
+                include_blocked?: boolean;
+            };
             header?: never;
             path: {
                 chat_id: string;
@@ -6804,6 +6870,176 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    list_blocks_api_v1_me_blocks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Blocks"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    block_api_v1_me_blocks__user_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Block"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    unblock_api_v1_me_blocks__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
             "4XX": {
@@ -8653,6 +8889,8 @@ export interface operations {
             query?: {
                 cursors?: string;
                 limit?: number;
+                /** @description Show the messages of users you blocked (else they come as placeholders, `from_blocked: true`). */
+                include_blocked?: boolean;
             };
             header?: never;
             path?: never;

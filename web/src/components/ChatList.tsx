@@ -6,6 +6,7 @@ import { chatList, me, navigate, routeChatId, timed } from "../store";
 export function preview(message: Message | null): string {
   if (message === null) return "";
   if (message.deleted) return timed(message) ? "" : t.deleted;
+  if (message.from_blocked) return t.fromBlocked;
   if (message.text) return message.text;
   if (message.attachments.length) return `📎 ${message.attachments[0]?.filename ?? ""}`;
   return "";

@@ -120,8 +120,19 @@ interface ItemProps {
   onOpen: (m: Media, once: boolean) => void;
 }
 
-function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
+function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
   const [menu, setMenu] = useState(false);
+  // A blocked user's message comes without content; "Show" asks for it, for this message only.
+  const [revealed, setRevealed] = useState<Message | null>(null);
+  const message = revealed !== null && revealed.id === listed.id ? revealed : listed;
+  const reveal = () =>
+    void ok(
+      api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", {
+        params: { path: { chat_id: chat.id, message_id: listed.id }, query: { include_blocked: true } },
+      }),
+    )
+      .then(setRevealed)
+      .catch(() => undefined);
   const mine = message.sender_id !== null && message.sender_id === me.value?.id;
   const path = { chat_id: chat.id, message_id: message.id };
   const replied = message.reply_to_id ? byId.get(message.reply_to_id) : undefined;
@@ -144,7 +155,8 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }
         {message.forward && <div class="forwarded">{t.forwarded}</div>}
         {message.reply_to_id && (
           <div class="quote">
-            {t.replyingTo}: {replied ? (replied.deleted ? t.deleted : replied.text ?? "📎") : "…"}
+            {t.replyingTo}:{" "}
+            {replied ? (replied.deleted ? t.deleted : replied.from_blocked ? t.fromBlocked : replied.text ?? "📎") : "…"}
           </div>
         )}
         {message.attachments.length > 0 && (
@@ -159,6 +171,13 @@ function MessageItem({ message, chat, byId, onReply, onEdit, onForward, onOpen }
         )}
         {message.deleted ? (
           <p class="text deleted">{t.deleted}</p>
+        ) : message.from_blocked ? (
+          <p class="text blocked">
+            {t.fromBlocked}{" "}
+            <button type="button" class="link" onClick={reveal}>
+              {t.showBlocked}
+            </button>
+          </p>
         ) : (
           message.text && <p class="text">{renderText(message.text, message.entities)}</p>
         )}
