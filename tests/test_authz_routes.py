@@ -345,6 +345,30 @@ async def _proposal_vote(o: Own, f: list[str]) -> None:
     _expect(f, "outsider votes on a proposal", got, 404)
 
 
+def _operator_route(method: str, path: str, body: dict[str, Any] | None = None) -> Check:
+    """An operator's route (removal orders, preservation, transparency): it does not exist
+    for anyone else, even with a well-formed body, and nothing is registered."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        real = path.replace("{id}", o.pot_id)
+        got = await o.outsider.call(method, real, json=body)
+        _expect(f, f"outsider {method} {path}", got, 404)
+        owner_message = await o.owner.ok("GET", f"/api/v1/chats/{o.group_id}/messages")
+        if [m["text"] for m in owner_message["messages"]] != ["x"]:
+            f.append(f"outsider {method} {path} touched the owner's group")
+
+    return check
+
+
+_ORDER = {
+    "authority": "Not an authority",
+    "reference": "1",
+    "reasons": "none",
+    "items": ["message:1"],
+    "received_at_ms": 0,
+}
+
+
 def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
     """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
 
@@ -393,6 +417,16 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
     "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
     "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
+    "POST /api/v1/orders": _operator_route("POST", "/api/v1/orders", _ORDER),
+    "GET /api/v1/orders": _operator_route("GET", "/api/v1/orders"),
+    "GET /api/v1/orders/{order_id}": _operator_route("GET", "/api/v1/orders/{id}"),
+    "GET /api/v1/orders/{order_id}/confirmation": _operator_route(
+        "GET", "/api/v1/orders/{id}/confirmation"
+    ),
+    "GET /api/v1/preserved": _operator_route("GET", "/api/v1/preserved"),
+    "POST /api/v1/preserved/{preserved_id}/extend": _operator_route(
+        "POST", "/api/v1/preserved/{id}/extend", {"until_ms": 2**52}
+    ),
 }
 
 
@@ -430,6 +464,8 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "pot_id": own.pot_id,
         "contribution_id": own.pot_id,
         "proposal_id": own.pot_id,
+        "order_id": own.pot_id,
+        "preserved_id": own.pot_id,
     }
     failures = []
     for operation in await _operations(http):

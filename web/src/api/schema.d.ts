@@ -712,6 +712,65 @@ export interface paths {
         patch: operations["update_me_api_v1_me_patch"];
         trace?: never;
     };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Orders */
+        get: operations["list_orders_api_v1_orders_get"];
+        put?: never;
+        /**
+         * Register Order
+         * @description Register a removal order and execute it: every item is gone for everyone before the
+         *     answer, and preserved. The answer carries the confirmation record.
+         */
+        post: operations["register_order_api_v1_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Order */
+        get: operations["get_order_api_v1_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Confirmation
+         * @description The record for the authority (Art. 3(6)): what was removed, when, and how fast.
+         */
+        get: operations["get_confirmation_api_v1_orders__order_id__confirmation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -959,6 +1018,46 @@ export interface paths {
         put?: never;
         /** Unfreeze */
         post: operations["unfreeze_api_v1_pots__pot_id__unfreeze_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/preserved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Preserved
+         * @description What is preserved, and until when (metadata only: the content is never served).
+         */
+        get: operations["list_preserved_api_v1_preserved_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/preserved/{preserved_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Preserved
+         * @description Keep it longer, when an authority asks (Art. 6(2)).
+         */
+        post: operations["extend_preserved_api_v1_preserved__preserved_id__extend_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1215,6 +1314,28 @@ export interface components {
             /** Chats */
             chats: components["schemas"]["Chat"][];
         };
+        /**
+         * Confirmation
+         * @description TCO Art. 3(6): what was removed, and when.
+         */
+        Confirmation: {
+            /** Authority */
+            authority: string;
+            /** Executed At Ms */
+            executed_at_ms: number | null;
+            /** Execution Ms */
+            execution_ms: number | null;
+            /** Items */
+            items: components["schemas"]["ItemResultOut"][];
+            /** Order Id */
+            order_id: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+            /** Within Legal Limit */
+            within_legal_limit: boolean;
+        };
         /** Contribution */
         Contribution: {
             /** Amount Minor */
@@ -1304,6 +1425,14 @@ export interface components {
             type: "bold" | "italic" | "code" | "link" | "mention";
             /** Username */
             username?: string | null;
+        };
+        /** ExtendIn */
+        ExtendIn: {
+            /**
+             * Until Ms
+             * @description The new end (later than the current).
+             */
+            until_ms: number;
         };
         /** Forward */
         Forward: {
@@ -1425,6 +1554,22 @@ export interface components {
             quantity: number;
             /** What */
             what: string;
+        };
+        /** ItemResultOut */
+        ItemResultOut: {
+            /** Chat Id */
+            chat_id: string | null;
+            /** Item */
+            item: string;
+            /** Message Id */
+            message_id: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "removed" | "already_gone" | "not_found";
+            /** Removed At Ms */
+            removed_at_ms: number | null;
         };
         /** JoinOut */
         JoinOut: {
@@ -1722,6 +1867,76 @@ export interface components {
         OptionVoteIn: {
             /** Option Id */
             option_id: string;
+        };
+        /** Order */
+        Order: {
+            /** Authority */
+            authority: string;
+            /** Case Id */
+            case_id: string | null;
+            confirmation: components["schemas"]["Confirmation"];
+            /** Executed At Ms */
+            executed_at_ms: number | null;
+            /**
+             * Execution Ms
+             * @description Received → executed, in ms (limit: one hour).
+             */
+            execution_ms: number | null;
+            /** Id */
+            id: string;
+            /** Items */
+            items: string[];
+            /** Notify */
+            notify: boolean;
+            /** Reasons */
+            reasons: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+            /** Registered At Ms */
+            registered_at_ms: number;
+            /** Registered By */
+            registered_by: string | null;
+        };
+        /** OrderIn */
+        OrderIn: {
+            /**
+             * Authority
+             * @description The competent authority that issued it.
+             */
+            authority: string;
+            /**
+             * Items
+             * @description The exact items: `message:<id>` or `media:<id>`.
+             */
+            items: string[];
+            /**
+             * Notify
+             * @description false when the authority asked that the uploader not be told (Art. 11(3)).
+             * @default true
+             */
+            notify: boolean;
+            /**
+             * Reasons
+             * @description The order's statement of reasons.
+             */
+            reasons: string;
+            /**
+             * Received At Ms
+             * @description When the order was received (ms since epoch).
+             */
+            received_at_ms: number;
+            /**
+             * Reference
+             * @description The authority's reference number.
+             */
+            reference: string;
+        };
+        /** Orders */
+        Orders: {
+            /** Orders */
+            orders: components["schemas"]["Order"][];
         };
         /** PasswordIn */
         PasswordIn: {
@@ -2069,6 +2284,39 @@ export interface components {
         Pots: {
             /** Pots */
             pots: components["schemas"]["PotSummary"][];
+        };
+        /** PreservedItem */
+        PreservedItem: {
+            /** Case Id */
+            case_id: string | null;
+            /** Chat Id */
+            chat_id: string;
+            /** Files */
+            files: number;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "media";
+            /** Media Id */
+            media_id: string | null;
+            /** Message Id */
+            message_id: string | null;
+            /** Order Id */
+            order_id: string | null;
+            /** Preserved At Ms */
+            preserved_at_ms: number;
+            /** Reason */
+            reason: string;
+            /** Until Ms */
+            until_ms: number;
+        };
+        /** PreservedList */
+        PreservedList: {
+            /** Items */
+            items: components["schemas"]["PreservedItem"][];
         };
         /** ProfileIn */
         ProfileIn: {
@@ -5315,6 +5563,238 @@ export interface operations {
             };
         };
     };
+    list_orders_api_v1_orders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Orders"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    register_order_api_v1_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    get_order_api_v1_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    get_confirmation_api_v1_orders__order_id__confirmation_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Confirmation"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     receive_webhook_api_v1_payments_webhooks__provider__post: {
         parameters: {
             query?: never;
@@ -6251,6 +6731,126 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PotState"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    list_preserved_api_v1_preserved_get: {
+        parameters: {
+            query?: {
+                order_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreservedList"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    extend_preserved_api_v1_preserved__preserved_id__extend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                preserved_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreservedItem"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
