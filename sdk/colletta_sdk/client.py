@@ -32,6 +32,7 @@ from colletta_sdk.models import (
     User,
     send_fields,
 )
+from colletta_sdk.orders import OrderMethods
 from colletta_sdk.pots import PotMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
 from colletta_sdk.wire import API, new_txn_id, pages
@@ -58,7 +59,7 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods):
+class Client(PotMethods, OrderMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the

@@ -77,7 +77,7 @@ async def test_an_order_on_node_a_removes_the_message_for_a_reader_on_node_b_wit
         assert 0 <= order["execution_ms"] < LIMIT_MS
         assert seen_on_b_ms < LIMIT_MS
         print(
-            f"order executed in {order['execution_ms']} ms; seen on node B after {seen_on_b_ms:.0f} ms"
+            f"executed {order['execution_ms']} ms after receipt; on node B at {seen_on_b_ms:.0f} ms"
         )
         assert (await bob_on_b.call("GET", media_path)).status_code == 404
         gone = await bob_on_b.ok("GET", f"/api/v1/chats/{chat_id}/messages/{bad['id']}")
