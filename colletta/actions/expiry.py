@@ -11,6 +11,7 @@ Reads never wait for the purge: `Message.expired_for` filters at read time.
 
 from __future__ import annotations
 
+from colletta.actions.audit import audit
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import Chat, shows_sender
@@ -133,6 +134,14 @@ async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
     if expiry.kind is ExpiryKind.PRESERVED:
         # Its held files were shredded before this transaction too.
         await preserved_store.delete_preserved(tx.conn, [expiry.item_id])
+        await audit(
+            ctx,
+            tx,
+            actor_id=None,
+            action="preservation.ended",
+            subject="preserved",
+            subject_id=expiry.item_id,
+        )
         return
     message = await message_store.get_message(tx.conn, expiry.chat_id, expiry.item_id)
     chat = await chat_store.get_chat(tx.conn, expiry.chat_id)

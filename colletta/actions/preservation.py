@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from colletta.actions import expiry
+from colletta.actions.audit import audit
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.domain.media import Expiry, ExpiryKind, Media
@@ -28,6 +29,9 @@ from colletta.store import messages as message_store
 from colletta.store import preserved as store
 from colletta.store.db import Tx
 
+# The audit log's name for a preserved copy.
+AUDIT_SUBJECT = "preserved"
+
 
 def _media_record(item: Media) -> dict[str, Any]:
     return {
@@ -39,6 +43,22 @@ def _media_record(item: Media) -> dict[str, Any]:
 
 async def _keep(ctx: Context, tx: Tx, item: Preserved) -> Preserved:
     await store.insert_preserved(tx.conn, item)
+    await audit(
+        ctx,
+        tx,
+        actor_id=None,
+        action="content.preserved",
+        subject=AUDIT_SUBJECT,
+        subject_id=item.id,
+        data={
+            "kind": item.kind.value,
+            "chat_id": str(item.chat_id),
+            "message_id": None if item.message_id is None else str(item.message_id),
+            "media_id": None if item.media_id is None else str(item.media_id),
+            "reason": item.reason,
+            "until_ms": item.until_ms,
+        },
+    )
     await expiry.schedule(
         ctx, tx, Expiry(ExpiryKind.PRESERVED, item.id, item.chat_id, item.until_ms)
     )
@@ -170,4 +190,13 @@ async def do_extend_preservation(
         if item is None:
             raise NotFound("no such preserved item")
         check_extension(until_ms, item.until_ms, ctx.clock.now_ms())
+        await audit(
+            ctx,
+            tx,
+            actor_id=caller.user_id,
+            action="preservation.extended",
+            subject=AUDIT_SUBJECT,
+            subject_id=item.id,
+            data={"from_ms": item.until_ms, "until_ms": until_ms},
+        )
         return await _extend_to(ctx, tx, item, until_ms)

@@ -63,7 +63,7 @@ class Order(BaseModel):
     notify: bool
     executed_at_ms: int | None
     execution_ms: int | None = Field(description="Received → executed, in ms (limit: one hour).")
-    case_id: IdOut | None
+    case_ids: list[IdOut] = Field(description="The ORDER cases, one per removed item.")
     confirmation: Confirmation
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from colletta.errors import InvalidInput
@@ -21,6 +22,11 @@ REFERENCE_MAX_CHARS = 200
 REASONS_MAX_CHARS = 4_000
 ITEMS_MAX = 1_000
 ID_MAX = 2**63 - 1
+
+
+def iso_time(ms: int) -> str:
+    """A time as a person reads it in a statement: 2026-12-02 13:05:00 UTC."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 class ItemKind(enum.Enum):
@@ -120,6 +126,8 @@ class ItemResult:
     message_id: int | None = None
     uploader_id: int | None = None
     removed_at_ms: int | None = None
+    # The ORDER case opened and decided for it (removed items only).
+    case_id: int | None = None
 
     def view(self) -> dict[str, Any]:
         return {
@@ -131,7 +139,7 @@ class ItemResult:
         }
 
     def data(self) -> dict[str, Any]:
-        return {**self.view(), "uploader_id": _id(self.uploader_id)}
+        return {**self.view(), "uploader_id": _id(self.uploader_id), "case_id": _id(self.case_id)}
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ItemResult:
@@ -142,6 +150,7 @@ class ItemResult:
             message_id=_int(data.get("message_id")),
             uploader_id=_int(data.get("uploader_id")),
             removed_at_ms=data.get("removed_at_ms"),
+            case_id=_int(data.get("case_id")),
         )
 
 
@@ -165,7 +174,6 @@ class RemovalOrder:
     registered_by: int | None
     notify: bool
     executed_at_ms: int | None
-    case_id: int | None
     results: tuple[ItemResult, ...] = field(default=())
 
     @property
@@ -202,7 +210,7 @@ class RemovalOrder:
             "notify": self.notify,
             "executed_at_ms": self.executed_at_ms,
             "execution_ms": self.execution_ms,
-            "case_id": _id(self.case_id),
+            "case_ids": [str(r.case_id) for r in self.results if r.case_id is not None],
             "confirmation": self.confirmation(),
         }
 

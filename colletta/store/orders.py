@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from colletta.domain.orders import ItemResult, RemovalOrder, parse_item
 from colletta.store.db import Conn
@@ -24,7 +24,6 @@ def _order(row: Any) -> RemovalOrder:
         registered_by=row.registered_by,
         notify=row.notify,
         executed_at_ms=row.executed_at_ms,
-        case_id=row.case_id,
         results=tuple(ItemResult.from_data(data) for data in orjson.loads(row.results)),
     )
 
@@ -42,26 +41,7 @@ async def insert_order(conn: Conn, order: RemovalOrder) -> None:
             registered_by=order.registered_by,
             notify=order.notify,
             executed_at_ms=order.executed_at_ms,
-            case_id=order.case_id,
             results=orjson.dumps([r.data() for r in order.results]).decode(),
-        )
-    )
-
-
-async def set_executed(
-    conn: Conn,
-    order_id: int,
-    results: tuple[ItemResult, ...],
-    case_id: int | None,
-    executed_at_ms: int,
-) -> None:
-    await conn.execute(
-        update(removal_orders)
-        .where(removal_orders.c.id == order_id)
-        .values(
-            executed_at_ms=executed_at_ms,
-            case_id=case_id,
-            results=orjson.dumps([r.data() for r in results]).decode(),
         )
     )
 

@@ -25,7 +25,6 @@ def order(id_: int, received_at_ms: int, execution_ms: int | None, removed: int)
         registered_by=1,
         notify=True,
         executed_at_ms=None if execution_ms is None else received_at_ms + execution_ms,
-        case_id=None,
         results=results,
     )
 

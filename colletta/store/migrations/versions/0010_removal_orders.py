@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -29,7 +29,6 @@ def upgrade() -> None:
     sa.Column('registered_by', sa.BigInteger(), nullable=True),
     sa.Column('notify', sa.Boolean(), nullable=False),
     sa.Column('executed_at_ms', sa.BigInteger(), nullable=True),
-    sa.Column('case_id', sa.BigInteger(), nullable=True),
     sa.Column('results', sa.Text(), server_default='[]', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_removal_orders'))
     )
