@@ -463,6 +463,7 @@ PERSONAL: dict[str, Check] = {
         "GET", "/api/v1/orders/{id}/confirmation"
     ),
     "GET /api/v1/preserved": _operator_route("GET", "/api/v1/preserved"),
+    "GET /api/v1/transparency": _operator_route("GET", "/api/v1/transparency?from_ms=0&to_ms=9"),
     "POST /api/v1/preserved/{preserved_id}/extend": _operator_route(
         "POST", "/api/v1/preserved/{id}/extend", {"until_ms": 2**52}
     ),

@@ -91,3 +91,60 @@ class PreservedList(BaseModel):
 
 class ExtendIn(Body):
     until_ms: int = Field(ge=0, le=2**53 - 1, description="The new end (later than the current).")
+
+
+class PeriodOut(BaseModel):
+    from_ms: int
+    to_ms: int
+
+
+class NoticesFigures(BaseModel):
+    total: int
+    by_category: dict[str, int] = Field(description="REPORT cases by DSA category.")
+
+
+class ActionsFigures(BaseModel):
+    total: int
+    by_decision: dict[str, int]
+
+
+class HandlingFigures(BaseModel):
+    median_ms: int | None = Field(description="Opened → decided, of the cases decided.")
+    median_ms_by_kind: dict[str, int | None]
+
+
+class OrderFigure(BaseModel):
+    id: IdOut
+    authority: str
+    reference: str
+    received_at_ms: int
+    execution_ms: int | None
+
+
+class OrdersFigures(BaseModel):
+    total: int
+    executed: int
+    within_one_hour: int
+    median_execution_ms: int | None
+    max_execution_ms: int | None
+    items_removed: int
+    orders: list[OrderFigure]
+
+
+class DetectionFigures(BaseModel):
+    detected: int
+    outcomes: dict[str, int] = Field(description="By decision; `open` if not decided yet.")
+
+
+class AutomatedFigures(BaseModel):
+    total: int
+    by_kind: dict[str, DetectionFigures]
+
+
+class TransparencyReport(BaseModel):
+    period: PeriodOut
+    notices: NoticesFigures
+    actions: ActionsFigures
+    handling: HandlingFigures
+    orders: OrdersFigures
+    automated: AutomatedFigures

@@ -1,11 +1,15 @@
-"""Removal orders and preserved items: the operator's routes (everyone else gets 404)."""
+"""Removal orders, preserved items and the transparency report: the operator's routes
+(moderators may read orders; everyone else gets 404)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from colletta.actions import orders, preservation
+from colletta.actions import transparency as transparency_actions
 from colletta.api import models, order_models
 from colletta.api.deps import JSON, CallerDep, Ctx, IdPath, IdQuery
 
@@ -58,3 +62,27 @@ async def extend_preserved(
     """Keep it longer, when an authority asks (Art. 6(2))."""
     item = await preservation.do_extend_preservation(ctx, caller, preserved_id, body.until_ms)
     return JSON(item.view())
+
+
+@router.get(
+    "/transparency",
+    response_model=order_models.TransparencyReport,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def transparency(
+    ctx: Ctx,
+    caller: CallerDep,
+    from_ms: Annotated[int, Query(ge=0, le=2**53 - 1, description="Start (ms, inclusive).")],
+    to_ms: Annotated[int, Query(ge=0, le=2**53 - 1, description="End (ms, exclusive).")],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """The transparency report of a period (operator): notices by category, actions, median
+    handling times, removal orders and their execution times, automated detections."""
+    data = await transparency_actions.access_transparency_report(ctx, caller, from_ms, to_ms)
+    if format == "csv":
+        return Response(
+            transparency_actions.report_csv(data),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="transparency.csv"'},
+        )
+    return JSON(data)

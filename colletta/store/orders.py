@@ -54,7 +54,11 @@ async def get_order(conn: Conn, order_id: int) -> RemovalOrder | None:
 
 
 async def get_orders(
-    conn: Conn, *, from_ms: int | None = None, to_ms: int | None = None, limit: int = 1000
+    conn: Conn,
+    *,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+    limit: int | None = 1000,
 ) -> list[RemovalOrder]:
     """Orders received in [from_ms, to_ms), newest first."""
     query = select(removal_orders)

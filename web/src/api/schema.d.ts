@@ -1231,6 +1231,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transparency
+         * @description The transparency report of a period (operator): notices by category, actions, median
+         *     handling times, removal orders and their execution times, automated detections.
+         */
+        get: operations["transparency_api_v1_transparency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1252,6 +1273,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionsFigures */
+        ActionsFigures: {
+            /** By Decision */
+            by_decision: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -1279,6 +1309,15 @@ export interface components {
             entries: components["schemas"]["AuditEntry"][];
             /** Next Before */
             next_before: number | null;
+        };
+        /** AutomatedFigures */
+        AutomatedFigures: {
+            /** By Kind */
+            by_kind: {
+                [key: string]: components["schemas"]["DetectionFigures"];
+            };
+            /** Total */
+            total: number;
         };
         /** Ban */
         Ban: {
@@ -1500,6 +1539,18 @@ export interface components {
             /** Next After */
             next_after: string | null;
         };
+        /** DetectionFigures */
+        DetectionFigures: {
+            /** Detected */
+            detected: number;
+            /**
+             * Outcomes
+             * @description By decision; `open` if not decided yet.
+             */
+            outcomes: {
+                [key: string]: number;
+            };
+        };
         /** DirectIn */
         DirectIn: {
             /** User Id */
@@ -1567,6 +1618,18 @@ export interface components {
         FreezeIn: {
             /** Reason */
             reason: string;
+        };
+        /** HandlingFigures */
+        HandlingFigures: {
+            /**
+             * Median Ms
+             * @description Opened → decided, of the cases decided.
+             */
+            median_ms: number | null;
+            /** Median Ms By Kind */
+            median_ms_by_kind: {
+                [key: string]: number | null;
+            };
         };
         /** Health */
         Health: {
@@ -1988,6 +2051,18 @@ export interface components {
             /** Notices */
             notices: components["schemas"]["Notice"][];
         };
+        /** NoticesFigures */
+        NoticesFigures: {
+            /**
+             * By Category
+             * @description REPORT cases by DSA category.
+             */
+            by_category: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
         /** OptionOut */
         OptionOut: {
             /** Id */
@@ -2038,6 +2113,19 @@ export interface components {
             /** Registered By */
             registered_by: string | null;
         };
+        /** OrderFigure */
+        OrderFigure: {
+            /** Authority */
+            authority: string;
+            /** Execution Ms */
+            execution_ms: number | null;
+            /** Id */
+            id: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+        };
         /** OrderIn */
         OrderIn: {
             /**
@@ -2077,6 +2165,23 @@ export interface components {
             /** Orders */
             orders: components["schemas"]["Order"][];
         };
+        /** OrdersFigures */
+        OrdersFigures: {
+            /** Executed */
+            executed: number;
+            /** Items Removed */
+            items_removed: number;
+            /** Max Execution Ms */
+            max_execution_ms: number | null;
+            /** Median Execution Ms */
+            median_execution_ms: number | null;
+            /** Orders */
+            orders: components["schemas"]["OrderFigure"][];
+            /** Total */
+            total: number;
+            /** Within One Hour */
+            within_one_hour: number;
+        };
         /** PasswordIn */
         PasswordIn: {
             /** New Password */
@@ -2098,6 +2203,13 @@ export interface components {
             share_minor: number;
             /** Title */
             title: string;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /** From Ms */
+            from_ms: number;
+            /** To Ms */
+            to_ms: number;
         };
         /** Pins */
         Pins: {
@@ -2678,6 +2790,15 @@ export interface components {
             removed: string[];
             /** Resync Required */
             resync_required: components["schemas"]["ChatSeq"][];
+        };
+        /** TransparencyReport */
+        TransparencyReport: {
+            actions: components["schemas"]["ActionsFigures"];
+            automated: components["schemas"]["AutomatedFigures"];
+            handling: components["schemas"]["HandlingFigures"];
+            notices: components["schemas"]["NoticesFigures"];
+            orders: components["schemas"]["OrdersFigures"];
+            period: components["schemas"]["PeriodOut"];
         };
         /** User */
         User: {
@@ -7589,6 +7710,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    transparency_api_v1_transparency_get: {
+        parameters: {
+            query: {
+                /** @description Start (ms, inclusive). */
+                from_ms: number;
+                /** @description End (ms, exclusive). */
+                to_ms: number;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransparencyReport"];
+                    "text/csv": string;
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
