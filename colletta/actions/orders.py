@@ -43,7 +43,7 @@ from colletta.domain.statements import (
     StatementFacts,
     Visibility,
 )
-from colletta.errors import NotFound
+from colletta.errors import Conflict, NotFound
 from colletta.ids import new_id
 from colletta.store import chats as chat_store
 from colletta.store import media as media_store
@@ -104,6 +104,13 @@ async def do_register_order(
         executed_at_ms=None,
     )
     async with ctx.db.write() as tx:
+        existing = await store.find_order(tx.conn, order.authority, order.reference)
+        if existing is not None:
+            raise Conflict(
+                f"order {order.reference} of {order.authority} is already registered "
+                f"(id {existing.id}); `colletta order show {existing.id}` has its record",
+                order_id=str(existing.id),
+            )
         await audit(
             ctx,
             tx,

@@ -53,6 +53,17 @@ async def get_order(conn: Conn, order_id: int) -> RemovalOrder | None:
     return _order(row) if row else None
 
 
+async def find_order(conn: Conn, authority: str, reference: str) -> RemovalOrder | None:
+    row = (
+        await conn.execute(
+            select(removal_orders).where(
+                removal_orders.c.authority == authority, removal_orders.c.reference == reference
+            )
+        )
+    ).first()
+    return _order(row) if row else None
+
+
 async def get_orders(
     conn: Conn,
     *,

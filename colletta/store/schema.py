@@ -544,6 +544,8 @@ removal_orders = Table(
     # What executing it did to each item, with the ORDER case of each (JSON): the
     # confirmation record's lines.
     Column("results", Text, nullable=False, server_default="[]"),
+    # An authority's reference names one order: registering it again is a retry, not a new one.
+    UniqueConstraint("authority", "reference", name="uq_removal_orders_authority_reference"),
     Index("ix_removal_orders_received_at_ms", "received_at_ms"),
 )
 

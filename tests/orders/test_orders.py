@@ -46,6 +46,9 @@ async def test_an_order_removes_the_message_and_its_media_for_everyone_and_nothi
         assert (await who.call("GET", media_path + "/thumbnail")).status_code == 404
         kept = await who.ok("GET", f"/api/v1/chats/{chat_id}/messages/{s.kept['id']}")
         assert kept["text"] == "an ordinary message"
+    # Nothing of it is left in the event log a client resumes from.
+    for event in await synced(reader, chat_id):
+        assert "caption" not in str(event), event
     deleted = [
         e["message_id"] for e in await synced(reader, chat_id) if e["type"] == "message.deleted"
     ]
@@ -111,3 +114,22 @@ async def test_a_malformed_order_is_refused_with_the_field(app: Any, http: Any) 
     assert (
         await op.call("POST", "/api/v1/orders", json={**order_body("message:1"), "authority": " "})
     ).status_code == 422
+
+
+async def test_registering_an_order_again_is_refused_and_names_the_first(
+    person: MakePerson, app: Any, http: Any
+) -> None:
+    uploader = await person()
+    op = await operator_of(http, app.state.ctx)
+    chat_id = await make_group(uploader)
+    s = await scene(uploader, chat_id)
+    body = order_body(f"message:{s.bad['id']}")
+    first = await op.ok("POST", "/api/v1/orders", json=body)
+    again = await op.call(
+        "POST", "/api/v1/orders", json={**body, "items": [f"message:{s.kept['id']}"]}
+    )
+    assert again.status_code == 409
+    assert again.json()["order_id"] == first["id"]
+    kept = await uploader.ok("GET", f"/api/v1/chats/{chat_id}/messages/{s.kept['id']}")
+    assert kept["text"] == "an ordinary message"
+    assert len((await op.ok("GET", "/api/v1/orders"))["orders"]) == 1

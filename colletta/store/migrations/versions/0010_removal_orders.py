@@ -30,7 +30,8 @@ def upgrade() -> None:
     sa.Column('notify', sa.Boolean(), nullable=False),
     sa.Column('executed_at_ms', sa.BigInteger(), nullable=True),
     sa.Column('results', sa.Text(), server_default='[]', nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_removal_orders'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_removal_orders')),
+    sa.UniqueConstraint('authority', 'reference', name='uq_removal_orders_authority_reference')
     )
     op.create_index('ix_removal_orders_received_at_ms', 'removal_orders', ['received_at_ms'], unique=False)
     op.create_table('preserved_items',
