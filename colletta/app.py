@@ -33,9 +33,9 @@ from colletta.api.fastpath import SendFastPath, WebhookFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
 from colletta.api.web import WEB_DIST, WebClient
 from colletta.clock import Clock
-from colletta.config import Settings, SettingsError
+from colletta.config import Settings
 from colletta.services import build_context, start_context, stop_context
-from colletta.store.migrate import current_and_head
+from colletta.store.migrate import check_schema
 from colletta.workers.expiry import ExpiryWorker
 from colletta.workers.media import TmpSweeper
 from colletta.workers.pots import PotWorker
@@ -81,12 +81,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        current, head = await current_and_head(settings.resolved_database_url)
-        if current != head:
-            raise SettingsError(
-                f"database_url: schema is at {current or 'nothing'}, code needs {head}; "
-                "run `colletta migrate`"
-            )
+        await check_schema(settings.resolved_database_url)
         ctx: Context = build_context(settings, clock)
         await start_context(ctx)
         app.state.ctx = ctx

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from colletta.actions.context import Context
+from colletta.actions.pot_admin import clear_pot_verdict
 from colletta.domain.cases import CaseKind, CaseStatus, Subject
+from colletta.domain.safety import Outcome, PotText, Verdict
+from colletta.safety.screening import Screener
 from colletta.store import cases as case_store
 from tests.conftest import MakePerson
 from tests.pots.conftest import DAY_MS, MakePot
@@ -100,3 +103,42 @@ async def test_refused_spending_is_recorded_against_the_pot(make_pot: MakePot) -
     assert case.subject_user_id == int(pot["alice"].id)
     [statement] = (await pot["alice"].ok("GET", "/api/v1/me/statements"))["statements"]
     assert "Ten AK-47 rifles" in statement["facts"]
+
+
+async def _clear(pot: Any) -> None:
+    async with pot.ctx.db.write() as tx:
+        await clear_pot_verdict(pot.ctx, tx, int(pot.id), by_user_id=int(pot.owner.id))
+
+
+async def test_a_moderator_clearing_a_review_releases_the_payouts(make_pot: MakePot) -> None:
+    pot = await make_pot({"alice": 1000}, title="Shooting club range repairs")
+    assert (await pot.view())["payouts_held"] is True
+    await _clear(pot)
+    view = await pot.view()
+    assert view["payouts_held"] is False
+    assert view["verdict"]["rule_ids"] == ["moderator.cleared"]
+
+
+class _HoldTitles(Screener):
+    def screen_pot(self, text: PotText) -> Verdict:
+        if "hold" in text.title:
+            return Verdict(Outcome.HOLD, ("test.hold",), "a moderator must look at this")
+        return super().screen_pot(text)
+
+
+async def test_clearing_a_hold_unfreezes_but_leaves_the_operators_own_freeze(
+    make_pot: MakePot, ctx: Context, http: Any
+) -> None:
+    ctx.screener = _HoldTitles()
+    held = await make_pot({}, title="please hold")
+    assert (await held.view())["frozen"] is True
+    await _clear(held)
+    assert (await held.view())["frozen"] is False
+
+    other = await make_pot({}, title="hold this one too")
+    op = await operator(http, ctx)
+    await op.ok("POST", f"/api/v1/pots/{other.id}/unfreeze")
+    await op.ok("POST", f"/api/v1/pots/{other.id}/freeze", json={"reason": "police asked"})
+    await _clear(other)
+    view = await other.view()
+    assert (view["frozen"], view["frozen_reason"]) == (True, "police asked")
