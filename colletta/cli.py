@@ -6,8 +6,9 @@ import asyncio
 import gc
 import os
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import typer
 from colletta_sdk.cli import register as register_client_commands
@@ -220,6 +221,47 @@ def verify_audit_command(
         typer.echo(problem)
     typer.echo(f"audit NOT ok: {len(report.problems)} problems", err=True)
     raise typer.Exit(1)
+
+
+def _utc_ms(value: str, option: str) -> int:
+    """2026-01-01 (midnight UTC) or an ISO 8601 time (UTC unless it names a zone)."""
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        typer.echo(f"colletta: {option} {value!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(2) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+@admin.command("transparency")
+def transparency_command(
+    from_: Annotated[str, typer.Option("--from", help="Start: YYYY-MM-DD (UTC), inclusive.")],
+    to: Annotated[str, typer.Option("--to", help="End: YYYY-MM-DD (UTC), exclusive.")],
+    format_: Annotated[
+        Literal["json", "csv"], typer.Option("--format", help="json or csv.")
+    ] = "json",
+    config: ConfigOpt = None,
+    database_url: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """The transparency report of a period (DSA Arts. 15 and 24, TCO Art. 7): notices by
+    category, actions, median handling times, removal orders and their execution times,
+    automated detections and their outcomes."""
+    import json
+
+    from colletta.actions.transparency import report_csv, transparency_report
+
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    from_ms, to_ms = _utc_ms(from_, "--from"), _utc_ms(to, "--to")
+    data = _with_context(
+        settings, lambda ctx: transparency_report(ctx, from_ms, to_ms), error_exit=2
+    )
+    if format_ == "csv":
+        typer.echo(report_csv(data), nl=False)
+    else:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 PasswordOpt = Annotated[

@@ -268,6 +268,15 @@ class Settings(BaseSettings):
             "DATA_DIR/hold. Never served."
         ),
     )
+    preservation_period_s: int = Field(
+        183 * 24 * 3600,
+        ge=1,
+        description=(
+            "How long content removed under a removal order (or stopped by a hash match) is "
+            "kept in the hold store for the authorities (TCO Art. 6: six months), in seconds; "
+            "the operator can extend one item."
+        ),
+    )
     media_max_bytes: int = Field(
         100 * 1024 * 1024, ge=1024, description="Largest accepted media upload, in bytes."
     )

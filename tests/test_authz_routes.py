@@ -443,6 +443,30 @@ async def _unblock(o: Own, f: list[str]) -> None:
     await _owner_still_blocks(o, f, third, "outsider unblocks")
 
 
+def _operator_route(method: str, path: str, body: dict[str, Any] | None = None) -> Check:
+    """An operator's route (removal orders, preservation, transparency): it does not exist
+    for anyone else, even with a well-formed body, and nothing is registered."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        real = path.replace("{id}", o.pot_id)
+        got = await o.outsider.call(method, real, json=body)
+        _expect(f, f"outsider {method} {path}", got, 404)
+        owner_message = await o.owner.ok("GET", f"/api/v1/chats/{o.group_id}/messages")
+        if [m["text"] for m in owner_message["messages"]] != ["x"]:
+            f.append(f"outsider {method} {path} touched the owner's group")
+
+    return check
+
+
+_ORDER = {
+    "authority": "Not an authority",
+    "reference": "1",
+    "reasons": "none",
+    "items": ["message:1"],
+    "received_at_ms": 0,
+}
+
+
 def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
     """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
 
@@ -548,6 +572,17 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/bank-entries/{entry_id}/enable": _mod_only(
         "POST", "/api/v1/bank-entries/1/enable"
     ),
+    "POST /api/v1/orders": _operator_route("POST", "/api/v1/orders", _ORDER),
+    "GET /api/v1/orders": _operator_route("GET", "/api/v1/orders"),
+    "GET /api/v1/orders/{order_id}": _operator_route("GET", "/api/v1/orders/{id}"),
+    "GET /api/v1/orders/{order_id}/confirmation": _operator_route(
+        "GET", "/api/v1/orders/{id}/confirmation"
+    ),
+    "GET /api/v1/preserved": _operator_route("GET", "/api/v1/preserved"),
+    "GET /api/v1/transparency": _operator_route("GET", "/api/v1/transparency?from_ms=0&to_ms=9"),
+    "POST /api/v1/preserved/{preserved_id}/extend": _operator_route(
+        "POST", "/api/v1/preserved/{id}/extend", {"until_ms": 2**52}
+    ),
     "GET /api/v1/me/notices": _my_inbox("notices"),
     "GET /api/v1/me/statements": _my_inbox("statements"),
     "GET /api/v1/statements/{statement_id}": _statement,
@@ -601,6 +636,8 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "bank_id": own.pot_id,
         "entry_id": own.pot_id,
         "case_id": own.pot_id,
+        "order_id": own.pot_id,
+        "preserved_id": own.pot_id,
         "statement_id": own.pot_id,
     }
     failures = []

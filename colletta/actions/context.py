@@ -34,7 +34,8 @@ from colletta.payments.provider import ProviderEvent, Providers
 from colletta.realtime.bus import RESYNC_TOPIC, Bus, Envelope, chat_topic, user_topic
 from colletta.realtime.hub import Hub
 from colletta.safety.screening import Screener
-from colletta.store.db import Database, Tx
+from colletta.store import preserved as preserved_store
+from colletta.store.db import Conn, Database, Tx
 from colletta.store.events import append_event
 
 log = get_logger(__name__)
@@ -157,15 +158,15 @@ class ExpirySignal:
 
 
 class Preservation:
-    """The legal-preservation hook (the trust & safety issue fills it in).
+    """The legal-preservation hook (actions/preservation.py places the holds).
 
-    Content under a preservation order must survive self-destruct: `is_held` is asked before
-    every purge, and what is held is copied into the restricted hold store (`ctx.hold`) first.
-    Nothing is held until orders exist.
+    Content under a preservation hold must survive self-destruct: `is_held` is asked before
+    every purge, inside the purging transaction (so a hold placed earlier in it counts), and
+    what is held is moved into the restricted hold store (`ctx.hold`) first.
     """
 
-    async def is_held(self, chat_id: int, message_id: int) -> bool:
-        return False
+    async def is_held(self, conn: Conn, chat_id: int, message_id: int) -> bool:
+        return await preserved_store.is_message_held(conn, chat_id, message_id)
 
 
 async def no_provider_event_handler(event: ProviderEvent) -> None:

@@ -11,6 +11,7 @@ Reads never wait for the purge: `Message.expired_for` filters at read time.
 
 from __future__ import annotations
 
+from colletta.actions.audit import audit
 from colletta.actions.context import Context
 from colletta.domain import events
 from colletta.domain.chats import Chat, shows_sender
@@ -21,6 +22,7 @@ from colletta.store import events as event_store
 from colletta.store import expiries as store
 from colletta.store import media as media_store
 from colletta.store import messages as message_store
+from colletta.store import preserved as preserved_store
 from colletta.store.db import Tx
 
 SWEEP_BATCH = 200
@@ -59,7 +61,7 @@ async def purge_message(ctx: Context, tx: Tx, chat: Chat, message: Message) -> N
 
     Files under a preservation hold are moved into the hold store first, whatever purges the
     message (a timer, view-once, or a delete for everyone)."""
-    if await ctx.preservation.is_held(chat.id, message.id):
+    if await ctx.preservation.is_held(tx.conn, chat.id, message.id):
         for item in await media_store.get_message_media(tx.conn, chat.id, message.id):
             for key in item.file_keys:
                 await ctx.media.move_to(key, ctx.hold)
@@ -92,18 +94,25 @@ async def do_expire_due(ctx: Context) -> int:
         now_ms = ctx.clock.now_ms()
         async with ctx.db.read() as conn:
             due = await store.claim_due(conn, now_ms, SWEEP_BATCH)
-            media_due = [e for e in due if e.kind is ExpiryKind.MEDIA]
-            files = await media_store.get_file_keys(conn, [e.item_id for e in media_due])
+            media_due = [e.item_id for e in due if e.kind is ExpiryKind.MEDIA]
+            held_due = [e.item_id for e in due if e.kind is ExpiryKind.PRESERVED]
+            files = await media_store.get_file_keys(conn, media_due)
+            held_files = await preserved_store.get_file_keys(conn, held_due)
         if not due:
             break
         for key in files:
             await ctx.media.delete(key)
-        shredded = {e.item_id for e in media_due}
+        for key in held_files:
+            await ctx.hold.delete(key)
+        shredded = {(ExpiryKind.MEDIA, i) for i in media_due}
+        shredded |= {(ExpiryKind.PRESERVED, i) for i in held_due}
         done = 0
         async with ctx.db.write() as tx:
             # Claimed again under row locks (PostgreSQL): a node sweeping now skips these.
             for expiry in await store.claim_due(tx.conn, now_ms, SWEEP_BATCH):
-                if expiry.kind is ExpiryKind.MEDIA and expiry.item_id not in shredded:
+                if expiry.kind is not ExpiryKind.MESSAGE and (
+                    (expiry.kind, expiry.item_id) not in shredded
+                ):
                     continue  # its files are shredded on the next pass
                 await store.unschedule(tx.conn, expiry.kind, expiry.item_id)
                 await _purge(ctx, tx, expiry)
@@ -121,6 +130,18 @@ async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
     if expiry.kind is ExpiryKind.MEDIA:
         # Its files were shredded before this transaction (media files never change).
         await media_store.delete_media(tx.conn, [expiry.item_id])
+        return
+    if expiry.kind is ExpiryKind.PRESERVED:
+        # Its held files were shredded before this transaction too.
+        await preserved_store.delete_preserved(tx.conn, [expiry.item_id])
+        await audit(
+            ctx,
+            tx,
+            actor_id=None,
+            action="preservation.ended",
+            subject="preserved",
+            subject_id=expiry.item_id,
+        )
         return
     message = await message_store.get_message(tx.conn, expiry.chat_id, expiry.item_id)
     chat = await chat_store.get_chat(tx.conn, expiry.chat_id)

@@ -16,6 +16,7 @@ FILENAME_MAX_CHARS = 255
 class ExpiryKind(enum.Enum):
     MESSAGE = "message"  # purge a message's content and its media
     MEDIA = "media"  # purge an upload that no message carried
+    PRESERVED = "preserved"  # end a preservation: shred its held files, delete its copy
 
 
 @dataclass(frozen=True, slots=True)

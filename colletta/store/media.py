@@ -48,6 +48,12 @@ async def get_media(conn: Conn, chat_id: int, media_id: int) -> Media | None:
     return _media(row) if row else None
 
 
+async def find_media(conn: Conn, media_id: int) -> Media | None:
+    """A media row by its id alone, whatever its chat (removal orders name media so)."""
+    row = (await conn.execute(select(*_COLUMNS).where(media.c.id == media_id))).first()
+    return _media(row) if row else None
+
+
 async def get_media_by_ids(conn: Conn, chat_id: int, media_ids: list[int]) -> list[Media]:
     rows = await conn.execute(
         select(*_COLUMNS).where(media.c.chat_id == chat_id, media.c.id.in_(media_ids))

@@ -110,6 +110,12 @@ async def get_message(conn: Conn, chat_id: int, message_id: int) -> Message | No
     return _message(row) if row else None
 
 
+async def find_message(conn: Conn, message_id: int) -> Message | None:
+    """A message by its id alone, whatever its chat (removal orders name messages so)."""
+    row = (await conn.execute(select(*_COLUMNS).where(messages.c.id == message_id))).first()
+    return _message(row) if row else None
+
+
 _BY_TXN = Prepared(
     select(*_COLUMNS).where(
         messages.c.chat_id == bindparam("b_chat_id"),

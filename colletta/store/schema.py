@@ -456,7 +456,6 @@ pot_tasks = Table(
     Index("ix_pot_tasks_due_at_ms", "due_at_ms"),
 )
 
-
 # Trust & safety (DESIGN.md §5). A case is one thing a human may have to look at: a screening
 # verdict, a hash match, reports about one subject, a removal order. Priority orders the queue
 # (higher first), then age.
@@ -645,4 +644,49 @@ account_restrictions = Table(
     Column("until_ms", BigInteger, nullable=True),
     Column("action_id", BigInteger, nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
+)
+
+# --- Removal orders and preservation (TCO Regulation 2021/784; docs/trust-and-safety.md).
+
+removal_orders = Table(
+    "removal_orders",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("authority", String(200), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("reasons", Text, nullable=False),
+    # ["message:<id>", "media:<id>", …] as the order names them (JSON).
+    Column("items", Text, nullable=False),
+    Column("received_at_ms", BigInteger, nullable=False),
+    Column("registered_at_ms", BigInteger, nullable=False),
+    Column("registered_by", BigInteger, nullable=True),
+    Column("notify", Boolean, nullable=False),
+    Column("executed_at_ms", BigInteger, nullable=True),
+    # What executing it did to each item, with the ORDER case of each (JSON): the
+    # confirmation record's lines.
+    Column("results", Text, nullable=False, server_default="[]"),
+    # An authority's reference names one order: registering it again is a retry, not a new one.
+    UniqueConstraint("authority", "reference", name="uq_removal_orders_authority_reference"),
+    Index("ix_removal_orders_received_at_ms", "received_at_ms"),
+)
+
+# Content kept for the authorities (TCO Art. 6): the text and metadata here, the files in the
+# hold store. Self-destruct and deletes purge around it; the expiry worker purges it at
+# `until_ms` (an `expiries` row of kind "preserved").
+preserved_items = Table(
+    "preserved_items",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("media_id", BigInteger, nullable=True),
+    Column("reason", String(32), nullable=False),
+    Column("order_id", BigInteger, nullable=True),
+    Column("case_id", BigInteger, nullable=True),
+    Column("preserved_at_ms", BigInteger, nullable=False),
+    Column("until_ms", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("file_keys", Text, nullable=False, server_default="[]"),
+    Index("ix_preserved_items_chat_id_message_id", "chat_id", "message_id"),
 )

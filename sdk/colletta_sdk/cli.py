@@ -311,6 +311,7 @@ def register(app: typer.Typer) -> None:
         cli_media,
         cli_messages,
         cli_mod,
+        cli_orders,
         cli_pots,
     )
 
@@ -358,6 +359,7 @@ def register(app: typer.Typer) -> None:
     cli_inbox.register(app)  # inbox: notices and statements of reasons
     cli_banks.register(app)  # bank create, list, import, … (the operator)
     cli_mod.register(app)  # report, appeal, mod queue, show, act
+    cli_orders.register(app)  # order register, list, show; preserved list, extend
 
     @app.command("dm")
     def dm(

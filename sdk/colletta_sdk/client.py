@@ -35,6 +35,7 @@ from colletta_sdk.models import (
     send_fields,
 )
 from colletta_sdk.moderation import ModerationMethods
+from colletta_sdk.orders import OrderMethods
 from colletta_sdk.pots import PotMethods
 from colletta_sdk.safety import SafetyMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
@@ -67,7 +68,7 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
+class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods, OrderMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the

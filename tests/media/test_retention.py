@@ -113,7 +113,7 @@ class HoldMessages:
     def __init__(self) -> None:
         self.held: set[int] = set()
 
-    async def is_held(self, chat_id: int, message_id: int) -> bool:
+    async def is_held(self, conn: Any, chat_id: int, message_id: int) -> bool:
         return message_id in self.held
 
 

@@ -1040,6 +1040,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Orders */
+        get: operations["list_orders_api_v1_orders_get"];
+        put?: never;
+        /**
+         * Register Order
+         * @description Register a removal order and execute it: every item is gone for everyone before the
+         *     answer, and preserved. The answer carries the confirmation record.
+         */
+        post: operations["register_order_api_v1_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Order */
+        get: operations["get_order_api_v1_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Confirmation
+         * @description The record for the authority (Art. 3(6)): what was removed, when, and how fast.
+         */
+        get: operations["get_confirmation_api_v1_orders__order_id__confirmation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -1293,6 +1352,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/preserved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Preserved
+         * @description What is preserved, and until when (metadata only: the content is never served).
+         */
+        get: operations["list_preserved_api_v1_preserved_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/preserved/{preserved_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Preserved
+         * @description Keep it longer, when an authority asks (Art. 6(2)).
+         */
+        post: operations["extend_preserved_api_v1_preserved__preserved_id__extend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/proposals/{proposal_id}": {
         parameters: {
             query?: never;
@@ -1441,6 +1540,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transparency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Transparency
+         * @description The transparency report of a period (operator): notices by category, actions, median
+         *     handling times, removal orders and their execution times, automated detections.
+         */
+        get: operations["transparency_api_v1_transparency_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1546,6 +1666,15 @@ export interface components {
              */
             undone: string[];
         };
+        /** ActionsFigures */
+        ActionsFigures: {
+            /** By Decision */
+            by_decision: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -1573,6 +1702,15 @@ export interface components {
             entries: components["schemas"]["AuditEntry"][];
             /** Next Before */
             next_before: number | null;
+        };
+        /** AutomatedFigures */
+        AutomatedFigures: {
+            /** By Kind */
+            by_kind: {
+                [key: string]: components["schemas"]["DetectionFigures"];
+            };
+            /** Total */
+            total: number;
         };
         /** Ban */
         Ban: {
@@ -1986,6 +2124,28 @@ export interface components {
             /** Complaints */
             complaints: components["schemas"]["Complaint"][];
         };
+        /**
+         * Confirmation
+         * @description TCO Art. 3(6): what was removed, and when.
+         */
+        Confirmation: {
+            /** Authority */
+            authority: string;
+            /** Executed At Ms */
+            executed_at_ms: number | null;
+            /** Execution Ms */
+            execution_ms: number | null;
+            /** Items */
+            items: components["schemas"]["ItemResultOut"][];
+            /** Order Id */
+            order_id: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+            /** Within Legal Limit */
+            within_legal_limit: boolean;
+        };
         /** Contribution */
         Contribution: {
             /** Amount Minor */
@@ -2039,6 +2199,18 @@ export interface components {
             contributions: components["schemas"]["Contribution"][];
             /** Next After */
             next_after: string | null;
+        };
+        /** DetectionFigures */
+        DetectionFigures: {
+            /** Detected */
+            detected: number;
+            /**
+             * Outcomes
+             * @description By decision; `open` if not decided yet.
+             */
+            outcomes: {
+                [key: string]: number;
+            };
         };
         /** DirectIn */
         DirectIn: {
@@ -2121,6 +2293,14 @@ export interface components {
              */
             value: string;
         };
+        /** ExtendIn */
+        ExtendIn: {
+            /**
+             * Until Ms
+             * @description The new end (later than the current).
+             */
+            until_ms: number;
+        };
         /** Forward */
         Forward: {
             /** Chat Id */
@@ -2144,6 +2324,18 @@ export interface components {
         FreezeIn: {
             /** Reason */
             reason: string;
+        };
+        /** HandlingFigures */
+        HandlingFigures: {
+            /**
+             * Median Ms
+             * @description Opened → decided, of the cases decided.
+             */
+            median_ms: number | null;
+            /** Median Ms By Kind */
+            median_ms_by_kind: {
+                [key: string]: number | null;
+            };
         };
         /** Health */
         Health: {
@@ -2264,6 +2456,22 @@ export interface components {
             quantity: number;
             /** What */
             what: string;
+        };
+        /** ItemResultOut */
+        ItemResultOut: {
+            /** Chat Id */
+            chat_id: string | null;
+            /** Item */
+            item: string;
+            /** Message Id */
+            message_id: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "removed" | "already_gone" | "not_found";
+            /** Removed At Ms */
+            removed_at_ms: number | null;
         };
         /** JoinOut */
         JoinOut: {
@@ -2578,6 +2786,18 @@ export interface components {
             /** Notices */
             notices: components["schemas"]["Notice"][];
         };
+        /** NoticesFigures */
+        NoticesFigures: {
+            /**
+             * By Category
+             * @description REPORT cases by DSA category.
+             */
+            by_category: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+        };
         /** OptionOut */
         OptionOut: {
             /** Id */
@@ -2593,6 +2813,109 @@ export interface components {
         OptionVoteIn: {
             /** Option Id */
             option_id: string;
+        };
+        /** Order */
+        Order: {
+            /** Authority */
+            authority: string;
+            /**
+             * Case Ids
+             * @description The ORDER cases, one per removed item.
+             */
+            case_ids: string[];
+            confirmation: components["schemas"]["Confirmation"];
+            /** Executed At Ms */
+            executed_at_ms: number | null;
+            /**
+             * Execution Ms
+             * @description Received → executed, in ms (limit: one hour).
+             */
+            execution_ms: number | null;
+            /** Id */
+            id: string;
+            /** Items */
+            items: string[];
+            /** Notify */
+            notify: boolean;
+            /** Reasons */
+            reasons: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+            /** Registered At Ms */
+            registered_at_ms: number;
+            /** Registered By */
+            registered_by: string | null;
+        };
+        /** OrderFigure */
+        OrderFigure: {
+            /** Authority */
+            authority: string;
+            /** Execution Ms */
+            execution_ms: number | null;
+            /** Id */
+            id: string;
+            /** Received At Ms */
+            received_at_ms: number;
+            /** Reference */
+            reference: string;
+        };
+        /** OrderIn */
+        OrderIn: {
+            /**
+             * Authority
+             * @description The competent authority that issued it.
+             */
+            authority: string;
+            /**
+             * Items
+             * @description The exact items: `message:<id>` or `media:<id>`.
+             */
+            items: string[];
+            /**
+             * Notify
+             * @description false when the authority asked that the uploader not be told (Art. 11(3)).
+             * @default true
+             */
+            notify: boolean;
+            /**
+             * Reasons
+             * @description The order's statement of reasons.
+             */
+            reasons: string;
+            /**
+             * Received At Ms
+             * @description When the order was received (ms since epoch).
+             */
+            received_at_ms: number;
+            /**
+             * Reference
+             * @description The authority's reference number.
+             */
+            reference: string;
+        };
+        /** Orders */
+        Orders: {
+            /** Orders */
+            orders: components["schemas"]["Order"][];
+        };
+        /** OrdersFigures */
+        OrdersFigures: {
+            /** Executed */
+            executed: number;
+            /** Items Removed */
+            items_removed: number;
+            /** Max Execution Ms */
+            max_execution_ms: number | null;
+            /** Median Execution Ms */
+            median_execution_ms: number | null;
+            /** Orders */
+            orders: components["schemas"]["OrderFigure"][];
+            /** Total */
+            total: number;
+            /** Within One Hour */
+            within_one_hour: number;
         };
         /** PasswordIn */
         PasswordIn: {
@@ -2615,6 +2938,13 @@ export interface components {
             share_minor: number;
             /** Title */
             title: string;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /** From Ms */
+            from_ms: number;
+            /** To Ms */
+            to_ms: number;
         };
         /** Pins */
         Pins: {
@@ -2941,6 +3271,39 @@ export interface components {
             /** Pots */
             pots: components["schemas"]["PotSummary"][];
         };
+        /** PreservedItem */
+        PreservedItem: {
+            /** Case Id */
+            case_id: string | null;
+            /** Chat Id */
+            chat_id: string;
+            /** Files */
+            files: number;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "message" | "media";
+            /** Media Id */
+            media_id: string | null;
+            /** Message Id */
+            message_id: string | null;
+            /** Order Id */
+            order_id: string | null;
+            /** Preserved At Ms */
+            preserved_at_ms: number;
+            /** Reason */
+            reason: string;
+            /** Until Ms */
+            until_ms: number;
+        };
+        /** PreservedList */
+        PreservedList: {
+            /** Items */
+            items: components["schemas"]["PreservedItem"][];
+        };
         /** ProfileIn */
         ProfileIn: {
             /** Bio */
@@ -3216,6 +3579,15 @@ export interface components {
             removed: string[];
             /** Resync Required */
             resync_required: components["schemas"]["ChatSeq"][];
+        };
+        /** TransparencyReport */
+        TransparencyReport: {
+            actions: components["schemas"]["ActionsFigures"];
+            automated: components["schemas"]["AutomatedFigures"];
+            handling: components["schemas"]["HandlingFigures"];
+            notices: components["schemas"]["NoticesFigures"];
+            orders: components["schemas"]["OrdersFigures"];
+            period: components["schemas"]["PeriodOut"];
         };
         /** User */
         User: {
@@ -7492,6 +7864,238 @@ export interface operations {
             };
         };
     };
+    list_orders_api_v1_orders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Orders"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    register_order_api_v1_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    get_order_api_v1_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    get_confirmation_api_v1_orders__order_id__confirmation_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Confirmation"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     receive_webhook_api_v1_payments_webhooks__provider__post: {
         parameters: {
             query?: never;
@@ -8468,6 +9072,126 @@ export interface operations {
             };
         };
     };
+    list_preserved_api_v1_preserved_get: {
+        parameters: {
+            query?: {
+                order_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreservedList"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    extend_preserved_api_v1_preserved__preserved_id__extend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                preserved_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreservedItem"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     get_proposal_api_v1_proposals__proposal_id__get: {
         parameters: {
             query?: never;
@@ -8905,6 +9629,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    transparency_api_v1_transparency_get: {
+        parameters: {
+            query: {
+                /** @description Start (ms, inclusive). */
+                from_ms: number;
+                /** @description End (ms, exclusive). */
+                to_ms: number;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransparencyReport"];
+                    "text/csv": string;
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */

@@ -1,0 +1,61 @@
+"""The operator's calls of `Client` (docs/trust-and-safety.md, "Removal orders"): register a
+removal order, read orders and their confirmation records, list and extend preserved items.
+Answers are the API's JSON (ids are decimal strings, times ms since the epoch)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from colletta_sdk.wire import drop_none, seg
+
+
+class OrderMethods:
+    """Mixed into `Client`, which supplies the transport below."""
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def register_order(
+        self,
+        *,
+        authority: str,
+        reference: str,
+        reasons: str,
+        items: Sequence[str],
+        received_at_ms: int,
+        notify: bool = True,
+    ) -> dict[str, Any]:
+        """Register a removal order (`items`: "message:<id>", "media:<id>"); the server
+        executes it before answering. The answer has `execution_ms` and `confirmation`."""
+        body = {
+            "authority": authority,
+            "reference": reference,
+            "reasons": reasons,
+            "items": list(items),
+            "received_at_ms": received_at_ms,
+            "notify": notify,
+        }
+        return await self._json("POST", "/orders", json=body)
+
+    async def orders(self) -> list[dict[str, Any]]:
+        return list((await self._json("GET", "/orders"))["orders"])
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        return await self._json("GET", f"/orders/{seg(order_id)}")
+
+    async def preserved(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        """What is preserved and until when (metadata only)."""
+        body = await self._json("GET", "/preserved", params=drop_none(order_id=order_id))
+        return list(body["items"])
+
+    async def extend_preserved(self, preserved_id: str, until_ms: int) -> dict[str, Any]:
+        path = f"/preserved/{seg(preserved_id)}/extend"
+        return await self._json("POST", path, json={"until_ms": until_ms})
