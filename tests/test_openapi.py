@@ -281,6 +281,9 @@ def auth_headers(openapi_app: Any) -> dict[str, str]:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, FailureGroup):
         return "; ".join(f"{failure.title}: {failure.message}" for failure in exc.exceptions)
+    if isinstance(exc, BaseExceptionGroup):  # Hypothesis' FlakyFailure: say what failed
+        inner = "; ".join(_describe(sub) for sub in exc.exceptions)
+        return f"{type(exc).__name__}: {exc.message} [{inner}]"
     return f"{type(exc).__name__}: {exc}"
 
 

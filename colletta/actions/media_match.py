@@ -16,6 +16,7 @@ from typing import Any
 from colletta.actions.callers import Caller
 from colletta.actions.cases import issue_statement, open_case
 from colletta.actions.context import Context
+from colletta.actions.preservation import do_preserve_held_files
 from colletta.domain.banks import MediaBlocked
 from colletta.domain.cases import PRIORITY_HASH_MATCH, CaseKind, Subject
 from colletta.domain.chats import Chat, ChatKind
@@ -39,6 +40,8 @@ from colletta.store import media as media_store
 from colletta.store.db import Conn
 
 log = get_logger(__name__)
+# Why a preserved copy is kept (preserved_items.reason).
+PRESERVED_FOR_HASH_MATCH = "hash_match"
 
 
 def scanned(chat: Chat) -> bool:
@@ -181,6 +184,18 @@ async def record_match(ctx: Context, blocked: Blocked) -> None:
         )
         await issue_statement(
             ctx, tx, user_id=blocked.uploader_id, case_id=case.id, facts=match_facts(blocked)
+        )
+        # Kept for the authorities like an order's removal: listed, extendable, shredded
+        # after the preservation period.
+        await do_preserve_held_files(
+            ctx,
+            tx,
+            chat_id=blocked.chat_id,
+            media_id=blocked.media_id,
+            file_keys=tuple(blocked.held_keys),
+            data={"hash_match": blocked.data(), "uploader_id": str(blocked.uploader_id)},
+            reason=PRESERVED_FOR_HASH_MATCH,
+            case_id=case.id,
         )
 
 

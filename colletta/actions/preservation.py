@@ -138,27 +138,54 @@ async def do_preserve_media(
     """Preserve an upload no message carries and take it away from its uploader, inside `tx`:
     its files move into the hold store and its row is deleted. (A file a message carries is
     preserved with its message: `do_preserve_message`.)"""
-    now_ms = ctx.clock.now_ms()
     for key in item.file_keys:
         await ctx.media.move_to(key, ctx.hold)
     await expiry_store.unschedule(tx.conn, ExpiryKind.MEDIA, item.id)
     await media_store.delete_media(tx.conn, [item.id])
+    return await do_preserve_held_files(
+        ctx,
+        tx,
+        chat_id=item.chat_id,
+        media_id=item.id,
+        file_keys=tuple(item.file_keys),
+        data={"media": _media_record(item)},
+        reason=reason,
+        order_id=order_id,
+        case_id=case_id,
+    )
+
+
+async def do_preserve_held_files(
+    ctx: Context,
+    tx: Tx,
+    *,
+    chat_id: int,
+    media_id: int,
+    file_keys: tuple[str, ...],
+    data: dict[str, Any],
+    reason: str,
+    order_id: int | None = None,
+    case_id: int | None = None,
+) -> Preserved:
+    """Record files already in the hold store (a hash match moved them there before any row
+    was written), so they are kept for the period, listed for the operator and then shredded."""
+    now_ms = ctx.clock.now_ms()
     return await _keep(
         ctx,
         tx,
         Preserved(
             id=new_id(),
             kind=PreservedKind.MEDIA,
-            chat_id=item.chat_id,
+            chat_id=chat_id,
             message_id=None,
-            media_id=item.id,
+            media_id=media_id,
             reason=reason,
             order_id=order_id,
             case_id=case_id,
             preserved_at_ms=now_ms,
             until_ms=now_ms + ctx.settings.preservation_period_s * 1000,
-            data={"media": _media_record(item)},
-            file_keys=tuple(item.file_keys),
+            data=data,
+            file_keys=file_keys,
         ),
     )
 

@@ -105,6 +105,11 @@ async def test_a_banked_image_is_refused_in_a_group_kept_and_never_seen(
     assert statement["case_id"] == str(queue[0].id)
     assert statement["visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"]
     assert statement["automated_detection"] is True
+    # The held file is on the operator's list of preserved content, with its case.
+    preserved = (await op.ok("GET", "/api/v1/preserved"))["items"]
+    assert [(p["reason"], p["case_id"], p["kind"]) for p in preserved] == [
+        ("hash_match", str(queue[0].id), "media")
+    ]
     # The operator's changes are in the audit log, and the chain holds.
     audit = await op.ok("GET", "/api/v1/mod/audit", params={"subject": "bank"})
     assert [e["action"] for e in audit["entries"]] == ["bank.imported", "bank.created"]
