@@ -355,6 +355,10 @@ function applyPotEvent(event: LiveEvent, potId: string): void {
 function seenKey(): string {
   return `colletta.notices.seen.${me.value?.id ?? ""}`;
 }
+// Another tab of this user opened the inbox: this one's badge follows.
+addEventListener("storage", (event) => {
+  if (event.key === seenKey() && event.newValue && idAfter(event.newValue, seenNotice.value)) seenNotice.value = event.newValue;
+});
 
 /** Add notices (live or fetched), each once, in id order. */
 function addNotices(found: Notice[]): void {
