@@ -340,6 +340,15 @@ async def _proposal(o: Own, f: list[str]) -> None:
     _expect(f, "outsider reads a proposal", got, 404)
 
 
+def _receipt(suffix: str) -> Check:
+    async def check(o: Own, f: list[str]) -> None:
+        # tests/pots/test_proposals.py: members read a real receipt; an outsider never does.
+        got = await o.outsider.call("GET", f"/api/v1/proposals/{o.pot_id}/receipt{suffix}")
+        _expect(f, f"outsider reads a receipt{suffix}", got, 404)
+
+    return check
+
+
 async def _proposal_vote(o: Own, f: list[str]) -> None:
     got = await o.outsider.call(
         "POST", f"/api/v1/proposals/{o.pot_id}/votes", json={"approve": True}
@@ -550,6 +559,8 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/pots/{pot_id}/my-share": _pot_my_share,
     "GET /api/v1/proposals/{proposal_id}": _proposal,
     "POST /api/v1/proposals/{proposal_id}/votes": _proposal_vote,
+    "GET /api/v1/proposals/{proposal_id}/receipt": _receipt(""),
+    "GET /api/v1/proposals/{proposal_id}/receipt/thumbnail": _receipt("/thumbnail"),
     "POST /api/v1/pots/{pot_id}/freeze": _pot_route("POST", "freeze", {"reason": "mine now"}),
     "POST /api/v1/pots/{pot_id}/unfreeze": _pot_route("POST", "unfreeze"),
     "POST /api/v1/pots/{pot_id}/refund-all": _pot_route("POST", "refund-all"),

@@ -171,10 +171,17 @@ class MediaFile:
 
 
 async def access_media_file(
-    ctx: Context, caller: Caller, chat_id: int, media_id: int, *, thumbnail: bool
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    media_id: int,
+    *,
+    thumbnail: bool,
+    receipt: bool = False,
 ) -> MediaFile:
     """The file, if the caller may see it now: a member (or reader of a public channel), the
-    message not deleted or expired for them; an upload no message carries only to its uploader.
+    message not deleted or expired for them; an upload no message carries only to its uploader,
+    or, as a spending proposal's `receipt`, to the chat's members.
     A view-once file opens once for each reader and never for its sender."""
     async with ctx.db.read() as conn:
         access = await load_chat_access(conn, caller, chat_id, allow_public=True, for_update=False)
@@ -184,7 +191,8 @@ async def access_media_file(
         raise _no_such_media()
     now_ms = ctx.clock.now_ms()
     if message is None:
-        if item.uploader_id != caller.user_id or item.message_id is not None:
+        shown = item.uploader_id == caller.user_id or (receipt and access.member is not None)
+        if not shown or item.message_id is not None:
             raise _no_such_media()
     elif message.deleted or message.expired_for(caller.user_id, now_ms):
         if _opened_by(message, caller, access.member is not None):

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
+from colletta.actions.media import MediaFile, access_media_file
 from colletta.actions.pots import (
     PotAccess,
     emit_pot,
@@ -493,6 +494,21 @@ async def access_proposals(
         "proposals": views,
         "next_after": str(listed[-1].id) if len(listed) == limit else None,
     }
+
+
+async def access_receipt_file(
+    ctx: Context, caller: Caller, proposal_id: int, *, thumbnail: bool
+) -> MediaFile:
+    """A proposal's receipt (or its thumbnail), for everyone who reads the proposal: the
+    voters check it, though no message carries the upload."""
+    async with ctx.db.read() as conn:
+        access, proposal = await _load(conn, caller, proposal_id)
+        require_member(access)
+    if proposal.receipt_media_id is None:
+        raise NotFound("this proposal has no receipt")
+    return await access_media_file(
+        ctx, caller, proposal.chat_id, proposal.receipt_media_id, thumbnail=thumbnail, receipt=True
+    )
 
 
 async def access_proposal(ctx: Context, caller: Caller, proposal_id: int) -> dict[str, Any]:

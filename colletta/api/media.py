@@ -80,7 +80,7 @@ async def download(
     """The file, with `Range` support. Images are shown inline, other files as attachments.
     View-once media opens once per recipient and is then gone."""
     file = await media.access_media_file(ctx, caller, chat_id, media_id, thumbnail=False)
-    return await _serve(ctx, caller, request, file)
+    return await serve_media_file(ctx, caller, request, file)
 
 
 @router.get(
@@ -92,10 +92,13 @@ async def thumbnail(
     chat_id: ChatId, media_id: MediaId, request: Request, ctx: Ctx, caller: CallerDep
 ) -> Response:
     file = await media.access_media_file(ctx, caller, chat_id, media_id, thumbnail=True)
-    return await _serve(ctx, caller, request, file)
+    return await serve_media_file(ctx, caller, request, file)
 
 
-async def _serve(ctx: Context, caller: Caller, request: Request, file: media.MediaFile) -> Response:
+async def serve_media_file(
+    ctx: Context, caller: Caller, request: Request, file: media.MediaFile
+) -> Response:
+    """The file's bytes (a `Range` of them), shown inline if an image; a view-once file once."""
     start, end = 0, None
     status = 200
     parsed = None if file.view_once else _parse_range(request.headers.get("range"), file.size_bytes)

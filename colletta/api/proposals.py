@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import WithJsonSchema
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from colletta.actions import proposals, shares
+from colletta.actions.callers import Caller
+from colletta.actions.context import Context
 from colletta.api import models
 from colletta.api import proposal_models as m
 from colletta.api.deps import JSON, CallerDep, Ctx, IdPath
+from colletta.api.media import serve_media_file
 from colletta.api.models import ID_SCHEMA, MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["proposals"], responses=models.PROBLEM_RESPONSES)
@@ -59,6 +62,36 @@ async def list_proposals(
 @router.get("/proposals/{proposal_id}", response_model=m.Proposal)
 async def get_proposal(proposal_id: ProposalId, ctx: Ctx, caller: CallerDep) -> Response:
     return JSON(await proposals.access_proposal(ctx, caller, proposal_id))
+
+
+@router.get(
+    "/proposals/{proposal_id}/receipt",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def receipt(
+    proposal_id: ProposalId, request: Request, ctx: Ctx, caller: CallerDep
+) -> Response:
+    """The proposal's receipt, for everyone who reads the proposal (`Range` supported)."""
+    return await _receipt(proposal_id, request, ctx, caller, thumbnail=False)
+
+
+@router.get(
+    "/proposals/{proposal_id}/receipt/thumbnail",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"image/webp": {}}}},
+)
+async def receipt_thumbnail(
+    proposal_id: ProposalId, request: Request, ctx: Ctx, caller: CallerDep
+) -> Response:
+    return await _receipt(proposal_id, request, ctx, caller, thumbnail=True)
+
+
+async def _receipt(
+    proposal_id: int, request: Request, ctx: Context, caller: Caller, *, thumbnail: bool
+) -> Response:
+    file = await proposals.access_receipt_file(ctx, caller, proposal_id, thumbnail=thumbnail)
+    return await serve_media_file(ctx, caller, request, file)
 
 
 @router.post("/proposals/{proposal_id}/votes", status_code=201, response_model=m.Proposal)

@@ -4,9 +4,11 @@ Uses the provider double (tests/pots/provider_double.py) for the contributions."
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import orjson
+from PIL import Image
 from sqlalchemy import select
 
 from colletta.actions.proposals import close_vote
@@ -16,6 +18,7 @@ from colletta.store import proposals as proposal_store
 from colletta.store.schema import chat_events
 from colletta.store.schema import pot_tasks as pot_tasks_table
 from tests.pots.conftest import DAY_MS, MakePot, Pot, contribute
+from tests.test_media import upload
 
 
 async def _tasks(pot: Pot, kind: TaskKind) -> list[int]:
@@ -107,6 +110,35 @@ async def test_bad_input_is_refused(make_pot: MakePot, person: Any) -> None:
         assert response.status_code == status, (extra, response.text)
     assert (await pot.propose("alice", 0)).status_code == 422
     assert (await pot.view())["reserved_minor"] == 0
+
+
+async def test_every_member_reads_a_proposals_receipt(make_pot: MakePot, person: Any) -> None:
+    """A receipt is an upload no message carries: only its uploader could read it through the
+    chat's media route, so the voters read it through the proposal's."""
+    pot = await make_pot({"alice": 6000, "bob": 4000})
+    outsider = await person()
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(image, "PNG")
+    media = (await upload(pot["alice"], pot.chat_id, image.getvalue(), "quote.png")).json()
+    chat_path = f"/api/v1/chats/{pot.chat_id}/media/{media['id']}"
+    assert (await pot["bob"].call("GET", chat_path)).status_code == 404
+    proposal = (await pot.propose("alice", 1000, receipt_media_id=media["id"])).json()
+    assert proposal["receipt_media_id"] == media["id"]
+    path = f"/api/v1/proposals/{proposal['id']}/receipt"
+    for name in ("alice", "bob", "owner"):
+        got = await (pot.owner if name == "owner" else pot[name]).call("GET", path)
+        assert got.status_code == 200, (name, got.text)
+        assert got.content == image.getvalue()
+        assert got.headers["content-disposition"].startswith("inline;")
+        thumb = await (pot.owner if name == "owner" else pot[name]).call("GET", path + "/thumbnail")
+        assert (thumb.status_code, thumb.headers["content-type"]) == (200, "image/webp")
+    assert (await outsider.call("GET", path)).status_code == 404
+    assert (await outsider.call("GET", path + "/thumbnail")).status_code == 404
+    # The chat's own route still keeps an unattached upload to its uploader.
+    assert (await pot["bob"].call("GET", chat_path)).status_code == 404
+    bare = (await pot.propose("bob", 500)).json()
+    missing = await pot["alice"].call("GET", f"/api/v1/proposals/{bare['id']}/receipt")
+    assert missing.status_code == 404
 
 
 async def test_who_may_propose_and_vote(make_pot: MakePot, person: Any) -> None:

@@ -20,6 +20,11 @@ export type LiveEvent = {
   message_ttl_s?: number | null;
   pot_id?: string;
   pot?: PotSummary;
+  // notice.created (chat_id "0", no seq): one new notice in the user's inbox
+  id?: string;
+  kind?: string;
+  created_at_ms?: number;
+  data?: Record<string, unknown>;
 };
 
 export type Status = "connecting" | "online" | "offline";

@@ -50,3 +50,11 @@ export function parseAmount(text: string, currency: string): { minor: number } |
   if (!Number.isSafeInteger(minor) || minor > 1e15) return { error: t.amountTooLarge };
   return { minor };
 }
+
+/** 1250 EUR → "12.50": minor units as the decimal one would type (no grouping, a dot). */
+export function decimalOf(minor: number, currency: string): string {
+  const digits = digitsOf(currency);
+  if (!digits) return String(minor);
+  const text = String(minor).padStart(digits + 1, "0");
+  return `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}

@@ -9,6 +9,7 @@ import {
   type Message,
   type Pot,
   type PotSummary,
+  type Notice,
   type User,
 } from "./api/http";
 import { Live, type LiveEvent, type Status } from "./live";
@@ -36,6 +37,17 @@ export const names = signal<Map<string, string>>(new Map());
 export const pots = signal<Map<string, Map<string, PotSummary | Pot>>>(new Map());
 /** pot id → a counter bumped by each of its events: open pot screens refetch on change. */
 export const potVersion = signal<Map<string, number>>(new Map());
+
+/** The inbox: the notices loaded so far, oldest first (the ones not yet seen at least), and
+ * the newest one the user has seen, remembered per user on this device. */
+export const notices = signal<Notice[]>([]);
+export const seenNotice = signal("0");
+export const unseenNotices = computed(() => notices.value.filter((n) => idAfter(n.id, seenNotice.value)).length);
+
+/** Whether decimal id `a` is greater than `b` (ids pass 2^53: compared as digit strings). */
+export function idAfter(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
 
 /** Now, to the second, for countdowns and for dropping expired messages by our own clock. */
 export const clock = signal(Date.now());
@@ -106,17 +118,18 @@ export function openChatId(): string | null {
   return match?.[1] ?? null;
 }
 
-/** A pot screen: /chat/<id>/pots/new, /chat/<id>/pots/<pot>, /chat/<id>/pots/<pot>/ledger. */
+/** A pot screen: /chat/<id>/pots/new, /chat/<id>/pots/<pot>, and its /ledger and /edit. */
 export interface PotRoute {
   chatId: string;
   potId: string | null;
-  ledger: boolean;
+  view: "pot" | "ledger" | "edit";
 }
 
 export function potRoute(): PotRoute | null {
-  const match = /^\/chat\/([1-9][0-9]{0,18})\/pots\/(?:new|([1-9][0-9]{0,18})(\/ledger)?)$/.exec(path.value);
+  const match = /^\/chat\/([1-9][0-9]{0,18})\/pots\/(?:new|([1-9][0-9]{0,18})(?:\/(ledger|edit))?)$/.exec(path.value);
   if (match === null) return null;
-  return { chatId: match[1]!, potId: match[2] ?? null, ledger: match[3] !== undefined };
+  const view = match[3] === "ledger" || match[3] === "edit" ? match[3] : "pot";
+  return { chatId: match[1]!, potId: match[2] ?? null, view };
 }
 
 /** The chat of the screen: its messages or one of its pots. */
@@ -139,9 +152,14 @@ export async function boot(): Promise<void> {
 export async function startSession(): Promise<void> {
   await loadChats();
   live?.stop();
+  seenNotice.value = localStorage.getItem(seenKey()) ?? "0";
   live = new Live({
     event: applyEvent,
-    status: (next) => (status.value = next),
+    status: (next) => {
+      // Notices are not replayed by the socket: each (re)connection reads what it missed.
+      if (next === "online" && status.value !== "online") void catchUpNotices().catch(() => undefined);
+      status.value = next;
+    },
     signedOut,
   });
   live.start(new Map([...chats.value.values()].map((chat) => [chat.id, chat.last_seq])));
@@ -154,6 +172,7 @@ export function signedOut(): void {
     me.value = null;
     chats.value = new Map();
     pots.value = new Map();
+    notices.value = [];
     histories.clear();
   });
   // The path stays: the sign-in screen shows there, and signing in goes on to it.
@@ -308,6 +327,11 @@ export function applyEvent(event: LiveEvent): void {
       if (event.member) rememberName(event.member.user_id, event.member.display_name);
       if (chats.value.has(chatId)) void refreshChat(chatId).catch(() => undefined);
       break;
+    case "notice.created":
+      if (event.id && event.kind && event.data) {
+        addNotices([{ id: event.id, kind: event.kind, created_at_ms: event.created_at_ms ?? event.at_ms ?? Date.now(), data: event.data }]);
+      }
+      break;
     default:
       if (event.type.startsWith("pot.") && event.pot_id) applyPotEvent(event, event.pot_id);
   }
@@ -326,6 +350,44 @@ function applyPotEvent(event: LiveEvent, potId: string): void {
     event.type === "pot.updated" ||
     (event.user_id === me.value?.id && event.type.startsWith("pot.contribution_"));
   if (refetch) void loadPot(potId).catch(() => undefined);
+}
+
+function seenKey(): string {
+  return `colletta.notices.seen.${me.value?.id ?? ""}`;
+}
+// Another tab of this user opened the inbox: this one's badge follows.
+addEventListener("storage", (event) => {
+  if (event.key === seenKey() && event.newValue && idAfter(event.newValue, seenNotice.value)) seenNotice.value = event.newValue;
+});
+
+/** Add notices (live or fetched), each once, in id order. */
+function addNotices(found: Notice[]): void {
+  if (found.length === 0) return;
+  const byId = new Map(notices.value.map((n) => [n.id, n]));
+  for (const notice of found) byId.set(notice.id, notice);
+  notices.value = [...byId.values()].sort((a, b) => (a.id === b.id ? 0 : idAfter(a.id, b.id) ? 1 : -1));
+}
+
+/** The notices after the newest one known (or seen), page by page: what arrived while this
+ * device was away. `fromStart` reads the whole inbox (the inbox screen). */
+export async function catchUpNotices(fromStart = false): Promise<void> {
+  const last = notices.value[notices.value.length - 1]?.id;
+  let after: string | undefined = fromStart ? undefined : last && idAfter(last, seenNotice.value) ? last : seenNotice.value;
+  if (after === "0") after = undefined;
+  for (let page = 0; page < 50; page++) {
+    const found = await ok(api.GET("/api/v1/me/notices", { params: { query: { after, limit: 200 } } }));
+    addNotices(found.notices);
+    if (found.notices.length < 200 || !found.next_after) return;
+    after = found.next_after;
+  }
+}
+
+/** The user has seen every notice loaded: the badge clears, on this device for good. */
+export function markNoticesSeen(): void {
+  const newest = notices.value[notices.value.length - 1]?.id;
+  if (newest === undefined || !idAfter(newest, seenNotice.value)) return;
+  seenNotice.value = newest;
+  localStorage.setItem(seenKey(), newest);
 }
 
 /** Keep a pot's newer view, in a chat whose pots are loaded (loadPots lists them all). */

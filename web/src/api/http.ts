@@ -15,6 +15,8 @@ export type Entity = Schemas["Entity"];
 export type Media = Schemas["Media"];
 export type Pot = Schemas["Pot"];
 export type PotSummary = Schemas["PotSummary"];
+export type Notice = Schemas["Notice"];
+export type Statement = Schemas["Statement"];
 
 export const CSRF_COOKIE = "colletta_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
-import { booted, me, navigate, openChatId, path, potRoute, status, type PotRoute } from "../store";
+import { booted, me, navigate, openChatId, path, potRoute, status, unseenNotices, type PotRoute } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
@@ -18,25 +18,55 @@ function Connection() {
   );
 }
 
-type PotScreens = typeof import("./pots/PotScreens");
-let potScreens: PotScreens | null = null;
+const loadedChunks = new Map<string, unknown>();
 
-/** The pot screens are a chunk of their own, fetched the first time one is opened: the first
- * load stays small (tests/web/test_ui_budget.py). */
-function LazyPotScreen({ route }: { route: PotRoute }) {
-  const [loaded, setLoaded] = useState(potScreens);
+/** A screen in a chunk of its own, fetched the first time it is opened: the first load
+ * stays small (tests/web/test_ui_budget.py). */
+function Lazy<M>(props: { name: string; load: () => Promise<M>; label: string; render: (module: M) => preact.JSX.Element }) {
+  const [loaded, setLoaded] = useState(() => (loadedChunks.get(props.name) as { module: M } | undefined) ?? null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
     if (loaded) return;
-    import("./pots/PotScreens")
-      .then((module) => setLoaded((potScreens = module)))
+    props
+      .load()
+      .then((module) => {
+        const box = { module };
+        loadedChunks.set(props.name, box);
+        setLoaded(box);
+      })
       .catch(() => setFailed(true));
   }, []);
-  if (loaded) return <loaded.PotScreen route={route} />;
+  if (loaded) return props.render(loaded.module);
   return (
-    <main class="page" aria-label={t.pots} aria-busy={!failed}>
+    <main class="page" aria-label={props.label} aria-busy={!failed}>
       <p class={failed ? "error" : "hint"} role={failed ? "alert" : "status"}>{failed ? t.error : t.loading}</p>
     </main>
+  );
+}
+
+const LazyPotScreen = ({ route }: { route: PotRoute }) => (
+  <Lazy name="pots" load={() => import("./pots/PotScreens")} label={t.pots} render={(m) => <m.PotScreen route={route} />} />
+);
+
+const LazyInbox = ({ statements }: { statements: boolean }) => (
+  <Lazy name="inbox" load={() => import("./inbox/Inbox")} label={t.inbox} render={(m) => <m.Inbox statements={statements} />} />
+);
+
+/** The inbox, with how many notices arrived since the user last looked. */
+function InboxLink() {
+  const unseen = unseenNotices.value;
+  return (
+    <Link to="/inbox">
+      {t.inbox}
+      {unseen > 0 && (
+        <>
+          <span class="badge inbox-badge" aria-hidden="true">
+            {unseen}
+          </span>
+          <span class="visually-hidden">{t.newNotices(unseen)}</span>
+        </>
+      )}
+    </Link>
   );
 }
 
@@ -48,6 +78,7 @@ function Sidebar() {
         <nav class="side-actions" aria-label={t.settings}>
           <Link to="/new">+ {t.newChat}</Link>
           <Link to="/channels">{t.browseChannels}</Link>
+          <InboxLink />
           <Link to="/settings">{t.settings}</Link>
         </nav>
       </header>
@@ -74,7 +105,9 @@ export function App() {
   else if (route === "/settings") content = <Settings />;
   else if (route === "/channels") content = <Channels />;
   else if (invite) content = <InvitePage code={invite} />;
-  const detail = chatId !== null || pot !== null || invite !== null || ["/new", "/settings", "/channels"].includes(route);
+  else if (route === "/inbox" || route === "/inbox/statements") content = <LazyInbox statements={route !== "/inbox"} />;
+  const detail =
+    chatId !== null || pot !== null || invite !== null || ["/new", "/settings", "/channels", "/inbox", "/inbox/statements"].includes(route);
   return (
     <div class={detail ? "layout detail" : "layout"}>
       <Connection />

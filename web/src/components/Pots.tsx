@@ -16,8 +16,8 @@ export function canOpenPots(chat: ChatListItem): boolean {
   return chat.kind !== "direct" && (isAdmin(chat) || chat.members_create_pots);
 }
 
-export function potPath(chatId: string, potId?: string, ledger = false): string {
-  return `/chat/${chatId}/pots/${potId ?? "new"}${ledger ? "/ledger" : ""}`;
+export function potPath(chatId: string, potId?: string, view?: "ledger" | "edit"): string {
+  return `/chat/${chatId}/pots/${potId ?? "new"}${view ? `/${view}` : ""}`;
 }
 
 function full(pot: PotSummary | Pot): Pot | null {

@@ -7,6 +7,7 @@ import { t } from "../i18n";
 export function problemText(caught: unknown): string {
   if (!(caught instanceof ApiError) || caught.status === 0) return t.error;
   if (caught.status === 429) return t.rateLimited;
+  if (caught.slug === "pot_refused") return t.refusedByScreening(caught.message);
   return t.problems[caught.slug] ?? caught.message;
 }
 

@@ -6,15 +6,9 @@ import { navigate, setPot } from "../../store";
 import { useAttempt } from "../problems";
 import { Link } from "../Link";
 import { potPath } from "../Pots";
-import { AmountField, amountOf } from "./fields";
+import { AmountField, amountsOf, ItemRows, itemsToSend, OptionRows, TextFields, type ItemDraft, type OptionDraft } from "./fields";
 
 type PotIn = Schemas["PotIn"];
-interface Item {
-  key: number;
-  what: string;
-  quantity: string;
-  price: string;
-}
 
 /** yyyy-mm-dd of a day, local time: what a date input holds. */
 function dayOf(date: Date): string {
@@ -41,8 +35,6 @@ function Choice<T extends string>(props: { legend: string; name: string; value: 
   );
 }
 
-let nextKey = 0;
-
 export function NewPot({ chat }: { chat: ChatListItem }) {
   const [title, setTitle] = useState("");
   const [description, setDescription] = useState("");
@@ -54,21 +46,17 @@ export function NewPot({ chat }: { chat: ChatListItem }) {
   const [model, setModel] = useState<PotIn["model"]>("keep_what_you_raise");
   const [visibility, setVisibility] = useState<PotIn["visibility"]>("named");
   const [weighting, setWeighting] = useState<PotIn["vote_weighting"]>("member");
-  const [items, setItems] = useState<Item[]>([]);
-  const [options, setOptions] = useState<{ key: number; title: string }[]>([]);
+  const [items, setItems] = useState<ItemDraft[]>([]);
+  const [options, setOptions] = useState<OptionDraft[]>([]);
   const [sent, setSent] = useState(false);
   const [error, attempt, setError] = useAttempt();
-
-  const patchItem = (key: number, patch: Partial<Item>) =>
-    setItems((list) => list.map((item) => (item.key === key ? { ...item, ...patch } : item)));
 
   async function submit(event: Event) {
     event.preventDefault();
     setSent(true);
-    const amounts = [goal, memberCap, potCap, ...items.map((i) => i.price)].map((text) => amountOf(text, currency));
-    const bad = amounts.find((a) => a !== null && typeof a === "object");
-    if (bad && typeof bad === "object") return setError(bad.error);
-    const [goalMinor, memberCapMinor, potCapMinor, ...prices] = amounts as (number | null)[];
+    const amounts = amountsOf([goal, memberCap, potCap, ...items.map((i) => i.price)], currency);
+    if ("error" in amounts) return setError(amounts.error);
+    const [goalMinor, memberCapMinor, potCapMinor, ...prices] = amounts;
     if (goalMinor == null) return;
     const deadlineMs = endOfDay(deadline);
     if (!(deadlineMs > Date.now())) return setError(t.deadlinePast);
@@ -88,9 +76,7 @@ export function NewPot({ chat }: { chat: ChatListItem }) {
       quorum_pct: 50,
       majority_pct: 50,
       proposal_window_s: 3 * 86_400,
-      items: items
-        .map((item, i) => ({ what: item.what.trim(), quantity: Number(item.quantity) || 1, price_minor: prices[i] ?? 0 }))
-        .filter((item) => item.what && item.price_minor > 0),
+      items: itemsToSend(items, prices),
       options: options.map((o) => o.title.trim()).filter(Boolean),
     };
     const pot = await attempt(ok(api.POST("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chat.id } }, body })));
@@ -108,14 +94,7 @@ export function NewPot({ chat }: { chat: ChatListItem }) {
       <Link to={`/chat/${chat.id}`} class="back-link">← {chat.title}</Link>
       <form class="card pot-form" onSubmit={submit}>
         <h1 id="new-pot-title">{t.newPot}</h1>
-        <div class="field">
-          <label for="pot-title">{t.title}</label>
-          <input id="pot-title" value={title} required maxLength={1024} onInput={(e) => setTitle(e.currentTarget.value)} />
-        </div>
-        <div class="field">
-          <label for="pot-description">{t.description}</label>
-          <textarea id="pot-description" value={description} maxLength={16_384} onInput={(e) => setDescription(e.currentTarget.value)} />
-        </div>
+        <TextFields title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
         <div class="field">
           <label for="pot-currency">{t.currency}</label>
           <select id="pot-currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>
@@ -136,46 +115,8 @@ export function NewPot({ chat }: { chat: ChatListItem }) {
         <Choice legend={t.weighting} name="weighting" value={weighting} options={t.weightings} onChange={setWeighting} />
         {amount("pot-member-cap", t.memberCap, memberCap, setMemberCap)}
         {amount("pot-cap", t.potCap, potCap, setPotCap)}
-        <fieldset class="rows">
-          <legend>{t.items}</legend>
-          {items.map((item, i) => (
-            <div class="item-row" key={item.key}>
-              <input aria-label={t.itemLabel(t.itemWhat, i + 1)} placeholder={t.itemWhat} value={item.what} maxLength={1024} onInput={(e) => patchItem(item.key, { what: e.currentTarget.value })} />
-              <input aria-label={t.itemLabel(t.itemQuantity, i + 1)} type="number" min={1} max={1_000_000} value={item.quantity} onInput={(e) => patchItem(item.key, { quantity: e.currentTarget.value })} />
-              <AmountField id={`pot-item-${item.key}`} label={t.itemLabel(t.itemPrice, i + 1)} currency={currency} value={item.price} onInput={(price) => patchItem(item.key, { price })} showError={sent} />
-              <button type="button" aria-label={t.removeItem(i + 1)} onClick={() => setItems((list) => list.filter((x) => x.key !== item.key))}>
-                ✕
-              </button>
-            </div>
-          ))}
-          <button type="button" onClick={() => setItems((list) => [...list, { key: nextKey++, what: "", quantity: "1", price: "" }])}>
-            + {t.addItem}
-          </button>
-        </fieldset>
-        <fieldset class="rows">
-          <legend>{t.options}</legend>
-          {options.map((option, i) => (
-            <div class="option-row" key={option.key}>
-              <input
-                aria-label={t.option(i + 1)}
-                value={option.title}
-                maxLength={1024}
-                onInput={(e) => {
-                  const value = e.currentTarget.value;
-                  setOptions((list) => list.map((o) => (o.key === option.key ? { ...o, title: value } : o)));
-                }}
-              />
-              <button type="button" aria-label={t.removeOption(i + 1)} onClick={() => setOptions((list) => list.filter((o) => o.key !== option.key))}>
-                ✕
-              </button>
-            </div>
-          ))}
-          {options.length < 20 && (
-            <button type="button" onClick={() => setOptions((list) => [...list, { key: nextKey++, title: "" }])}>
-              + {t.addOption}
-            </button>
-          )}
-        </fieldset>
+        <ItemRows items={items} setItems={setItems} currency={currency} showError={sent} />
+        <OptionRows legend={t.options} options={options} setOptions={setOptions} />
         {error && <p class="error" role="alert">{error}</p>}
         <div class="buttons">
           <button type="button" onClick={() => navigate(`/chat/${chat.id}`)}>{t.cancel}</button>

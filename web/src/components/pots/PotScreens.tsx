@@ -10,6 +10,7 @@ import { problemText, useAttempt } from "../problems";
 import { Link } from "../Link";
 import { PotCard, potPath } from "../Pots";
 import { Contribute } from "./Contribute";
+import { EditPot, Manage } from "./Manage";
 import { LedgerPage } from "./Ledger";
 import { NewPot } from "./NewPot";
 import { MyShare, Spending } from "./Spending";
@@ -18,7 +19,7 @@ export function PotScreen({ route }: { route: PotRoute }) {
   const chat = chats.value.get(route.chatId);
   if (chat === undefined) return <main class="page" aria-label={t.pots} />;
   if (route.potId === null) return <NewPot chat={chat} />;
-  return <PotPage chat={chat} potId={route.potId} ledger={route.ledger} />;
+  return <PotPage chat={chat} potId={route.potId} view={route.view} />;
 }
 
 /** The pot's full view from the store, fetched again at each of its events. */
@@ -34,7 +35,7 @@ function useLivePot(chat: ChatListItem, potId: string): [Pot | null, string, num
   return [stored !== undefined && "verdict" in stored ? stored : null, error, version];
 }
 
-function PotPage({ chat, potId, ledger }: { chat: ChatListItem; potId: string; ledger: boolean }) {
+function PotPage({ chat, potId, view }: { chat: ChatListItem; potId: string; view: PotRoute["view"] }) {
   const [pot, error, version] = useLivePot(chat, potId);
   if (pot === null) {
     return (
@@ -44,7 +45,8 @@ function PotPage({ chat, potId, ledger }: { chat: ChatListItem; potId: string; l
       </main>
     );
   }
-  if (ledger) return <LedgerPage chat={chat} pot={pot} version={version} />;
+  if (view === "ledger") return <LedgerPage chat={chat} pot={pot} version={version} />;
+  if (view === "edit") return <EditPot chat={chat} pot={pot} />;
   return (
     <main class="page pot-page" aria-labelledby="pot-title">
       <Link to={`/chat/${chat.id}`} class="back-link">← {chat.title}</Link>
@@ -54,13 +56,14 @@ function PotPage({ chat, potId, ledger }: { chat: ChatListItem; potId: string; l
       <p class="hint">
         {t.models[pot.model]} · {t.visibilities[pot.visibility]} · {t.weightings[pot.vote_weighting]}
       </p>
+      <Manage chat={chat} pot={pot} />
       <Items pot={pot} />
       <Contribute pot={pot} version={version} />
       <Options pot={pot} />
       <Spending chat={chat} pot={pot} version={version} />
       <MyShare pot={pot} version={version} />
       <p>
-        <Link to={potPath(chat.id, pot.id, true)}>{t.openLedger}</Link>
+        <Link to={potPath(chat.id, pot.id, "ledger")}>{t.openLedger}</Link>
       </p>
     </main>
   );

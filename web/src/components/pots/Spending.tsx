@@ -3,8 +3,9 @@ import { api, ok, type ChatListItem, type Pot, type Schemas } from "../../api/ht
 import { shortDuration, t } from "../../i18n";
 import { money } from "../../money";
 import { clock, me } from "../../store";
-import { useAttempt } from "../problems";
+import { problemText, useAttempt } from "../problems";
 import { isAdmin } from "../Pots";
+import { UploadList, newUpload, upload, type Upload } from "../Media";
 import { useAmountForm } from "./fields";
 
 type Proposal = Schemas["Proposal"];
@@ -35,6 +36,7 @@ function ProposalItem({ pot, proposal, onChange }: { pot: Pot; proposal: Proposa
         {voting && ` · ${t.voteCloses(shortDuration(proposal.closes_at_ms - clock.value))}`}
       </div>
       <div class="hint">{t.tally(weight(tally.yes_weight), weight(tally.no_weight), weight(tally.eligible_weight))}</div>
+      {proposal.receipt_media_id && <Receipt proposal={proposal} />}
       {proposal.my_vote && <div class="hint">{t.youVoted(proposal.my_vote.approve)}</div>}
       {voting && proposal.can_vote && !proposal.my_vote && (
         <div class="buttons start">
@@ -47,12 +49,53 @@ function ProposalItem({ pot, proposal, onChange }: { pot: Pot; proposal: Proposa
   );
 }
 
+/** The proposal's receipt: its thumbnail where it has one (a picture), and a link to it. */
+function Receipt({ proposal }: { proposal: Proposal }) {
+  const url = `/api/v1/proposals/${proposal.id}/receipt`;
+  const [thumbnail, setThumbnail] = useState(true);
+  return (
+    <a class="receipt" href={url} target="_blank" rel="noopener" aria-label={t.receiptOf(proposal.title)}>
+      {thumbnail && <img src={`${url}/thumbnail`} alt="" onError={() => setThumbnail(false)} />}
+      <span>📎 {t.receipt}</span>
+    </a>
+  );
+}
+
+/** The receipt picked for a new proposal: uploaded to the chat at once, with its progress. */
+function useReceipt(chatId: string) {
+  const [receipt, setReceipt] = useState<Upload | null>(null);
+  const patch = (key: string, change: Partial<Upload>) =>
+    setReceipt((current) => (current?.key === key ? { ...current, ...change } : current));
+  function pick(file: File | undefined) {
+    if (!file) return;
+    const item = newUpload(file);
+    setReceipt(item);
+    upload(chatId, file, (progress) => patch(item.key, { progress }))
+      .then((media) => patch(item.key, { media, progress: 1 }))
+      .catch((caught) => patch(item.key, { error: problemText(caught) }));
+  }
+  const field = receipt ? (
+    <div class="field">
+      <span>{t.receipt}</span>
+      <UploadList uploads={[receipt]} onRemove={() => setReceipt(null)} />
+    </div>
+  ) : (
+    <div class="field">
+      <label for="proposal-receipt">{t.receiptOptional}</label>
+      <input id="proposal-receipt" type="file" accept="image/*,application/pdf" onChange={(e) => pick(e.currentTarget.files?.[0])} />
+    </div>
+  );
+  const uploading = receipt !== null && receipt.media === null && receipt.error === null;
+  return { field, uploading, mediaId: receipt?.media?.id, clear: () => setReceipt(null) };
+}
+
 /** Spending proposals with their tallies and votes, and the form to propose one. */
 export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot; version: number }) {
   const [proposals, setProposals] = useState<Proposal[]>([]);
   const [title, setTitle] = useState("");
   const [payee, setPayee] = useState("");
   const form = useAmountForm(pot.currency);
+  const receipt = useReceipt(chat.id);
 
   useEffect(() => {
     ok(api.GET("/api/v1/pots/{pot_id}/proposals", { params: { path: { pot_id: pot.id }, query: { limit: 100 } } }))
@@ -67,7 +110,7 @@ export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot;
       ok(
         api.POST("/api/v1/pots/{pot_id}/proposals", {
           params: { path: { pot_id: pot.id } },
-          body: { client_id, title: title.trim(), amount_minor, payee: payee.trim() },
+          body: { client_id, title: title.trim(), amount_minor, payee: payee.trim(), receipt_media_id: receipt.mediaId ?? null },
         }),
       ),
     );
@@ -75,6 +118,7 @@ export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot;
     replace(made);
     setTitle("");
     setPayee("");
+    receipt.clear();
   }
 
   const mayPropose = spends(pot) && (pot.mine_minor > 0 || pot.created_by === me.value?.id || isAdmin(chat));
@@ -107,8 +151,9 @@ export function Spending({ chat, pot, version }: { chat: ChatListItem; pot: Pot;
             <label for="proposal-payee">{t.payee}</label>
             <input id="proposal-payee" value={payee} required maxLength={1024} onInput={(e) => setPayee(e.currentTarget.value)} />
           </div>
+          {receipt.field}
           {form.error && <p class="error" role="alert">{form.error}</p>}
-          <button type="submit" class="primary">{t.propose}</button>
+          <button type="submit" class="primary" disabled={receipt.uploading}>{t.propose}</button>
         </form>
       )}
     </section>
