@@ -3,24 +3,13 @@ moderation and appeals"). Answers are the API's JSON objects, ids as strings."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from colletta_sdk.wire import drop_none, seg
+from colletta_sdk.wire import Transport, drop_none, seg
 
 
-class ModerationMethods:
-    """Mixed into `Client`, which supplies the transport below."""
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+class ModerationMethods(Transport):
+    """Mixed into `Client`, which supplies the transport (`Transport`)."""
 
     async def report(
         self,
