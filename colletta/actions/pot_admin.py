@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
+from colletta.actions.audit import audit
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.payouts import resume_payouts
@@ -95,6 +96,7 @@ async def do_freeze_pot(ctx: Context, caller: Caller, pot_id: int, reason: str) 
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
+        await _audit_pot(ctx, tx, caller.user_id, "pot.frozen", pot, reason=reason)
         return admin_view(await freeze_locked(ctx, tx, pot, reason, caller.user_id))
 
 
@@ -105,7 +107,17 @@ async def freeze_pot(ctx: Context, pot_id: int, reason: str) -> None:
         pot = await store.get_pot(tx.conn, pot_id, for_update=True)
         if pot is None:
             raise no_such_pot()
+        await _audit_pot(ctx, tx, None, "pot.frozen", pot, reason=reason)
         await freeze_locked(ctx, tx, pot, reason, None)
+
+
+async def _audit_pot(
+    ctx: Context, tx: Tx, actor_id: int | None, action: str, pot: Pot, **data: Any
+) -> None:
+    """Operator and safety actions on a pot go to the audit log (an organiser's do not)."""
+    await audit(
+        ctx, tx, actor_id=actor_id, action=action, subject="pot", subject_id=pot.id, data=data
+    )
 
 
 async def freeze_locked(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int | None) -> Pot:
@@ -125,6 +137,7 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
+        await _audit_pot(ctx, tx, caller.user_id, "pot.unfrozen", pot)
         return admin_view(await unfreeze_locked(ctx, tx, pot, caller.user_id))
 
 
@@ -179,6 +192,8 @@ async def do_refund_all(ctx: Context, caller: Caller, pot_id: int) -> dict[str, 
     async with ctx.db.write() as tx:
         pot, role = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_refund_all(pot, caller.user_id, role, caller.user.is_operator)
+        if caller.user.is_operator:
+            await _audit_pot(ctx, tx, caller.user_id, "pot.refund_all", pot)
         pot = await begin_refunding(ctx, tx, pot, cause="refund_all", by_user_id=caller.user_id)
         return admin_view(pot)
 

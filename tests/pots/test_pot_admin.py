@@ -78,6 +78,9 @@ async def test_only_the_operator_freezes_and_a_frozen_pot_takes_no_money(
     for someone in (owner, admin, member):
         assert (await someone.call("POST", path(pot_id, "unfreeze"))).status_code == 403
     thawed = await op.ok("POST", path(pot_id, "unfreeze"))
+    # The operator's actions are in the audit log, newest first.
+    trail = await op.ok("GET", "/api/v1/mod/audit", params={"subject": "pot", "subject_id": pot_id})
+    assert [e["action"] for e in trail["entries"]] == ["pot.unfrozen", "pot.frozen", "pot.frozen"]
     assert (thawed["frozen"], thawed["frozen_reason"]) == (False, None)
     await money.give(member, pot_id, 100)
     changes = [e["change"] for e in events_of(await synced(member, chat_id), "pot.updated")]
