@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from colletta.actions import behaviour
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.pots import (
@@ -63,6 +64,7 @@ from colletta.domain.spending import (
 from colletta.domain.text import check_line
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
+from colletta.safety.behaviour import stricter
 from colletta.store import contributions as contribution_store
 from colletta.store import expiries as expiry_store
 from colletta.store import ledger as ledger_store
@@ -289,7 +291,12 @@ async def _create(
         held = await contribution_store.held_by(tx.conn, pot.id, caller.user_id)
         if not can_propose(pot, caller.user_id, access.role or Role.MEMBER, held):
             raise Forbidden("only contributors, the pot's organiser and admins propose spending")
-        await _screen_spending(ctx, tx, pot, title, payee)
+        screened = await _screen_spending(ctx, tx, pot, title, payee)
+        pot = replace(pot, verdict=stricter(pot.verdict, screened))
+        flagged = await behaviour.check_spending(ctx, tx, pot, payee)
+        if flagged.outcome is Outcome.HOLD:
+            raise _Held(stricter(pot.verdict, flagged))
+        pot = await behaviour.apply(ctx, tx, pot, flagged)
         if receipt_media_id is not None:
             await _keep_receipt(tx, pot, caller.user_id, receipt_media_id)
         now_ms = ctx.clock.now_ms()
