@@ -66,18 +66,29 @@ def _is_latin(char: str) -> bool:
     return "a" <= char <= "z"
 
 
-def _unmask(chunk: str, leet: dict[int, str]) -> str:
+_RUNS = re.compile(r"[\w@$€!|+]+")
+
+
+def _leet_run(run: str, leet: dict[int, str]) -> str:
+    return run.translate(leet) if any(c.isalpha() for c in run) else run
+
+
+def _unmask(chunk: str, leet: dict[int, str], latin_text: bool) -> str:
     """One whitespace-separated chunk read through homoglyphs and leetspeak, when it is
     disguised: mixed scripts, letters made only of look-alikes, letters mixed with digits."""
     letters = [c for c in chunk if c.isalpha()]
     if not letters:
         return chunk
-    if any(_is_latin(c) for c in letters) or (
-        len(letters) >= 3 and all(c in _CONFUSABLE for c in letters)
-    ):
+    # Only look-alikes: a word of three or more (вомв), or in a Latin text a shorter one with
+    # digits (ΑΚ-47; in a Russian text АК-47 is how the word is written, not a disguise).
+    lookalike = all(c in _CONFUSABLE for c in letters) and (
+        len(letters) >= 3 or (latin_text and any(c.isdigit() for c in chunk))
+    )
+    if lookalike or any(_is_latin(c) for c in letters):
         chunk = chunk.translate(HOMOGLYPHS)
     if any(c in _LEET_CHARS for c in chunk):
-        chunk = chunk.translate(leet)
+        # digits among letters only: the 47 of ak-47 stays a number
+        chunk = _RUNS.sub(lambda m: _leet_run(m.group(), leet), chunk)
     return _REPEATS.sub(r"\1", chunk)
 
 
@@ -108,8 +119,9 @@ def variants(text: str) -> Variants:
     folded = fold(text)
     plain = tokens(folded)
     disguised: list[list[str]] = []
+    latin = sum(map(_is_latin, folded)) * 2 > sum(map(str.isalpha, folded))
     for leet in (LEET_I, LEET_L):
-        unmasked = " ".join(_unmask(chunk, leet) for chunk in folded.split())
+        unmasked = " ".join(_unmask(chunk, leet, latin) for chunk in folded.split())
         for reading in (tokens(unmasked), _join_spaced(tokens(unmasked))):
             if reading != plain and reading not in disguised:
                 disguised.append(reading)

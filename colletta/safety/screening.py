@@ -47,6 +47,7 @@ LAWFUL = (
     "sensitive.fireworks",
     "sensitive.self_defence",
     "sensitive.veterans",
+    "sensitive.education",
 )
 # Lawful settings worth a moderator's look even without a weapon word.
 REVIEW_ALONE = (
@@ -151,6 +152,27 @@ def _terms(hits: Iterable[Hit]) -> str:
     )
 
 
+def _teaching(findings: Findings, purchase: bool, arms: bool, disguised: bool) -> bool:
+    """An organisation or its fighters named as a topic (a documentary, a history book, a
+    museum), with nothing to buy, no weapons and nothing disguised."""
+    return "sensitive.education" in findings.sensitive and not (
+        purchase or arms or disguised or findings.intent
+    )
+
+
+# Replica words a shop or game site may sell without a moderator's look.
+_REPLICA_HARM = ("weapons.firearm", "weapons.ammunition", "weapons.part", "military.gear")
+
+
+def _replica_game(findings: Findings, harm: list[Hit], backers: set[str], disguised: bool) -> bool:
+    """Airsoft or paintball bought from a shop or played on a site: a sport."""
+    return (
+        {"sensitive.replica", "sensitive.sport_shop"} <= findings.sensitive
+        and not (backers or disguised)
+        and all(h.category.startswith(_REPLICA_HARM) for h in harm)
+    )
+
+
 def decide(findings: Findings) -> Verdict:
     """The outcome from what the texts hold, with rule ids and a reason."""
     harm = findings.harm
@@ -161,7 +183,7 @@ def decide(findings: Findings) -> Verdict:
     rules = sorted({h.category for h in harm})
     if disguised:
         rules.append("coded.obfuscated")
-    rules += sorted(findings.sensitive) + sorted(findings.silenced)
+    rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
     backers = {h.category for h in harm if h.category.startswith(("fighters", "cause", "coded"))}
@@ -169,11 +191,24 @@ def decide(findings: Findings) -> Verdict:
     def verdict(outcome: Outcome, reason: str) -> Verdict:
         return Verdict(outcome, tuple(rules), reason, {"terms": [h.term for h in harm]})
 
-    if any(h.category in ("org.designated", "fighters.armed") for h in strong):
+    arms = any(h.category.startswith(ARMS) for h in strong)
+    named = any(h.category in ("org.designated", "fighters.armed") for h in strong)
+    if named and _teaching(findings, purchase, arms, disguised):
+        return verdict(
+            Outcome.REVIEW,
+            f"Names {about} in a documentary, history, news or museum setting: a moderator "
+            "checks before any money is paid out.",
+        )
+    if _replica_game(findings, harm, backers, disguised):
+        rules.append("context.sport_shop")
+        return verdict(
+            Outcome.ALLOW, "Replicas for a game, from a shop or on a site: not a reason alone."
+        )
+    if named:
         return verdict(
             Outcome.BLOCK, f"This pot would fund terrorism or armed fighters: it names {about}."
         )
-    if any(h.category.startswith(ARMS) for h in strong):
+    if arms:
         if lawful and not backers and not disguised:
             return verdict(
                 Outcome.REVIEW,

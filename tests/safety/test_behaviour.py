@@ -79,7 +79,7 @@ def test_a_young_pot_has_no_usual_rate_to_spike_from() -> None:
 def test_one_flag_reviews_two_or_an_order_hold_and_none_blocks() -> None:
     one = screen_behaviour(replace(QUIET, payee_chats=4), T)
     assert one.outcome is Outcome.REVIEW
-    two = screen_behaviour(replace(QUIET, payee_chats=4, members=20, members_joined_late=19), T)
+    two = screen_behaviour(replace(QUIET, payee_chats=4, members=40, members_joined_late=39), T)
     assert two.outcome is Outcome.HOLD
     assert set(two.rule_ids) == {b.SHARED_PAYEE, b.LATE_JOINERS}
     assert "frozen" in two.reason

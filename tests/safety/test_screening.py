@@ -20,6 +20,10 @@ from tests.conftest import MakePerson
 # A copy of the shared development set (../shared/testdata/screening/dev.jsonl).
 DEV = Path(__file__).with_name("data") / "dev.jsonl"
 OWN = Path(__file__).with_name("data") / "screening_set.jsonl"
+# Written by hand, split by a hash of the id before any tuning: the lexicon was tuned on TUNE
+# only; HELD_OUT is what it scores on text it never saw (docs/trust-and-safety.md).
+TUNE = Path(__file__).with_name("data") / "handwritten_tune.jsonl"
+HELD_OUT = Path(__file__).with_name("data") / "handwritten_heldout.jsonl"
 
 
 def screen(description: str, title: str = "Pot", **extra: Any) -> tuple[Outcome, set[str]]:
@@ -90,7 +94,7 @@ def test_islamic_charity_is_never_a_reason() -> None:
 
 
 def test_lawful_settings_are_reviewed_not_blocked() -> None:
-    assert screen("Airsoft replica rifles from the licensed shop")[0] is Outcome.REVIEW
+    assert screen("Airsoft replica rifles, a licence needed")[0] is Outcome.REVIEW
     assert screen("Rifle scopes for the hunting club, licence fees")[0] is Outcome.REVIEW
     assert screen("Range repairs for the shooting club")[0] is Outcome.REVIEW
 
@@ -104,7 +108,39 @@ def test_vote_options_are_screened() -> None:
     assert screen("Choose", options=["RPG launcher", "first aid"])[0] is Outcome.BLOCK
 
 
-@pytest.mark.parametrize("path", [DEV, OWN], ids=["dev", "own"])
+def test_airsoft_from_a_shop_or_on_a_site_is_a_sport() -> None:
+    assert screen("Airsoft replica rifles from the licensed shop") == (
+        Outcome.ALLOW,
+        {"weapons.firearm", "sensitive.licensed", "sensitive.replica", "context.sport_shop"},
+    )
+    assert screen("Softair: noleggio fucili per la squadra al campo")[0] is Outcome.ALLOW
+    # a shop does not launder a cause
+    assert screen("Airsoft shop rifles for the brothers at the front")[0] is Outcome.BLOCK
+
+
+def test_a_name_in_a_documentary_or_museum_is_reviewed_not_blocked() -> None:
+    assert screen("A documentary on how ISIS recruited teenagers")[0] is Outcome.REVIEW
+    assert screen("Музей: АК-47 на выставке")[0] is Outcome.REVIEW
+    assert screen("A book about ISIS; buy rifles for the brothers")[0] is Outcome.BLOCK
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("lads need 4 more 47s and plenty of 7.62", Outcome.HOLD),  # digit codes together
+        ("Flat 47, new boiler: 5.45 EUR a month each", Outcome.ALLOW),  # numbers alone
+        ("ΑΚ-47 for the brothers", Outcome.BLOCK),  # Greek look-alikes with digits
+        ("АК-47 для братьев", Outcome.BLOCK),  # how Russian writes it: plain, not disguised
+        ("Квартира 47, ремонт", Outcome.ALLOW),
+        ("на калаши и бк для наших", Outcome.HOLD),  # slang
+        ("Гранатовый сок для праздника", Outcome.ALLOW),  # pomegranate juice
+    ],
+)
+def test_digit_codes_look_alikes_and_slang(text: str, outcome: Outcome) -> None:
+    assert screen(text)[0] is outcome
+
+
+@pytest.mark.parametrize("path", [DEV, OWN, TUNE, HELD_OUT], ids=["dev", "own", "tune", "held_out"])
 def test_evaluation_thresholds(path: Path) -> None:
     records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
     result = evaluate(Screener(), records)
