@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from colletta_sdk.cli import register as register_client_commands
 from fastapi import FastAPI
 
 from colletta.actions.accounts import do_create_operator, do_register
-from colletta.actions.ledger import LedgerReport, check_ledger
+from colletta.actions.audit import do_verify_audit
+from colletta.actions.context import Context
+from colletta.actions.ledger import check_ledger
+from colletta.actions.moderators import Grant, do_set_grant
 from colletta.api.server import uvicorn_options
 from colletta.app import create_app
 from colletta.config import Settings, SettingsError, config_example, load_settings
@@ -23,6 +27,7 @@ from colletta.services import build_context, check_processes, stop_context
 from colletta.store.db import make_private_dir
 from colletta.store.migrate import upgrade_to_head
 
+T = TypeVar("T")
 app = typer.Typer(help="Colletta: a self-hosted community messenger.", no_args_is_help=True)
 admin = typer.Typer(help="Operator commands that work on the database directly.")
 app.add_typer(admin, name="admin")
@@ -150,6 +155,69 @@ def _run_action(settings: Settings, action: str, username: str, password: str) -
         raise typer.Exit(1) from None
 
 
+def _with_context(
+    settings: Settings, work: Callable[[Context], Awaitable[T]], *, error_exit: int = 1
+) -> T:
+    """Run `work` with a Context built from `settings`; a ColettaError is one line on stderr
+    and exit code `error_exit`."""
+
+    async def run() -> T:
+        ctx = build_context(settings)
+        try:
+            return await work(ctx)
+        finally:
+            await stop_context(ctx)
+
+    try:
+        return asyncio.run(run())
+    except ColettaError as exc:
+        typer.echo(f"colletta: {exc.detail}", err=True)
+        raise typer.Exit(error_exit) from None
+
+
+def _set_grant(config: Path | None, username: str, grant: str, value: bool) -> None:
+    try:
+        kind = Grant(grant)
+    except ValueError:
+        typer.echo("colletta: grant moderator or trusted-flagger", err=True)
+        raise typer.Exit(2) from None
+    user = _with_context(_settings(config), lambda ctx: do_set_grant(ctx, username, kind, value))
+    typer.echo(
+        f"{user.username}: moderator={user.is_moderator} trusted-flagger={user.trusted_flagger}"
+    )
+
+
+@admin.command("grant")
+def grant_command(username: str, grant: str, config: ConfigOpt = None) -> None:
+    """Make USERNAME a moderator or a trusted flagger (GRANT: moderator | trusted-flagger)."""
+    _set_grant(config, username, grant, True)
+
+
+@admin.command("revoke")
+def revoke_command(username: str, grant: str, config: ConfigOpt = None) -> None:
+    """Take moderator or trusted-flagger status away from USERNAME."""
+    _set_grant(config, username, grant, False)
+
+
+@admin.command("verify-audit")
+def verify_audit_command(
+    config: ConfigOpt = None,
+    database_url: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Check the audit log's hash chain: exit 0 if intact, 1 with one line per edited or
+    removed entry, 2 if it could not be checked."""
+    settings = _settings(config, database_url=database_url, data_dir=data_dir)
+    report = _with_context(settings, do_verify_audit, error_exit=2)
+    if report.ok:
+        typer.echo(f"audit ok: {report.entries} entries, head {report.head_hash[:16]}")
+        return
+    for problem in report.problems:
+        typer.echo(problem)
+    typer.echo(f"audit NOT ok: {len(report.problems)} problems", err=True)
+    raise typer.Exit(1)
+
+
 PasswordOpt = Annotated[
     str,
     typer.Option(
@@ -180,19 +248,7 @@ def check_ledger_command(
     contributions, proposals and pots agree with it. Exit 0 if so, 1 with one line per
     problem if not, 2 if it could not be checked."""
     settings = _settings(config, database_url=database_url, data_dir=data_dir)
-
-    async def run() -> LedgerReport:
-        ctx = build_context(settings)
-        try:
-            return await check_ledger(ctx)
-        finally:
-            await stop_context(ctx)
-
-    try:
-        report = asyncio.run(run())
-    except ColettaError as exc:
-        typer.echo(f"colletta: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
+    report = _with_context(settings, check_ledger, error_exit=2)
     size = report.size
     counts = f"{size.accounts} accounts, {size.transfers} transfers, {size.currencies} currencies"
     if not report.problems:

@@ -355,6 +355,45 @@ def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> 
 
 
 Check = Callable[[Own, list[str]], Awaitable[None]]
+
+
+async def _owners_statement(o: Own) -> str:
+    """A statement of reasons sent to the owner: their pot for weapons was refused."""
+    body = {**pot_body(), "title": "Rifles and ammunition for the brigade"}
+    refused = await o.owner.call("POST", f"/api/v1/chats/{o.group_id}/pots", json=body)
+    assert refused.status_code == 403, refused.text
+    statements = (await o.owner.ok("GET", "/api/v1/me/statements"))["statements"]
+    return str(statements[0]["id"])
+
+
+def _my_inbox(name: str) -> Check:
+    async def check(o: Own, f: list[str]) -> None:
+        await _owners_statement(o)
+        mine = await o.outsider.call("GET", f"/api/v1/me/{name}")
+        _expect(f, f"outsider's own {name}", mine, 200)
+        if mine.status_code == 200 and mine.json()[name]:
+            f.append(f"the outsider sees {name} of someone else: {mine.text[:200]}")
+
+    return check
+
+
+async def _statement(o: Own, f: list[str]) -> None:
+    statement_id = await _owners_statement(o)
+    path = f"/api/v1/statements/{statement_id}"
+    _expect(f, "outsider reads the owner's statement", await o.outsider.call("GET", path), 404)
+    _expect(f, "the owner reads it", await o.owner.call("GET", path), 200)
+
+
+def _mod_only(method: str, path: str, body: dict[str, Any] | None = None) -> Check:
+    """A moderators' route: a user who is not one finds nothing there."""
+
+    async def check(o: Own, f: list[str]) -> None:
+        response = await o.outsider.call(method, path, json=body)
+        _expect(f, f"a non-moderator calls {path}", response, 404)
+
+    return check
+
+
 PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/register": _register,
     "POST /api/v1/auth/login": _login,
@@ -393,6 +432,10 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
     "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
     "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
+    "GET /api/v1/me/notices": _my_inbox("notices"),
+    "GET /api/v1/me/statements": _my_inbox("statements"),
+    "GET /api/v1/statements/{statement_id}": _statement,
+    "GET /api/v1/mod/audit": _mod_only("GET", "/api/v1/mod/audit"),
 }
 
 
@@ -430,6 +473,7 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "pot_id": own.pot_id,
         "contribution_id": own.pot_id,
         "proposal_id": own.pot_id,
+        "statement_id": own.pot_id,
     }
     failures = []
     for operation in await _operations(http):

@@ -14,12 +14,15 @@ from dataclasses import replace
 
 from colletta.actions.context import Context
 from colletta.actions.pots import emit_pot
+from colletta.actions.verdicts import Screened, record_verdict
 from colletta.config import Settings
 from colletta.domain import events
+from colletta.domain.cases import CaseKind
 from colletta.domain.pots import Pot, PotStatus
 from colletta.domain.safety import Outcome, Verdict
 from colletta.log import get_logger
 from colletta.safety.behaviour import PotFacts, Thresholds, screen_behaviour, stricter
+from colletta.store import cases as case_store
 from colletta.store import chats as chat_store
 from colletta.store import contributions as contribution_store
 from colletta.store import pots as pot_store
@@ -96,8 +99,8 @@ async def _facts(
 
 
 async def _order_cases(tx: Tx, chat_id: int) -> int:
-    """Removal orders executed on the chat's content (the moderation cases of kind ORDER)."""
-    return 0
+    """Removal orders executed on the chat's content (cases of kind ORDER; ix_cases_chat_id)."""
+    return await case_store.count_chat_cases(tx.conn, chat_id, CaseKind.ORDER)
 
 
 async def check_contributions(ctx: Context, tx: Tx, pot: Pot) -> Pot:
@@ -129,7 +132,8 @@ async def check_spending(ctx: Context, tx: Tx, pot: Pot, payee: str) -> Verdict:
 
 async def apply(ctx: Context, tx: Tx, pot: Pot, verdict: Verdict) -> Pot:
     """Make `verdict` the locked pot's when it restricts more: REVIEW holds its payouts, HOLD
-    freezes it too. Never milder: only a moderator clears a verdict."""
+    freezes it too; a BEHAVIOUR case is opened and the organiser gets a statement of reasons.
+    Never milder: only a moderator clears a verdict."""
     merged = stricter(pot.verdict, verdict)
     if merged is pot.verdict:
         return pot
@@ -147,4 +151,6 @@ async def apply(ctx: Context, tx: Tx, pot: Pot, verdict: Verdict) -> Pot:
         pot = replace(pot, frozen_reason=verdict.reason)
     log.info("behaviour: pot %s %s (%s)", pot.id, merged.outcome.value, ",".join(verdict.rule_ids))
     await emit_pot(ctx, tx, pot, events.POT_UPDATED, change="frozen" if freeze else "review")
+    target = Screened.pot(pot, pot.created_by, f"The pot “{pot.title}”")
+    await record_verdict(ctx, tx, verdict, target, CaseKind.BEHAVIOUR)
     return pot

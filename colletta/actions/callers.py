@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from colletta.clock import Clock
 from colletta.domain.users import User
+from colletta.errors import NotFound
 
 SESSIONS_TOPIC = "sessions"
 CACHE_TTL_MS = 30_000
@@ -29,6 +30,12 @@ class Caller:
     @property
     def user_id(self) -> int:
         return self.user.id
+
+
+def check_moderator(caller: Caller) -> None:
+    """Moderation routes exist only for moderators and the operator; others get 404."""
+    if not caller.user.moderates:
+        raise NotFound("not found")
 
 
 class CallerCache:

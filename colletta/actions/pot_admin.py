@@ -44,6 +44,7 @@ from colletta.domain.pot_admin import (
     ledger_totals,
 )
 from colletta.domain.pots import Pot, PotStatus, TaskKind, sees_contributors
+from colletta.domain.safety import Outcome, Verdict
 from colletta.errors import InvalidInput, NotFound
 from colletta.store import contributions as contribution_store
 from colletta.store import ledger as ledger_store
@@ -133,6 +134,34 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
             await resume_payouts(ctx, tx, pot.id)
         pot = await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=caller.user_id)
         return admin_view(pot)
+
+
+CLEARED = Verdict(Outcome.ALLOW, ("moderator.cleared",), "a moderator reviewed it and cleared it")
+
+
+async def clear_pot_verdict(ctx: Context, tx: Tx, pot_id: int, *, by_user_id: int) -> Pot:
+    """A moderator found the pot's screening or behavioural verdict unfounded: it is ALLOW
+    from now on, a freeze that the verdict put on it is lifted (not the operator's own), and
+    the payouts it held fall due. In `tx`, which also decides the case."""
+    pot = await store.get_pot(tx.conn, pot_id, for_update=True)
+    if pot is None:
+        raise no_such_pot()
+    if not pot.verdict.restricts:
+        return pot
+    frozen_by_verdict = pot.frozen and pot.frozen_reason == pot.verdict.reason
+    cleared = replace(pot, verdict=CLEARED, frozen=pot.frozen and not frozen_by_verdict)
+    await store.update_pot(
+        tx.conn,
+        pot.id,
+        verdict=CLEARED,
+        frozen=cleared.frozen,
+        frozen_reason=pot.frozen_reason if cleared.frozen else None,
+    )
+    if frozen_by_verdict and pot.status is PotStatus.OPEN:
+        await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
+    if not cleared.payouts_held:
+        await resume_payouts(ctx, tx, pot.id)
+    return await emit_updated(ctx, tx, pot.id, change="cleared", by_user_id=by_user_id)
 
 
 # --- refund all, close, finish

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, load_chat_access
 from colletta.actions.context import Context
+from colletta.actions.verdicts import Screened, record_refusal, record_verdict
 from colletta.domain import events
+from colletta.domain.cases import Subject
 from colletta.domain.chats import Role
 from colletta.domain.ledger import AccountFlag
 from colletta.domain.money import format_amount
@@ -23,6 +25,8 @@ from colletta.domain.pots import (
     Item,
     Option,
     Pot,
+    PotDraft,
+    PotRefused,
     PotStatus,
     TaskKind,
     Visibility,
@@ -212,6 +216,19 @@ async def do_create_pot(
     now_ms = ctx.clock.now_ms()
     draft = check_new_pot(fields, now_ms)
     verdict = _screen(ctx, draft.text())
+    try:
+        return await _create_pot(ctx, caller, chat_id, draft, verdict, now_ms)
+    except PotRefused:
+        target = Screened(
+            Subject.CHAT, chat_id, chat_id, caller.user_id, f"The pot “{draft.title}”"
+        )
+        await record_refusal(ctx, verdict, target)
+        raise
+
+
+async def _create_pot(
+    ctx: Context, caller: Caller, chat_id: int, draft: PotDraft, verdict: Verdict, now_ms: int
+) -> dict[str, Any]:
     async with ctx.db.write() as tx:
         access = await load_chat_access(
             tx.conn, caller, chat_id, allow_public=False, for_update=False
@@ -258,6 +275,8 @@ async def do_create_pot(
         )
         options = [Option(new_id(), title) for title in draft.options]
         await store.insert_pot(tx.conn, pot, draft.items, options)
+        target = Screened.pot(pot, caller.user_id, f"The pot “{pot.title}”")
+        await record_verdict(ctx, tx, verdict, target)
         await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
         await emit_pot(ctx, tx, pot, events.POT_CREATED, by_user_id=caller.user_id)
         return await pot_view(
@@ -318,6 +337,30 @@ async def do_update_pot(
     )
     new_items = check_items(items) if items is not None else None
     added = check_options(options) if options is not None else []
+    refused: list[tuple[Pot, Verdict]] = []
+    try:
+        return await _update_pot(
+            ctx, caller, pot_id, (new_title, new_description, new_items, added), refused
+        )
+    except PotRefused:
+        if refused:
+            pot, verdict = refused[0]
+            await record_refusal(ctx, verdict, _edit_of(pot, caller))
+        raise
+
+
+def _edit_of(pot: Pot, caller: Caller) -> Screened:
+    return Screened.pot(pot, caller.user_id, f"An edit of the pot “{pot.title}”")
+
+
+async def _update_pot(
+    ctx: Context,
+    caller: Caller,
+    pot_id: int,
+    changes: tuple[str | None, str | None, list[Item] | None, list[str]],
+    refused: list[tuple[Pot, Verdict]],
+) -> dict[str, Any]:
+    new_title, new_description, new_items, added = changes
     async with ctx.db.write() as tx:
         access = await load_pot_access(tx.conn, caller, pot_id, for_update=True)
         require_member(access)
@@ -338,9 +381,11 @@ async def do_update_pot(
         all_items: list[Item] = new_items if new_items is not None else current_items
         new_options = [Option(new_id(), title) for title in added]
         verdict = _screen(ctx, edited.text(all_items, [*current_options, *new_options]))
+        refused.append((pot, verdict))
         verdict_allows_opening(verdict)
         if verdict.outcome.severity > pot.verdict.outcome.severity:
             edited = replace(edited, verdict=verdict)
+            await record_verdict(ctx, tx, verdict, _edit_of(pot, caller))
         if verdict.outcome is Outcome.HOLD and not pot.frozen:
             edited = replace(edited, frozen=True, frozen_reason=verdict.reason)
         await store.update_pot(

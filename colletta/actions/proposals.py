@@ -27,7 +27,9 @@ from colletta.actions.pots import (
     require_member,
     schedule_task,
 )
+from colletta.actions.verdicts import Screened, record_refusal, record_verdict
 from colletta.domain import events
+from colletta.domain.cases import CaseKind
 from colletta.domain.chats import Role, sees_members
 from colletta.domain.ledger import AccountFlag, RefKind, TransferCode, TransferFlag
 from colletta.domain.media import ExpiryKind
@@ -39,6 +41,7 @@ from colletta.domain.pots import (
     AlreadyVoted,
     Pot,
     PotFrozen,
+    PotRefused,
     Proposal,
     ProposalStatus,
     Tally,
@@ -214,8 +217,12 @@ async def do_create_proposal(
     )
     try:
         return await _create(ctx, caller, pot_id, client_id, fields)
+    except _Refused as refused:
+        target = _spending(refused.pot, caller.user_id, fields[0])
+        await record_refusal(ctx, refused.verdict, target)
+        raise refused.error from None
     except _Held as held:
-        await _freeze_for_review(ctx, pot_id, held.verdict)
+        await _freeze_for_review(ctx, pot_id, held, caller.user_id, fields[0])
         raise PotFrozen(
             "this spending needs a moderator's review; the pot is frozen until then",
             reason=held.verdict.reason,
@@ -232,32 +239,55 @@ async def do_create_proposal(
 class _Held(Exception):
     """Screening put a proposal on HOLD: the pot is frozen in a transaction of its own."""
 
-    def __init__(self, verdict: Verdict) -> None:
+    def __init__(self, verdict: Verdict, kind: CaseKind = CaseKind.SCREENING) -> None:
         super().__init__(verdict.reason)
-        self.verdict = verdict
+        self.verdict, self.kind = verdict, kind
 
 
-async def _screen_spending(ctx: Context, tx: Tx, pot: Pot, title: str, payee: str) -> Verdict:
+class _Refused(Exception):
+    """Screening refused a proposal (BLOCK): the refusal is recorded in a transaction of its
+    own, since the proposal's rolls back."""
+
+    def __init__(self, verdict: Verdict, pot: Pot, error: PotRefused) -> None:
+        super().__init__(verdict.reason)
+        self.verdict, self.pot, self.error = verdict, pot, error
+
+
+def _spending(pot: Pot, proposer_id: int, title: str) -> Screened:
+    return Screened.pot(pot, proposer_id, f"Spending “{title}” from the pot “{pot.title}”")
+
+
+async def _screen_spending(
+    ctx: Context, tx: Tx, pot: Pot, title: str, payee: str, caller_id: int
+) -> Verdict:
     """The pot's texts with this spending, screened (DESIGN.md §5): BLOCK refuses it with the
     reason, HOLD freezes the pot, REVIEW holds the pot's payouts until a moderator clears it."""
     items = await pot_store.get_items(tx.conn, pot.id)
     options = await pot_store.get_options(tx.conn, pot.id)
     text = replace(pot.text(items, options), proposals=(title, payee))
     verdict = ctx.screener.screen_pot(text)
-    verdict_allows_opening(verdict)
+    try:
+        verdict_allows_opening(verdict)
+    except PotRefused as error:
+        raise _Refused(verdict, pot, error) from None
     if verdict.outcome is Outcome.HOLD:
         raise _Held(verdict)
     if verdict.outcome.severity > pot.verdict.outcome.severity:
         await pot_store.update_pot(tx.conn, pot.id, verdict=verdict)
         await emit_pot(ctx, tx, replace(pot, verdict=verdict), events.POT_UPDATED, change="review")
+        await record_verdict(ctx, tx, verdict, _spending(pot, caller_id, title))
     return verdict
 
 
-async def _freeze_for_review(ctx: Context, pot_id: int, verdict: Verdict) -> None:
+async def _freeze_for_review(
+    ctx: Context, pot_id: int, why: _Held, caller_id: int, title: str
+) -> None:
+    verdict = why.verdict
     async with ctx.db.write() as tx:
         pot = await pot_store.get_pot(tx.conn, pot_id, for_update=True)
         if pot is None or pot.frozen:
             return
+        await record_verdict(ctx, tx, verdict, _spending(pot, caller_id, title), why.kind)
         held = replace(pot, frozen=True, frozen_reason=verdict.reason, verdict=verdict)
         await pot_store.update_pot(
             tx.conn, pot.id, frozen=True, frozen_reason=verdict.reason, verdict=verdict
@@ -291,11 +321,11 @@ async def _create(
         held = await contribution_store.held_by(tx.conn, pot.id, caller.user_id)
         if not can_propose(pot, caller.user_id, access.role or Role.MEMBER, held):
             raise Forbidden("only contributors, the pot's organiser and admins propose spending")
-        screened = await _screen_spending(ctx, tx, pot, title, payee)
+        screened = await _screen_spending(ctx, tx, pot, title, payee, caller.user_id)
         pot = replace(pot, verdict=stricter(pot.verdict, screened))
         flagged = await behaviour.check_spending(ctx, tx, pot, payee)
         if flagged.outcome is Outcome.HOLD:
-            raise _Held(stricter(pot.verdict, flagged))
+            raise _Held(stricter(pot.verdict, flagged), CaseKind.BEHAVIOUR)
         pot = await behaviour.apply(ctx, tx, pot, flagged)
         if receipt_media_id is not None:
             await _keep_receipt(tx, pot, caller.user_id, receipt_media_id)

@@ -138,6 +138,7 @@ class User(BaseModel):
     display_name: str
     bio: str
     is_operator: bool
+    is_moderator: bool = False
     created_at_ms: int
 
 

@@ -40,6 +40,7 @@ CHAT_REMOVED: Final = "chat.removed"
 MEMBER_JOIN_REQUESTED: Final = "member.join_requested"
 RESYNC_REQUIRED: Final = "resync_required"
 SESSION_REVOKED: Final = "session.revoked"
+NOTICE_CREATED: Final = "notice.created"  # a new notice in the user's inbox (GET /me/notices)
 
 # Controls a notice may carry for live sessions (not shown to clients as such).
 CONTROL_CHAT_ADDED: Final = "added"

@@ -59,6 +59,13 @@ class User:
     bio: str
     is_operator: bool
     created_at_ms: int
+    is_moderator: bool = False
+    trusted_flagger: bool = False
+
+    @property
+    def moderates(self) -> bool:
+        """Works the case queue: a moderator, or the operator."""
+        return self.is_operator or self.is_moderator
 
     def view(self) -> dict[str, Any]:
         return {
@@ -67,5 +74,6 @@ class User:
             "display_name": self.display_name,
             "bio": self.bio,
             "is_operator": self.is_operator,
+            "is_moderator": self.is_moderator,
             "created_at_ms": self.created_at_ms,
         }

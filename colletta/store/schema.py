@@ -36,6 +36,10 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("is_operator", Boolean, nullable=False, server_default="0"),
     Column("created_at_ms", BigInteger, nullable=False),
+    # Granted by the operator (`colletta admin grant`): moderators work the case queue;
+    # trusted flaggers' notices go first (DSA Art. 22).
+    Column("is_moderator", Boolean, nullable=False, server_default="0"),
+    Column("trusted_flagger", Boolean, nullable=False, server_default="0"),
 )
 
 sessions = Table(
@@ -438,4 +442,88 @@ pot_tasks = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("kind", "item_id"),
     Index("ix_pot_tasks_due_at_ms", "due_at_ms"),
+)
+
+
+# Trust & safety (DESIGN.md §5). A case is one thing a human may have to look at: a screening
+# verdict, a hash match, reports about one subject, a removal order. Priority orders the queue
+# (higher first), then age.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    # domain.cases.CaseKind / Subject / CaseStatus
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    # Whom a decision restricts (the organiser, the poster, the uploader): the statement of
+    # reasons goes to them.
+    Column("subject_user_id", BigInteger, nullable=True),
+    Column("rule_ids", Text, nullable=False, server_default="[]"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("automated", Boolean, nullable=False),
+    Column("opened_at_ms", BigInteger, nullable=False),
+    Column("decided_at_ms", BigInteger, nullable=True),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("decision", String(32), nullable=True),
+    Column("data", Text, nullable=False, server_default="{}"),
+    Index("ix_cases_status_priority", "status", "priority", "opened_at_ms"),
+    Index("ix_cases_subject", "subject", "subject_id"),
+    Index("ix_cases_chat_id", "chat_id", "kind"),
+)
+
+# Statements of reasons (DSA Art. 17) sent to the user a decision restricts; `body` holds the
+# Article's fields as JSON (domain.statements.StatementFacts).
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("case_id", BigInteger, nullable=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_statements_user_id", "user_id", "id"),
+    Index("ix_statements_case_id", "case_id"),
+)
+
+# A user's inbox of notices from the service: statements, report acknowledgements and
+# decisions, warnings. Not in any chat, so not in the chat event log.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_notices_user_id", "user_id", "id"),
+)
+
+# Append-only audit log of every moderation and operator action. Each entry's hash covers
+# the previous entry's hash, so an edited or removed entry breaks the chain
+# (`colletta admin verify-audit`). `audit_head` is one row, locked by each append so that
+# appends on many nodes still form one chain.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("actor_id", BigInteger, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
 )

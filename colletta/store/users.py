@@ -17,6 +17,8 @@ _USER_COLUMNS = (
     users.c.bio,
     users.c.is_operator,
     users.c.created_at_ms,
+    users.c.is_moderator,
+    users.c.trusted_flagger,
 )
 
 
@@ -28,6 +30,8 @@ def _user(row: Any) -> User:
         bio=row.bio,
         is_operator=bool(row.is_operator),
         created_at_ms=row.created_at_ms,
+        is_moderator=bool(row.is_moderator),
+        trusted_flagger=bool(row.trusted_flagger),
     )
 
 

@@ -17,6 +17,7 @@ from colletta_sdk.pot_models import (
     Share,
 )
 from colletta_sdk.realtime import RealtimeClient
+from colletta_sdk.safety import Notice, Statement
 from colletta_sdk.transfer import Download, TransferError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Download",
     "LedgerPage",
     "MessageCache",
+    "Notice",
     "Pot",
     "PotItem",
     "PotOption",
@@ -38,6 +40,7 @@ __all__ = [
     "ProtocolError",
     "RealtimeClient",
     "Share",
+    "Statement",
     "TransferError",
     "format_amount",
     "minor_digits",

@@ -303,7 +303,7 @@ def _chats(server: str | None, token: str | None, limit: int) -> None:
 def register(app: typer.Typer) -> None:
     """Add the user commands (login, chats, send, tail, group, …) to `app`."""
     # Imported here: those modules use this one's plumbing (which tests swap) at run time.
-    from colletta_sdk import cli_media, cli_messages, cli_pots
+    from colletta_sdk import cli_inbox, cli_media, cli_messages, cli_pots
 
     @app.command("login")
     def login(
@@ -345,6 +345,7 @@ def register(app: typer.Typer) -> None:
     cli_messages.register(app)  # send, tail, history
     cli_media.register(app)  # download, timer
     cli_pots.register(app)  # pot create, show, contribute, …
+    cli_inbox.register(app)  # inbox: notices and statements of reasons
 
     @app.command("dm")
     def dm(

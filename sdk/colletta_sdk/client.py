@@ -33,6 +33,7 @@ from colletta_sdk.models import (
     send_fields,
 )
 from colletta_sdk.pots import PotMethods
+from colletta_sdk.safety import SafetyMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
 from colletta_sdk.wire import API, new_txn_id, pages
 from colletta_sdk.wire import drop_none as _drop_none
@@ -58,11 +59,12 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods):
+class Client(PotMethods, SafetyMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the
-    new token for every later call. The pot calls come from `PotMethods` (pots.py).
+    new token for every later call. The pot calls come from `PotMethods` (pots.py), the inbox
+    and statements from `SafetyMethods` (safety.py).
     """
 
     def __init__(

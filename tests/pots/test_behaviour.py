@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pots.conftest import DAY_MS, MakePot
+from colletta.actions.cases import open_case
+from colletta.domain.cases import Case, CaseKind, CaseStatus, Subject
+from colletta.store import cases as case_store
+from tests.pots.conftest import DAY_MS, MakePot, Pot
+
+
+async def _behaviour_cases(pot: Pot) -> list[Case]:
+    async with pot.ctx.db.read() as conn:
+        found = await case_store.list_cases_about(conn, Subject.POT, int(pot.id))
+    return [c for c in found if c.kind is CaseKind.BEHAVIOUR]
+
 
 # Four small gifts from new accounts in the window are a crowd here; looked at every 2nd.
 CROWD = pytest.mark.settings(behaviour_new_donors_min=4, behaviour_check_every=2)
@@ -21,6 +31,13 @@ async def test_small_gifts_from_many_new_accounts_hold_the_payouts(make_pot: Mak
     assert view["verdict"]["outcome"] == "review"
     assert "behaviour.new_donors" in view["verdict"]["rule_ids"]
     assert "new accounts" in view["verdict"]["reason"]
+    # a case in the moderation queue, and the organiser is told why
+    [case] = await _behaviour_cases(pot)
+    assert case.status is CaseStatus.OPEN
+    assert case.rule_ids == ("behaviour.new_donors",)
+    [statement] = (await pot.owner.ok("GET", "/api/v1/me/statements"))["statements"]
+    assert statement["rule_ids"] == ["behaviour.new_donors"]
+    assert statement["monetary"] == "DECISION_MONETARY_SUSPENSION"
 
 
 @CROWD
@@ -30,6 +47,7 @@ async def test_the_same_gifts_from_established_accounts_change_nothing(make_pot:
     view = await pot.view()
     assert view["payouts_held"] is False
     assert view["verdict"]["outcome"] == "allow"
+    assert await _behaviour_cases(pot) == []
 
 
 async def test_a_large_payout_asked_at_once_is_reviewed(make_pot: MakePot) -> None:
@@ -72,6 +90,26 @@ async def test_two_flags_freeze_the_pot_and_refuse_the_payout(make_pot: MakePot)
     assert view["frozen"] is True
     assert view["reserved_minor"] == 0
     assert set(view["verdict"]["rule_ids"]) == {"behaviour.early_payout", "behaviour.shared_payee"}
+    [case] = await _behaviour_cases(pot)
+    assert set(case.rule_ids) == {
+        "behaviour.early_payout",
+        "behaviour.shared_payee",
+    }
+
+
+async def test_a_chat_that_had_content_removed_under_an_order_freezes_its_pot(
+    make_pot: MakePot,
+) -> None:
+    pot = await make_pot({"alice": 5000})
+    async with pot.ctx.db.write() as tx:
+        await open_case(
+            pot.ctx, tx, kind=CaseKind.ORDER, subject=Subject.MESSAGE, subject_id=1,
+            chat_id=int(pot.chat_id), reason="removal order",
+        )  # fmt: skip
+    await pot.propose("alice", 1000)
+    view = await pot.view()
+    assert view["frozen"] is True
+    assert "behaviour.order_chat" in view["verdict"]["rule_ids"]
 
 
 @pytest.mark.settings(behaviour_late_join_min_members=5)

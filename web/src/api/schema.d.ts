@@ -712,6 +712,67 @@ export interface paths {
         patch: operations["update_me_api_v1_me_patch"];
         trace?: never;
     };
+    "/api/v1/me/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Notices
+         * @description Notices from the service, oldest first after `after`. New ones also arrive live as
+         *     `notice.created` frames on the WebSocket.
+         */
+        get: operations["my_notices_api_v1_me_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Statements
+         * @description Statements of reasons sent to the caller, newest first.
+         */
+        get: operations["my_statements_api_v1_me_statements_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description The audit log, newest first (moderators and the operator).
+         */
+        get: operations["audit_log_api_v1_mod_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -1033,6 +1094,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statements/{statement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statement
+         * @description One statement, for the user it was sent to, moderators and the operator;
+         *     `format=transparency-db` gives it in the DSA Transparency Database's submission schema.
+         */
+        get: operations["statement_api_v1_statements__statement_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sync": {
         parameters: {
             query?: never;
@@ -1071,6 +1153,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEntry */
+        AuditEntry: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /** At Ms */
+            at_ms: number;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string;
+            /** Seq */
+            seq: number;
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+        };
+        /** AuditLog */
+        AuditLog: {
+            /** Entries */
+            entries: components["schemas"]["AuditEntry"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /** Ban */
         Ban: {
             /** By User Id */
@@ -1707,6 +1817,32 @@ export interface components {
             /** Spent Minor */
             spent_minor: number;
         };
+        /** Notice */
+        Notice: {
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description statement, report.received, report.decided, warning, appeal.decided, order.executed
+             */
+            kind: string;
+        };
+        /** Notices */
+        Notices: {
+            /**
+             * Next After
+             * @description Pass as `after` to follow the inbox.
+             */
+            next_after: string | null;
+            /** Notices */
+            notices: components["schemas"]["Notice"][];
+        };
         /** OptionOut */
         OptionOut: {
             /** Id */
@@ -2217,6 +2353,68 @@ export interface components {
             /** Sessions */
             sessions: components["schemas"]["Session"][];
         };
+        /**
+         * Statement
+         * @description A statement of reasons (DSA Art. 17). Enum values are those of the Commission's
+         *     transparency database.
+         */
+        Statement: {
+            /** Account */
+            account: string | null;
+            /** Automated Detection */
+            automated_detection: boolean;
+            /** Automation */
+            automation: string;
+            /** Case Id */
+            case_id: string | null;
+            /** Category */
+            category: string;
+            /** Content Type */
+            content_type: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** End At Ms */
+            end_at_ms: number | null;
+            /** Explanation */
+            explanation: string;
+            /** Facts */
+            facts: string;
+            /** Ground */
+            ground: string;
+            /** Id */
+            id: string;
+            /** Legal Ground */
+            legal_ground: string;
+            /** Monetary */
+            monetary: string | null;
+            /** Provision */
+            provision: string | null;
+            /** Redress */
+            redress: string;
+            /**
+             * Rule Ids
+             * @default []
+             */
+            rule_ids: string[];
+            /** Source */
+            source: string;
+            /** Territorial Scope */
+            territorial_scope: string[];
+            /** User Id */
+            user_id: string;
+            /** Visibility */
+            visibility: string[];
+        };
+        /** Statements */
+        Statements: {
+            /**
+             * Next Before
+             * @description Pass as `before` for older statements.
+             */
+            next_before: string | null;
+            /** Statements */
+            statements: components["schemas"]["Statement"][];
+        };
         /** SyncOut */
         SyncOut: {
             /** Events */
@@ -2240,6 +2438,11 @@ export interface components {
             display_name: string;
             /** Id */
             id: string;
+            /**
+             * Is Moderator
+             * @default false
+             */
+            is_moderator: boolean;
             /** Is Operator */
             is_operator: boolean;
             /** Username */
@@ -5315,6 +5518,185 @@ export interface operations {
             };
         };
     };
+    my_notices_api_v1_me_notices_get: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notices"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    my_statements_api_v1_me_statements_get: {
+        parameters: {
+            query?: {
+                before?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statements"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    audit_log_api_v1_mod_audit_get: {
+        parameters: {
+            query?: {
+                subject?: string | null;
+                subject_id?: string;
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     receive_webhook_api_v1_payments_webhooks__provider__post: {
         parameters: {
             query?: never;
@@ -6484,6 +6866,68 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    statement_api_v1_statements__statement_id__get: {
+        parameters: {
+            query?: {
+                format?: "colletta" | "transparency-db";
+            };
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"] | {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
             "4XX": {
