@@ -85,6 +85,7 @@ class Hit:
     weak: bool
     field: str
     disguised: bool
+    near: bool = False  # misspelt
 
 
 @dataclass
@@ -120,6 +121,9 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
     seen: set[tuple[str, str]] = set()
     for disguised, words in [(False, readings.plain), *((True, w) for w in readings.disguised)]:
         matches = lexicon.find(words)
+        if not disguised:  # misspellings of the plain words, weak
+            covered = {i for m in matches for i in range(m.first, m.last + 1)}
+            matches += lexicon.near(words, covered)
         context = [m for m in matches if m.entry.category.startswith("context.")]
         for match in matches:
             entry = match.entry
@@ -135,7 +139,9 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 if (entry.category, entry.term) in seen:
                     continue
                 seen.add((entry.category, entry.term))
-                findings.harm.append(Hit(entry.category, entry.term, entry.weak, name, disguised))
+                findings.harm.append(
+                    Hit(entry.category, entry.term, entry.weak, name, disguised, match.near)
+                )
     if _CALIBRE.search(fold(text)):
         findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
 
@@ -234,7 +240,10 @@ def decide(findings: Findings) -> Verdict:
         return verdict(
             Outcome.HOLD, f"Ambiguous signals ({about}); frozen until a moderator decides."
         )
-    if weak and purchase and any(h.category.startswith(ARMS) for h in weak):
+    # one misspelt word may be another word (piston); two are a pattern
+    arms_weak = [h for h in weak if h.category.startswith(ARMS)]
+    misspelt = {h.term for h in arms_weak if h.near}
+    if purchase and (len(misspelt) > 1 or any(not h.near for h in arms_weak)):
         return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
     if findings.sensitive.intersection(REVIEW_ALONE):
         return verdict(
