@@ -130,9 +130,17 @@ async def check_spending(ctx: Context, tx: Tx, pot: Pot, payee: str) -> Verdict:
     return screen_behaviour(facts, t)
 
 
-async def apply(ctx: Context, tx: Tx, pot: Pot, verdict: Verdict) -> Pot:
+async def apply(
+    ctx: Context,
+    tx: Tx,
+    pot: Pot,
+    verdict: Verdict,
+    kind: CaseKind = CaseKind.BEHAVIOUR,
+    what: str | None = None,
+) -> Pot:
     """Make `verdict` the locked pot's when it restricts more: REVIEW holds its payouts, HOLD
-    freezes it too; a BEHAVIOUR case is opened and the organiser gets a statement of reasons.
+    freezes it too; a case of `kind` is opened and the organiser gets a statement of reasons
+    (`what`: what the verdict was about, for a person; the pot by default).
     Never milder: only a moderator clears a verdict."""
     merged = stricter(pot.verdict, verdict)
     if merged is pot.verdict:
@@ -149,8 +157,8 @@ async def apply(ctx: Context, tx: Tx, pot: Pot, verdict: Verdict) -> Pot:
     pot = replace(pot, verdict=merged, frozen=pot.frozen or freeze)
     if freeze:
         pot = replace(pot, frozen_reason=verdict.reason)
-    log.info("behaviour: pot %s %s (%s)", pot.id, merged.outcome.value, ",".join(verdict.rule_ids))
+    log.info("screening: pot %s %s (%s)", pot.id, merged.outcome.value, ",".join(verdict.rule_ids))
     await emit_pot(ctx, tx, pot, events.POT_UPDATED, change="frozen" if freeze else "review")
-    target = Screened.pot(pot, pot.created_by, f"The pot “{pot.title}”")
+    target = Screened.pot(pot, pot.created_by, what or f"The pot “{pot.title}”")
     await record_verdict(ctx, tx, verdict, target, CaseKind.BEHAVIOUR)
     return pot

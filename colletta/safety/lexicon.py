@@ -81,6 +81,8 @@ class Lexicon:
         self._empty = not by_key
         self._near = _near_index(self.entries)
         self._known = {e.key for e in self.entries if " " not in e.key}
+        # Words repeat across texts: each one's misspelling lookup is done once.
+        self._near_cache: dict[str, Entry | object | None] = {}
 
     def find(self, words: list[str]) -> list[Match]:
         """Every entry found in `words`; where several cover the same words, the longest
@@ -124,12 +126,22 @@ class Lexicon:
         for index, word in enumerate(words):
             if index in covered or len(word) < 6 or word in self._known or not word.isalpha():
                 continue
-            for probe in (word, word[:-1], word[:-2]):  # the word, then without an ending
-                hit = next((self._near[d] for d in _deletions(probe) if d in self._near), None)
-                if hit is not None:
-                    found.append(Match(replace(hit, weak=True), index, index, near=True))
-                    break
+            hit = self._near_cache.get(word, _UNSEEN)
+            if hit is _UNSEEN:
+                hit = self._near_word(word)
+                if len(self._near_cache) >= NEAR_CACHE_MAX:
+                    self._near_cache.clear()
+                self._near_cache[word] = hit
+            if isinstance(hit, Entry):
+                found.append(Match(hit, index, index, near=True))
         return found
+
+    def _near_word(self, word: str) -> Entry | None:
+        for probe in (word, word[:-1], word[:-2]):  # the word, then without an ending
+            hit = next((self._near[d] for d in _deletions(probe) if d in self._near), None)
+            if hit is not None:
+                return replace(hit, weak=True)
+        return None
 
 
 def _deletions(word: str) -> set[str]:
@@ -149,6 +161,9 @@ def _near_index(entries: list[Entry]) -> dict[str, Entry]:
             index.setdefault(deleted, entry)
     return index
 
+
+NEAR_CACHE_MAX = 100_000
+_UNSEEN = object()
 
 HARM_PREFIXES = ("weapons.", "explosives", "org.", "fighters", "cause", "coded.", "military.")
 
