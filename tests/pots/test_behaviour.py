@@ -9,7 +9,9 @@ import pytest
 from colletta.actions.cases import open_case
 from colletta.domain.cases import Case, CaseKind, CaseStatus, Subject
 from colletta.store import cases as case_store
-from tests.pots.conftest import DAY_MS, MakePot, Pot
+from tests.pots.conftest import DAY_MS, MakePot, Pot, contribute
+
+HOUR_MS = 3_600_000
 
 
 async def _behaviour_cases(pot: Pot) -> list[Case]:
@@ -118,3 +120,21 @@ async def test_a_chat_whose_members_all_just_joined_holds_payouts(make_pot: Make
     view = await pot.view()
     assert view["payouts_held"] is True
     assert view["verdict"]["rule_ids"] == ["behaviour.late_joiners"]
+
+
+@pytest.mark.settings(behaviour_spike_min_minor=10_000)
+async def test_a_sudden_inflow_after_a_quiet_week_holds_the_payouts(make_pot: MakePot) -> None:
+    pot = await make_pot({"alice": 1000, "bob": 0})
+    pot.clock.advance(5 * DAY_MS)
+    await contribute(pot.ctx, pot.double, pot["bob"], pot.id, 40_000)
+    view = await pot.view()
+    assert view["payouts_held"] is True
+    assert view["verdict"]["rule_ids"] == ["behaviour.inflow_spike"]
+
+
+@pytest.mark.settings(behaviour_spike_min_minor=10_000)
+async def test_the_same_sum_at_the_pots_usual_pace_is_not_a_spike(make_pot: MakePot) -> None:
+    pot = await make_pot({"alice": 30_000, "bob": 0})  # a busy pot from its first hour
+    pot.clock.advance(2 * HOUR_MS)
+    await contribute(pot.ctx, pot.double, pot["bob"], pot.id, 40_000)
+    assert (await pot.view())["payouts_held"] is False
