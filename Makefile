@@ -31,7 +31,7 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.ht
 	web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json
 OPENAPI_JSON := web/node_modules/.openapi.json
 
-.PHONY: run test check bench install lock clean web web-types web-check
+.PHONY: run test check bench bench-pdq install lock clean web web-types web-check
 
 $(UV_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
@@ -98,6 +98,11 @@ test: check $(WEB_DIST)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# PDQ hashing + lookup in a bank of 1,000,000 hashes against linear scans, in-process
+# (bench/colletta_pdq.py; bench/README.md, "pdq"). ~2 min.
+bench-pdq: $(TEST_STAMP)
+	$(BIN)/python bench/colletta_pdq.py --out bench/results/pdq.jsonl $(PDQ_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

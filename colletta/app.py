@@ -13,12 +13,14 @@ from colletta import __version__
 from colletta.actions.context import Context
 from colletta.api import (
     accounts,
+    banks,
     chats,
     checkout,
     docs,
     invites,
     media,
     messages,
+    moderation,
     notices,
     pot_admin,
     pots,
@@ -32,10 +34,11 @@ from colletta.api.fastpath import SendFastPath, WebhookFastPath
 from colletta.api.middleware import BodyLimit, SecurityHeaders
 from colletta.api.web import WEB_DIST, WebClient
 from colletta.clock import Clock
-from colletta.config import Settings, SettingsError
+from colletta.config import Settings
 from colletta.services import build_context, start_context, stop_context
-from colletta.store.migrate import current_and_head
+from colletta.store.migrate import check_schema
 from colletta.workers.expiry import ExpiryWorker
+from colletta.workers.matching import MatcherRefresher
 from colletta.workers.media import TmpSweeper
 from colletta.workers.pots import PotWorker
 
@@ -49,6 +52,8 @@ ROUTERS = (
     pots.router,
     proposals.router,
     pot_admin.router,
+    banks.router,
+    moderation.router,
     notices.router,
     sync.router,
     ws.router,
@@ -79,12 +84,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        current, head = await current_and_head(settings.resolved_database_url)
-        if current != head:
-            raise SettingsError(
-                f"database_url: schema is at {current or 'nothing'}, code needs {head}; "
-                "run `colletta migrate`"
-            )
+        await check_schema(settings.resolved_database_url)
         ctx: Context = build_context(settings, clock)
         await start_context(ctx)
         app.state.ctx = ctx
@@ -92,10 +92,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.state.tmp_sweeper = tmp_sweeper
         expiry = ExpiryWorker(ctx)
         pot_worker = PotWorker(ctx)
+        matcher = MatcherRefresher(ctx)
         try:
             # Before serving: what a crash left behind is gone before new uploads begin.
             await tmp_sweeper.sweep()
             tmp_sweeper.start()
+            matcher.start()
             if settings.expiry_worker_enabled:
                 expiry.start()
             if settings.pot_worker_enabled:
@@ -103,6 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             yield
         finally:
             await pot_worker.stop()
+            await matcher.stop()
             await expiry.stop()
             await tmp_sweeper.stop()
             await stop_context(ctx)

@@ -25,7 +25,7 @@ from colletta.errors import ColettaError
 from colletta.log import setup_logging
 from colletta.services import build_context, check_processes, stop_context
 from colletta.store.db import make_private_dir
-from colletta.store.migrate import upgrade_to_head
+from colletta.store.migrate import check_schema, upgrade_to_head
 
 T = TypeVar("T")
 app = typer.Typer(help="Colletta: a self-hosted community messenger.", no_args_is_help=True)
@@ -162,6 +162,7 @@ def _with_context(
     and exit code `error_exit`."""
 
     async def run() -> T:
+        await check_schema(settings.resolved_database_url)
         ctx = build_context(settings)
         try:
             return await work(ctx)
@@ -172,6 +173,9 @@ def _with_context(
         return asyncio.run(run())
     except ColettaError as exc:
         typer.echo(f"colletta: {exc.detail}", err=True)
+        raise typer.Exit(error_exit) from None
+    except SettingsError as exc:
+        typer.echo(f"colletta: {exc}", err=True)
         raise typer.Exit(error_exit) from None
 
 

@@ -395,6 +395,24 @@ class Settings(BaseSettings):
             "different one each start."
         ),
     )
+    # Reports, moderation and appeals (docs/trust-and-safety.md).
+    report_rate: str = Field("20/hour", description="Reports one user may file (more get 429).")
+    suspension_default_s: int = Field(
+        7 * 86_400,
+        ge=60,
+        description="How long a suspension lasts when the moderator gives no duration.",
+    )
+    suspension_max_s: int = Field(
+        365 * 86_400, ge=60, description="The longest suspension a moderator may give."
+    )
+    complaint_window_s: int = Field(
+        183 * 86_400,
+        ge=86_400,
+        description=(
+            "How long after a statement of reasons its user may file a complaint "
+            "(DSA Art. 20: at least six months)."
+        ),
+    )
 
     # Behavioural screening of pots (docs/trust-and-safety.md, "Behavioural rules").
     behaviour_enabled: bool = Field(
@@ -449,6 +467,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
+        "report_rate",
         "login_rate",
         "register_rate",
         "login_failure_rate",

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from colletta.actions.callers import SESSIONS_TOPIC
 from colletta.actions.context import Context, RateLimiter
 from colletta.actions.flood import Flood
+from colletta.actions.hash_matcher import BANKS_TOPIC
 from colletta.actions.passwords import Passwords
 from colletta.actions.provider_events import on_provider_event
 from colletta.actions.webhooks import do_receive_webhook
@@ -127,6 +128,7 @@ def build_context(settings: Settings, clock: Clock | None = None) -> Context:
 async def start_context(ctx: Context) -> None:
     await ctx.bus.start(ctx.on_bus_message)
     await ctx.bus.subscribe(SESSIONS_TOPIC)
+    await ctx.bus.subscribe(BANKS_TOPIC)
     await ctx.passwords.prepare()
     await ctx.providers.start()
 

@@ -79,6 +79,8 @@ OPEN_ROUTES = {
     "POST /api/v1/auth/web-login",
     "GET /api/v1/health",
     "POST /api/v1/payments/webhooks/{provider}",
+    # A suspended or banned user's complaint: the password is the authentication.
+    "POST /api/v1/complaints/restricted",
 }
 
 
@@ -345,6 +347,63 @@ async def _proposal_vote(o: Own, f: list[str]) -> None:
     _expect(f, "outsider votes on a proposal", got, 404)
 
 
+async def _report(o: Own, f: list[str]) -> None:
+    # The owner's private group and its message are not there for the outsider.
+    body = {
+        "subject": "message",
+        "subject_id": o.group_id,
+        "chat_id": o.group_id,
+        "category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
+    }
+    _expect(
+        f,
+        "outsider reports a hidden message",
+        await o.outsider.call("POST", "/api/v1/reports", json=body),
+        404,
+    )
+    pot = {**body, "subject": "pot", "subject_id": o.pot_id, "chat_id": None}
+    _expect(
+        f,
+        "outsider reports a hidden pot",
+        await o.outsider.call("POST", "/api/v1/reports", json=pot),
+        404,
+    )
+
+
+async def _file_complaint(o: Own, f: list[str]) -> None:
+    # tests/moderation/test_appeals.py: another's real statement answers 404 too.
+    path = f"/api/v1/statements/{o.pot_id}/complaints"
+    got = await o.outsider.call("POST", path, json={"text": "not mine"})
+    _expect(f, "outsider complains against a statement not theirs", got, 404)
+
+
+async def _restricted_complaint(o: Own, f: list[str]) -> None:
+    body = {
+        "username": o.owner.username,
+        "password": "not the password",
+        "statement_id": o.pot_id,
+        "text": "x",
+    }
+    _expect(
+        f,
+        "outsider guesses",
+        await o.outsider.call("POST", "/api/v1/complaints/restricted", json=body),
+        401,
+    )
+    right = {**body, "password": PASSWORD}
+    _expect(
+        f,
+        "anonymous, a statement not theirs",
+        await o.http.post("/api/v1/complaints/restricted", json=right),
+        404,
+    )
+
+
+async def _my_complaints(o: Own, f: list[str]) -> None:
+    if (await o.outsider.ok("GET", "/api/v1/me/complaints"))["complaints"] != []:
+        f.append("the outsider lists complaints")
+
+
 def _pot_route(method: str, action: str, body: dict[str, Any] | None = None) -> Check:
     """A pot route as the outsider: the owner's pot is not there, and it stays as it was."""
 
@@ -432,10 +491,34 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/pots/{pot_id}/finish": _pot_route("POST", "finish"),
     "GET /api/v1/pots/{pot_id}/ledger": _pot_route("GET", "ledger"),
     "GET /api/v1/pots/{pot_id}/ledger.csv": _pot_route("GET", "ledger.csv"),
+    "GET /api/v1/banks": _mod_only("GET", "/api/v1/banks"),
+    "POST /api/v1/banks": _mod_only("POST", "/api/v1/banks", {"name": "mine"}),
+    "POST /api/v1/banks/{bank_id}/enable": _mod_only("POST", "/api/v1/banks/1/enable"),
+    "POST /api/v1/banks/{bank_id}/disable": _mod_only("POST", "/api/v1/banks/1/disable"),
+    "GET /api/v1/banks/{bank_id}/entries": _mod_only("GET", "/api/v1/banks/1/entries"),
+    "POST /api/v1/banks/{bank_id}/entries": _mod_only(
+        "POST", "/api/v1/banks/1/entries", {"signal_type": "md5", "value": "0" * 32}
+    ),
+    "POST /api/v1/banks/{bank_id}/import": _mod_only("POST", "/api/v1/banks/1/import?format=csv"),
+    "POST /api/v1/bank-entries/{entry_id}/disable": _mod_only(
+        "POST", "/api/v1/bank-entries/1/disable"
+    ),
+    "POST /api/v1/bank-entries/{entry_id}/enable": _mod_only(
+        "POST", "/api/v1/bank-entries/1/enable"
+    ),
     "GET /api/v1/me/notices": _my_inbox("notices"),
     "GET /api/v1/me/statements": _my_inbox("statements"),
     "GET /api/v1/statements/{statement_id}": _statement,
     "GET /api/v1/mod/audit": _mod_only("GET", "/api/v1/mod/audit"),
+    "POST /api/v1/reports": _report,
+    "GET /api/v1/mod/queue": _mod_only("GET", "/api/v1/mod/queue"),
+    "GET /api/v1/mod/cases/{case_id}": _mod_only("GET", "/api/v1/mod/cases/1234567"),
+    "POST /api/v1/mod/cases/{case_id}/actions": _mod_only(
+        "POST", "/api/v1/mod/cases/1234567/actions", {"action": "ban", "reason": "x"}
+    ),
+    "POST /api/v1/statements/{statement_id}/complaints": _file_complaint,
+    "GET /api/v1/me/complaints": _my_complaints,
+    "POST /api/v1/complaints/restricted": _restricted_complaint,
 }
 
 
@@ -473,6 +556,9 @@ async def test_anonymous_callers_get_401_on_every_route(app: Any, http: httpx.As
         "pot_id": own.pot_id,
         "contribution_id": own.pot_id,
         "proposal_id": own.pot_id,
+        "bank_id": own.pot_id,
+        "entry_id": own.pot_id,
+        "case_id": own.pot_id,
         "statement_id": own.pot_id,
     }
     failures = []

@@ -59,3 +59,10 @@ def test_check_ledger_passes_then_names_the_corrupted_account(tmp_path: Path) ->
     assert f"account {world.pot_account} " in mismatch
     assert "debits_pending 707 but its transfers say 700" in mismatch
     assert "Traceback" not in broken.stderr
+
+
+def test_an_unmigrated_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = check_ledger(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("run `colletta migrate`")
+    assert "Traceback" not in result.stderr

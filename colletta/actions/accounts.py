@@ -21,8 +21,9 @@ from colletta.domain.users import (
     check_password,
     normalize_username,
 )
-from colletta.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from colletta.ids import hash_token, new_id, new_token
+from colletta.store import moderation as moderation_store
 from colletta.store import users as store
 from colletta.store.db import Tx
 
@@ -81,33 +82,10 @@ async def do_create_operator(ctx: Context, username: str, password: str) -> User
 async def do_login(
     ctx: Context, username: str, password: str, device_name: str | None, *, client_ip: str = ""
 ) -> LoginResult:
-    """Log in, within three budgets.
-
-    Per client address: every attempt counts. Per (username, address): failures, so guessing
-    from one place is refused there without locking the user out anywhere else (racing
-    attempts are bounded by the per-address budget). Per username from everywhere: failures,
-    and past it every attempt waits `login_slowdown_s` instead of being refused, so the right
-    password still gets in.
-    """
-    name = username.strip().lower()
-    limiter, settings = ctx.limiter, ctx.settings
-    await limiter.hit(settings.login_rate, "login-ip", client_ip)
-    pair = ("login-pair", name, client_ip)
-    await limiter.check(settings.login_failure_rate, *pair)
-    if await limiter.is_spent(settings.login_user_failure_rate, "login-user", name):
-        await ctx.clock.sleep(settings.login_slowdown_s)
+    """Log in (see `authenticate`); a suspended or banned account is refused."""
     device = check_device_name(device_name)
-    found = None
-    if USERNAME_RE.fullmatch(name):  # no name that cannot exist reaches the database
-        async with ctx.db.read() as conn:
-            found = await store.get_login(conn, name)
-    # An unknown username is checked against a dummy hash: the same work, the same time.
-    matches = await ctx.passwords.verify(found[1] if found else None, password)
-    if found is None or not matches:
-        await limiter.count(settings.login_failure_rate, *pair)
-        await limiter.count(settings.login_user_failure_rate, "login-user", name)
-        raise Unauthenticated("wrong username or password")
-    user = found[0]
+    user = await authenticate(ctx, username, password, client_ip=client_ip)
+    await _check_not_restricted(ctx, user.id)
     token = new_token()
     session_id = new_id()
     now_ms = ctx.clock.now_ms()
@@ -123,6 +101,51 @@ async def do_login(
         # Sessions left idle past expiry and never presented again go here.
         await store.delete_idle_sessions(tx.conn, user.id, now_ms - _idle_expiry_ms(ctx))
     return LoginResult(token, session_id, user)
+
+
+async def authenticate(ctx: Context, username: str, password: str, *, client_ip: str) -> User:
+    """The user whose password this is, within three budgets (no session is made).
+
+    Per client address: every attempt counts. Per (username, address): failures, so guessing
+    from one place is refused there without locking the user out anywhere else (racing
+    attempts are bounded by the per-address budget). Per username from everywhere: failures,
+    and past it every attempt waits `login_slowdown_s` instead of being refused, so the right
+    password still gets in.
+    """
+    name = username.strip().lower()
+    limiter, settings = ctx.limiter, ctx.settings
+    await limiter.hit(settings.login_rate, "login-ip", client_ip)
+    pair = ("login-pair", name, client_ip)
+    await limiter.check(settings.login_failure_rate, *pair)
+    if await limiter.is_spent(settings.login_user_failure_rate, "login-user", name):
+        await ctx.clock.sleep(settings.login_slowdown_s)
+    found = None
+    if USERNAME_RE.fullmatch(name):  # no name that cannot exist reaches the database
+        async with ctx.db.read() as conn:
+            found = await store.get_login(conn, name)
+    # An unknown username is checked against a dummy hash: the same work, the same time.
+    matches = await ctx.passwords.verify(found[1] if found else None, password)
+    if found is None or not matches:
+        await limiter.count(settings.login_failure_rate, *pair)
+        await limiter.count(settings.login_user_failure_rate, "login-user", name)
+        raise Unauthenticated("wrong username or password")
+    return found[0]
+
+
+async def _check_not_restricted(ctx: Context, user_id: int) -> None:
+    """A suspended or banned account may not log in (after the password, so the refusal
+    tells nothing to someone who does not know it)."""
+    async with ctx.db.read() as conn:
+        restriction = await moderation_store.get_restriction(conn, user_id)
+        if restriction is None or not restriction.active(ctx.clock.now_ms()):
+            return
+        statement_id = await moderation_store.get_action_statement_id(conn, restriction.action_id)
+    # The statement to complain against (POST /api/v1/appeals/restricted) goes with the refusal.
+    raise Forbidden(
+        restriction.refusal(),
+        until_ms=restriction.until_ms,
+        statement_id=None if statement_id is None else str(statement_id),
+    )
 
 
 def _idle_expiry_ms(ctx: Context) -> int:
@@ -154,6 +177,13 @@ async def access_caller(ctx: Context, token: str | None) -> Caller:
     caller = Caller(user, session_id)
     ctx.callers.put(token_hash, caller)
     return caller
+
+
+async def end_all_sessions(ctx: Context, tx: Tx, user_id: int) -> None:
+    """Log the user out everywhere (a suspension or a ban): every session is deleted, open
+    sockets close and cached callers are dropped on every node once `tx` commits."""
+    await store.delete_other_sessions(tx.conn, user_id, 0)  # session ids are never 0
+    _close_live_sessions(ctx, tx, user_id, 0, all_but=True)
 
 
 def _close_live_sessions(

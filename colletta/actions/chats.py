@@ -32,7 +32,7 @@ from colletta.ids import new_id
 from colletta.store import chats as store
 from colletta.store import messages as message_store
 from colletta.store import users as user_store
-from colletta.store.db import Conn
+from colletta.store.db import Conn, Tx
 
 CHAT_LIST_MAX = 100
 CONTROL_ADDED = events.CONTROL_CHAT_ADDED
@@ -354,3 +354,12 @@ async def access_public_channels(
             member = await store.get_member(conn, chat.id, caller.user_id)
             result.append(chat.view(member.role if member else None))
     return result
+
+
+async def set_chat_closed(ctx: Context, tx: Tx, chat_id: int, closed_at_ms: int | None) -> None:
+    """Moderators close a chat (nobody posts; it stays readable), or a reversed complaint
+    reopens it; members see it change."""
+    await store.update_chat(tx.conn, chat_id, closed_at_ms=closed_at_ms)
+    chat = await store.get_chat(tx.conn, chat_id)
+    assert chat is not None
+    await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.view()})

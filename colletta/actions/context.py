@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 
 from colletta.actions.callers import SESSIONS_TOPIC, CallerCache
 from colletta.actions.flood import Flood
+from colletta.actions.hash_matcher import BANKS_TOPIC, Matcher
 from colletta.actions.passwords import Passwords
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -199,6 +200,8 @@ class Context:
     screener: Screener = field(default_factory=Screener)
     # Wakes this node's pot worker when a task falls due before the one it waits for.
     pot_signal: ExpirySignal = field(default_factory=ExpirySignal)
+    # This node's in-memory copy of the hash banks (actions.hash_matcher).
+    matcher: Matcher = field(default_factory=Matcher)
 
     def __post_init__(self) -> None:
         self.callers = CallerCache(self.clock)
@@ -207,7 +210,10 @@ class Context:
         """Everything the bus delivers to this node."""
         if topic == SESSIONS_TOPIC:
             self._on_session_change(Envelope.decode(data))
+        elif topic == BANKS_TOPIC:
+            self.matcher.invalidate()
         elif topic == RESYNC_TOPIC:
+            self.matcher.invalidate()  # a bank change may be among what was lost
             self.hub.catch_up_all()
         else:
             self.hub.on_bus_message(topic, data)

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from colletta.actions import expiry
+from colletta.actions import expiry, media_match
 from colletta.actions.callers import Caller
 from colletta.actions.chats import hidden_chat, load_chat_access
 from colletta.actions.context import Context
-from colletta.domain.chats import can_post
+from colletta.domain.chats import can_post, refuse_post
 from colletta.domain.media import UNATTACHED_TTL_MS, Expiry, ExpiryKind, Media, check_filename
 from colletta.domain.messages import Message
 from colletta.errors import (
@@ -75,7 +75,7 @@ async def do_upload_media(
     if access.member is None:
         raise hidden_chat()
     if not can_post(access.chat, access.member.role):
-        raise Forbidden("only admins post in a channel")
+        raise Forbidden(refuse_post(access.chat))
     await ctx.limiter.hit(settings.media_upload_rate, "media-upload", str(caller.user_id))
     quota_bytes = settings.media_quota_bytes_per_user
     if used_bytes >= quota_bytes:
@@ -107,6 +107,7 @@ async def do_upload_media(
                 image = await ctx.images.process(source)
             finally:
                 source.close()
+            signals = await media_match.scan_upload(ctx, access.chat, caller, name, key, image.data)
             cleaned_key, thumbnail_key = _store_key(), _store_key()
             cleaned = await ctx.media.put_bytes(cleaned_key, image.data)
             stored.append(cleaned_key)
@@ -121,6 +122,8 @@ async def do_upload_media(
                 cleaned.sha256,
             )
             width, height, thumbnail_mime = image.width, image.height, image.thumbnail_mime
+        else:
+            signals = await media_match.scan_upload(ctx, access.chat, caller, name, key, None)
         now_ms = ctx.clock.now_ms()
         item = Media(
             id=new_id(),
@@ -145,6 +148,8 @@ async def do_upload_media(
             if used_bytes + size_bytes > quota_bytes:
                 raise _over_quota(quota_bytes, used_bytes)
             await store.insert_media(tx.conn, item)
+            if signals is not None:
+                await media_match.save_hashes(tx.conn, item.id, signals)
             due = Expiry(ExpiryKind.MEDIA, item.id, chat_id, now_ms + UNATTACHED_TTL_MS)
             await expiry.schedule(ctx, tx, due)
     except BaseException:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions import announcements, expiry
+from colletta.actions import announcements, expiry, media_match
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
 from colletta.actions.context import Context
@@ -22,6 +22,7 @@ from colletta.domain.chats import (
     can_post,
     can_see_edit_history,
     is_slow_mode_exempt,
+    refuse_post,
     shows_sender,
 )
 from colletta.domain.media import ExpiryKind
@@ -70,7 +71,7 @@ def _check_poster(chat: Chat, member: Member | None) -> Member:
     if member is None:
         raise hidden_chat()
     if not can_post(chat, member.role):
-        raise Forbidden("only admins post in a channel")
+        raise Forbidden(refuse_post(chat))
     return member
 
 
@@ -139,6 +140,8 @@ async def do_send_message(
             check_text(text)
     elif text is not None or extras.attachments:
         raise InvalidInput("a forward carries the original text only", field="text")
+    if extras.attachments:
+        await _match_attachments(ctx, caller, chat_id, extras.attachments)
     try:
         return await _send(ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
     except announcements.Blocked as blocked:
@@ -153,6 +156,15 @@ async def do_send_message(
         if existing is None:
             raise
         return Sent(message_view(access.chat, existing), created=False)
+
+
+async def _match_attachments(
+    ctx: Context, caller: Caller, chat_id: int, attachments: list[int]
+) -> None:
+    """Uploads are matched against the hash banks again before a message delivers them."""
+    async with ctx.db.read() as conn:
+        access = await load_chat_access(conn, caller, chat_id, allow_public=False, for_update=False)
+    await media_match.check_attachments(ctx, access.chat, caller.user_id, attachments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,7 @@ async def do_freeze_pot(ctx: Context, caller: Caller, pot_id: int, reason: str) 
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
-        return admin_view(await _freeze(ctx, tx, pot, reason, caller.user_id))
+        return admin_view(await freeze_locked(ctx, tx, pot, reason, caller.user_id))
 
 
 async def freeze_pot(ctx: Context, pot_id: int, reason: str) -> None:
@@ -105,10 +105,11 @@ async def freeze_pot(ctx: Context, pot_id: int, reason: str) -> None:
         pot = await store.get_pot(tx.conn, pot_id, for_update=True)
         if pot is None:
             raise no_such_pot()
-        await _freeze(ctx, tx, pot, reason, None)
+        await freeze_locked(ctx, tx, pot, reason, None)
 
 
-async def _freeze(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int | None) -> Pot:
+async def freeze_locked(ctx: Context, tx: Tx, pot: Pot, reason: str, by_user_id: int | None) -> Pot:
+    """Freeze `pot`, locked in `tx` (a moderator's action runs it in the case's transaction)."""
     check_freezable(pot)
     if pot.frozen:
         return pot
@@ -124,16 +125,20 @@ async def do_unfreeze_pot(ctx: Context, caller: Caller, pot_id: int) -> dict[str
     async with ctx.db.write() as tx:
         pot, _ = await load_pot_for(tx.conn, caller, pot_id, for_update=True)
         check_operator(caller.user.is_operator)
-        check_unfreezable(pot)
-        if not pot.frozen:
-            return admin_view(pot)
-        await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
-        if pot.status is PotStatus.OPEN:
-            await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
-        if not replace(pot, frozen=False).payouts_held:
-            await resume_payouts(ctx, tx, pot.id)
-        pot = await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=caller.user_id)
-        return admin_view(pot)
+        return admin_view(await unfreeze_locked(ctx, tx, pot, caller.user_id))
+
+
+async def unfreeze_locked(ctx: Context, tx: Tx, pot: Pot, by_user_id: int) -> Pot:
+    """Let `pot`, locked in `tx`, go on (also a complaint reversing a freeze)."""
+    check_unfreezable(pot)
+    if not pot.frozen:
+        return pot
+    await store.update_pot(tx.conn, pot.id, frozen=False, frozen_reason=None)
+    if pot.status is PotStatus.OPEN:
+        await schedule_task(ctx, tx, TaskKind.DEADLINE, pot.id, pot.id, pot.deadline_at_ms)
+    if not replace(pot, frozen=False).payouts_held:
+        await resume_payouts(ctx, tx, pot.id)
+    return await emit_updated(ctx, tx, pot.id, change="unfrozen", by_user_id=by_user_id)
 
 
 CLEARED = Verdict(Outcome.ALLOW, ("moderator.cleared",), "a moderator reviewed it and cleared it")

@@ -183,6 +183,9 @@ class Chat(BaseModel):
     last_seq: int
     created_at_ms: int
     message_ttl_s: int | None
+    closed_at_ms: int | None = Field(
+        None, description="When moderators closed the chat: readable, nobody posts."
+    )
     my_role: Literal["owner", "admin", "moderator", "member"] | None
 
 

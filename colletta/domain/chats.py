@@ -57,6 +57,8 @@ class Chat:
     created_at_ms: int
     message_ttl_s: int | None = None
     members_create_pots: bool = False
+    # Closed by moderators: readable, but nobody posts (docs/trust-and-safety.md).
+    closed_at_ms: int | None = None
 
     def view(self, my_role: Role | None = None, title: str | None = None) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class Chat:
             "created_at_ms": self.created_at_ms,
             "message_ttl_s": self.message_ttl_s,
             "members_create_pots": self.members_create_pots,
+            "closed_at_ms": self.closed_at_ms,
             "my_role": my_role.label if my_role is not None else None,
         }
 
@@ -117,9 +120,18 @@ def check_slow_mode(slow_mode_s: int) -> int:
 
 
 def can_post(chat: Chat, role: Role) -> bool:
+    if chat.closed_at_ms is not None:
+        return False
     if chat.kind is ChatKind.CHANNEL:
         return role >= Role.ADMIN
     return True
+
+
+def refuse_post(chat: Chat) -> str:
+    """Why `can_post` said no, for the refusal."""
+    if chat.closed_at_ms is not None:
+        return "this chat was closed by the moderators: it can be read, not posted in"
+    return "only admins post in a channel"
 
 
 def can_edit_chat(chat: Chat, role: Role) -> bool:

@@ -16,14 +16,17 @@ import ctypes
 import io
 import struct
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from PIL import Image, ImageOps
 
 from colletta.errors import MediaTooLarge, MediaUndecodable
+
+T = TypeVar("T")
 
 MAX_PIXELS = 40_000_000
 # The decoded image (≤ 4 bytes a pixel) and one full-size converted copy or encoded output.
@@ -148,6 +151,11 @@ class ImagePool:
         """`process_image` in the pool; waits for a free worker."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, _process, source, self.max_pixels)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Other work on an image's bytes (hashing) in the same bounded pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, *args)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -24,6 +24,7 @@ _CHAT_COLUMNS = (
     chats.c.created_at_ms,
     chats.c.message_ttl_s,
     chats.c.members_create_pots,
+    chats.c.closed_at_ms,
 )
 _MEMBER_COLUMNS = (
     chat_members.c.chat_id,
@@ -50,6 +51,7 @@ def _chat(row: Any) -> Chat:
         created_at_ms=row.created_at_ms,
         message_ttl_s=row.message_ttl_s,
         members_create_pots=bool(row.members_create_pots),
+        closed_at_ms=row.closed_at_ms,
     )
 
 

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from colletta.config import SettingsError
 from colletta.store.db import prepare_sqlite_file
 
 _SCRIPTS = Path(__file__).parent / "migrations"
@@ -50,3 +51,13 @@ async def current_and_head(url: str) -> tuple[str | None, str | None]:
     finally:
         await engine.dispose()
     return current, head
+
+
+async def check_schema(url: str) -> None:
+    """Raise SettingsError unless the database is at the code's newest revision."""
+    current, head = await current_and_head(url)
+    if current != head:
+        raise SettingsError(
+            f"database_url: schema is at {current or 'nothing'}, code needs {head}; "
+            "run `colletta migrate`"
+        )

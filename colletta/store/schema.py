@@ -76,6 +76,8 @@ chats = Table(
     # Whether plain members may open pots here (admins always may).
     Column("members_create_pots", Boolean, nullable=False, server_default="0"),
     Column("created_at_ms", BigInteger, nullable=False),
+    # Set when moderators close the chat: nobody posts any more; history stays readable.
+    Column("closed_at_ms", BigInteger, nullable=True),
     Index("ix_chats_public_title", "is_public", "title"),
 )
 
@@ -526,4 +528,111 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# --- Hash banks (DESIGN.md §5, media): lists of known terrorist content the operator loads.
+# Every change takes the next number from `hash_bank_versions` (one row, locked by the change,
+# so numbers commit in order) and stamps what it changed with it; each node polls that number
+# and reads only the rows stamped past the one it holds.
+
+hash_bank_versions = Table(
+    "hash_bank_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
+hash_banks = Table(
+    "hash_banks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("created_by", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("changed_version", BigInteger, nullable=False),
+)
+
+hash_bank_entries = Table(
+    "hash_bank_entries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("bank_id", BigInteger, ForeignKey("hash_banks.id", ondelete="CASCADE"), nullable=False),
+    Column("signal_type", String(8), nullable=False),
+    Column("value", String(64), nullable=False),
+    # The id the list gave it (TCAP's), so a later tombstone finds it.
+    Column("external_id", String(128), nullable=True),
+    # Disabled by the operator, or tombstoned by its list: kept, never matched.
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("tombstoned", Boolean, nullable=False, server_default="0"),
+    Column("added_at_ms", BigInteger, nullable=False),
+    Column("changed_version", BigInteger, nullable=False),
+    UniqueConstraint("bank_id", "signal_type", "value"),
+    Index("ix_hash_bank_entries_changed_version", "changed_version"),
+)
+
+# What each upload was matched by, kept so a send can be checked again against banks that
+# changed since the upload (the file itself is re-encoded; these are of what was uploaded).
+media_hashes = Table(
+    "media_hashes",
+    metadata,
+    Column("media_id", BigInteger, ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("md5", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("pdq", String(64), nullable=True),
+    Column("pdq_quality", Integer, nullable=True),
+)
+
+# --- Reports and moderator actions (docs/trust-and-safety.md, "Reports, moderation and
+# appeals"). A report joins the open REPORT case of its subject (`cases`); a complaint is an
+# APPEAL case.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("case_id", BigInteger, nullable=False),
+    Column("reporter_id", BigInteger, nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("category", String(96), nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("trusted", Boolean, nullable=False, server_default="0"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_reports_case_id", "case_id"),
+)
+
+# What moderators did, one row an action: a suspension looks for an earlier warning here,
+# and an appeal undoes what its statement's action did.
+mod_actions = Table(
+    "mod_actions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("case_id", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor_id", BigInteger, nullable=False),
+    Column("target_user_id", BigInteger, nullable=True),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=True),
+    Column("statement_id", BigInteger, nullable=True),
+    Column("until_ms", BigInteger, nullable=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("reversed_at_ms", BigInteger, nullable=True),
+    Index("ix_mod_actions_target_user_id", "target_user_id", "action"),
+    Index("ix_mod_actions_statement_id", "statement_id"),
+    Index("ix_mod_actions_case_id", "case_id"),
+)
+
+# A suspended or banned account: login is refused while the row is in force (a ban has no
+# `until_ms`); its sessions were revoked when it was written.
+account_restrictions = Table(
+    "account_restrictions",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("until_ms", BigInteger, nullable=True),
+    Column("action_id", BigInteger, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
 )

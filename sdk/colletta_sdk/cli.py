@@ -2,7 +2,8 @@
 
 The server package owns the Typer app and calls `register(app)`, which also adds the message
 commands (`cli_messages`: send, history, tail), the media ones (`cli_media`: download,
-timer) and the pot ones (`cli_pots`: pot create, show, contribute, …). The token lives in a
+timer), the pot ones (`cli_pots`: pot create, show, contribute, …) and the operator's
+hash-bank ones (`cli_banks`: bank create, import, disable, …). The token lives in a
 0600 JSON file; it and the password are never printed.
 """
 
@@ -303,7 +304,7 @@ def _chats(server: str | None, token: str | None, limit: int) -> None:
 def register(app: typer.Typer) -> None:
     """Add the user commands (login, chats, send, tail, group, …) to `app`."""
     # Imported here: those modules use this one's plumbing (which tests swap) at run time.
-    from colletta_sdk import cli_inbox, cli_media, cli_messages, cli_pots
+    from colletta_sdk import cli_banks, cli_inbox, cli_media, cli_messages, cli_mod, cli_pots
 
     @app.command("login")
     def login(
@@ -346,6 +347,8 @@ def register(app: typer.Typer) -> None:
     cli_media.register(app)  # download, timer
     cli_pots.register(app)  # pot create, show, contribute, …
     cli_inbox.register(app)  # inbox: notices and statements of reasons
+    cli_banks.register(app)  # bank create, list, import, … (the operator)
+    cli_mod.register(app)  # report, appeal, mod queue, show, act
 
     @app.command("dm")
     def dm(

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urljoin
 
 import typer
 from rich.console import Console, Group, RenderableType
@@ -238,6 +239,11 @@ async def _await_settled(
             await listener
 
 
+def checkout_link(server_url: str, checkout_url: str) -> str:
+    """The page to open: the sandbox gives a path on this server, a real provider a URL."""
+    return urljoin(server_url + "/", checkout_url)
+
+
 def _contribute(
     server: str | None, token: str | None, pot_id: str, amount: str, wait_s: int | None
 ) -> None:
@@ -249,7 +255,8 @@ def _contribute(
             started = await client.contribute(pot.id, amount_minor, pot.currency)
             what = f"{money(amount_minor, pot.currency)} to {pot.title}"
             if started.checkout_url:
-                typer.echo(clean(f"Pay {what} here: {started.checkout_url}"))
+                url = checkout_link(client.base_url, started.checkout_url)
+                typer.echo(clean(f"Pay {what} here: {url}"))
             if wait_s is None:
                 return pot, started
             if started.settled:  # a retry of a contribution that counts already

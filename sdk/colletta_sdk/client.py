@@ -11,6 +11,7 @@ from typing import Any, Self
 import httpx
 
 from colletta_sdk import transfer
+from colletta_sdk.banks import BankMethods
 from colletta_sdk.errors import ApiError
 from colletta_sdk.models import (
     Chat,
@@ -32,6 +33,7 @@ from colletta_sdk.models import (
     User,
     send_fields,
 )
+from colletta_sdk.moderation import ModerationMethods
 from colletta_sdk.pots import PotMethods
 from colletta_sdk.safety import SafetyMethods
 from colletta_sdk.transfer import Destination, Download, Progress, Source
@@ -59,12 +61,13 @@ def raise_for_problem(response: httpx.Response) -> None:
     raise ApiError(response.status_code, "about:blank", response.reason_phrase or "HTTP error")
 
 
-class Client(PotMethods, SafetyMethods):
+class Client(PotMethods, SafetyMethods, BankMethods, ModerationMethods):
     """One user's connection to a Colletta server.
 
     `transport` lets tests pass `httpx.ASGITransport(app)`. After `login` the client uses the
     new token for every later call. The pot calls come from `PotMethods` (pots.py), the inbox
-    and statements from `SafetyMethods` (safety.py).
+    and statements from `SafetyMethods` (safety.py), the hash-bank calls from `BankMethods`
+    (banks.py).
     """
 
     def __init__(
@@ -124,11 +127,13 @@ class Client(PotMethods, SafetyMethods):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         response = await self._http.request(
             method,
             API + path,
             json=json,
+            content=content,
             params={k: v for k, v in (params or {}).items() if v is not None} or None,
             headers={**self._auth(), **(headers or {})},
         )

@@ -18,7 +18,7 @@ from colletta_sdk.pot_models import (
     Proposal,
     Share,
 )
-from colletta_sdk.wire import drop_none, new_txn_id, pages, seg
+from colletta_sdk.wire import Transport, drop_none, new_txn_id, pages, seg
 
 ItemLike = PotItem | Mapping[str, Any]
 
@@ -29,29 +29,8 @@ def _items(items: Sequence[ItemLike] | None) -> list[dict[str, Any]] | None:
     return [i.to_json() if isinstance(i, PotItem) else dict(i) for i in items]
 
 
-class PotMethods:
-    """Mixed into `Client`, which supplies the transport below."""
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        raise NotImplementedError
+class PotMethods(Transport):
+    """Mixed into `Client`, which supplies the transport (`Transport`)."""
 
     async def _post_once(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

@@ -3,12 +3,10 @@ of notices, their statements of reasons; and, for moderators, the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from colletta_sdk.models import Json, _id
-from colletta_sdk.wire import drop_none, seg
+from colletta_sdk.wire import Transport, drop_none, seg
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +55,8 @@ class Statement:
         )
 
 
-class SafetyMethods:
-    """Mixed into `Client`, which supplies the transport below."""
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+class SafetyMethods(Transport):
+    """Mixed into `Client`, which supplies the transport (`Transport`)."""
 
     async def notices(self, *, after: str | None = None, limit: int = 50) -> list[Notice]:
         """The inbox, oldest first after the notice id `after`."""

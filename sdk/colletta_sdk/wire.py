@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
+
+import httpx
 
 API = "/api/v1"
 T = TypeVar("T")
@@ -38,3 +40,29 @@ async def pages(
             yield item
         if cursor is None or not items:
             return
+
+
+class Transport:
+    """What the call mixins (`PotMethods`, `BankMethods`) need of `Client`, which supplies it."""
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        raise NotImplementedError

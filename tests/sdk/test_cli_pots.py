@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from colletta_sdk import Client, cli, cli_pots
 from colletta_sdk.cli import CliError
-from colletta_sdk.cli_pots import deadline_ms, parse_item, until
+from colletta_sdk.cli_pots import checkout_link, deadline_ms, parse_item, until
 from colletta_sdk.models import Chat, User
 from colletta_sdk.pot_models import PotItem
 
@@ -64,6 +64,12 @@ def checkout_id(out: str) -> str:
 
 
 # What the user types
+
+
+def test_the_sandbox_checkout_path_is_printed_as_a_link_to_the_server() -> None:
+    server = "http://127.0.0.1:8080"
+    assert checkout_link(server, "/pay/sandbox/abc") == "http://127.0.0.1:8080/pay/sandbox/abc"
+    assert checkout_link(server, "https://pay.test/pay_1") == "https://pay.test/pay_1"
 
 
 def test_items_deadlines_and_time_left() -> None:

@@ -93,6 +93,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bank-entries/{entry_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Entry
+         * @description One entry stops matching (a false positive); its bank goes on.
+         */
+        post: operations["disable_entry_api_v1_bank_entries__entry_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bank-entries/{entry_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable Entry */
+        post: operations["enable_entry_api_v1_bank_entries__entry_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/banks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Banks */
+        get: operations["list_banks_api_v1_banks_get"];
+        put?: never;
+        /** Create Bank */
+        post: operations["create_bank_api_v1_banks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/banks/{bank_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Bank
+         * @description Its entries stop matching on every node within seconds; they are kept.
+         */
+        post: operations["disable_bank_api_v1_banks__bank_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/banks/{bank_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable Bank */
+        post: operations["enable_bank_api_v1_banks__bank_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/banks/{bank_id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Entries */
+        get: operations["list_entries_api_v1_banks__bank_id__entries_get"];
+        put?: never;
+        /** Add Entry */
+        post: operations["add_entry_api_v1_banks__bank_id__entries_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/banks/{bank_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import List
+         * @description Entries are added (or become live again) and the list's tombstones applied, in one
+         *     change. Bodies are limited to `max_body_bytes`: the SDK sends a long list in parts.
+         */
+        post: operations["import_list_api_v1_banks__bank_id__import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chats": {
         parameters: {
             query?: never;
@@ -623,6 +754,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/complaints/restricted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Restricted Complaint
+         * @description The same for a suspended or banned account, which cannot log in: its username and
+         *     password instead of a token (the login's refusal names the statement).
+         */
+        post: operations["file_restricted_complaint_api_v1_complaints_restricted_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contributions/{contribution_id}": {
         parameters: {
             query?: never;
@@ -712,6 +864,23 @@ export interface paths {
         patch: operations["update_me_api_v1_me_patch"];
         trace?: never;
     };
+    "/api/v1/me/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Complaints */
+        get: operations["my_complaints_api_v1_me_complaints_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notices": {
         parameters: {
             query?: never;
@@ -765,6 +934,65 @@ export interface paths {
          * @description The audit log, newest first (moderators and the operator).
          */
         get: operations["audit_log_api_v1_mod_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show Case */
+        get: operations["show_case_api_v1_mod_cases__case_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act
+         * @description Decide the case with one action; a restriction sends a statement of reasons. A
+         *     complaint is decided with `uphold` or `reverse`.
+         */
+        post: operations["act_api_v1_mod_cases__case_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/mod/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue
+         * @description Open cases, highest priority (orders, hash matches, trusted flaggers, complaints) then
+         *     oldest first.
+         */
+        get: operations["queue_api_v1_mod_queue_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1060,6 +1288,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Report
+         * @description Report a message, user, chat or pot you can see (DSA Art. 16). You get a notice now and
+         *     another once a moderator decides.
+         */
+        post: operations["file_report_api_v1_reports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -1115,6 +1364,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/statements/{statement_id}/complaints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * File Complaint
+         * @description Complain against one of your statements of reasons (DSA Art. 20), within six months;
+         *     a person reviews it.
+         */
+        post: operations["file_complaint_api_v1_statements__statement_id__complaints_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sync": {
         parameters: {
             query?: never;
@@ -1153,6 +1423,90 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActIn */
+        ActIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** @description The statement's category (default: the reports'). */
+            category?: components["schemas"]["Category"] | null;
+            /**
+             * Duration S
+             * @description suspend: how long (default: the server's setting).
+             */
+            duration_s?: number | null;
+            /**
+             * Reason
+             * @description The explanation the affected user reads in the statement of reasons (or, for a complaint, in the answer to it).
+             */
+            reason: string;
+            /**
+             * Refund
+             * @description freeze_pot: give every contribution back too.
+             * @default false
+             */
+            refund: boolean;
+        };
+        /** ActOut */
+        ActOut: {
+            /** @description What was done (null for a complaint). */
+            action: components["schemas"]["CaseAction"] | null;
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Not Undone */
+            not_undone: string[];
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+            /**
+             * Undone
+             * @description A reversed complaint: what was undone.
+             */
+            undone: string[];
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -1192,13 +1546,215 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** Bank */
+        Bank: {
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Entries
+             * @description Live entries by signal type; `inactive`: disabled or tombstoned.
+             */
+            entries: {
+                [key: string]: number;
+            };
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** BankIn */
+        BankIn: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Name
+             * @description a-z, 0-9, '_', '-', '.'
+             */
+            name: string;
+        };
+        /** Banks */
+        Banks: {
+            /** Banks */
+            banks: components["schemas"]["Bank"][];
+            /**
+             * Version
+             * @description Bumped by every change to any bank.
+             */
+            version: number;
+        };
         /** Bans */
         Bans: {
             /** Bans */
             bans: components["schemas"]["Ban"][];
         };
+        /** CaseAction */
+        CaseAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "dismiss" | "remove" | "freeze_pot" | "warn" | "suspend" | "ban" | "close_chat" | "uphold" | "reverse";
+            /** Actor Id */
+            actor_id: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reversed At Ms */
+            reversed_at_ms: number | null;
+            /** Statement Id */
+            statement_id: string | null;
+            /** Target User Id */
+            target_user_id: string | null;
+            /** Until Ms */
+            until_ms: number | null;
+        };
+        /** CaseDetail */
+        CaseDetail: {
+            /** Actions */
+            actions: components["schemas"]["CaseAction"][];
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /**
+             * Content
+             * @description The subject as it is now: the message, user, chat, pot or statement.
+             */
+            content: {
+                [key: string]: unknown;
+            } | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Reports */
+            reports: components["schemas"]["CaseReport"][];
+            /** Rule Ids */
+            rule_ids: string[];
+            /** Statements */
+            statements: components["schemas"]["Statement"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseReport */
+        CaseReport: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Reporter Id */
+            reporter_id: string;
+            /** Text */
+            text: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** CaseSummary */
+        CaseSummary: {
+            /** Automated */
+            automated: boolean;
+            /** Category */
+            category: string | null;
+            /** Chat Id */
+            chat_id: string | null;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision */
+            decision: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "screening" | "behaviour" | "hash_match" | "report" | "order" | "appeal";
+            /** Opened At Ms */
+            opened_at_ms: number;
+            /** Priority */
+            priority: number;
+            /** Reason */
+            reason: string;
+            /** Report Count */
+            report_count: number;
+            /** Rule Ids */
+            rule_ids: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "decided";
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Subject User Id */
+            subject_user_id: string | null;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /**
+         * Category
+         * @description The database's statement categories; also the categories a report may name.
+         * @enum {string}
+         */
+        Category: "STATEMENT_CATEGORY_ANIMAL_WELFARE" | "STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS" | "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH" | "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS" | "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS" | "STATEMENT_CATEGORY_NON_CONSENSUAL_BEHAVIOUR" | "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT" | "STATEMENT_CATEGORY_PROTECTION_OF_MINORS" | "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY" | "STATEMENT_CATEGORY_SCAMS_AND_FRAUD" | "STATEMENT_CATEGORY_SELF_HARM" | "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE" | "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS" | "STATEMENT_CATEGORY_VIOLENCE";
         /** Chat */
         Chat: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1263,6 +1819,11 @@ export interface components {
         };
         /** ChatListItem */
         ChatListItem: {
+            /**
+             * Closed At Ms
+             * @description When moderators closed the chat: readable, nobody posts.
+             */
+            closed_at_ms?: number | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Description */
@@ -1324,6 +1885,51 @@ export interface components {
         Chats: {
             /** Chats */
             chats: components["schemas"]["Chat"][];
+        };
+        /** Complaint */
+        Complaint: {
+            /**
+             * Case Id
+             * @description The case whose decision is complained against.
+             */
+            case_id: string | null;
+            /** Decided At Ms */
+            decided_at_ms: number | null;
+            /** Decision Reason */
+            decision_reason: string | null;
+            /** Filed At Ms */
+            filed_at_ms: number;
+            /**
+             * Id
+             * @description The complaint's case in the moderation queue.
+             */
+            id: string;
+            /**
+             * Not Undone
+             * @description What a reversal cannot undo (removed content).
+             */
+            not_undone: string[];
+            /** Statement Id */
+            statement_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "upheld" | "reversed";
+            /** Text */
+            text: string;
+            /** Undone */
+            undone: string[];
+        };
+        /** ComplaintIn */
+        ComplaintIn: {
+            /** Text */
+            text: string;
+        };
+        /** Complaints */
+        Complaints: {
+            /** Complaints */
+            complaints: components["schemas"]["Complaint"][];
         };
         /** Contribution */
         Contribution: {
@@ -1415,6 +2021,51 @@ export interface components {
             /** Username */
             username?: string | null;
         };
+        /** Entries */
+        Entries: {
+            /** Entries */
+            entries: components["schemas"]["Entry"][];
+            /** Next After */
+            next_after: string | null;
+        };
+        /** Entry */
+        Entry: {
+            /** Added At Ms */
+            added_at_ms: number;
+            /** Bank Id */
+            bank_id: string;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * External Ref
+             * @description The id its list gave it (TCAP's).
+             */
+            external_ref: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Signal Type
+             * @enum {string}
+             */
+            signal_type: "pdq" | "md5" | "sha256";
+            /** Tombstoned */
+            tombstoned: boolean;
+            /** Value */
+            value: string;
+        };
+        /** EntryIn */
+        EntryIn: {
+            /**
+             * Signal Type
+             * @enum {string}
+             */
+            signal_type: "pdq" | "md5" | "sha256";
+            /**
+             * Value
+             * @description Lower- or upper-case hex.
+             */
+            value: string;
+        };
         /** Forward */
         Forward: {
             /** Chat Id */
@@ -1455,6 +2106,29 @@ export interface components {
             has_more: boolean;
             /** Messages */
             messages: components["schemas"]["Message"][];
+        };
+        /** Imported */
+        Imported: {
+            /**
+             * Added
+             * @description Entries new to the bank, or live again.
+             */
+            added: number;
+            bank: components["schemas"]["Bank"];
+            /**
+             * Skipped
+             * @description Entries of a type not matched here (SHA-512, TMK).
+             */
+            skipped: number;
+            /** Source */
+            source: string;
+            /**
+             * Tombstoned
+             * @description Entries the list marked deleted that stop matching.
+             */
+            tombstoned: number;
+            /** Unchanged */
+            unchanged: number;
         };
         /** Invite */
         Invite: {
@@ -2313,6 +2987,11 @@ export interface components {
             /** Proposals */
             proposals: components["schemas"]["Proposal"][];
         };
+        /** Queue */
+        Queue: {
+            /** Cases */
+            cases: components["schemas"]["CaseSummary"][];
+        };
         /** ReadIn */
         ReadIn: {
             /** Seq */
@@ -2324,6 +3003,55 @@ export interface components {
             display_name?: string | null;
             /** Password */
             password: string;
+            /** Username */
+            username: string;
+        };
+        /** ReportIn */
+        ReportIn: {
+            /** @description A category of the DSA transparency database. */
+            category: components["schemas"]["Category"];
+            /**
+             * Chat Id
+             * @description The message's chat (messages only).
+             */
+            chat_id?: string | null;
+            /**
+             * Subject
+             * @enum {string}
+             */
+            subject: "message" | "user" | "chat" | "pot";
+            /** Subject Id */
+            subject_id: string;
+            /**
+             * Text
+             * @description What is wrong, briefly.
+             * @default
+             */
+            text: string;
+        };
+        /** ReportReceipt */
+        ReportReceipt: {
+            /** Category */
+            category: string;
+            /** Created At Ms */
+            created_at_ms: number;
+            /** Id */
+            id: string;
+            /** Subject */
+            subject: string;
+            /** Subject Id */
+            subject_id: string;
+            /** Trusted */
+            trusted: boolean;
+        };
+        /** RestrictedComplaintIn */
+        RestrictedComplaintIn: {
+            /** Password */
+            password: string;
+            /** Statement Id */
+            statement_id: string;
+            /** Text */
+            text: string;
             /** Username */
             username: string;
         };
@@ -2744,6 +3472,543 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebLoginOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    disable_entry_api_v1_bank_entries__entry_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Entry"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    enable_entry_api_v1_bank_entries__entry_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Entry"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    list_banks_api_v1_banks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Banks"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    create_bank_api_v1_banks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bank"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    disable_bank_api_v1_banks__bank_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bank_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bank"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    enable_bank_api_v1_banks__bank_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bank_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bank"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    list_entries_api_v1_banks__bank_id__entries_get: {
+        parameters: {
+            query?: {
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                bank_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Entries"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    add_entry_api_v1_banks__bank_id__entries_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bank_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EntryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Imported"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    import_list_api_v1_banks__bank_id__import_post: {
+        parameters: {
+            query: {
+                format: "csv" | "tcap";
+            };
+            header?: never;
+            path: {
+                bank_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The hash list: CSV (a header row naming `signal_type,value` and optionally `external_id,deleted`), or TCAP's JSON (a page of its hash list API, an array of its entries, or JSON lines). */
+        requestBody: {
+            content: {
+                "application/json": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Imported"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
@@ -5172,6 +6437,66 @@ export interface operations {
             };
         };
     };
+    file_restricted_complaint_api_v1_complaints_restricted_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestrictedComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     get_contribution_api_v1_contributions__contribution_id__get: {
         parameters: {
             query?: never;
@@ -5518,6 +6843,62 @@ export interface operations {
             };
         };
     };
+    my_complaints_api_v1_me_complaints_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaints"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     my_notices_api_v1_me_notices_get: {
         parameters: {
             query?: {
@@ -5657,6 +7038,184 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    show_case_api_v1_mod_cases__case_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    act_api_v1_mod_cases__case_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActOut"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    queue_api_v1_mod_queue_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
@@ -6793,6 +8352,66 @@ export interface operations {
             };
         };
     };
+    file_report_api_v1_reports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceipt"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     sessions_api_v1_sessions_get: {
         parameters: {
             query?: never;
@@ -6927,6 +8546,68 @@ export interface operations {
                     "application/json": components["schemas"]["Statement"] | {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    file_complaint_api_v1_statements__statement_id__complaints_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                statement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComplaintIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Complaint"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */

@@ -1,7 +1,7 @@
 """behavioural screening: an index to find the chats that pay one payee
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02 13:20:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0011'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
