@@ -116,7 +116,7 @@ def plan_pots(quick, reps):
 POTS_SANDBOX_SECRET = "colletta-bench-sandbox-secret"
 POTS_PG_URL = "postgresql+asyncpg://root@127.0.0.1:5432/bench_pots"
 
-COLLETTA_ONLY = ("expiry", "media", "pots")
+COLLETTA_ONLY = ("expiry", "media", "pots", "screening")
 # Colletta driver module of each sub-command.
 DRIVERS = {
     "w1": "colletta_load.py",
@@ -449,6 +449,9 @@ class Runner:
                 if w == "pots":
                     self.pots(srv, quick, reps)
                     continue
+                if w == "screening":
+                    self.screening(quick, reps)
+                    continue
                 try:
                     srv.reset()
                 except (RuntimeError, subprocess.SubprocessError, OSError) as e:
@@ -470,6 +473,31 @@ class Runner:
                         self.one(srv, argv)
         finally:
             srv.stop()
+
+    def screening(self, quick, reps):
+        """Screening in process (no server): pots/s on one core, CPU per announcement post
+        (bench/colletta_screening.py, with the repository's .venv)."""
+        cmd = [
+            os.path.join(REPO, ".venv", "bin", "python"),
+            os.path.join(HERE, "colletta_screening.py"),
+            "--seconds",
+            "5" if quick else "20",
+        ]
+        for _ in range(1 if quick else reps):
+            log("colletta: screening")
+            load0 = loadavg()
+            r = subprocess.run(
+                cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, timeout=300
+            )
+            lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
+            if r.returncode != 0 or not lines:
+                self.failures.append(f"colletta screening: exit {r.returncode}")
+                continue
+            row = json.loads(lines[-1])
+            row["host_loadavg_1m"] = {"before": load0, "after": loadavg()}
+            self.rows.append(row)
+            with open(self.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
 
     def pots(self, srv, quick, reps):
         """The pots runs on SQLite (the default server), then on PostgreSQL: a fresh data
@@ -601,6 +629,8 @@ def group_rows(rows):
                 r["upload_vs_cp_fsync"] = round(up / cpf, 3)
         elif w == "pots":
             k = ("pots", r["database"], r["contributions"], r["concurrency"])
+        elif w == "screening":
+            k = ("screening", r["pots"])
         else:
             continue
         groups.setdefault(k, {}).setdefault(s, []).append(r)
@@ -866,6 +896,17 @@ METRICS = {
         ("start contributions s (setup)", "setup.start_contributions_s", None, 1),
         ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
     ],
+    "screening": [
+        ("pots screened/s (one core, wall)", "pots_per_s", None, 0),
+        ("pots screened per CPU second", "pots_per_cpu_s", None, 0),
+        ("CPU share of the core during the run", "cpu_share", None, 2),
+        ("post of 2 chars, CPU us", "post_cpu_us.2 chars", None, 1),
+        ("post of 43 chars, CPU us", "post_cpu_us.43 chars", None, 1),
+        ("post of 121 chars, CPU us", "post_cpu_us.121 chars", None, 1),
+        ("lexicon load s", "lexicon_load_s", None, 3),
+        ("labelled recall", "labelled.recall", None, 3),
+        ("labelled false-positive rate", "labelled.false_positive_rate", None, 3),
+    ],
     "W3": [
         ("room messages", "room_messages", None, 0),
         ("newest-50 p50 ms", "history50_latency_ms.p50", "lat", 2),
@@ -896,6 +937,8 @@ def title(k):
             f"Pot contributions via webhooks (Colletta only), {db}, N={k[2]:,} webhooks, "
             f"{k[3]} in flight"
         )
+    if k[0] == "screening":
+        return f"Pot screening (Colletta only, in process), {k[1]:,} labelled pots, one core"
     return "W3 newest 50 messages of the filled room"
 
 
@@ -925,6 +968,12 @@ HEADLINE = {
         ("webhook_latency_ms.p50", "webhook_latency_ms.p99"),
         "thr",
     ),
+    "screening": (
+        "pots/s (post of 43 / 121 chars, CPU us)",
+        "pots_per_s",
+        ("post_cpu_us.43 chars", "post_cpu_us.121 chars"),
+        "thr",
+    ),
     "W3": (
         "newest 50: p50 / p99 ms",
         None,
@@ -948,7 +997,7 @@ def headline(groups, keys):
             m = {p: med([g(r, p) for r in rs]) for p in (main, l50, l99) if p}
             meds[srv] = m
             lat = "/".join(f"{m[p][0]:,.1f}" if m[p] else "-" for p in (l50, l99))
-            if k[0] in ("W1", "pots"):
+            if k[0] in ("W1", "pots", "screening"):
                 v = m[main]
                 cells.append(f"{v[0]:,.1f} ({lat})" if v else "-")
             elif k[0] in ("W2", "expiry"):
@@ -977,7 +1026,7 @@ def headline(groups, keys):
 def summary(rows):
     """Markdown: side-by-side tables with ratios, then the targets."""
     groups = group_rows(rows)
-    order = {"W1": 1, "W2": 2, "W3": 3, "expiry": 4, "media": 5, "pots": 6}
+    order = {"W1": 1, "W2": 2, "W3": 3, "expiry": 4, "media": 5, "pots": 6, "screening": 7}
     keys = sorted(groups, key=lambda k: (order[k[0]], *[str(x).zfill(8) for x in k[1:]]))
     lines = [
         "## Headline (medians over runs)",
@@ -1072,8 +1121,9 @@ def main(argv=None):
     )
     p.add_argument(
         "--workloads",
-        default="w1,w2,w3,expiry,media,pots",
-        help="comma list of w1,w2,w3,expiry,media,pots (expiry, media, pots: Colletta only)",
+        default="w1,w2,w3,expiry,media,pots,screening",
+        help="comma list of w1,w2,w3,expiry,media,pots,screening "
+        "(expiry, media, pots, screening: Colletta only)",
     )
     p.add_argument("--servers", default="synapse,colletta", help="comma list")
     p.add_argument(

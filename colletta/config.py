@@ -452,6 +452,58 @@ class Settings(BaseSettings):
         ),
     )
 
+    # Behavioural screening of pots (docs/trust-and-safety.md, "Behavioural rules").
+    behaviour_enabled: bool = Field(
+        True, description="Check pots against the FATF crowdfunding red flags."
+    )
+    behaviour_check_every: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description=(
+            "Check a pot's contributions each time this many more contributors joined, and "
+            "each time its total doubles (the payment webhook path stays cheap)."
+        ),
+    )
+    behaviour_window_s: int = Field(
+        3600, ge=60, le=7 * 86_400, description="The short window contributions are counted in."
+    )
+    behaviour_new_account_s: int = Field(
+        7 * 86_400, ge=0, description="An account younger than this counts as new."
+    )
+    behaviour_small_minor: int = Field(
+        2000, ge=0, description="A contribution of at most this (minor units) counts as small."
+    )
+    behaviour_new_donors_min: int = Field(
+        20,
+        ge=2,
+        description="Small contributions from new accounts in one window that raise a flag "
+        "(when they are at least 60% of the window's).",
+    )
+    behaviour_early_payout_s: int = Field(
+        86_400, ge=0, description="A payout asked this soon after the first contribution…"
+    )
+    behaviour_early_payout_min_minor: int = Field(
+        50_000, ge=0, description="…from a pot that raised at least this much is a red flag."
+    )
+    behaviour_spike_factor: float = Field(
+        10.0, gt=1, description="A window's inflow this many times the pot's usual rate…"
+    )
+    behaviour_spike_min_minor: int = Field(
+        100_000, ge=0, description="…and at least this much (minor units) is a spike."
+    )
+    behaviour_payee_chats: int = Field(
+        3, ge=2, description="One payee in pots of this many different chats raises a flag."
+    )
+    behaviour_late_join_s: int = Field(
+        7 * 86_400,
+        ge=0,
+        description="Most members (60%) joined this soon before the pot opened raises a flag…",
+    )
+    behaviour_late_join_min_members: int = Field(
+        30, ge=2, description="…in a chat of at least this many members (a trip's group is not)."
+    )
+
     @field_validator(
         "report_rate",
         "login_rate",

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions import refunds
+from colletta.actions import behaviour, refunds
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.pots import (
@@ -322,6 +322,7 @@ async def post_contribution(
         posted_at_ms=now_ms,
     )
     new_contributors = 0 if holds_some else 1
+    before_minor = pot.raised_minor
     await pot_store.add_raised(tx.conn, pot.id, contribution.amount_minor, new_contributors)
     # The pot is locked in tx: its totals are now exactly these, no need to read it again.
     pot = replace(
@@ -338,6 +339,8 @@ async def post_contribution(
         user_id=contribution.user_id if pot.visibility is Visibility.NAMED else None,
         amount_minor=contribution.amount_minor,
     )
+    if not late and behaviour.due(ctx.settings, pot, before_minor, new_contributors == 1):
+        pot = await behaviour.check_contributions(ctx, tx, pot)
     if late:
         posted = replace(
             contribution,

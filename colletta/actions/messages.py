@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from colletta.actions import expiry, media_match
+from colletta.actions import announcements, expiry, media_match
 from colletta.actions.blocks import blocked_by, check_direct_send
 from colletta.actions.callers import Caller
 from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_chat_access
@@ -167,6 +167,8 @@ async def do_send_message(
         except ChargeFirst as first:
             await spend_post_budgets(ctx, first.budgets)
             return await _send(*send, charged=True)
+    except announcements.Blocked as blocked:
+        raise await announcements.refuse(ctx, caller, blocked) from None
     except IntegrityError:
         # The same client_txn_id raced in from another request: answer with the winner.
         async with ctx.db.read() as conn:
@@ -271,6 +273,8 @@ async def _send(
             if existing is None:
                 raise
             return Sent(message_view(access.chat, existing), created=False)
+        # Posts about the chat's pots are screened like the pots (DESIGN.md §5).
+        await announcements.screen_announcement(ctx, tx, caller, access, text)
         signature = (
             caller.user.display_name
             if access.chat.kind.value == "channel" and access.chat.signed_posts
@@ -337,6 +341,15 @@ async def do_edit_message(
     ctx: Context, caller: Caller, chat_id: int, message_id: int, text: str
 ) -> dict[str, Any]:
     check_text(text)
+    try:
+        return await _edit(ctx, caller, chat_id, message_id, text)
+    except announcements.Blocked as blocked:
+        raise await announcements.refuse(ctx, caller, blocked) from None
+
+
+async def _edit(
+    ctx: Context, caller: Caller, chat_id: int, message_id: int, text: str
+) -> dict[str, Any]:
     async with ctx.db.write() as tx:
         access, message = await _load_message(ctx, tx, caller, chat_id, message_id)
         if message.sender_id != caller.user_id:
@@ -344,6 +357,7 @@ async def do_edit_message(
         now_ms = ctx.clock.now_ms()
         if now_ms - message.created_at_ms > EDIT_WINDOW_MS:
             raise Forbidden("messages can be edited for 48 hours")
+        await announcements.screen_announcement(ctx, tx, caller, access, text)
         await store.insert_edit(
             tx.conn,
             edit_id=new_id(),

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from colletta.actions import behaviour
 from colletta.actions.callers import Caller
 from colletta.actions.context import Context
 from colletta.actions.media import MediaFile, access_media_file
@@ -29,6 +30,7 @@ from colletta.actions.pots import (
 )
 from colletta.actions.verdicts import Screened, record_refusal, record_verdict
 from colletta.domain import events
+from colletta.domain.cases import CaseKind
 from colletta.domain.chats import Role, sees_members
 from colletta.domain.ledger import AccountFlag, RefKind, TransferCode, TransferFlag
 from colletta.domain.media import ExpiryKind
@@ -66,6 +68,7 @@ from colletta.domain.spending import (
 from colletta.domain.text import check_line
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.ids import new_id
+from colletta.safety.behaviour import stricter
 from colletta.store import contributions as contribution_store
 from colletta.store import expiries as expiry_store
 from colletta.store import ledger as ledger_store
@@ -220,7 +223,7 @@ async def do_create_proposal(
         await record_refusal(ctx, refused.verdict, target)
         raise refused.error from None
     except _Held as held:
-        await _freeze_for_review(ctx, pot_id, held.verdict, caller.user_id, fields[0])
+        await _freeze_for_review(ctx, pot_id, held, caller.user_id, fields[0])
         raise PotFrozen(
             "this spending needs a moderator's review; the pot is frozen until then",
             reason=held.verdict.reason,
@@ -237,9 +240,9 @@ async def do_create_proposal(
 class _Held(Exception):
     """Screening put a proposal on HOLD: the pot is frozen in a transaction of its own."""
 
-    def __init__(self, verdict: Verdict) -> None:
+    def __init__(self, verdict: Verdict, kind: CaseKind = CaseKind.SCREENING) -> None:
         super().__init__(verdict.reason)
-        self.verdict = verdict
+        self.verdict, self.kind = verdict, kind
 
 
 class _Refused(Exception):
@@ -278,13 +281,14 @@ async def _screen_spending(
 
 
 async def _freeze_for_review(
-    ctx: Context, pot_id: int, verdict: Verdict, caller_id: int, title: str
+    ctx: Context, pot_id: int, why: _Held, caller_id: int, title: str
 ) -> None:
+    verdict = why.verdict
     async with ctx.db.write() as tx:
         pot = await pot_store.get_pot(tx.conn, pot_id, for_update=True)
         if pot is None or pot.frozen:
             return
-        await record_verdict(ctx, tx, verdict, _spending(pot, caller_id, title))
+        await record_verdict(ctx, tx, verdict, _spending(pot, caller_id, title), why.kind)
         held = replace(pot, frozen=True, frozen_reason=verdict.reason, verdict=verdict)
         await pot_store.update_pot(
             tx.conn, pot.id, frozen=True, frozen_reason=verdict.reason, verdict=verdict
@@ -318,7 +322,12 @@ async def _create(
         held = await contribution_store.held_by(tx.conn, pot.id, caller.user_id)
         if not can_propose(pot, caller.user_id, access.role or Role.MEMBER, held):
             raise Forbidden("only contributors, the pot's organiser and admins propose spending")
-        await _screen_spending(ctx, tx, pot, title, payee, caller.user_id)
+        screened = await _screen_spending(ctx, tx, pot, title, payee, caller.user_id)
+        pot = replace(pot, verdict=stricter(pot.verdict, screened))
+        flagged = await behaviour.check_spending(ctx, tx, pot, payee)
+        if flagged.outcome is Outcome.HOLD:
+            raise _Held(stricter(pot.verdict, flagged), CaseKind.BEHAVIOUR)
+        pot = await behaviour.apply(ctx, tx, pot, flagged)
         if receipt_media_id is not None:
             await _keep_receipt(tx, pot, caller.user_id, receipt_media_id)
         now_ms = ctx.clock.now_ms()

@@ -11,7 +11,7 @@ also matches its inflections and `*word*` matches inside compounds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -37,6 +37,7 @@ class Match:
     entry: Entry
     first: int  # index of the first token it covers
     last: int  # index of the last token it covers
+    near: bool = False  # a misspelling of the entry (Lexicon.near)
 
 
 class LexiconError(ValueError):
@@ -78,6 +79,10 @@ class Lexicon:
         if by_key:
             self._automaton.make_automaton()
         self._empty = not by_key
+        self._near = _near_index(self.entries)
+        self._known = {e.key for e in self.entries if " " not in e.key}
+        # Words repeat across texts: each one's misspelling lookup is done once.
+        self._near_cache: dict[str, Entry | object | None] = {}
 
     def find(self, words: list[str]) -> list[Match]:
         """Every entry found in `words`; where several cover the same words, the longest
@@ -113,6 +118,52 @@ class Lexicon:
                     best[span] = (rank, entry)
         return [Match(entry, first, last) for (first, last, _), (_, entry) in best.items()]
 
+    def near(self, words: list[str], covered: set[int]) -> list[Match]:
+        """Misspellings: words one edit (a letter dropped, added, changed or two swapped) from
+        a strong harm word of five or more letters, as weak matches ("rifels", "amunition").
+        Words in `covered` (matched already) and words the lexicon knows are not looked at."""
+        found: list[Match] = []
+        for index, word in enumerate(words):
+            if index in covered or len(word) < 6 or word in self._known or not word.isalpha():
+                continue
+            hit = self._near_cache.get(word, _UNSEEN)
+            if hit is _UNSEEN:
+                hit = self._near_word(word)
+                if len(self._near_cache) >= NEAR_CACHE_MAX:
+                    self._near_cache.clear()
+                self._near_cache[word] = hit
+            if isinstance(hit, Entry):
+                found.append(Match(hit, index, index, near=True))
+        return found
+
+    def _near_word(self, word: str) -> Entry | None:
+        for probe in (word, word[:-1], word[:-2]):  # the word, then without an ending
+            hit = next((self._near[d] for d in _deletions(probe) if d in self._near), None)
+            if hit is not None:
+                return replace(hit, weak=True)
+        return None
+
+
+def _deletions(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def _near_index(entries: list[Entry]) -> dict[str, Entry]:
+    """Symmetric-delete index (as SymSpell): each strong one-word harm key and its one-letter
+    deletions → the entry. Two words are one edit apart when their deletion sets meet."""
+    index: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.weak or " " in entry.key or len(entry.key) < 5 or not is_harm(entry.category):
+            continue
+        if not entry.key.isalpha():
+            continue
+        for deleted in _deletions(entry.key):
+            index.setdefault(deleted, entry)
+    return index
+
+
+NEAR_CACHE_MAX = 100_000
+_UNSEEN = object()
 
 HARM_PREFIXES = ("weapons.", "explosives", "org.", "fighters", "cause", "coded.", "military.")
 

@@ -24,8 +24,6 @@ _INVISIBLE = dict.fromkeys(
 )
 # Arabic: hamza-carrying alifs, taa marbuta, alif maqsura and tatweel (kashida).
 _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None})
-# Turkish dotless i folds to i (Python's casefold keeps it).
-_DOTLESS = str.maketrans({"ı": "i"})
 
 # Letters that look Latin in other scripts (after case folding).
 HOMOGLYPHS = str.maketrans(
@@ -50,12 +48,26 @@ TOKEN = re.compile(rf"[^\W_]+|[{_EMOJI}]")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 
 
+def _class(chars: list[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+# The same work as str.translate and a per-character filter, as single regex passes (C speed).
+_INVISIBLE_RE = re.compile(_class([chr(c) for c in _INVISIBLE]))
+_COMBINING_RE = re.compile(
+    _class([chr(c) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c))])
+)
+_ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
+
+
 def fold(text: str) -> str:
     """NFKC, case folding, no accents, diacritics or invisible characters."""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
-    decomposed = unicodedata.normalize("NFD", text)
-    text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", text).translate(_ARABIC).translate(_DOTLESS)
+    if text.isascii():  # most texts: nothing to normalise, no accents, no invisibles
+        return text.lower()
+    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    text = _COMBINING_RE.sub("", unicodedata.normalize("NFD", text))
+    text = unicodedata.normalize("NFC", text).replace("ı", "i")
+    return text.translate(_ARABIC) if _ARABIC_RE.search(text) else text
 
 
 def tokens(folded: str) -> list[str]:
@@ -66,18 +78,29 @@ def _is_latin(char: str) -> bool:
     return "a" <= char <= "z"
 
 
-def _unmask(chunk: str, leet: dict[int, str]) -> str:
+_RUNS = re.compile(r"[\w@$€!|+]+")
+
+
+def _leet_run(run: str, leet: dict[int, str]) -> str:
+    return run.translate(leet) if any(c.isalpha() for c in run) else run
+
+
+def _unmask(chunk: str, leet: dict[int, str], latin_text: bool) -> str:
     """One whitespace-separated chunk read through homoglyphs and leetspeak, when it is
     disguised: mixed scripts, letters made only of look-alikes, letters mixed with digits."""
     letters = [c for c in chunk if c.isalpha()]
     if not letters:
         return chunk
-    if any(_is_latin(c) for c in letters) or (
-        len(letters) >= 3 and all(c in _CONFUSABLE for c in letters)
-    ):
+    # Only look-alikes: a word of three or more (вомв), or in a Latin text a shorter one with
+    # digits (ΑΚ-47; in a Russian text АК-47 is how the word is written, not a disguise).
+    lookalike = all(c in _CONFUSABLE for c in letters) and (
+        len(letters) >= 3 or (latin_text and any(c.isdigit() for c in chunk))
+    )
+    if lookalike or any(_is_latin(c) for c in letters):
         chunk = chunk.translate(HOMOGLYPHS)
     if any(c in _LEET_CHARS for c in chunk):
-        chunk = chunk.translate(leet)
+        # digits among letters only: the 47 of ak-47 stays a number
+        chunk = _RUNS.sub(lambda m: _leet_run(m.group(), leet), chunk)
     return _REPEATS.sub(r"\1", chunk)
 
 
@@ -104,16 +127,44 @@ class Variants:
     disguised: list[list[str]]
 
 
+# A chunk with nothing to unmask: plain Latin letters (with punctuation around them), or no
+# Latin letter, digit or leet character in it and some letter that is no look-alike. Most
+# words of most texts are such chunks; only the others pay for `_unmask`.
+_CLEAN_LATIN = re.compile(r"[\"'(\[«“]*[a-z]+[.,;:?\"')\]»”]*")
+_SUSPECT = re.compile(r"[a-z0-9@$€!|+]")
+_LATIN = re.compile(r"[a-z]")
+# Three single letters in a row, whatever between them ("r i f", "g.u.n"): maybe spaced out.
+_SPACED = re.compile(r"(?<![^\W_])[^\W\d_](?:[\W_]+[^\W\d_](?![^\W_])){2,}")
+
+
+def _clean(chunk: str) -> bool:
+    if _CLEAN_LATIN.fullmatch(chunk):
+        return True
+    return _SUSPECT.search(chunk) is None and any(
+        c.isalpha() and c not in _CONFUSABLE for c in chunk
+    )
+
+
 def variants(text: str) -> Variants:
     folded = fold(text)
     plain = tokens(folded)
     disguised: list[list[str]] = []
-    for leet in (LEET_I, LEET_L):
-        unmasked = " ".join(_unmask(chunk, leet) for chunk in folded.split())
-        for reading in (tokens(unmasked), _join_spaced(tokens(unmasked))):
-            if reading != plain and reading not in disguised:
-                disguised.append(reading)
-    spaced = _join_spaced(plain)
-    if spaced != plain and spaced not in disguised:
-        disguised.append(spaced)
+    chunks = folded.split()
+    suspect = [i for i, chunk in enumerate(chunks) if not _clean(chunk)]
+    if suspect or _REPEATS.search(folded):
+        latin = len(_LATIN.findall(folded)) * 2 > sum(map(str.isalpha, folded))
+        todo = set(suspect) if not _REPEATS.search(folded) else set(range(len(chunks)))
+        for leet in (LEET_I, LEET_L) if "1" in folded else (LEET_I,):
+            unmasked = " ".join(
+                _unmask(chunk, leet, latin) if i in todo else chunk
+                for i, chunk in enumerate(chunks)
+            )
+            unmasked_tokens = tokens(unmasked)
+            for reading in (unmasked_tokens, _join_spaced(unmasked_tokens)):
+                if reading != plain and reading not in disguised:
+                    disguised.append(reading)
+    if _SPACED.search(folded):
+        spaced = _join_spaced(plain)
+        if spaced != plain and spaced not in disguised:
+            disguised.append(spaced)
     return Variants(plain, disguised)

@@ -47,6 +47,7 @@ LAWFUL = (
     "sensitive.fireworks",
     "sensitive.self_defence",
     "sensitive.veterans",
+    "sensitive.education",
 )
 # Lawful settings worth a moderator's look even without a weapon word.
 REVIEW_ALONE = (
@@ -84,6 +85,7 @@ class Hit:
     weak: bool
     field: str
     disguised: bool
+    near: bool = False  # misspelt
 
 
 @dataclass
@@ -119,6 +121,9 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
     seen: set[tuple[str, str]] = set()
     for disguised, words in [(False, readings.plain), *((True, w) for w in readings.disguised)]:
         matches = lexicon.find(words)
+        if not disguised:  # misspellings of the plain words, weak
+            covered = {i for m in matches for i in range(m.first, m.last + 1)}
+            matches += lexicon.near(words, covered)
         context = [m for m in matches if m.entry.category.startswith("context.")]
         for match in matches:
             entry = match.entry
@@ -134,7 +139,9 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 if (entry.category, entry.term) in seen:
                     continue
                 seen.add((entry.category, entry.term))
-                findings.harm.append(Hit(entry.category, entry.term, entry.weak, name, disguised))
+                findings.harm.append(
+                    Hit(entry.category, entry.term, entry.weak, name, disguised, match.near)
+                )
     if _CALIBRE.search(fold(text)):
         findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
 
@@ -151,6 +158,27 @@ def _terms(hits: Iterable[Hit]) -> str:
     )
 
 
+def _teaching(findings: Findings, purchase: bool, arms: bool, disguised: bool) -> bool:
+    """An organisation or its fighters named as a topic (a documentary, a history book, a
+    museum), with nothing to buy, no weapons and nothing disguised."""
+    return "sensitive.education" in findings.sensitive and not (
+        purchase or arms or disguised or findings.intent
+    )
+
+
+# Replica words a shop or game site may sell without a moderator's look.
+_REPLICA_HARM = ("weapons.firearm", "weapons.ammunition", "weapons.part", "military.gear")
+
+
+def _replica_game(findings: Findings, harm: list[Hit], backers: set[str], disguised: bool) -> bool:
+    """Airsoft or paintball bought from a shop or played on a site: a sport."""
+    return (
+        {"sensitive.replica", "sensitive.sport_shop"} <= findings.sensitive
+        and not (backers or disguised)
+        and all(h.category.startswith(_REPLICA_HARM) for h in harm)
+    )
+
+
 def decide(findings: Findings) -> Verdict:
     """The outcome from what the texts hold, with rule ids and a reason."""
     harm = findings.harm
@@ -161,7 +189,7 @@ def decide(findings: Findings) -> Verdict:
     rules = sorted({h.category for h in harm})
     if disguised:
         rules.append("coded.obfuscated")
-    rules += sorted(findings.sensitive) + sorted(findings.silenced)
+    rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
     backers = {h.category for h in harm if h.category.startswith(("fighters", "cause", "coded"))}
@@ -169,11 +197,24 @@ def decide(findings: Findings) -> Verdict:
     def verdict(outcome: Outcome, reason: str) -> Verdict:
         return Verdict(outcome, tuple(rules), reason, {"terms": [h.term for h in harm]})
 
-    if any(h.category in ("org.designated", "fighters.armed") for h in strong):
+    arms = any(h.category.startswith(ARMS) for h in strong)
+    named = any(h.category in ("org.designated", "fighters.armed") for h in strong)
+    if named and _teaching(findings, purchase, arms, disguised):
+        return verdict(
+            Outcome.REVIEW,
+            f"Names {about} in a documentary, history, news or museum setting: a moderator "
+            "checks before any money is paid out.",
+        )
+    if _replica_game(findings, harm, backers, disguised):
+        rules.append("context.sport_shop")
+        return verdict(
+            Outcome.ALLOW, "Replicas for a game, from a shop or on a site: not a reason alone."
+        )
+    if named:
         return verdict(
             Outcome.BLOCK, f"This pot would fund terrorism or armed fighters: it names {about}."
         )
-    if any(h.category.startswith(ARMS) for h in strong):
+    if arms:
         if lawful and not backers and not disguised:
             return verdict(
                 Outcome.REVIEW,
@@ -199,7 +240,10 @@ def decide(findings: Findings) -> Verdict:
         return verdict(
             Outcome.HOLD, f"Ambiguous signals ({about}); frozen until a moderator decides."
         )
-    if weak and purchase and any(h.category.startswith(ARMS) for h in weak):
+    # one misspelt word may be another word (piston); two are a pattern
+    arms_weak = [h for h in weak if h.category.startswith(ARMS)]
+    misspelt = {h.term for h in arms_weak if h.near}
+    if purchase and (len(misspelt) > 1 or any(not h.near for h in arms_weak)):
         return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
     if findings.sensitive.intersection(REVIEW_ALONE):
         return verdict(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, tuple_, update
 
 from colletta.domain.chats import Chat, ChatKind, Member, Role
 from colletta.store.db import Conn, Prepared
@@ -392,3 +392,28 @@ async def get_bans(conn: Conn, chat_id: int) -> list[Any]:
         .order_by(chat_bans.c.created_at_ms, chat_bans.c.user_id)
     )
     return list(rows)
+
+
+async def joined_between(
+    conn: Conn, chat_id: int, from_ms: int, to_ms: int, sample: int
+) -> tuple[int, int]:
+    """Of (at most `sample` of) the chat's members: how many there are and how many joined
+    in [from_ms, to_ms]. Bounded: a big chat is judged on a sample of its members."""
+    some = (
+        select(chat_members.c.joined_at_ms)
+        .where(chat_members.c.chat_id == chat_id)
+        .limit(sample)
+        .subquery()
+    )
+    joined = some.c.joined_at_ms
+    row = (
+        await conn.execute(
+            select(
+                func.count(),
+                func.coalesce(
+                    func.sum(case((and_(joined >= from_ms, joined <= to_ms), 1), else_=0)), 0
+                ),
+            ).select_from(some)
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import ClauseElement, and_, bindparam, func, insert, or_, select, update
 
+from colletta.domain.ledger import TransferCode
 from colletta.domain.pots import Contribution, ContributionStatus
 from colletta.store.db import Conn, Prepared
-from colletta.store.schema import contributions
+from colletta.store.schema import contributions, ledger_transfers, users
 
 _C = contributions.c
 # The money of these is in the pot (or on its way back out through a refund).
@@ -202,3 +203,38 @@ async def get_contributors(conn: Conn, contribution_ids: list[int]) -> dict[int,
         select(_C.id, _C.user_id).where(_C.id.in_(sorted(set(contribution_ids))))
     )
     return {row.id: row.user_id for row in rows}
+
+
+_T = ledger_transfers.c
+_CONTRIBUTION = TransferCode.CONTRIBUTION.value
+
+
+async def recent_posted(
+    conn: Conn, pot_id: int, since_ms: int, limit: int
+) -> list[tuple[int, int, int]]:
+    """The pot's newest contributions posted since `since_ms` (at most `limit`), as
+    (amount_minor, user_id, the user's account created_at_ms). Read through the ledger's
+    (pot_id, created_at_ms) index: a range of a pot's transfers, however large the pot."""
+    rows = await conn.execute(
+        select(_T.amount_minor, _C.user_id, users.c.created_at_ms)
+        .select_from(
+            ledger_transfers.join(contributions, _C.id == _T.ref_id).join(
+                users, users.c.id == _C.user_id
+            )
+        )
+        .where(_T.pot_id == pot_id, _T.created_at_ms >= since_ms, _T.code == _CONTRIBUTION)
+        .order_by(_T.created_at_ms.desc())
+        .limit(limit)
+    )
+    return [(int(a), int(u), int(c)) for a, u, c in rows]
+
+
+async def first_posted_at(conn: Conn, pot_id: int) -> int | None:
+    """When the pot's first contribution was posted (the ledger's pot index, first row)."""
+    found = await conn.scalar(
+        select(_T.created_at_ms)
+        .where(_T.pot_id == pot_id, _T.code == _CONTRIBUTION)
+        .order_by(_T.created_at_ms)
+        .limit(1)
+    )
+    return None if found is None else int(found)

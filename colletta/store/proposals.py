@@ -190,3 +190,9 @@ async def posted_moves(conn: Conn, pot_id: int) -> list[Move]:
         )
         for row in rows
     ]
+
+
+async def payee_chats(conn: Conn, payee: str, limit: int) -> set[int]:
+    """The chats (at most `limit`) whose pots proposed paying `payee` (ix_proposals_payee)."""
+    rows = await conn.execute(select(_P.chat_id).where(_P.payee == payee).distinct().limit(limit))
+    return {int(chat_id) for (chat_id,) in rows}

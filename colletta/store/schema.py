@@ -426,6 +426,8 @@ proposals = Table(
     Column("resolved_at_ms", BigInteger, nullable=True),
     UniqueConstraint("pot_id", "proposer_id", "client_id", name="uq_proposals_client"),
     Index("ix_proposals_pot_id", "pot_id", "created_at_ms"),
+    # Behavioural screening: one payee in pots of several chats.
+    Index("ix_proposals_payee", "payee", "chat_id"),
 )
 
 proposal_votes = Table(

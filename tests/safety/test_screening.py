@@ -20,6 +20,16 @@ from tests.conftest import MakePerson
 # A copy of the shared development set (../shared/testdata/screening/dev.jsonl).
 DEV = Path(__file__).with_name("data") / "dev.jsonl"
 OWN = Path(__file__).with_name("data") / "screening_set.jsonl"
+# Written by hand in two batches, each split by a hash of the id before any tuning: the
+# lexicon was tuned on the TUNE parts only; HELD_OUT is how it does on text it never saw
+# (docs/trust-and-safety.md, "Evaluation").
+DATA = Path(__file__).with_name("data")
+TUNE = [DATA / "handwritten_tune.jsonl", DATA / "handwritten2_tune.jsonl"]
+HELD_OUT = [DATA / "handwritten_heldout.jsonl", DATA / "handwritten2_heldout.jsonl"]
+
+
+def records(*paths: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for p in paths for line in p.read_text("utf-8").splitlines() if line]
 
 
 def screen(description: str, title: str = "Pot", **extra: Any) -> tuple[Outcome, set[str]]:
@@ -90,7 +100,7 @@ def test_islamic_charity_is_never_a_reason() -> None:
 
 
 def test_lawful_settings_are_reviewed_not_blocked() -> None:
-    assert screen("Airsoft replica rifles from the licensed shop")[0] is Outcome.REVIEW
+    assert screen("Airsoft replica rifles, a licence needed")[0] is Outcome.REVIEW
     assert screen("Rifle scopes for the hunting club, licence fees")[0] is Outcome.REVIEW
     assert screen("Range repairs for the shooting club")[0] is Outcome.REVIEW
 
@@ -104,13 +114,54 @@ def test_vote_options_are_screened() -> None:
     assert screen("Choose", options=["RPG launcher", "first aid"])[0] is Outcome.BLOCK
 
 
-@pytest.mark.parametrize("path", [DEV, OWN], ids=["dev", "own"])
-def test_evaluation_thresholds(path: Path) -> None:
-    records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
-    result = evaluate(Screener(), records)
+def test_airsoft_from_a_shop_or_on_a_site_is_a_sport() -> None:
+    assert screen("Airsoft replica rifles from the licensed shop") == (
+        Outcome.ALLOW,
+        {"weapons.firearm", "sensitive.licensed", "sensitive.replica", "context.sport_shop"},
+    )
+    assert screen("Softair: noleggio fucili per la squadra al campo")[0] is Outcome.ALLOW
+    # a shop does not launder a cause
+    assert screen("Airsoft shop rifles for the brothers at the front")[0] is Outcome.BLOCK
+
+
+def test_a_name_in_a_documentary_or_museum_is_reviewed_not_blocked() -> None:
+    assert screen("A documentary on how ISIS recruited teenagers")[0] is Outcome.REVIEW
+    assert screen("Музей: АК-47 на выставке")[0] is Outcome.REVIEW
+    assert screen("A book about ISIS; buy rifles for the brothers")[0] is Outcome.BLOCK
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("lads need 4 more 47s and plenty of 7.62", Outcome.HOLD),  # digit codes together
+        ("Flat 47, new boiler: 5.45 EUR a month each", Outcome.ALLOW),  # numbers alone
+        ("ΑΚ-47 for the brothers", Outcome.BLOCK),  # Greek look-alikes with digits
+        ("АК-47 для братьев", Outcome.BLOCK),  # how Russian writes it: plain, not disguised
+        ("Квартира 47, ремонт", Outcome.ALLOW),
+        ("на калаши и бк для наших", Outcome.HOLD),  # slang
+        ("Гранатовый сок для праздника", Outcome.ALLOW),  # pomegranate juice
+    ],
+)
+def test_digit_codes_look_alikes_and_slang(text: str, outcome: Outcome) -> None:
+    assert screen(text)[0] is outcome
+
+
+@pytest.mark.parametrize(
+    "paths", [[DEV], [OWN], TUNE, HELD_OUT], ids=["dev", "own", "tune", "held_out"]
+)
+def test_evaluation_thresholds(paths: list[Path]) -> None:
+    result = evaluate(Screener(), records(*paths))
     assert result.recall >= 0.95, list(result.lines())
     assert result.false_positive_rate <= 0.05, list(result.lines())
     assert result.sensitive_blocked == 0, list(result.lines())
+
+
+def test_hand_written_sets_cover_every_label_in_ten_languages() -> None:
+    hand = records(*TUNE, *HELD_OUT)
+    assert len(hand) >= 300
+    for label in ("allowed", "sensitive", "prohibited"):
+        langs = {r["lang"] for r in hand if r["label"] == label}
+        assert langs == {"en", "it", "fr", "es", "de", "pt", "nl", "tr", "ru", "ar"}, label
 
 
 def test_own_set_is_large_and_covers_ten_languages() -> None:
