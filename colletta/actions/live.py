@@ -183,7 +183,7 @@ class LiveSession:
                 if not self.include_blocked:
                     # A block or unblock control may have been lost with the rest.
                     current = await blocked_by(conn, self.caller.user_id)
-                    self.blocked.intersection_update(current)
+                    self.blocked.clear()  # the same set: `frames` holds it
                     self.blocked.update(current)
             for followed, at_seq in tuple(self.cursors.items()):
                 if chat_seqs.get(followed, at_seq + 1) > at_seq:
