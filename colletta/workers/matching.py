@@ -8,6 +8,7 @@ import asyncio
 
 from colletta.actions.context import Context
 from colletta.actions.hash_matcher import REFRESH_MS
+from colletta.errors import Outage
 from colletta.log import get_logger
 from colletta.workers.loop import Loop
 
@@ -30,6 +31,10 @@ class MatcherRefresher(Loop):
         while True:
             try:
                 await self.refresh()
+            except Outage as exc:  # one line, no traceback: the server's trouble, not a bug
+                if not self._failing:
+                    log.warning("hash banks: refreshing the index failed, %s; retrying", exc.detail)
+                self._failing = True
             except Exception:
                 if not self._failing:
                     log.exception("hash banks: refreshing the index failed; retrying")
