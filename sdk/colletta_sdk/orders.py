@@ -4,24 +4,14 @@ Answers are the API's JSON (ids are decimal strings, times ms since the epoch)."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from colletta_sdk.wire import drop_none, seg
+from colletta_sdk.wire import Transport, drop_none, seg
 
 
-class OrderMethods:
-    """Mixed into `Client`, which supplies the transport below."""
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+class OrderMethods(Transport):
+    """Mixed into `Client`, which supplies the transport."""
 
     async def register_order(
         self,

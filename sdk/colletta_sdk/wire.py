@@ -43,8 +43,8 @@ async def pages(
 
 
 class Transport:
-    """What the call mixins (`PotMethods`, `SafetyMethods`, `BankMethods`, `ModerationMethods`)
-    need of `Client`, which supplies it."""
+    """What the call mixins (`PotMethods`, `SafetyMethods`, `BankMethods`, `ModerationMethods`,
+    `OrderMethods`) need of `Client`, which supplies it."""
 
     async def _json(
         self,
