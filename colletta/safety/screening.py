@@ -49,12 +49,12 @@ LAWFUL = (
     "sensitive.veterans",
     "sensitive.education",
 )
-# Lawful settings worth a moderator's look even without a weapon word.
+# Lawful settings worth a moderator's look even without a weapon word. Fireworks and replica
+# games (paintball, airsoft) alone are everyday leisure: a village festival's fireworks or a
+# paintball birthday are not reviewed; with a weapon word they are (LAWFUL).
 REVIEW_ALONE = (
     "sensitive.hunting",
     "sensitive.sport_shooting",
-    "sensitive.replica",
-    "sensitive.fireworks",
     "sensitive.self_defence",
 )
 ARMS = ("weapons.", "explosives")
