@@ -38,6 +38,12 @@ def check_moderator(caller: Caller) -> None:
         raise NotFound("not found")
 
 
+def check_operator_or_hidden(caller: Caller) -> None:
+    """Operator routes answer 404 to anyone else: they do not exist for them."""
+    if not caller.user.is_operator:
+        raise NotFound("no such route")
+
+
 class CallerCache:
     """Callers by token hash for CACHE_TTL_MS of the Context's clock (a fake one in tests)."""
 

@@ -14,15 +14,11 @@ from typing import Any
 
 from colletta.actions import expiry
 from colletta.actions.audit import audit
-from colletta.actions.callers import Caller, check_moderator
+from colletta.actions.callers import Caller, check_moderator, check_operator_or_hidden
 from colletta.actions.cases import issue_statement, open_case
 from colletta.actions.context import Context
 from colletta.actions.notices import NoticeKind, notify
-from colletta.actions.preservation import (
-    check_operator_or_hidden,
-    do_preserve_media,
-    do_preserve_message,
-)
+from colletta.actions.preservation import do_preserve_media, do_preserve_message
 from colletta.domain.cases import PRIORITY_ORDER, Case, CaseKind, Subject
 from colletta.domain.messages import Message
 from colletta.domain.orders import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from colletta.actions import expiry
 from colletta.actions.audit import audit
-from colletta.actions.callers import Caller
+from colletta.actions.callers import Caller, check_operator_or_hidden
 from colletta.actions.context import Context
 from colletta.domain.media import Expiry, ExpiryKind, Media
 from colletta.domain.orders import Preserved, PreservedKind, check_extension
@@ -188,12 +188,6 @@ async def do_preserve_held_files(
             file_keys=file_keys,
         ),
     )
-
-
-def check_operator_or_hidden(caller: Caller) -> None:
-    """Operator routes answer 404 to anyone else: they do not exist for them."""
-    if not caller.user.is_operator:
-        raise NotFound("no such route")
 
 
 async def access_preserved(

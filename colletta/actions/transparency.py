@@ -6,9 +6,8 @@ import csv
 import io
 from typing import Any
 
-from colletta.actions.callers import Caller
+from colletta.actions.callers import Caller, check_operator_or_hidden
 from colletta.actions.context import Context
-from colletta.actions.preservation import check_operator_or_hidden
 from colletta.domain.transparency import CSV_HEADER, check_period, csv_rows, report
 from colletta.store import orders as order_store
 from colletta.store import transparency as store
