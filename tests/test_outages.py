@@ -20,8 +20,8 @@ from websockets.asyncio.client import connect
 from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
-from colletta.errors import InsufficientStorage
-from colletta.store.db import Database
+from colletta.errors import InsufficientStorage, Unavailable
+from colletta.store.db import Database, Tx
 from colletta.workers.expiry import ExpiryWorker
 from tests.conftest import PG_URL, Person, Server, need, register_and_login, start_server
 from tests.live_client import Live
@@ -240,6 +240,25 @@ async def test_when_sqlite_drops_a_whole_batch_on_a_full_disk_no_writer_in_it_su
         await db.dispose()
 
 
+async def test_a_connection_postgres_drops_inside_a_block_ends_it_as_unavailable(
+    pg_proxy: TcpProxy,
+) -> None:
+    """Giving the dropped connection back (its rollback) fails too: that is the outage as
+    well, not a driver error a background loop would log as a bug."""
+    url = make_url(PG_URL).set(host="127.0.0.1", port=pg_proxy.port)
+    db = Database(url.render_as_string(hide_password=False), retry_after_s=7)
+    try:
+        for block in (db.read, db.write):
+            with pytest.raises(Unavailable):
+                async with block() as conn_or_tx:
+                    conn = conn_or_tx.conn if isinstance(conn_or_tx, Tx) else conn_or_tx
+                    await conn.execute(text("SELECT 1"))
+                    await pg_proxy.cut()
+            await pg_proxy.restore()
+    finally:
+        await db.dispose()
+
+
 async def test_the_expiry_sweep_backs_off_while_postgres_is_down_with_one_line_each_way(
     pg_proxy: TcpProxy, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -258,13 +277,10 @@ async def test_the_expiry_sweep_backs_off_while_postgres_is_down_with_one_line_e
             await pg_proxy.restore()
             assert await worker.sweep() == settings.expiry_sweep_interval_s
         assert waits == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-        # Other loops (the hash matcher's) may log their own line meanwhile: this is the sweep's.
-        lines = [
-            r
-            for r in caplog.records
-            if r.levelno >= logging.WARNING and r.name == "colletta.workers.expiry"
-        ]
-        assert all(r.exc_info is None for r in lines)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert all(r.exc_info is None for r in warnings)  # no loop logs the outage as a bug
+        # Other loops (the hash matcher's) may log their own line meanwhile: these are the sweep's.
+        lines = [r for r in warnings if r.name == "colletta.workers.expiry"]
         assert [r.getMessage() for r in lines] == [
             "expiry: sweep failed, the database is unreachable; retrying with backoff",
             "expiry: sweeping again after 6 failed sweeps over 11.0 s",

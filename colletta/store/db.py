@@ -549,13 +549,15 @@ class Database:
     @asynccontextmanager
     async def _write_postgres(self) -> AsyncIterator[Tx]:
         conn = await self._connect_postgres()
-        try:
-            with outages_raised(self.retry_after_s):
+        # The close is inside too: giving back a connection the server dropped (its
+        # rollback) fails like any query on it.
+        with outages_raised(self.retry_after_s):
+            try:
                 async with conn.begin():
                     tx = Tx(AsyncConnectionAdapter(conn))
                     yield tx
-        finally:
-            await conn.close()
+            finally:
+                await conn.close()
         await tx.run_after_commit()
 
     @asynccontextmanager
@@ -567,11 +569,11 @@ class Database:
                     yield InlineConnection(sync_conn)
             return
         conn = await self._connect_postgres()
-        try:
-            with outages_raised(self.retry_after_s):
+        with outages_raised(self.retry_after_s):
+            try:
                 yield AsyncConnectionAdapter(conn)
-        finally:
-            await conn.close()
+            finally:
+                await conn.close()
 
     async def _connect_postgres(self) -> AsyncConnection:
         """A pooled connection; an unreachable server raises `Unavailable`, not a driver error."""
