@@ -21,7 +21,7 @@ from colletta.app import create_app
 from colletta.clock import FakeClock
 from colletta.config import Settings
 from colletta.errors import InsufficientStorage, Unavailable
-from colletta.store.db import Database, Tx
+from colletta.store.db import Database
 from colletta.workers.expiry import ExpiryWorker
 from tests.conftest import PG_URL, Person, Server, need, register_and_login, start_server
 from tests.live_client import Live
@@ -247,13 +247,21 @@ async def test_a_connection_postgres_drops_inside_a_block_ends_it_as_unavailable
     well, not a driver error a background loop would log as a bug."""
     url = make_url(PG_URL).set(host="127.0.0.1", port=pg_proxy.port)
     db = Database(url.render_as_string(hide_password=False), retry_after_s=7)
+
+    async def read_then_drop() -> None:
+        async with db.read() as conn:
+            await conn.execute(text("SELECT 1"))
+            await pg_proxy.cut()
+
+    async def write_then_drop() -> None:
+        async with db.write() as tx:
+            await tx.conn.execute(text("SELECT 1"))
+            await pg_proxy.cut()
+
     try:
-        for block in (db.read, db.write):
+        for block in (read_then_drop, write_then_drop):
             with pytest.raises(Unavailable):
-                async with block() as conn_or_tx:
-                    conn = conn_or_tx.conn if isinstance(conn_or_tx, Tx) else conn_or_tx
-                    await conn.execute(text("SELECT 1"))
-                    await pg_proxy.cut()
+                await block()
             await pg_proxy.restore()
     finally:
         await db.dispose()
