@@ -107,7 +107,9 @@ async def do_upload_media(
                 image = await ctx.images.process(source)
             finally:
                 source.close()
-            signals = await media_match.scan_upload(ctx, access.chat, caller, name, key, image.data)
+            signals = await media_match.scan_upload(
+                ctx, access.chat, caller, name, blob, image.data
+            )
             cleaned_key, thumbnail_key = _store_key(), _store_key()
             cleaned = await ctx.media.put_bytes(cleaned_key, image.data)
             stored.append(cleaned_key)
@@ -123,7 +125,7 @@ async def do_upload_media(
             )
             width, height, thumbnail_mime = image.width, image.height, image.thumbnail_mime
         else:
-            signals = await media_match.scan_upload(ctx, access.chat, caller, name, key, None)
+            signals = await media_match.scan_upload(ctx, access.chat, caller, name, blob, None)
         now_ms = ctx.clock.now_ms()
         item = Media(
             id=new_id(),

@@ -32,8 +32,9 @@ from colletta.domain.statements import (
 )
 from colletta.ids import new_id
 from colletta.log import get_logger
+from colletta.media.files import StoredBlob
 from colletta.safety.hash_index import Hit
-from colletta.safety.pdq import FileSignals, PdqHash, digests, pdq_of_bytes
+from colletta.safety.pdq import FileSignals, PdqHash, pdq_of_bytes
 from colletta.store import banks as bank_store
 from colletta.store import expiries as expiry_store
 from colletta.store import media as media_store
@@ -49,18 +50,13 @@ def scanned(chat: Chat) -> bool:
     return chat.kind in (ChatKind.GROUP, ChatKind.CHANNEL)
 
 
-async def hash_upload(ctx: Context, key: str, image_data: bytes | None) -> FileSignals:
-    """The digests of the stored upload `key` as it was sent, and the PDQ hash of the image
-    (the cleaned, upright one in `image_data`) if it is one."""
-    source = await ctx.media.open_file(key)
-    try:
-        md5, sha256 = await ctx.images.run(digests, source)
-    finally:
-        source.close()
+async def hash_upload(ctx: Context, blob: StoredBlob, image_data: bytes | None) -> FileSignals:
+    """The upload's digests as it was sent (taken while it was stored), and the PDQ hash of
+    the image (the cleaned, upright one in `image_data`) if it is one."""
     pdq: PdqHash | None = None
     if image_data is not None:
         pdq = await ctx.images.run(pdq_of_bytes, image_data)
-    return FileSignals(md5=md5, sha256=sha256, pdq=pdq)
+    return FileSignals(md5=blob.md5, sha256=blob.sha256, pdq=pdq)
 
 
 async def save_hashes(conn: Conn, media_id: int, signals: FileSignals) -> None:
@@ -200,18 +196,24 @@ async def record_match(ctx: Context, blocked: Blocked) -> None:
 
 
 async def scan_upload(
-    ctx: Context, chat: Chat, caller: Caller, filename: str, key: str, image_data: bytes | None
+    ctx: Context,
+    chat: Chat,
+    caller: Caller,
+    filename: str,
+    blob: StoredBlob,
+    image_data: bytes | None,
 ) -> FileSignals | None:
     """The hashes of an upload to a scanned chat (None for other chats), matched as it was
-    sent (digests of `key`) and as it is seen (PDQ of the cleaned, upright `image_data`).
-    A match holds the original and refuses the upload before any message can carry it."""
+    sent (the stored `blob`'s digests) and as it is seen (PDQ of the cleaned, upright
+    `image_data`). A match holds the original and refuses the upload before any message
+    can carry it."""
     if not scanned(chat):
         return None
-    signals = await hash_upload(ctx, key, image_data)
+    signals = await hash_upload(ctx, blob, image_data)
     hits = await match_signals(ctx, signals)
     if not hits:
         return signals
-    held = await preserve_media(ctx, [key])
+    held = await preserve_media(ctx, [blob.key])
     blocked = Blocked(chat.id, caller.user_id, new_id(), filename, signals, hits, held)
     raise await block(ctx, blocked)
 

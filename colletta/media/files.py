@@ -47,11 +47,13 @@ _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    """What was stored: the key, its size and the sha256 (hex) of its bytes."""
+    """What was stored: the key, its size and the SHA-256 and MD5 (hex) of its bytes (the
+    digests hash lists publish, taken while the bytes stream in rather than read back)."""
 
     key: str
     size_bytes: int
     sha256: str
+    md5: str
 
 
 class MediaStore(Protocol):
@@ -117,7 +119,7 @@ class LocalMediaStore:
             # Also on cancellation (the client went away): no partial file stays behind.
             spool.discard()
             raise
-        return StoredBlob(key, spool.size_bytes, spool.digest.hexdigest())
+        return spool.blob(key)
 
     async def _spool(
         self, spool: _Spool, final: Path, chunks: AsyncIterable[bytes], max_bytes: int
@@ -127,7 +129,7 @@ class LocalMediaStore:
         batch_bytes = 0
         # One batch is written and hashed in threads while the next is received: at most two
         # batches are in memory, and the network never waits for the disk.
-        writing: asyncio.Future[tuple[None, None]] | None = None
+        writing: asyncio.Future[tuple[None, None, None]] | None = None
         try:
             async for chunk in chunks:
                 size_bytes += len(chunk)
@@ -228,25 +230,34 @@ class _Spool:
         fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="put-")  # mode 0600
         self.path = Path(name)
         self.file = os.fdopen(fd, "wb")
-        self.digest = hashlib.sha256()
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
         self.size_bytes = 0
 
     def write(self, data: bytes) -> None:
         self.file.write(data)
 
     def hash(self, data: bytes) -> None:
-        self.digest.update(data)  # releases the GIL for large data
+        self.sha256.update(data)
+        self.md5.update(data)
 
-    def store(self, batch: list[bytes]) -> asyncio.Future[tuple[None, None]]:
-        """Write and hash `batch` in two threads at once: sha256 alone is slower than the disk.
+    def store(self, batch: list[bytes]) -> asyncio.Future[tuple[None, None, None]]:
+        """Write `batch` and update both digests, each in its own thread at once: each
+        digest alone is slower than the disk (MD5 the slowest), and hashlib releases the
+        GIL for large data.
 
         Joined first, so each thread takes the GIL back once per batch: after every small
         write or update a thread waits for the event loop to let go of it (up to the 5 ms
         switch interval), and per 64 KiB chunk that halved the upload rate."""
         data = b"".join(batch)
         return asyncio.gather(
-            asyncio.to_thread(self.write, data), asyncio.to_thread(self.hash, data)
+            asyncio.to_thread(self.write, data),
+            asyncio.to_thread(self.sha256.update, data),
+            asyncio.to_thread(self.md5.update, data),
         )
+
+    def blob(self, key: str) -> StoredBlob:
+        return StoredBlob(key, self.size_bytes, self.sha256.hexdigest(), self.md5.hexdigest())
 
     def install(self, final: Path) -> None:
         self.file.flush()
@@ -290,7 +301,8 @@ def _put_bytes(tmp_dir: Path, final: Path, key: str, data: bytes) -> StoredBlob:
     except BaseException:
         spool.discard()
         raise
-    return StoredBlob(key, len(data), spool.digest.hexdigest())
+    spool.size_bytes = len(data)
+    return spool.blob(key)
 
 
 def _check_range(start: int, end_inclusive: int | None, size_bytes: int) -> int:

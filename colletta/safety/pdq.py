@@ -9,11 +9,9 @@ Other files match only byte for byte, by MD5 or SHA-256 (the digests hash lists 
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import BinaryIO
 
 import numpy as np
 import pdqhash
@@ -29,7 +27,6 @@ PDQ_MIN_QUALITY = 50
 # PDQ shrinks every image to 64x64 itself; decoding more than this many pixels a side first
 # changes the hash by a few bits at most and bounds the memory of a 40-megapixel photo.
 PDQ_DECODE_SIDE_PX = 512
-_READ_CHUNK = 1 << 20
 
 
 class SignalType(StrEnum):
@@ -113,16 +110,6 @@ def pdq_of_bytes(data: bytes) -> PdqHash:
             return pdq_of_image(image)
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput("not an image that can be hashed") from exc
-
-
-def digests(source: BinaryIO) -> tuple[str, str]:
-    """(MD5, SHA-256) of a file, read in chunks."""
-    md5 = hashlib.md5(usedforsecurity=False)
-    sha256 = hashlib.sha256()
-    while chunk := source.read(_READ_CHUNK):
-        md5.update(chunk)
-        sha256.update(chunk)
-    return md5.hexdigest(), sha256.hexdigest()
 
 
 def distance(a: str, b: str) -> int:

@@ -75,7 +75,12 @@ async def test_put_streams_many_chunks_and_reads_back(store: LocalMediaStore) ->
 
     blob = await store.put(KEY, ragged(), max_bytes=len(data))
 
-    assert blob == StoredBlob(KEY, len(data), hashlib.sha256(data).hexdigest())
+    assert blob == StoredBlob(
+        KEY,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        hashlib.md5(data, usedforsecurity=False).hexdigest(),
+    )
     assert await store.size(KEY) == len(data)
     assert await read_all(store, KEY) == data
     assert tmp_files(store) == []
@@ -196,7 +201,13 @@ async def test_put_replaces_a_key_whole(store: LocalMediaStore) -> None:
 
 async def test_put_bytes(store: LocalMediaStore) -> None:
     blob = await store.put_bytes("thumb_0001", b"small thumbnail")
-    assert blob == StoredBlob("thumb_0001", 15, hashlib.sha256(b"small thumbnail").hexdigest())
+    data = b"small thumbnail"
+    assert blob == StoredBlob(
+        "thumb_0001",
+        15,
+        hashlib.sha256(data).hexdigest(),
+        hashlib.md5(data, usedforsecurity=False).hexdigest(),
+    )
     assert await read_all(store, "thumb_0001") == b"small thumbnail"
     assert mode(store.root / "th" / "thumb_0001") == 0o600
     assert tmp_files(store) == []

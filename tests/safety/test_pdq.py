@@ -19,7 +19,6 @@ from colletta.safety.pdq import (
     PDQ_MATCH_DISTANCE,
     SignalType,
     check_signal,
-    digests,
     distance,
     pdq_dihedral,
     pdq_of_bytes,
@@ -49,9 +48,6 @@ def test_pdq_hash_equals_the_published_one(row: dict[str, str]) -> None:
     # pdqhash and Pillow are pinned by uv.lock, so the hash is exact (upstream accepts ≤ 10).
     assert hex_hash == row["pdq_hex"]
     assert quality == int(row["pdq_quality"])
-    md5, sha256 = digests(io.BytesIO((DATA / row["file"]).read_bytes()))
-    assert sha256 == row["sha256"]
-    assert len(md5) == 32
 
 
 @pytest.mark.parametrize("row", DISTANCES, ids=[f"{r['file_a']}~{r['file_b']}" for r in DISTANCES])
