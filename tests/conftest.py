@@ -214,7 +214,9 @@ async def server(settings: Settings, clock: FakeClock) -> AsyncIterator[Server]:
 
 @pytest.fixture
 async def server_http(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    # Tests of what a request does, not of how fast: hundreds of requests at once on a busy
+    # CI machine queue for more than httpx's default 5 s (speed is measured in bench/).
+    async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as client:
         yield client
 
 
