@@ -23,6 +23,19 @@ async def test_direct_chat_is_get_or_create(person: MakePerson) -> None:
     assert (await alice.call("POST", f"/api/v1/chats/{first['id']}/leave")).status_code == 403
 
 
+async def test_the_chat_list_titles_each_direct_chat_with_the_other_member(
+    person: MakePerson,
+) -> None:
+    alice, bob, carol = await person("alice_l"), await person("bob_l"), await person("carol_l")
+    for other in (bob, carol):
+        await alice.ok("POST", "/api/v1/chats/direct", json={"user_id": other.id})
+    await make_group(alice, bob)
+    chats = (await alice.ok("GET", "/api/v1/chats"))["chats"]
+    titles = sorted(c["title"] for c in chats if c["kind"] == "direct")
+    assert titles == ["bob_l", "carol_l"]
+    assert [c["title"] for c in (await carol.ok("GET", "/api/v1/chats"))["chats"]] == ["alice_l"]
+
+
 async def test_group_roles_and_ownership(person: MakePerson) -> None:
     owner, admin, member = await person(), await person(), await person()
     chat_id = await make_group(owner, admin, member)

@@ -104,11 +104,7 @@ async def access_chat_view(ctx: Context, caller: Caller, chat_id: int) -> dict[s
 
 async def direct_titles(conn: Conn, user_id: int, chat_ids: list[int]) -> dict[int, str]:
     """A direct chat is titled with the other member's display name."""
-    others: dict[int, int] = {}
-    for chat_id in chat_ids:
-        other = await store.get_other_direct_member(conn, chat_id, user_id)
-        if other is not None:
-            others[chat_id] = other
+    others = await store.get_other_direct_members(conn, chat_ids, user_id)
     people = await user_store.get_users(conn, list(set(others.values())))
     return {chat_id: people[uid].display_name for chat_id, uid in others.items() if uid in people}
 

@@ -308,13 +308,16 @@ async def get_member_ids_with_role(conn: Conn, chat_id: int, min_role: Role) -> 
     return [row.user_id for row in rows]
 
 
-async def get_other_direct_member(conn: Conn, chat_id: int, user_id: int) -> int | None:
-    value = await conn.scalar(
-        select(chat_members.c.user_id).where(
-            chat_members.c.chat_id == chat_id, chat_members.c.user_id != user_id
+async def get_other_direct_members(conn: Conn, chat_ids: list[int], user_id: int) -> dict[int, int]:
+    """For each of the direct chats `chat_ids`, its member other than `user_id` (one query)."""
+    if not chat_ids:
+        return {}
+    rows = await conn.execute(
+        select(chat_members.c.chat_id, chat_members.c.user_id).where(
+            chat_members.c.chat_id.in_(chat_ids), chat_members.c.user_id != user_id
         )
     )
-    return int(value) if value is not None else None
+    return {int(row.chat_id): int(row.user_id) for row in rows}
 
 
 async def update_member(conn: Conn, chat_id: int, user_id: int, **values: Any) -> None:
