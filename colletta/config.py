@@ -246,6 +246,15 @@ class Settings(BaseSettings):
             "on every node; more get 429 posting_limited. 0: no cap."
         ),
     )
+    read_receipts_max_members: int = Field(
+        100,
+        ge=0,
+        description=(
+            "Members see how far the others have read (message ticks) in direct chats and in "
+            "groups of at most this many members; never in channels. Bigger groups would "
+            "send every member's read to everyone."
+        ),
+    )
     typing_interval_s: float = Field(
         3.0,
         gt=0,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from colletta.clock import FakeClock
 from tests.conftest import MakePerson
 from tests.test_messages import make_group, send
@@ -139,6 +141,26 @@ async def test_chat_list_by_activity_with_unread_counts(
     rest = await bob.ok("GET", "/api/v1/chats", params={"limit": 1, "before": page["next"]})
     assert [c["id"] for c in page["chats"] + rest["chats"]] == [busy, quiet]
     assert rest["next"] is None
+
+
+@pytest.mark.settings(read_receipts_max_members=3)
+async def test_read_receipts_show_in_small_groups_only_never_in_channels(
+    person: MakePerson,
+) -> None:
+    alice, bob, carol, dan = [await person() for _ in range(4)]
+    small = await make_group(alice, bob, carol)
+    big = await make_group(alice, bob, carol, dan)
+    channel = (await alice.ok("POST", "/api/v1/chats", json={"kind": "channel", "title": "C"}))[
+        "id"
+    ]
+    await alice.ok("POST", f"/api/v1/chats/{channel}/members", json={"user_id": bob.id})
+    read = {}
+    for chat_id in (small, big, channel):
+        read[chat_id] = (await send(alice, chat_id, "seen?"))["seq"]
+        await bob.ok("POST", f"/api/v1/chats/{chat_id}/read", json={"seq": read[chat_id]})
+        await send(alice, chat_id, "not yet")  # moves Alice's own marker, not her receipt
+    peer = {c["id"]: c["peer_read_seq"] for c in (await alice.ok("GET", "/api/v1/chats"))["chats"]}
+    assert peer == {small: read[small], big: None, channel: None}
 
 
 async def test_public_channels_are_listed_and_joinable(person: MakePerson) -> None:

@@ -142,6 +142,31 @@ async def test_typing_is_relayed_not_stored(server: Server, server_person: MakeP
         await alice_live.close()
 
 
+async def test_the_sender_sees_live_how_far_the_other_has_read(
+    server: Server, server_person: MakePerson
+) -> None:
+    alice, bob = await server_person(), await server_person()
+    chat = await alice.ok("POST", "/api/v1/chats/direct", json={"user_id": bob.id})
+    chat_id = chat["id"]
+    sent = await say(alice, chat_id, "seen it?")
+    alice_live = await Live.open(server.ws_url, alice.token)
+    try:
+        await bob.ok("POST", f"/api/v1/chats/{chat_id}/read", json={"seq": sent["seq"]})
+        frame = await alice_live.next_of("member.read")
+        assert (frame["chat_id"], frame["user_id"], frame["read_seq"]) == (
+            chat_id,
+            bob.id,
+            sent["seq"],
+        )
+        sync = await alice.ok("GET", "/api/v1/sync", params={"cursors": f"{chat_id}:0"})
+        assert "member.read" not in {event["type"] for event in sync["events"]}
+    finally:
+        await alice_live.close()
+    # After a reconnect, the chat list says it.
+    listed = (await alice.ok("GET", "/api/v1/chats"))["chats"]
+    assert [c["peer_read_seq"] for c in listed] == [sent["seq"]]
+
+
 @contextlib.asynccontextmanager
 async def sender_socket(
     server: Server, server_person: MakePerson

@@ -24,6 +24,7 @@ from colletta.domain.chats import (
     check_slow_mode,
     check_title,
     direct_key,
+    shows_read_receipts,
     shows_sender,
 )
 from colletta.domain.messages import check_chat_ttl
@@ -322,6 +323,10 @@ async def access_chat_list(
             conn, caller.user_id, [c.id for c, _, _ in page if c.kind is ChatKind.DIRECT]
         )
         blocked = await blocked_by(conn, caller.user_id)
+        max_members = ctx.settings.read_receipts_max_members
+        peer_reads = await store.get_peer_read_seqs(
+            conn, [c.id for c, _, _ in page if shows_read_receipts(c, max_members)], caller.user_id
+        )
     items = []
     now_ms = ctx.clock.now_ms()
     for chat, member, unread in page:
@@ -336,6 +341,7 @@ async def access_chat_list(
             last_message=last_view,
             unread_count=unread,
             read_seq=member.read_seq,
+            peer_read_seq=peer_reads.get(chat.id),
             last_activity_ms=chat.last_activity_ms,
         )
         items.append(item)

@@ -25,6 +25,7 @@ from colletta.domain.chats import (
     can_remove_member,
     can_set_role,
     sees_members,
+    shows_read_receipts,
 )
 from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
 from colletta.store import chats as store
@@ -268,13 +269,11 @@ async def do_mark_read(ctx: Context, caller: Caller, chat_id: int, seq: int) -> 
         if moved and access.member is not None:
             await _start_read_timers(ctx, tx, chat_id, caller.user_id, access.member.read_seq, seq)
         if moved:
-            ctx.notify_user(
-                tx,
-                caller.user_id,
-                chat_id,
-                events.READ_UPDATED,
-                {"user_id": str(caller.user_id), "read_seq": seq},
-            )
+            read = {"user_id": str(caller.user_id), "read_seq": seq}
+            ctx.notify_user(tx, caller.user_id, chat_id, events.READ_UPDATED, read)
+            if shows_read_receipts(access.chat, ctx.settings.read_receipts_max_members):
+                # The senders' ticks: never stored, the chat list has it after a reconnect.
+                tx.on_commit(lambda: ctx.publish_ephemeral(chat_id, events.MEMBER_READ, read))
 
 
 async def _start_read_timers(

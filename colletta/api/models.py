@@ -254,6 +254,9 @@ class ChatListItem(Chat):
     last_message: Message | None
     unread_count: int
     read_seq: int
+    # How far the other members have read (the furthest of them): direct chats and small
+    # groups only (`read_receipts_max_members`), null elsewhere.
+    peer_read_seq: int | None
     last_activity_ms: int
 
 

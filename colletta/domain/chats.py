@@ -79,6 +79,13 @@ class Chat:
         }
 
 
+def shows_read_receipts(chat: Chat, max_members: int) -> bool:
+    """Whether members see how far the others have read: direct chats and small groups."""
+    if chat.kind is ChatKind.DIRECT:
+        return True
+    return chat.kind is ChatKind.GROUP and chat.member_count <= max_members
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     chat_id: int

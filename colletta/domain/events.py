@@ -35,6 +35,7 @@ POT_PROPOSAL_RESOLVED: Final = "pot.proposal_resolved"
 # Ephemeral
 TYPING: Final = "typing"
 READ_UPDATED: Final = "read.updated"
+MEMBER_READ: Final = "member.read"
 CHAT_ADDED: Final = "chat.added"
 CHAT_REMOVED: Final = "chat.removed"
 MEMBER_JOIN_REQUESTED: Final = "member.join_requested"

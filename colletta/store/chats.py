@@ -320,6 +320,19 @@ async def get_other_direct_members(conn: Conn, chat_ids: list[int], user_id: int
     return {int(row.chat_id): int(row.user_id) for row in rows}
 
 
+async def get_peer_read_seqs(conn: Conn, chat_ids: list[int], user_id: int) -> dict[int, int]:
+    """For each chat of `chat_ids`, how far its members other than `user_id` have read (the
+    furthest of them)."""
+    if not chat_ids:
+        return {}
+    rows = await conn.execute(
+        select(chat_members.c.chat_id, func.max(chat_members.c.read_seq).label("read_seq"))
+        .where(chat_members.c.chat_id.in_(chat_ids), chat_members.c.user_id != user_id)
+        .group_by(chat_members.c.chat_id)
+    )
+    return {int(row.chat_id): int(row.read_seq) for row in rows}
+
+
 async def update_member(conn: Conn, chat_id: int, user_id: int, **values: Any) -> None:
     _changed(conn, chat_id, user_id)
     await conn.execute(

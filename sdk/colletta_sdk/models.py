@@ -288,6 +288,8 @@ class ChatListItem(Chat):
     unread_count: int
     read_seq: int
     last_activity_ms: int
+    # How far the other members have read (direct chats and small groups), else None.
+    peer_read_seq: int | None = None
 
     @classmethod
     def from_json(cls, d: Json) -> ChatListItem:
@@ -298,6 +300,7 @@ class ChatListItem(Chat):
             unread_count=int(d.get("unread_count") or 0),
             read_seq=int(d.get("read_seq") or 0),
             last_activity_ms=int(d.get("last_activity_ms") or 0),
+            peer_read_seq=None if d.get("peer_read_seq") is None else int(d["peer_read_seq"]),
         )
 
 

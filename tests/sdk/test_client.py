@@ -279,12 +279,13 @@ def test_models_parse_and_stay_immutable() -> None:
             "last_message": raw,
             "unread_count": 2,
             "read_seq": 1,
+            "peer_read_seq": 1,
             "last_activity_ms": 9,
         }
     )
     assert isinstance(item, models.Chat)
     assert item.last_message == message
-    assert item.unread_count == 2
+    assert (item.unread_count, item.peer_read_seq) == (2, 1)
 
     event = models.Event.from_json(
         {"type": "message.created", "chat_id": "10", "seq": 4, "at_ms": 3, "message": raw}

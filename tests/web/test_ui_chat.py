@@ -59,6 +59,8 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     expect(message(bob, "Flights are")).to_have_count(1)
     expect(message(bob, "Flights are").locator("strong")).to_have_text("cheap")
     expect(bob_row.locator(".badge")).to_have_count(0)  # read
+    # and Ann's message turns from sent to seen on her screen, live.
+    expect(message(ann, "Flights are").get_by_role("img", name="Seen")).to_be_visible()
     assert axe_violations(bob) == []
 
     # Typing shows on the other side; a reply arrives live.

@@ -285,6 +285,12 @@ export function applyEvent(event: LiveEvent): void {
         unread_count: (event.read_seq ?? 0) >= chat.last_seq ? 0 : chat.unread_count,
       }));
       break;
+    case "member.read":
+      // Another member's read moves the ticks on the caller's messages (never backwards).
+      if (event.user_id && event.user_id !== me.value?.id) {
+        patchChat(chatId, (chat) => ({ ...chat, peer_read_seq: Math.max(chat.peer_read_seq ?? 0, event.read_seq ?? 0) }));
+      }
+      break;
     case "typing":
       if (event.user_id && event.user_id !== me.value?.id) {
         const next = new Map(typing.value);
@@ -462,6 +468,7 @@ export async function refreshChat(chatId: string): Promise<void> {
     last_message: null,
     unread_count: 0,
     read_seq: chat.last_seq,
+    peer_read_seq: null,
     last_activity_ms: chat.created_at_ms,
     ...existing,
     ...chat,

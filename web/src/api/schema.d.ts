@@ -2080,6 +2080,8 @@ export interface components {
             message_ttl_s: number | null;
             /** My Role */
             my_role: ("owner" | "admin" | "moderator" | "member") | null;
+            /** Peer Read Seq */
+            peer_read_seq: number | null;
             /** Read Seq */
             read_seq: number;
             /** Signed Posts */

@@ -194,6 +194,11 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
           {expiry !== null && <Countdown at={expiry} />}
           {message.edited_at_ms && !message.deleted && <span>{t.edited} · </span>}
           <time dateTime={new Date(message.created_at_ms).toISOString()}>{shortTime(message.created_at_ms)}</time>
+          {mine && !message.deleted && chat.peer_read_seq != null && (
+            <span class="ticks" role="img" aria-label={chat.peer_read_seq >= message.seq ? t.seen : t.sent}>
+              {chat.peer_read_seq >= message.seq ? " ✓✓" : " ✓"}
+            </span>
+          )}
         </div>
       </div>
       {!message.deleted && (
