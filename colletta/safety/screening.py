@@ -43,7 +43,11 @@ POT_WIDE: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "context.carabinieri": (("weapons.firearm",), "institution", True),
     "context.photo": (("explosives", "weapons.heavy"), "", False),
     "context.combat_sport": (("fighters",), "", False),
+    # New Year's rockets and firework mortars
+    "sensitive.fireworks": (("weapons.heavy",), "", False),
 }
+# Who a pot is for: with one of these left, no pot-wide context explains the pot away.
+_BACKERS = ("fighters", "cause", "coded.term", "org.")
 # Emoji that only illustrate a word: 💣 beside a bath bomb, 🔫 beside a water pistol.
 EMOJI_SENSE = {"💣": "explosives", "🧨": "explosives", "💥": "explosives", "🔫": "weapons."}
 # Firecrackers and bangs are what fireworks are.
@@ -210,13 +214,18 @@ def _echoed(hit: Hit, findings: Findings, left: list[Hit]) -> bool:
 def silence_pot_wide(findings: Findings) -> None:
     """Apply the contexts that hold across fields (POT_WIDE), then drop emoji that only
     illustrate a silenced word."""
+    contexts = findings.contexts | findings.sensitive
+    rules = [_pot_wide(hit, contexts) for hit in findings.harm]
+    backed = any(
+        rule is None and hit.category.startswith(_BACKERS)
+        for hit, rule in zip(findings.harm, rules, strict=True)
+    )
     left: list[Hit] = []
-    for hit in findings.harm:
-        rule = _pot_wide(hit, findings.contexts)
-        if rule is None:
+    for hit, rule in zip(findings.harm, rules, strict=True):
+        if rule is None or backed:
             left.append(hit)
         else:
-            findings.silenced.add(rule)
+            findings.silenced.add(rule.replace("sensitive.", "context."))
             findings.silenced_harm.add(hit.category)
     kept = [h for h in left if not _echoed(h, findings, left)]
     if len(kept) < len(left):
