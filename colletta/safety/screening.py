@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from colletta.domain.safety import Outcome, PotText, Verdict
 from colletta.safety.lexicon import Lexicon, Match, default_lexicon, is_harm
-from colletta.safety.normalize import fold, variants
+from colletta.safety.normalize import fold, tokens, variants
 
 # A context category silences harm words of these categories within `window` words.
 CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -29,8 +29,13 @@ CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "context.place": (("explosives",), 2),
     "context.carabinieri": (("weapons.firearm",), 3),
     "context.victims": (("weapons.", "explosives", "org.", "fighters", "cause", "coded."), 4),
-    # "she's the bomb", "bomba gibi": praise, not a weapon
-    "context.idiom": (("explosives", "coded.emoji"), 2),
+    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms": only the saying's own
+    # words, so "brothers in arms need rifles" still has its rifles
+    "context.idiom": (("weapons.", "explosives", "coded.emoji"), 0),
+    # a chocolate bomb, an explosion of flavour, an explosive party
+    "context.treat": (("explosives", "coded.emoji"), 2),
+    # "5.45 each", "7.62 EUR": a price, not a calibre (weak words only)
+    "context.price": (("weapons.ammunition",), 1),
     # water rockets, bottle rockets and model rocketry at school
     "context.rocketry": (("weapons.heavy", "explosives"), 3),
 }
@@ -43,6 +48,8 @@ POT_WIDE: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "context.carabinieri": (("weapons.firearm",), "institution", True),
     "context.photo": (("explosives", "weapons.heavy"), "", False),
     "context.combat_sport": (("fighters",), "", False),
+    # a tabletop RPG, a sniper or an AK-47 skin in a video game
+    "context.game": (("weapons.",), "game", True),
     # New Year's rockets and firework mortars
     "sensitive.fireworks": (("weapons.heavy",), "", False),
 }
@@ -61,6 +68,7 @@ _STRONG_SILENCED_BY = {
     "context.everyday",
     "context.idiom",
     "context.rocketry",
+    "context.treat",
 }
 # Lawful settings that make weapon words a matter for a moderator, not a refusal.
 LAWFUL = (
@@ -82,6 +90,11 @@ REVIEW_ALONE = (
     "sensitive.self_defence",
 )
 ARMS = ("weapons.", "explosives")
+# An everyday word in quotes, the way code words are written ('sweets' for rounds, 'tools'
+# for guns): one or two words, a quote mark opening after a space and closing before one.
+_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(]))['‘“\"«„]([^\W\d_]+(?: [^\W\d_]+)?)['’”\"»“](?=[\s.,;:!?)]|$)"
+)
 # Calibres: 7.62x39, 5,56×45.
 _CALIBRE = re.compile(r"(?<![\w.])\d{1,2}[.,]\d{1,3} ?[x×] ?\d{2,3}(?!\w)")
 
@@ -98,6 +111,7 @@ LABELS = {
     "coded.term": "coded words",
     "coded.emoji": "weapon emoji",
     "coded.obfuscated": "disguised spelling",
+    "coded.quoted": "words in quotes",
     "military.gear": "military gear",
 }
 
@@ -186,6 +200,12 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 )
     if _CALIBRE.search(fold(text)):
         findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
+    for quoted in _QUOTED.finditer(text):
+        words = tokens(fold(quoted.group(1)))
+        # a harm word in quotes ("the 'bomb' cake") is that word, already read
+        if not any(is_harm(m.entry.category) for m in lexicon.find(words)):
+            findings.harm.append(Hit("coded.quoted", " ".join(words), True, name, False))
+            break
 
 
 def _pot_wide(hit: Hit, contexts: set[str]) -> str | None:
@@ -279,7 +299,12 @@ def decide(findings: Findings) -> Verdict:
     rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
-    backers = {h.category for h in harm if h.category.startswith(("fighters", "cause", "coded"))}
+    # quotes are a weak hint, not who the pot is for
+    backers = {
+        h.category
+        for h in harm
+        if h.category.startswith(("fighters", "cause", "coded")) and h.category != "coded.quoted"
+    }
 
     def verdict(outcome: Outcome, reason: str) -> Verdict:
         return Verdict(outcome, tuple(rules), reason, {"terms": [h.term for h in harm]})

@@ -246,7 +246,7 @@ async def test_api_refuses_a_prohibited_pot_and_opens_a_zakat_pot(
     [
         ({"title": "Gift for Sarah", "description": "she's the bomb, flowers and a card"},
          "context.idiom"),
-        ({"title": "Doğum günü", "description": "parti bomba gibi olsun"}, "context.idiom"),
+        ({"title": "Düğün", "description": "düğün bomba gibi olsun"}, "context.idiom"),
         ({"title": "Science club", "description": "build a bottle rocket missile"},
          "context.rocketry"),
         ({"title": "Fruta para la feria", "description": "puesto solidario",
@@ -261,6 +261,13 @@ async def test_api_refuses_a_prohibited_pot_and_opens_a_zakat_pot(
          "context.emoji"),
         ({"title": "Silvester", "description": "Feuerwerk und Raketen für das Dorf"},
          "context.fireworks"),
+        ({"title": "RPG night", "description": "dice and a starter set for the tabletop club"},
+         "context.game"),
+        ({"title": "CS2 cup", "description": "the winner gets an AK-47 skin"}, "context.game"),
+        ({"title": "Bolo", "description": "bolo explosivo de chocolate"}, "context.treat"),
+        ({"title": "Choir", "description": "'Messiah' tickets, 5.45 each"}, "context.price"),
+        ({"title": "Quiz", "description": "shirts for The Big Guns quiz team"},
+         "context.idiom"),
     ],
 )  # fmt: skip
 def test_harmless_senses_anywhere_in_the_pot(kwargs: dict[str, Any], rule: str) -> None:
@@ -280,8 +287,11 @@ def test_harmless_senses_anywhere_in_the_pot(kwargs: dict[str, Any], rule: str) 
         {"title": "Armi", "description": "compriamo armi, i carabinieri non devono saperlo"},
         {"title": "Appareil photo", "description": "appareil photo et explosifs pour l'opération"},
         {"title": "Boxing club", "description": "our boxing fighters go to the jihad"},
-        {"title": "Party 💣", "description": "bath salts for the lads"},
+        {"title": "Kit 💣", "description": "bath salts for the lads"},
         {"title": "Für die Kämpfer", "description": "Raketen für die Kämpfer"},
+        {"title": "Gaming night 🎮", "description": "buy rifles and ammunition for the brothers"},
+        {"title": "Chocolate", "description": "chocolate boxes, and explosives for the cell"},
+        {"title": "Our brothers in arms", "description": "brothers in arms need rifles"},
     ],
 )
 def test_a_harmless_word_elsewhere_does_not_launder_a_harmful_pot(kwargs: dict[str, Any]) -> None:
@@ -327,7 +337,20 @@ def test_on_and_about_alone_are_not_a_teaching_setting() -> None:
         "kardeşlerimiz için tüfeği alacağız",  # consonant mutation
         "نجمع لشراء أسلحتهم",  # taa marbuta before a suffix
         "купить винтовок",  # genitive plural
+        "vote: HK416, Steyr AUG or SIG Sauer P226",  # rifle and pistol models
+        "Sprengkapseln und Zünder",  # detonators
+        "ontstekers en springstof",
+        "صواعق تفجير للعملية",
     ],
 )
 def test_vocabulary_added_with_the_fourth_blind_batch(text: str) -> None:
     assert screen(text)[0] is not Outcome.ALLOW
+
+
+def test_an_everyday_word_in_quotes_with_an_arms_word_is_held() -> None:
+    outcome, rules = screen("servono 'caramelle' 9mm per i ragazzi")
+    assert (outcome, "coded.quoted" in rules) == (Outcome.HOLD, True)
+    # quotes alone, a harm word quoted, a title of three words: nothing more
+    assert screen("a 'new' boiler for flat 47")[0] is Outcome.ALLOW
+    assert screen("torta 'bomba' al cioccolato")[0] is Outcome.ALLOW
+    assert screen("books 'Attack and Combination' for the chess club")[0] is Outcome.ALLOW
