@@ -234,6 +234,8 @@ def _echoed(hit: Hit, findings: Findings, left: list[Hit]) -> bool:
 def silence_pot_wide(findings: Findings) -> None:
     """Apply the contexts that hold across fields (POT_WIDE), then drop emoji that only
     illustrate a silenced word."""
+    if not findings.harm:  # most pots
+        return
     contexts = findings.contexts | findings.sensitive
     rules = [_pot_wide(hit, contexts) for hit in findings.harm]
     backed = any(
