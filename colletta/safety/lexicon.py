@@ -30,6 +30,7 @@ class Entry:
     weak: bool
     prefix: bool  # may continue past the word's end (inflections)
     infix: bool  # may start inside a word (compounds, clitics)
+    sense: str = ""  # a harmless sense a context anywhere in the pot shows ([explosives/fruit])
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +46,13 @@ class LexiconError(ValueError):
 
 
 def parse(text: str, lang: str) -> Iterator[Entry]:
-    category = ""
+    category = sense = ""
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("[") and line.endswith("]"):
-            category = line[1:-1].strip()
+            category, _, sense = line[1:-1].strip().partition("/")
             continue
         if not category:
             raise LexiconError(f"{lang}:{number}: a pattern before any [category]")
@@ -62,7 +63,7 @@ def parse(text: str, lang: str) -> Iterator[Entry]:
         key = " ".join(tokens(fold(pattern.strip("*"))))
         if not key:
             raise LexiconError(f"{lang}:{number}: an empty pattern")
-        yield Entry(category, pattern.strip("*"), key, lang, weak, prefix, infix)
+        yield Entry(category, pattern.strip("*"), key, lang, weak, prefix, infix, sense)
 
 
 class Lexicon:
@@ -70,7 +71,12 @@ class Lexicon:
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         by_key: dict[str, list[Entry]] = {}
+        # Everyday words one edit from a harm word (billets, reflex, kaffee): never misspellings.
+        known: set[str] = set()
         for entry in entries:
+            if entry.category == KNOWN:
+                known.add(entry.key)
+                continue
             by_key.setdefault(entry.key, []).append(entry)
         self.entries = [e for group in by_key.values() for e in group]
         self._automaton = ahocorasick.Automaton()
@@ -80,7 +86,7 @@ class Lexicon:
             self._automaton.make_automaton()
         self._empty = not by_key
         self._near = _near_index(self.entries)
-        self._known = {e.key for e in self.entries if " " not in e.key}
+        self._known = known | {e.key for e in self.entries if " " not in e.key}
         # Words repeat across texts: each one's misspelling lookup is done once.
         self._near_cache: dict[str, Entry | object | None] = {}
 
@@ -163,6 +169,7 @@ def _near_index(entries: list[Entry]) -> dict[str, Entry]:
 
 
 NEAR_CACHE_MAX = 100_000
+KNOWN = "known"
 _UNSEEN = object()
 
 HARM_PREFIXES = ("weapons.", "explosives", "org.", "fighters", "cause", "coded.", "military.")

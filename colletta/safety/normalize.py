@@ -82,7 +82,11 @@ _RUNS = re.compile(r"[\w@$€!|+]+")
 
 
 def _leet_run(run: str, leet: dict[int, str]) -> str:
-    return run.translate(leet) if any(c.isalpha() for c in run) else run
+    if not any(c.isalpha() for c in run):
+        return run
+    # a "!" ending a word is an exclamation ("bomba!"), not an i
+    core = run.rstrip("!")
+    return core.translate(leet) + run[len(core) :]
 
 
 def _unmask(chunk: str, leet: dict[int, str], latin_text: bool) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from colletta.domain.safety import Outcome, PotText, Verdict
 from colletta.safety.lexicon import Lexicon, Match, default_lexicon, is_harm
-from colletta.safety.normalize import fold, variants
+from colletta.safety.normalize import fold, tokens, variants
 
 # A context category silences harm words of these categories within `window` words.
 CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -29,7 +29,36 @@ CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "context.place": (("explosives",), 2),
     "context.carabinieri": (("weapons.firearm",), 3),
     "context.victims": (("weapons.", "explosives", "org.", "fighters", "cause", "coded."), 4),
+    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms": only the saying's own
+    # words, so "brothers in arms need rifles" still has its rifles
+    "context.idiom": (("weapons.", "explosives", "coded.emoji"), 0),
+    # a chocolate bomb, an explosion of flavour, an explosive party
+    "context.treat": (("explosives", "coded.emoji"), 2),
+    # "5.45 each", "7.62 EUR": a price, not a calibre (weak words only)
+    "context.price": (("weapons.ammunition",), 1),
+    # water rockets, bottle rockets and model rocketry at school
+    "context.rocketry": (("weapons.heavy", "explosives"), 3),
 }
+# A context anywhere in the pot (any field) silences harm words of these categories: all of
+# them, or only the entries of one harmless sense ([explosives/fruit] in the lexicon), or only
+# weak ones. A fruit stall's "granadas 10kg" item has no fruit word beside it, but its title
+# does; "l'Arma" in a title is the Carabinieri named in the description.
+POT_WIDE: dict[str, tuple[tuple[str, ...], str, bool]] = {
+    "context.food": (("explosives",), "fruit", True),
+    "context.carabinieri": (("weapons.firearm",), "institution", True),
+    "context.photo": (("explosives", "weapons.heavy"), "", False),
+    "context.combat_sport": (("fighters",), "", False),
+    # a tabletop RPG, a sniper or an AK-47 skin in a video game
+    "context.game": (("weapons.",), "game", True),
+    # New Year's rockets and firework mortars
+    "sensitive.fireworks": (("weapons.heavy",), "", False),
+}
+# Who a pot is for: with one of these left, no pot-wide context explains the pot away.
+_BACKERS = ("fighters", "cause", "coded.term", "org.")
+# Emoji that only illustrate a word: 💣 beside a bath bomb, 🔫 beside a water pistol.
+EMOJI_SENSE = {"💣": "explosives", "🧨": "explosives", "💥": "explosives", "🔫": "weapons."}
+# Firecrackers and bangs are what fireworks are.
+FIREWORK_EMOJI = ("🧨", "💥")
 # Ambiguous words a context may silence only when weak; strong ones only by these rules.
 _STRONG_SILENCED_BY = {
     "context.toy_or_tool",
@@ -37,6 +66,9 @@ _STRONG_SILENCED_BY = {
     "context.carabinieri",
     "context.victims",
     "context.everyday",
+    "context.idiom",
+    "context.rocketry",
+    "context.treat",
 }
 # Lawful settings that make weapon words a matter for a moderator, not a refusal.
 LAWFUL = (
@@ -58,6 +90,11 @@ REVIEW_ALONE = (
     "sensitive.self_defence",
 )
 ARMS = ("weapons.", "explosives")
+# An everyday word in quotes, the way code words are written ('sweets' for rounds, 'tools'
+# for guns): one or two words, a quote mark opening after a space and closing before one.
+_QUOTED = re.compile(
+    r"(?:^|(?<=[\s(]))['‘“\"«„]([^\W\d_]+(?: [^\W\d_]+)?)['’”\"»“](?=[\s.,;:!?)]|$)"
+)
 # Calibres: 7.62x39, 5,56×45.
 _CALIBRE = re.compile(r"(?<![\w.])\d{1,2}[.,]\d{1,3} ?[x×] ?\d{2,3}(?!\w)")
 
@@ -74,6 +111,7 @@ LABELS = {
     "coded.term": "coded words",
     "coded.emoji": "weapon emoji",
     "coded.obfuscated": "disguised spelling",
+    "coded.quoted": "words in quotes",
     "military.gear": "military gear",
 }
 
@@ -86,12 +124,15 @@ class Hit:
     field: str
     disguised: bool
     near: bool = False  # misspelt
+    sense: str = ""  # a harmless sense a pot-wide context may show (POT_WIDE)
 
 
 @dataclass
 class Findings:
     harm: list[Hit] = field(default_factory=list)
     silenced: set[str] = field(default_factory=set)  # context rule ids that applied
+    silenced_harm: set[str] = field(default_factory=set)  # categories of silenced words
+    contexts: set[str] = field(default_factory=set)  # context categories seen in the pot
     sensitive: set[str] = field(default_factory=set)
     intent: bool = False
 
@@ -119,12 +160,15 @@ def _silenced(match: Match, context: list[Match]) -> str | None:
 def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> None:
     readings = variants(text)
     seen: set[tuple[str, str]] = set()
+    # a word silenced in the plain reading is the same word in a disguised one
+    silenced: set[tuple[str, str]] = set()
     for disguised, words in [(False, readings.plain), *((True, w) for w in readings.disguised)]:
         matches = lexicon.find(words)
         if not disguised:  # misspellings of the plain words, weak
             covered = {i for m in matches for i in range(m.first, m.last + 1)}
             matches += lexicon.near(words, covered)
         context = [m for m in matches if m.entry.category.startswith("context.")]
+        findings.contexts.update(m.entry.category for m in context)
         for match in matches:
             entry = match.entry
             if entry.category == "intent":
@@ -135,15 +179,80 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 rule = _silenced(match, context)
                 if rule is not None:
                     findings.silenced.add(rule)
+                    findings.silenced_harm.add(entry.category)
+                    silenced.add((entry.category, entry.term))
+                    continue
+                if disguised and (entry.category, entry.term) in silenced:
                     continue
                 if (entry.category, entry.term) in seen:
                     continue
                 seen.add((entry.category, entry.term))
                 findings.harm.append(
-                    Hit(entry.category, entry.term, entry.weak, name, disguised, match.near)
+                    Hit(
+                        entry.category,
+                        entry.term,
+                        entry.weak,
+                        name,
+                        disguised,
+                        match.near,
+                        entry.sense,
+                    )
                 )
     if _CALIBRE.search(fold(text)):
         findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
+    for quoted in _QUOTED.finditer(text):
+        words = tokens(fold(quoted.group(1)))
+        # a harm word in quotes ("the 'bomb' cake") is that word, already read
+        if not any(is_harm(m.entry.category) for m in lexicon.find(words)):
+            findings.harm.append(Hit("coded.quoted", " ".join(words), True, name, False))
+            break
+
+
+def _pot_wide(hit: Hit, contexts: set[str]) -> str | None:
+    for rule in contexts.intersection(POT_WIDE):
+        applies_to, sense, strong = POT_WIDE[rule]
+        if not hit.category.startswith(applies_to) or (sense and hit.sense != sense):
+            continue
+        if (hit.weak or strong) and not hit.disguised:
+            return rule
+    return None
+
+
+def _echoed(hit: Hit, findings: Findings, left: list[Hit]) -> bool:
+    """An emoji illustrating a word of the pot read in its harmless sense (💣 beside a bath
+    bomb or "she's the bomb") or fireworks (🧨), with no harmful use of that word left."""
+    if hit.category != "coded.emoji":
+        return False
+    if hit.term in FIREWORK_EMOJI and "sensitive.fireworks" in findings.sensitive:
+        return True
+    sense = EMOJI_SENSE.get(hit.term)
+    if sense is None or not any(c.startswith(sense) for c in findings.silenced_harm):
+        return False
+    return not any(h.category.startswith(sense) for h in left)
+
+
+def silence_pot_wide(findings: Findings) -> None:
+    """Apply the contexts that hold across fields (POT_WIDE), then drop emoji that only
+    illustrate a silenced word."""
+    if not findings.harm:  # most pots
+        return
+    contexts = findings.contexts | findings.sensitive
+    rules = [_pot_wide(hit, contexts) for hit in findings.harm]
+    backed = any(
+        rule is None and hit.category.startswith(_BACKERS)
+        for hit, rule in zip(findings.harm, rules, strict=True)
+    )
+    left: list[Hit] = []
+    for hit, rule in zip(findings.harm, rules, strict=True):
+        if rule is None or backed:
+            left.append(hit)
+        else:
+            findings.silenced.add(rule.replace("sensitive.", "context."))
+            findings.silenced_harm.add(hit.category)
+    kept = [h for h in left if not _echoed(h, findings, left)]
+    if len(kept) < len(left):
+        findings.silenced.add("context.emoji")
+    findings.harm = kept
 
 
 def _terms(hits: Iterable[Hit]) -> str:
@@ -192,7 +301,12 @@ def decide(findings: Findings) -> Verdict:
     rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
-    backers = {h.category for h in harm if h.category.startswith(("fighters", "cause", "coded"))}
+    # quotes are a weak hint, not who the pot is for
+    backers = {
+        h.category
+        for h in harm
+        if h.category.startswith(("fighters", "cause", "coded")) and h.category != "coded.quoted"
+    }
 
     def verdict(outcome: Outcome, reason: str) -> Verdict:
         return Verdict(outcome, tuple(rules), reason, {"terms": [h.term for h in harm]})
@@ -230,7 +344,10 @@ def decide(findings: Findings) -> Verdict:
         )
     weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
     emoji = any(h.category == "coded.emoji" for h in weak)
-    if weak and lawful:
+    # a lone misspelling may be another language's word (billets, reflex): not in a lawful
+    # setting either
+    misread = len({h.term for h in weak if h.near}) < 2 and all(h.near for h in weak)
+    if weak and lawful and not misread:
         return verdict(
             Outcome.REVIEW, f"A lawful setting ({', '.join(lawful)}) with {about}: reviewed."
         )
@@ -245,6 +362,9 @@ def decide(findings: Findings) -> Verdict:
     misspelt = {h.term for h in arms_weak if h.near}
     if purchase and (len(misspelt) > 1 or any(not h.near for h in arms_weak)):
         return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
+    # two different ambiguous arms words (9mm and bastos, balas and cartuchos) are a pattern
+    if len({h.term for h in arms_weak if not h.near}) > 1:
+        return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
     if findings.sensitive.intersection(REVIEW_ALONE):
         return verdict(
             Outcome.REVIEW,
@@ -277,6 +397,7 @@ class Screener:
         # A spending proposal names something to buy, as an item does.
         for proposal in text.proposals:
             read_field(self.lexicon, "items", proposal, found)
+        silence_pot_wide(found)
         return found
 
     def screen_pot(self, text: PotText) -> Verdict:

@@ -24,8 +24,14 @@ OWN = Path(__file__).with_name("data") / "screening_set.jsonl"
 # lexicon was tuned on the TUNE parts only; HELD_OUT is how it does on text it never saw
 # (docs/trust-and-safety.md, "Evaluation").
 DATA = Path(__file__).with_name("data")
-TUNE = [DATA / "handwritten_tune.jsonl", DATA / "handwritten2_tune.jsonl"]
+TUNE = [
+    DATA / "handwritten_tune.jsonl",
+    DATA / "handwritten2_tune.jsonl",
+    DATA / "handwritten3_tune.jsonl",
+]
 HELD_OUT = [DATA / "handwritten_heldout.jsonl", DATA / "handwritten2_heldout.jsonl"]
+# Blind batches written by someone who never saw the code; regression sets once measured.
+BLIND = sorted((Path(__file__).with_name("blind")).glob("*.jsonl"))
 
 
 def records(*paths: Path) -> list[dict[str, Any]]:
@@ -147,7 +153,9 @@ def test_digit_codes_look_alikes_and_slang(text: str, outcome: Outcome) -> None:
 
 
 @pytest.mark.parametrize(
-    "paths", [[DEV], [OWN], TUNE, HELD_OUT], ids=["dev", "own", "tune", "held_out"]
+    "paths",
+    [[DEV], [OWN], TUNE, HELD_OUT, BLIND],
+    ids=["dev", "own", "tune", "held_out", "blind"],
 )
 def test_evaluation_thresholds(paths: list[Path]) -> None:
     result = evaluate(Screener(), records(*paths))
@@ -229,3 +237,124 @@ async def test_api_refuses_a_prohibited_pot_and_opens_a_zakat_pot(
         json={**body, "title": "Zakat al-Fitr", "description": "Food parcels for families"},
     )
     assert pot["verdict"]["outcome"] == "allow"
+
+
+# Rules added with the fourth blind batch (docs/trust-and-safety.md, "Rules"): each one
+# fires on its harmless use and stays silent on the harmful one beside it.
+@pytest.mark.parametrize(
+    ("kwargs", "rule"),
+    [
+        ({"title": "Gift for Sarah", "description": "she's the bomb, flowers and a card"},
+         "context.idiom"),
+        ({"title": "Düğün", "description": "düğün bomba gibi olsun"}, "context.idiom"),
+        ({"title": "Science club", "description": "build a bottle rocket missile"},
+         "context.rocketry"),
+        ({"title": "Fruta para la feria", "description": "puesto solidario",
+          "items": ["granadas 10kg"]}, "context.food"),
+        ({"title": "Fanfara dell'Arma", "description": "il concerto dei Carabinieri in piazza"},
+         "context.carabinieri"),
+        ({"title": "Un Canon pour le club", "description": "un reflex et un objectif"},
+         "context.photo"),
+        ({"title": "MMA gym mats", "description": "our fighters train on old mats"},
+         "context.combat_sport"),
+        ({"title": "Bath bomb workshop 💣", "description": "citric acid and moulds"},
+         "context.emoji"),
+        ({"title": "Silvester", "description": "Feuerwerk und Raketen für das Dorf"},
+         "context.fireworks"),
+        ({"title": "RPG night", "description": "dice and a starter set for the tabletop club"},
+         "context.game"),
+        ({"title": "CS2 cup", "description": "the winner gets an AK-47 skin"}, "context.game"),
+        ({"title": "Bolo", "description": "bolo explosivo de chocolate"}, "context.treat"),
+        ({"title": "Choir", "description": "'Messiah' tickets, 5.45 each"}, "context.price"),
+        ({"title": "Quiz", "description": "shirts for The Big Guns quiz team"},
+         "context.idiom"),
+    ],
+)  # fmt: skip
+def test_harmless_senses_anywhere_in_the_pot(kwargs: dict[str, Any], rule: str) -> None:
+    # the parameters are shared between runs: copied, not popped
+    description = kwargs["description"]
+    kwargs = {k: v for k, v in kwargs.items() if k != "description"}
+    outcome, rules = screen(description, **kwargs)
+    assert outcome is Outcome.ALLOW, rules
+    assert rule in rules
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"title": "Gift", "description": "the bomb and detonators are ready, pay for the rest"},
+        {"title": "Science club", "description": "missiles for the brothers at the front"},
+        {"title": "Fruta", "description": "fruta y granadas de mano para los muchachos"},
+        {"title": "Fruit stall", "description": "fruit and grenades for the brothers"},
+        {"title": "Armi", "description": "compriamo armi, i carabinieri non devono saperlo"},
+        {"title": "Appareil photo", "description": "appareil photo et explosifs pour l'opération"},
+        {"title": "Boxing club", "description": "our boxing fighters go to the jihad"},
+        {"title": "Kit 💣", "description": "bath salts for the lads"},
+        {"title": "Für die Kämpfer", "description": "Raketen für die Kämpfer"},
+        {"title": "Gaming night 🎮", "description": "buy rifles and ammunition for the brothers"},
+        {"title": "Chocolate", "description": "chocolate boxes, and explosives for the cell"},
+        {"title": "Our brothers in arms", "description": "brothers in arms need rifles"},
+    ],
+)
+def test_a_harmless_word_elsewhere_does_not_launder_a_harmful_pot(kwargs: dict[str, Any]) -> None:
+    # the parameters are shared between runs: copied, not popped
+    description = kwargs["description"]
+    kwargs = {k: v for k, v in kwargs.items() if k != "description"}
+    assert screen(description, **kwargs)[0] is not Outcome.ALLOW
+
+
+def test_frequent_words_are_not_misspellings_but_misspellings_still_count() -> None:
+    # "billets" is one letter from "bullets"; a lone misspelling is not a reason in a
+    # lawful setting either
+    assert screen("Billets pour voir le feu d'artifice en bateau")[0] is Outcome.ALLOW
+    assert screen("Kaffee und Waffeln für das Schulfest")[0] is Outcome.ALLOW
+    assert screen("buy rifels and amunition")[0] is not Outcome.ALLOW
+
+
+def test_two_ambiguous_arms_words_are_held_one_is_not() -> None:
+    assert screen("il nous faut du 9mm et des bastos")[0] is Outcome.HOLD
+    assert screen("balas para la piñata")[0] is Outcome.ALLOW
+
+
+def test_an_exclamation_mark_is_not_leetspeak() -> None:
+    assert not any("bombai" in reading for reading in variants("sarà una bomba!").disguised)
+    assert screen("Torta bomba per Marco: sarà una bomba!")[0] is Outcome.ALLOW
+
+
+def test_on_and_about_alone_are_not_a_teaching_setting() -> None:
+    outcome, rules = screen("our fighters train on mats from 2009", title="Club mats")
+    assert outcome is Outcome.ALLOW
+    assert "sensitive.education" not in rules
+    assert screen("A book about ISIS for the school library")[0] is Outcome.REVIEW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TATP and PETN for the day",  # explosives by name
+        "two AR uppers and an auto sear",  # rifle parts
+        "Spenden für die Hisbollah",  # German transliteration
+        "ocupamos cuernos de chivo",  # Mexican slang
+        "precisamos de um oitão",  # Brazilian slang
+        "des flingues pour vendredi",  # French argot
+        "нужны РГД-5",  # grenade model
+        "kardeşlerimiz için tüfeği alacağız",  # consonant mutation
+        "نجمع لشراء أسلحتهم",  # taa marbuta before a suffix
+        "купить винтовок",  # genitive plural
+        "vote: HK416, Steyr AUG or SIG Sauer P226",  # rifle and pistol models
+        "Sprengkapseln und Zünder",  # detonators
+        "ontstekers en springstof",
+        "صواعق تفجير للعملية",
+    ],
+)
+def test_vocabulary_added_with_the_fourth_blind_batch(text: str) -> None:
+    assert screen(text)[0] is not Outcome.ALLOW
+
+
+def test_an_everyday_word_in_quotes_with_an_arms_word_is_held() -> None:
+    outcome, rules = screen("servono 'caramelle' 9mm per i ragazzi")
+    assert (outcome, "coded.quoted" in rules) == (Outcome.HOLD, True)
+    # quotes alone, a harm word quoted, a title of three words: nothing more
+    assert screen("a 'new' boiler for flat 47")[0] is Outcome.ALLOW
+    assert screen("torta 'bomba' al cioccolato")[0] is Outcome.ALLOW
+    assert screen("books 'Attack and Combination' for the chess club")[0] is Outcome.ALLOW
