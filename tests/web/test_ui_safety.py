@@ -102,3 +102,61 @@ def test_a_report_reaches_the_moderator_who_removes_the_message(
     ann.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(ann.get_by_role("link", name="Inbox 1 new notice")).to_be_visible()
+    expect(ann.get_by_role("link", name="Moderation")).to_have_count(0)  # Ann moderates nothing
+
+    # The moderator finds it first in the queue, reads the case and removes the message.
+    bob, mia = open_page(), open_page()
+    sign_in(bob, "bob")
+    open_chat(bob, "Book club")
+    sign_in(mia, "mia")
+    mia.get_by_role("link", name="Moderation").click()
+    queue = mia.get_by_role("list", name="Queue")
+    row = queue.get_by_role("listitem").first
+    expect(row).to_contain_text("Report: a message")
+    expect(row).to_contain_text(RISK)
+    expect(row).to_contain_text("1 report")
+    assert axe_violations(mia) == []
+    screenshots(mia, "mod-queue")
+    row.get_by_role("link", name="Report: a message").click()
+    case = mia.get_by_role("article", name="Report: a message")
+    subject = case.get_by_role("region", name="The subject as it is now")
+    expect(subject).to_contain_text("send money for the rifles, brothers")
+    reports = case.get_by_role("region", name="Reports")
+    expect(reports).to_contain_text("Asks us to fund weapons")  # the reporter's text
+    expect(reports).to_contain_text(RISK)
+    decide = case.get_by_role("form", name="Decide")
+    for action in ("Dismiss (nothing wrong)", "Remove the message", "Warn the user"):
+        expect(decide.get_by_role("radio", name=action)).to_be_visible()
+    expect(decide.get_by_role("radio", name="Freeze the pot")).to_have_count(0)  # not a pot
+    decide.get_by_role("radio", name="Remove the message").check()
+    decide.get_by_label("Explanation").fill("Fundraising for weapons is not allowed here.")
+    assert axe_violations(mia) == []
+    screenshots(mia, "mod-case")
+    decide.get_by_role("button", name="Decide").click()
+    expect(case).to_contain_text("Decided — Remove the message")
+    statements = case.get_by_role("region", name="Statements of reasons issued")
+    expect(statements).to_contain_text("Content removed")
+    expect(statements).to_contain_text("Fundraising for weapons is not allowed here.")
+    expect(case.get_by_role("form", name="Decide")).to_have_count(0)
+    screenshots(mia, "mod-case-decided")
+
+    # Gone for everyone, live; the reporter reads the decision in the inbox.
+    for page in (ann, bob):
+        expect(message(page, "rifles")).to_have_count(0)
+    expect(message(bob, "Message deleted")).to_have_count(1)
+    expect(ann.get_by_role("link", name="Inbox 2 new notices")).to_be_visible()
+    ann.get_by_role("link", name="Inbox").click()
+    decided = ann.locator("li.notice", has_text="Your report was decided")
+    expect(decided).to_contain_text("We acted on it.")
+
+
+def test_the_console_is_not_there_for_a_member(open_page: Callable[..., Page], api: Api) -> None:
+    api.user("ann", "Ann")
+    ann = open_page()
+    sign_in(ann, "ann")
+    expect(ann.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(ann.get_by_role("link", name="Moderation")).to_have_count(0)
+    ann.goto(ann.url.rstrip("/") + "/mod")
+    expect(ann.get_by_role("navigation", name="Chats")).to_be_visible()
+    expect(ann.get_by_role("heading", name="Moderation")).to_have_count(0)
+    expect(ann.get_by_role("list", name="Queue")).to_have_count(0)
