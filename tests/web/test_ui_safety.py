@@ -149,6 +149,28 @@ def test_a_report_reaches_the_moderator_who_removes_the_message(
     decided = ann.locator("li.notice", has_text="Your report was decided")
     expect(decided).to_contain_text("We acted on it.")
 
+    # The author complains from the statement in the inbox; it reaches the queue.
+    bob.get_by_role("link", name="Inbox").click()
+    notice = bob.locator("li.notice", has_text="Statement of reasons: Content removed")
+    expect(notice).to_contain_text("Fundraising for weapons is not allowed here.")
+    notice.get_by_role("button", name="Complain").click()
+    notice.get_by_label("Why the decision is wrong").fill("It was a quote from a film.")
+    assert axe_violations(bob) == []
+    screenshots(bob, "complaint-form")
+    notice.get_by_role("button", name="Send complaint").click()
+    expect(notice).to_contain_text("Your complaint is being reviewed.")
+    expect(notice.get_by_role("button", name="Complain")).to_have_count(0)
+    bob.get_by_role("link", name="Statements of reasons").click()
+    expect(bob.locator("li.notice").first).to_contain_text("Your complaint is being reviewed.")
+    mia.get_by_role("link", name="← Queue").click()
+    complaint = mia.get_by_role("list", name="Queue").get_by_role("listitem").first
+    expect(complaint).to_contain_text("Complaint: a statement of reasons")
+    complaint.get_by_role("link").click()
+    case = mia.get_by_role("article", name="Complaint: a statement of reasons")
+    expect(case).to_contain_text("It was a quote from a film.")
+    decide = case.get_by_role("form", name="Decide")
+    expect(decide.get_by_role("radio")).to_have_count(2)  # uphold or reverse, nothing else
+
 
 def test_the_console_is_not_there_for_a_member(open_page: Callable[..., Page], api: Api) -> None:
     api.user("ann", "Ann")

@@ -1,15 +1,28 @@
 // The user's inbox, a chunk of its own (App.tsx): the notices the service sent them, newest
 // first, and their statements of reasons (DSA Art. 17) written out for a person to read.
 // Opening it marks every notice seen (store.markNoticesSeen): the sidebar's badge clears.
-import { useEffect, useState } from "preact/hooks";
-import { api, ok, type Notice, type Statement } from "../../api/http";
+import { signal } from "@preact/signals";
+import { useEffect, useId, useState } from "preact/hooks";
+import { api, ok, type Notice, type Schemas, type Statement } from "../../api/http";
 import { stamp, t } from "../../i18n";
 import { catchUpNotices, idAfter, markNoticesSeen, notices, seenNotice } from "../../store";
 import { Link } from "../Link";
-import { problemText } from "../problems";
+import { problemText, useAttempt } from "../problems";
 import { categoryLabel, StatementCard, statementTitle } from "./StatementCard";
 
+type Complaint = Schemas["Complaint"];
+/** statement id → the user's complaint against it, read with the inbox and after each
+ * complaint notice (filed or decided). */
+const complaints = signal<Map<string, Complaint>>(new Map());
+
+async function loadComplaints(): Promise<void> {
+  const found = await ok(api.GET("/api/v1/me/complaints"));
+  complaints.value = new Map(found.complaints.map((c) => [c.statement_id, c]));
+}
+
 export function Inbox({ statements }: { statements: boolean }) {
+  const decided = notices.value.filter((n) => n.kind.startsWith("appeal.")).length;
+  useEffect(() => void loadComplaints().catch(() => undefined), [decided]);
   return (
     <main class="page inbox" aria-labelledby="inbox-title">
       <h1 id="inbox-title">{t.inbox}</h1>
@@ -72,7 +85,14 @@ function statementOf(notice: Notice): Statement | null {
 function NoticeBody({ notice }: { notice: Notice }) {
   const data = notice.data;
   const statement = statementOf(notice);
-  if (statement) return <StatementCard statement={statement} />;
+  if (statement) {
+    return (
+      <>
+        <StatementCard statement={statement} />
+        <Complain statement={statement} />
+      </>
+    );
+  }
   const lines: string[] = [];
   const subject = text(data["subject"]);
   if (subject) lines.push(t.aboutSubject(t.subjects[subject] ?? subject));
@@ -121,6 +141,7 @@ function Statements() {
               <time dateTime={new Date(statement.created_at_ms).toISOString()}>{stamp(statement.created_at_ms)}</time>
             </p>
             <StatementCard statement={statement} />
+            <Complain statement={statement} />
           </li>
         ))}
       </ul>
@@ -133,3 +154,53 @@ function Statements() {
   );
 }
 
+/** A complaint against the statement (DSA Art. 20): its state once filed, else a form. */
+function Complain({ statement }: { statement: Statement }) {
+  const id = useId();
+  const filed = complaints.value.get(statement.id);
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, attempt] = useAttempt();
+  if (filed) {
+    return (
+      <div class="complaint" role="status">
+        <p>
+          <strong>{t.complaintStatus[filed.status] ?? filed.status}</strong>
+        </p>
+        {filed.decision_reason && <p>{filed.decision_reason}</p>}
+      </div>
+    );
+  }
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    const made = await attempt(
+      ok(api.POST("/api/v1/statements/{statement_id}/complaints", { params: { path: { statement_id: statement.id } }, body: { text: text.trim() } })),
+    );
+    setBusy(false);
+    if (made) complaints.value = new Map(complaints.value).set(statement.id, made);
+  }
+  return (
+    <div class="complaint">
+      <button type="button" aria-expanded={open} aria-controls={`${id}-form`} onClick={() => setOpen(!open)}>
+        {t.complain}
+      </button>
+      {open && (
+        <form id={`${id}-form`} class="complaint" onSubmit={submit}>
+          <p class="hint">{t.complaintFormIntro}</p>
+          <div class="field">
+            <label for={`${id}-text`}>{t.complaintLabel}</label>
+            <textarea id={`${id}-text`} required rows={4} maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </div>
+          {error && <p class="error" role="alert">{error}</p>}
+          <div class="buttons start">
+            <button type="submit" class="primary" disabled={busy}>
+              {t.sendComplaint}
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}
