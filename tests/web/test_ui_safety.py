@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.nodes import BIN, Node
@@ -48,10 +47,12 @@ def login(api: Api, username: str) -> User:
     return api.users[username]
 
 
-def screenshots(page: Page, name: str) -> None:
-    """The page at phone and desktop widths, back at desktop after."""
+def screenshots(page: Page, name: str, showing: Locator | None = None) -> None:
+    """The page at phone and desktop widths (scrolled to `showing`), back at desktop after."""
     for width, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
+        if showing is not None:
+            showing.scroll_into_view_if_needed()
         screenshot(page, f"{name}-{width}")
 
 
@@ -182,3 +183,49 @@ def test_the_console_is_not_there_for_a_member(open_page: Callable[..., Page], a
     expect(ann.get_by_role("navigation", name="Chats")).to_be_visible()
     expect(ann.get_by_role("heading", name="Moderation")).to_have_count(0)
     expect(ann.get_by_role("list", name="Queue")).to_have_count(0)
+
+
+def test_the_operator_registers_a_removal_order_and_reads_the_time_taken(
+    open_page: Callable[..., Page], api: Api, node: Node
+) -> None:
+    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    api.user("mia", "Mia")
+    cli(node, "admin", "create-operator", "root")
+    cli(node, "admin", "grant", "mia", "moderator")
+    chat_id = api.group(ann_user, "News", bob_user)
+    posted = api.send(bob_user, chat_id, "join the fighters, here is the video")
+    ann, root = open_page(), open_page()
+    sign_in(ann, "ann")
+    open_chat(ann, "News")
+    expect(message(ann, "join the fighters")).to_have_count(1)
+
+    sign_in(root, "root")
+    root.get_by_role("link", name="Moderation").click()
+    root.get_by_role("link", name="Removal orders").click()
+    form = root.get_by_role("form", name="Register a removal order")
+    form.get_by_label("Authority").fill("Bundeskriminalamt")
+    form.get_by_label("Reference").fill("TCO-2026-0042")
+    form.get_by_label("Reasons given in the order").fill("Terrorist content (Art. 2(7)(a))")
+    form.get_by_label("Items, one a line").fill(f"message:{posted['id']}")
+    expect(form.get_by_label("Received at")).not_to_have_value("")  # now, to the second
+    expect(form.get_by_label("Tell the uploader")).to_be_checked()
+    assert axe_violations(root) == []
+    screenshots(root, "order-form")
+    form.get_by_role("button", name="Register and remove").click()
+    expect(form.get_by_role("status")).to_contain_text("Order registered: the items were removed")
+    expect(message(ann, "join the fighters")).to_have_count(0)  # gone for everyone, live
+    order = root.get_by_role("list", name="Removal orders").get_by_role("listitem").first
+    expect(order).to_contain_text("Bundeskriminalamt · TCO-2026-0042")
+    expect(order).to_contain_text("after receipt, within the one-hour limit")
+    expect(order).to_contain_text(f"message:{posted['id']} — removed")
+    assert axe_violations(root) == []
+    screenshots(root, "orders", showing=order)
+
+    # A moderator reads the orders; only the operator registers them.
+    mia = open_page()
+    sign_in(mia, "mia")
+    mia.get_by_role("link", name="Moderation").click()
+    mia.get_by_role("link", name="Removal orders").click()
+    orders = mia.get_by_role("list", name="Removal orders")
+    expect(orders).to_contain_text("TCO-2026-0042")
+    expect(mia.get_by_role("form", name="Register a removal order")).to_have_count(0)

@@ -50,11 +50,12 @@ const LazyPotScreen = ({ route }: { route: PotRoute }) => (
 
 type ConsoleRoute = import("./mod/Console").ConsoleRoute;
 
-/** A console route (/mod, /mod/cases/<id>), for moderators and the operator
+/** A console route (/mod, /mod/orders, /mod/cases/<id>), for moderators and the operator
  * only: for anyone else these paths are nothing (the API answers them 404 too). */
 function consoleRoute(route: string): ConsoleRoute | null {
   if (!(me.value?.is_moderator || me.value?.is_operator)) return null;
   if (route === "/mod") return { view: "queue" };
+  if (route === "/mod/orders") return { view: "orders" };
   const caseId = /^\/mod\/cases\/([1-9][0-9]{0,18})$/.exec(route)?.[1];
   return caseId ? { view: "case", caseId } : null;
 }

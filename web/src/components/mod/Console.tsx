@@ -5,24 +5,35 @@
 import { useEffect, useId, useState } from "preact/hooks";
 import { api, ok, type Message, type Schemas, type Statement } from "../../api/http";
 import { longDate, stamp, t } from "../../i18n";
-import { names } from "../../store";
+import { me, names } from "../../store";
 import { Link } from "../Link";
 import { problemText, useAttempt } from "../problems";
 import { CategorySelect } from "../Report";
 import { categoryLabel, StatementCard } from "../inbox/StatementCard";
+import { Orders } from "./Orders";
 
 type CaseSummary = Schemas["CaseSummary"];
 type CaseDetail = Schemas["CaseDetail"];
 type ActionName = Schemas["ActIn"]["action"];
 
-export type ConsoleRoute = { view: "queue" } | { view: "case"; caseId: string };
+export type ConsoleRoute = { view: "queue" } | { view: "orders" } | { view: "case"; caseId: string };
 
 export function Console({ route }: { route: ConsoleRoute }) {
+  const operator = me.value?.is_operator ?? false;
   return (
     <main class="page console" aria-labelledby="console-title">
       <h1 id="console-title">{t.moderation}</h1>
+      <nav class="tabs" aria-label={t.moderation}>
+        <Link to="/mod" aria-current={route.view === "orders" ? undefined : "page"}>
+          {t.modQueue}
+        </Link>
+        <Link to="/mod/orders" aria-current={route.view === "orders" ? "page" : undefined}>
+          {t.orders}
+        </Link>
+      </nav>
       {route.view === "queue" && <Queue />}
       {route.view === "case" && <CaseView caseId={route.caseId} />}
+      {route.view === "orders" && <Orders operator={operator} />}
     </main>
   );
 }
