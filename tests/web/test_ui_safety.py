@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
@@ -56,17 +57,22 @@ def screenshots(page: Page, name: str, showing: Locator | None = None) -> None:
         screenshot(page, f"{name}-{width}")
 
 
-def report_message(page: Page, text: str, category: str, why: str) -> None:
-    """Open the message's menu, report it, and read the acknowledgement."""
-    item = message(page, text)
-    item.get_by_role("button", name="Actions for message").click()
-    item.get_by_role("button", name="Report").click()
-    expect(page.get_by_role("dialog", name="Report a message")).to_be_visible()
+def report_in_dialog(page: Page, category: str, why: str) -> None:
+    """Fill the open report dialog, send it, read the acknowledgement and close it."""
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("What kind of problem").select_option(label=category)
     dialog.get_by_label("What is wrong (optional)").fill(why)
     dialog.get_by_role("button", name="Send report").click()
     expect(dialog.get_by_role("heading", name="Report received")).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def sign_in_it(page: Page, username: str) -> None:
+    page.get_by_label("Nome utente").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accedi").click()
+    expect(page.get_by_role("navigation", name="Chat")).to_be_visible()
 
 
 def test_a_report_reaches_the_moderator_who_removes_the_message(
@@ -171,6 +177,56 @@ def test_a_report_reaches_the_moderator_who_removes_the_message(
     expect(case).to_contain_text("It was a quote from a film.")
     decide = case.get_by_role("form", name="Decide")
     expect(decide.get_by_role("radio")).to_have_count(2)  # uphold or reverse, nothing else
+
+
+def test_users_chats_and_pots_are_reported_too_in_italian_as_well(
+    open_page: Callable[..., Page], api: Api, node: Node
+) -> None:
+    ann_user, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    api.user("mia", "Mia")
+    cli(node, "admin", "grant", "mia", "moderator")
+    chat_id = api.group(bob_user, "Range day", ann_user)
+    body = {"title": "Club trip", "currency": "EUR", "goal_minor": 10_000}
+    deadline_ms = int(time.time() * 1000) + 10 * 86_400_000
+    api.call(
+        bob_user,
+        "POST",
+        f"/api/v1/chats/{chat_id}/pots",
+        json={**body, "deadline_at_ms": deadline_ms},
+    )
+    ann = open_page()
+    sign_in(ann, "ann")
+    open_chat(ann, "Range day")
+    ann.get_by_role("button", name="Range day").click()
+    panel = ann.get_by_role("region", name="Range day")
+    panel.get_by_role("button", name="Report Bob").click()
+    expect(ann.get_by_role("dialog", name="Report Bob")).to_be_visible()
+    report_in_dialog(ann, "Scams and fraud", "Asks everyone for money")
+    panel.get_by_role("button", name="Report this chat").click()
+    expect(ann.get_by_role("dialog", name="Report the chat Range day")).to_be_visible()
+    report_in_dialog(ann, "Violence", "")
+    ann.locator("article.pot-card").get_by_role("link", name="Club trip").click()
+    ann.get_by_role("button", name="Report this pot").click()
+    expect(ann.get_by_role("dialog", name="Report the pot Club trip")).to_be_visible()
+    report_in_dialog(ann, "Scams and fraud", "Nobody is going on a trip")
+    subjects = {
+        (c["subject"], c["subject_id"])
+        for c in api.call(login(api, "mia"), "GET", "/api/v1/mod/queue")["cases"]
+    }
+    assert ("user", bob_user.id) in subjects
+    assert ("chat", chat_id) in subjects
+    assert any(subject == "pot" for subject, _ in subjects)
+
+    # An Italian browser gets the dialog in Italian.
+    it = open_page(locale="it-IT")
+    sign_in_it(it, "ann")
+    open_chat(it, "Range day")
+    it.get_by_role("button", name="Range day").click()
+    it.get_by_role("button", name="Segnala questa chat").click()
+    dialog = it.get_by_role("dialog", name="Segnala la chat Range day")
+    expect(dialog.get_by_label("Che tipo di problema")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Invia la segnalazione")).to_be_visible()
+    assert axe_violations(it) == []
 
 
 def test_the_console_is_not_there_for_a_member(open_page: Callable[..., Page], api: Api) -> None:
