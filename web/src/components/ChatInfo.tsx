@@ -108,7 +108,6 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           .map((m) => (
             <ReportButton key={m.user_id} target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
           ))}
-      {chat.kind !== "direct" && <ReportButton target={{ subject: "chat", subjectId: chat.id, name: chat.title }} label={t.reportChat} />}
       {chat.kind !== "direct" && members.length > 0 && (
         <ul class="members" aria-label={t.membersList}>
           {members.map((m) => {
@@ -199,6 +198,11 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
             </>
           )}
         </div>
+      )}
+      {chat.kind !== "direct" && chat.my_role !== "owner" && (
+        <p>
+          <ReportButton target={{ subject: "chat", subjectId: chat.id, name: chat.title }} label={t.reportChat} />
+        </p>
       )}
     </section>
   );

@@ -47,16 +47,7 @@ export function StatementCard({ statement: s }: { statement: Statement }) {
       <dd>{s.facts}</dd>
       <dt>{f.category}</dt>
       <dd>{categoryLabel(s.category)}</dd>
-      {s.rule_ids && s.rule_ids.length > 0 && (
-        <>
-          <dt>{f.rules}</dt>
-          <dd class="rule-ids">
-            {s.rule_ids.map((id) => (
-              <code key={id}>{id}</code>
-            ))}
-          </dd>
-        </>
-      )}
+      <RuleIds ids={s.rule_ids ?? []} />
       <dt>{f.detection}</dt>
       <dd>{s.automated_detection ? t.detectedAutomatically : t.detectedByPeople(t.sources[s.source] ?? s.source)}</dd>
       <dt>{f.decision}</dt>
@@ -68,5 +59,20 @@ export function StatementCard({ statement: s }: { statement: Statement }) {
       <dt>{f.redress}</dt>
       <dd class="redress">{s.redress}</dd>
     </dl>
+  );
+}
+
+/** The rule ids of a decision, as a term of a `<dl>`; nothing when there are none. */
+export function RuleIds({ ids }: { ids: string[] }) {
+  if (ids.length === 0) return null;
+  return (
+    <>
+      <dt>{t.statementFields.rules}</dt>
+      <dd class="rule-ids">
+        {ids.map((id) => (
+          <code key={id}>{id}</code>
+        ))}
+      </dd>
+    </>
   );
 }

@@ -9,7 +9,7 @@ import { me, names } from "../../store";
 import { Link } from "../Link";
 import { problemText, useAttempt } from "../problems";
 import { CategorySelect } from "../Report";
-import { categoryLabel, StatementCard } from "../inbox/StatementCard";
+import { categoryLabel, RuleIds, StatementCard } from "../inbox/StatementCard";
 import { Orders } from "./Orders";
 
 type CaseSummary = Schemas["CaseSummary"];
@@ -146,16 +146,7 @@ function CaseView({ caseId }: { caseId: string }) {
         </dd>
         <dt>{f.reason}</dt>
         <dd>{c.reason}</dd>
-        {c.rule_ids.length > 0 && (
-          <>
-            <dt>{f.rules}</dt>
-            <dd class="rule-ids">
-              {c.rule_ids.map((id) => (
-                <code key={id}>{id}</code>
-              ))}
-            </dd>
-          </>
-        )}
+        <RuleIds ids={c.rule_ids} />
         {c.category && (
           <>
             <dt>{f.category}</dt>

@@ -57,11 +57,6 @@ function PotPage({ chat, potId, view }: { chat: ChatListItem; potId: string; vie
       <p class="hint">
         {t.models[pot.model]} · {t.visibilities[pot.visibility]} · {t.weightings[pot.vote_weighting]}
       </p>
-      {pot.created_by !== me.value?.id && (
-        <p>
-          <ReportButton target={{ subject: "pot", subjectId: pot.id, name: pot.title }} label={t.reportPot} />
-        </p>
-      )}
       <Manage chat={chat} pot={pot} />
       <Items pot={pot} />
       <Contribute pot={pot} version={version} />
@@ -71,6 +66,11 @@ function PotPage({ chat, potId, view }: { chat: ChatListItem; potId: string; vie
       <p>
         <Link to={potPath(chat.id, pot.id, "ledger")}>{t.openLedger}</Link>
       </p>
+      {pot.created_by !== me.value?.id && (
+        <p>
+          <ReportButton target={{ subject: "pot", subjectId: pot.id, name: pot.title }} label={t.reportPot} />
+        </p>
+      )}
     </main>
   );
 }
