@@ -5,56 +5,24 @@ registers a removal order and reads how long it took."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Callable
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.nodes import BIN, Node
+from tests.e2e.nodes import Node
 from tests.web.conftest import (
-    DESKTOP,
-    PHONE,
     Api,
-    User,
     axe_violations,
+    cli,
     message,
     open_chat,
-    screenshot,
+    screenshots,
     sign_in,
 )
 
 RISK = "Risk for public security"
-
-
-def cli(node: Node, *args: str) -> None:
-    """`colletta …` against the node's data directory, as its operator would run it."""
-    env = {
-        **os.environ,
-        "COLLETTA_DATA_DIR": str(node.data_dir),
-        "COLLETTA_NEW_PASSWORD": PASSWORD,
-        "COLLETTA_ARGON2_TIME_COST": "1",
-        "COLLETTA_ARGON2_MEMORY_KIB": "64",
-    }
-    subprocess.run([str(BIN), *args], env=env, check=True, capture_output=True)
-
-
-def login(api: Api, username: str) -> User:
-    body = {"username": username, "password": PASSWORD}
-    found = api.http.post("/api/v1/auth/login", json=body).json()
-    api.users[username] = User(username, found["token"], found["user"]["id"])
-    return api.users[username]
-
-
-def screenshots(page: Page, name: str, showing: Locator | None = None) -> None:
-    """The page at phone and desktop widths (scrolled to `showing`), back at desktop after."""
-    for width, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        if showing is not None:
-            showing.scroll_into_view_if_needed()
-        screenshot(page, f"{name}-{width}")
 
 
 def report_in_dialog(page: Page, category: str, why: str) -> None:
@@ -211,11 +179,19 @@ def test_users_chats_and_pots_are_reported_too_in_italian_as_well(
     report_in_dialog(ann, "Scams and fraud", "Nobody is going on a trip")
     subjects = {
         (c["subject"], c["subject_id"])
-        for c in api.call(login(api, "mia"), "GET", "/api/v1/mod/queue")["cases"]
+        for c in api.call(api.login("mia"), "GET", "/api/v1/mod/queue")["cases"]
     }
     assert ("user", bob_user.id) in subjects
     assert ("chat", chat_id) in subjects
     assert any(subject == "pot" for subject, _ in subjects)
+
+    # In a direct chat, its panel reports the other person.
+    api.call(ann_user, "POST", "/api/v1/chats/direct", json={"user_id": bob_user.id})
+    open_chat(ann, "Bob")
+    ann.get_by_role("button", name="Bob").click()
+    expect(
+        ann.get_by_role("region", name="Bob").get_by_role("button", name="Report Bob")
+    ).to_be_visible()
 
     # An Italian browser gets the dialog in Italian.
     it = open_page(locale="it-IT")
