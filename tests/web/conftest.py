@@ -7,6 +7,7 @@ they skip, saying what to install (`apt-get install -y chromium`) or build (`mak
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -100,6 +101,13 @@ class Api:
         self.users[username] = User(username, login["token"], login["user"]["id"])
         return self.users[username]
 
+    def login(self, username: str) -> User:
+        """A token for a user made elsewhere (the CLI's operator, say)."""
+        body = {"username": username, "password": PASSWORD}
+        found = self.http.post("/api/v1/auth/login", json=body).json()
+        self.users[username] = User(username, found["token"], found["user"]["id"])
+        return self.users[username]
+
     def call(self, user: User, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(
             method, path, headers={"Authorization": f"Bearer {user.token}"}, **kwargs
@@ -185,6 +193,28 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def screenshots(page: Page, name: str, showing: Locator | None = None) -> None:
+    """The page at phone and desktop widths (scrolled to `showing`), back at desktop after."""
+    for width, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        if showing is not None:
+            showing.scroll_into_view_if_needed()
+        screenshot(page, f"{name}-{width}")
+
+
+def cli(node: Node, *args: str) -> None:
+    """`colletta …` on the node's data directory, as its operator runs it (a new password,
+    for `admin create-operator`, comes from the environment)."""
+    env = {
+        **os.environ,
+        "COLLETTA_DATA_DIR": str(node.data_dir),
+        "COLLETTA_NEW_PASSWORD": PASSWORD,
+        "COLLETTA_ARGON2_TIME_COST": "1",
+        "COLLETTA_ARGON2_MEMORY_KIB": "64",
+    }
+    subprocess.run([str(BIN), *args], env=env, check=True, capture_output=True)
 
 
 def message(page: Page, text: str) -> Locator:

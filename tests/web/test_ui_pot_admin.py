@@ -7,9 +7,7 @@ why, live. Nothing waits on a timer: each step waits for what the user would see
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,16 +16,14 @@ from typing import Any
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.nodes import BIN, Node
+from tests.e2e.nodes import Node
 from tests.web.conftest import (
-    DESKTOP,
-    PHONE,
     Api,
     User,
     axe_violations,
+    cli,
     open_chat,
-    screenshot,
+    screenshots,
     sign_in,
     two_in_a_group,
 )
@@ -84,13 +80,6 @@ def confirm(page: Page, action: str) -> None:
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=action).click()
     expect(dialog).to_be_hidden()
-
-
-def screenshots(page: Page, name: str) -> None:
-    """The page at phone and desktop widths, back at desktop after."""
-    for width, size in (("phone", PHONE), ("desktop", DESKTOP)):
-        page.set_viewport_size(size)
-        screenshot(page, f"{name}-{width}")
 
 
 def receipt_png(tmp_path: Path) -> Path:
@@ -216,29 +205,12 @@ def test_the_organiser_edits_closes_and_refunds_with_a_receipt_on_spending(
     expect(ann.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
 
 
-def _operator(node: Node, api: Api, username: str) -> User:
-    env = {
-        **os.environ,
-        "COLLETTA_DATA_DIR": str(node.data_dir),
-        "COLLETTA_NEW_PASSWORD": PASSWORD,
-        "COLLETTA_ARGON2_TIME_COST": "1",
-        "COLLETTA_ARGON2_MEMORY_KIB": "64",
-    }
-    subprocess.run(
-        [str(BIN), "admin", "create-operator", username], env=env, check=True, capture_output=True
-    )
-    login = api.http.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    ).json()
-    api.users[username] = User(username, login["token"], login["user"]["id"])
-    return api.users[username]
-
-
 def test_the_operator_freezes_a_pot_and_its_organiser_reads_why(
     open_page: Callable[..., Page], api: Api, node: Node
 ) -> None:
     ann_user = api.user("ann", "Ann")
-    root = _operator(node, api, "root")
+    cli(node, "admin", "create-operator", "root")
+    root = api.login("root")
     chat_id = api.group(ann_user, "Marksmen", root)
     # Screening sends this pot for review: it collects, its payouts are held.
     make_pot(api, ann_user, chat_id, "Shooting club range repairs")

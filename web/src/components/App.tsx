@@ -48,6 +48,22 @@ const LazyPotScreen = ({ route }: { route: PotRoute }) => (
   <Lazy name="pots" load={() => import("./pots/PotScreens")} label={t.pots} render={(m) => <m.PotScreen route={route} />} />
 );
 
+type ConsoleRoute = import("./mod/Console").ConsoleRoute;
+
+/** A console route (/mod, /mod/orders, /mod/cases/<id>), for moderators and the operator
+ * only: for anyone else these paths are nothing (the API answers them 404 too). */
+function consoleRoute(route: string): ConsoleRoute | null {
+  if (!(me.value?.is_moderator || me.value?.is_operator)) return null;
+  if (route === "/mod") return { view: "queue" };
+  if (route === "/mod/orders") return { view: "orders" };
+  const caseId = /^\/mod\/cases\/([1-9][0-9]{0,18})$/.exec(route)?.[1];
+  return caseId ? { view: "case", caseId } : null;
+}
+
+const LazyConsole = ({ route }: { route: ConsoleRoute }) => (
+  <Lazy name="console" load={() => import("./mod/Console")} label={t.moderation} render={(m) => <m.Console route={route} />} />
+);
+
 const LazyInbox = ({ statements }: { statements: boolean }) => (
   <Lazy name="inbox" load={() => import("./inbox/Inbox")} label={t.inbox} render={(m) => <m.Inbox statements={statements} />} />
 );
@@ -79,6 +95,7 @@ function Sidebar() {
           <Link to="/new">+ {t.newChat}</Link>
           <Link to="/channels">{t.browseChannels}</Link>
           <InboxLink />
+          {(me.value?.is_moderator || me.value?.is_operator) && <Link to="/mod">{t.moderation}</Link>}
           <Link to="/settings">{t.settings}</Link>
         </nav>
       </header>
@@ -98,6 +115,7 @@ export function App() {
   const chatId = openChatId();
   const pot = potRoute();
   const invite = /^\/invite\/([^/]+)$/.exec(route)?.[1] ?? null;
+  const moderating = consoleRoute(route);
   let content = <main class="placeholder" aria-label={t.main}><p>{t.chats}</p></main>;
   if (chatId) content = <ChatView chatId={chatId} />;
   else if (pot) content = <LazyPotScreen route={pot} />;
@@ -106,8 +124,9 @@ export function App() {
   else if (route === "/channels") content = <Channels />;
   else if (invite) content = <InvitePage code={invite} />;
   else if (route === "/inbox" || route === "/inbox/statements") content = <LazyInbox statements={route !== "/inbox"} />;
+  else if (moderating) content = <LazyConsole route={moderating} />;
   const detail =
-    chatId !== null || pot !== null || invite !== null || ["/new", "/settings", "/channels", "/inbox", "/inbox/statements"].includes(route);
+    chatId !== null || pot !== null || invite !== null || moderating !== null || ["/new", "/settings", "/channels", "/inbox", "/inbox/statements"].includes(route);
   return (
     <div class={detail ? "layout detail" : "layout"}>
       <Connection />

@@ -4,6 +4,7 @@ import { shortDuration, t } from "../i18n";
 import { joinRequests, me, rememberName } from "../store";
 import { findUser } from "./NewChat";
 import { useAttempt } from "./problems";
+import { ReportButton } from "./Report";
 
 /** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
 const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
@@ -26,7 +27,8 @@ function Timer(props: { id: string; label: string; value: number; options: numbe
   );
 }
 
-/** The chat's panel: members and roles, invite links, timers and slow mode. */
+/** The chat's panel: members and roles, invite links, timers and slow mode; reporting the
+ * chat, its members, or in a direct chat the other person. */
 export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const [members, setMembers] = useState<Member[]>([]);
   const [invites, setInvites] = useState<Schemas["Invite"][]>([]);
@@ -39,11 +41,10 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const path = { chat_id: chat.id };
 
   async function load() {
-    if (chat.kind === "direct") return;
     const page = await ok(api.GET("/api/v1/chats/{chat_id}/members", { params: { path, query: { limit: 200 } } }));
     page.members.forEach((m) => rememberName(m.user_id, m.display_name));
     setMembers(page.members);
-    if (!admin) return;
+    if (!admin || chat.kind === "direct") return;
     setInvites((await ok(api.GET("/api/v1/chats/{chat_id}/invites", { params: { path } }))).invites);
     setRequests((await ok(api.GET("/api/v1/chats/{chat_id}/join-requests", { params: { path } }))).requests);
   }
@@ -101,7 +102,13 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           {t.membersCreatePots}
         </label>
       )}
-      {members.length > 0 && (
+      {chat.kind === "direct" &&
+        members
+          .filter((m) => m.user_id !== me.value?.id)
+          .map((m) => (
+            <ReportButton key={m.user_id} target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
+          ))}
+      {chat.kind !== "direct" && members.length > 0 && (
         <ul class="members" aria-label={t.membersList}>
           {members.map((m) => {
             const manageable = admin && m.user_id !== me.value?.id && (RANK[m.role] ?? 0) < myRank;
@@ -125,6 +132,9 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
                   </>
                 ) : (
                   <small>{t.roles[m.role] ?? m.role}</small>
+                )}
+                {m.user_id !== me.value?.id && (
+                  <ReportButton target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
                 )}
               </li>
             );
@@ -188,6 +198,11 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
             </>
           )}
         </div>
+      )}
+      {chat.kind !== "direct" && chat.my_role !== "owner" && (
+        <p>
+          <ReportButton target={{ subject: "chat", subjectId: chat.id, name: chat.title }} label={t.reportChat} />
+        </p>
       )}
     </section>
   );

@@ -26,6 +26,7 @@ import { ChatInfo } from "./ChatInfo";
 import { Link } from "./Link";
 import { PotStrip, canOpenPots, potPath } from "./Pots";
 import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
+import { ReportDialog, type ReportTarget } from "./Report";
 
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "🔥"];
 const TYPING_EVERY_MS = 3000;
@@ -118,9 +119,10 @@ interface ItemProps {
   onEdit: (m: Message) => void;
   onForward: (m: Message) => void;
   onOpen: (m: Media, once: boolean) => void;
+  onReport: (m: Message) => void;
 }
 
-function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, onOpen }: ItemProps) {
+function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, onOpen, onReport }: ItemProps) {
   const [menu, setMenu] = useState(false);
   // A blocked user's message comes without content; "Show" asks for it, for this message only.
   const [revealed, setRevealed] = useState<Message | null>(null);
@@ -245,6 +247,7 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
               {t.delete}
             </button>
           )}
+          {!mine && <button type="button" onClick={act(() => onReport(message))}>{t.reportAction}</button>}
           <button type="button" onClick={() => setMenu(false)}>{t.closeMenu}</button>
         </div>
       )}
@@ -252,7 +255,7 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
   );
 }
 
-function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
+function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { chat: ChatListItem } & Omit<ItemProps, "message" | "chat" | "byId">) {
   const state = history(chat.id).value;
   // Timed messages leave the screen at their expiry by this clock, even before the server's
   // purge event arrives (and a tick re-renders only while some are on screen).
@@ -334,7 +337,7 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen }: { chat: ChatL
               class="row"
               style={{ transform: `translateY(${item.start}px)` }}
             >
-              <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} onOpen={onOpen} />
+              <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} onOpen={onOpen} onReport={onReport} />
             </div>
           );
         })}
@@ -579,6 +582,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editing, setEditing] = useState<Message | null>(null);
   const [forwarding, setForwarding] = useState<Message | null>(null);
+  const [reporting, setReporting] = useState<ReportTarget | null>(null);
   const [info, setInfo] = useState(false);
   const [viewing, setViewing] = useState<{ media: Media; once: boolean } | null>(null);
   const [uploads, setUploadList] = useState<Upload[]>([]);
@@ -660,6 +664,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         }}
         onForward={setForwarding}
         onOpen={(media, once) => setViewing({ media, once })}
+        onReport={(m) => setReporting({ subject: "message", subjectId: m.id, chatId: chat.id })}
       />
       {(chat.kind !== "channel" || chat.my_role === "owner" || chat.my_role === "admin") && (
         <Composer
@@ -675,6 +680,7 @@ export function ChatView({ chatId }: { chatId: string }) {
           addFiles={addFiles}
         />
       )}
+      {reporting && <ReportDialog target={reporting} onClose={() => setReporting(null)} />}
       {forwarding && <ForwardDialog message={forwarding} onClose={() => setForwarding(null)} />}
       {viewing && <Viewer media={viewing.media} once={viewing.once} onClose={() => setViewing(null)} />}
     </main>

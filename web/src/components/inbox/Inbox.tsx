@@ -1,14 +1,28 @@
 // The user's inbox, a chunk of its own (App.tsx): the notices the service sent them, newest
 // first, and their statements of reasons (DSA Art. 17) written out for a person to read.
 // Opening it marks every notice seen (store.markNoticesSeen): the sidebar's badge clears.
-import { useEffect, useState } from "preact/hooks";
-import { api, ok, type Notice, type Statement } from "../../api/http";
-import { longDate, stamp, t } from "../../i18n";
+import { signal } from "@preact/signals";
+import { useEffect, useId, useState } from "preact/hooks";
+import { api, ok, type Notice, type Schemas, type Statement } from "../../api/http";
+import { stamp, t } from "../../i18n";
 import { catchUpNotices, idAfter, markNoticesSeen, notices, seenNotice } from "../../store";
 import { Link } from "../Link";
-import { problemText } from "../problems";
+import { problemText, useAttempt } from "../problems";
+import { categoryLabel, StatementCard, statementTitle } from "./StatementCard";
+
+type Complaint = Schemas["Complaint"];
+/** statement id → the user's complaint against it, read with the inbox and after each
+ * complaint notice (filed or decided). */
+const complaints = signal<Map<string, Complaint>>(new Map());
+
+async function loadComplaints(): Promise<void> {
+  const found = await ok(api.GET("/api/v1/me/complaints"));
+  complaints.value = new Map(found.complaints.map((c) => [c.statement_id, c]));
+}
 
 export function Inbox({ statements }: { statements: boolean }) {
+  const decided = notices.value.filter((n) => n.kind.startsWith("appeal.")).length;
+  useEffect(() => void loadComplaints().catch(() => undefined), [decided]);
   return (
     <main class="page inbox" aria-labelledby="inbox-title">
       <h1 id="inbox-title">{t.inbox}</h1>
@@ -71,7 +85,14 @@ function statementOf(notice: Notice): Statement | null {
 function NoticeBody({ notice }: { notice: Notice }) {
   const data = notice.data;
   const statement = statementOf(notice);
-  if (statement) return <StatementCard statement={statement} />;
+  if (statement) {
+    return (
+      <>
+        <StatementCard statement={statement} />
+        <Complain statement={statement} />
+      </>
+    );
+  }
   const lines: string[] = [];
   const subject = text(data["subject"]);
   if (subject) lines.push(t.aboutSubject(t.subjects[subject] ?? subject));
@@ -120,6 +141,7 @@ function Statements() {
               <time dateTime={new Date(statement.created_at_ms).toISOString()}>{stamp(statement.created_at_ms)}</time>
             </p>
             <StatementCard statement={statement} />
+            <Complain statement={statement} />
           </li>
         ))}
       </ul>
@@ -132,70 +154,53 @@ function Statements() {
   );
 }
 
-/** "STATEMENT_CATEGORY_SCAMS_AND_FRAUD" → our words for it (or the value made readable). */
-function categoryLabel(value: string): string {
-  const key = value.replace(/^STATEMENT_CATEGORY_/, "");
-  return t.categories[key] ?? key.toLowerCase().replaceAll("_", " ");
-}
-
-function statementTitle(s: Statement): string {
-  const first = restrictions(s)[0];
-  return first ? `${t.statementOfReasons}: ${first}` : t.statementOfReasons;
-}
-
-/** What was restricted: every restriction the statement names, in words. */
-function restrictions(s: Statement): string[] {
-  const found: string[] = [];
-  for (const v of s.visibility) found.push(t.restrictions[v] ?? v);
-  for (const v of [s.monetary, s.provision, s.account]) if (v) found.push(t.restrictions[v] ?? v);
-  return found;
-}
-
-/** One statement of reasons: what was restricted, why, the facts and rules, how automated,
- * until when, and how to complain. */
-export function StatementCard({ statement: s }: { statement: Statement }) {
-  const f = t.statementFields;
-  const illegal = s.ground === "DECISION_GROUND_ILLEGAL_CONTENT";
+/** A complaint against the statement (DSA Art. 20): its state once filed, else a form. */
+function Complain({ statement }: { statement: Statement }) {
+  const id = useId();
+  const filed = complaints.value.get(statement.id);
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, attempt] = useAttempt();
+  if (filed) {
+    return (
+      <div class="complaint" role="status">
+        <p>
+          <strong>{t.complaintStatus[filed.status] ?? filed.status}</strong>
+        </p>
+        {filed.decision_reason && <p>{filed.decision_reason}</p>}
+      </div>
+    );
+  }
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    const made = await attempt(
+      ok(api.POST("/api/v1/statements/{statement_id}/complaints", { params: { path: { statement_id: statement.id } }, body: { text: text.trim() } })),
+    );
+    setBusy(false);
+    if (made) complaints.value = new Map(complaints.value).set(statement.id, made);
+  }
   return (
-    <dl class="statement">
-      <dt>{f.restricted}</dt>
-      <dd>
-        <ul>
-          {restrictions(s).map((r) => (
-            <li key={r}>{r}</li>
-          ))}
-        </ul>
-      </dd>
-      <dt>{f.why}</dt>
-      <dd>
-        {illegal ? t.groundIllegal : t.groundTerms}
-        {s.legal_ground && <> — {s.legal_ground}</>}
-        {s.explanation && <p>{s.explanation}</p>}
-      </dd>
-      <dt>{f.facts}</dt>
-      <dd>{s.facts}</dd>
-      <dt>{f.category}</dt>
-      <dd>{categoryLabel(s.category)}</dd>
-      {s.rule_ids && s.rule_ids.length > 0 && (
-        <>
-          <dt>{f.rules}</dt>
-          <dd class="rule-ids">
-            {s.rule_ids.map((id) => (
-              <code key={id}>{id}</code>
-            ))}
-          </dd>
-        </>
+    <div class="complaint">
+      <button type="button" aria-expanded={open} aria-controls={`${id}-form`} onClick={() => setOpen(!open)}>
+        {t.complain}
+      </button>
+      {open && (
+        <form id={`${id}-form`} class="complaint" onSubmit={submit}>
+          <p class="hint">{t.complaintFormIntro}</p>
+          <div class="field">
+            <label for={`${id}-text`}>{t.complaintLabel}</label>
+            <textarea id={`${id}-text`} required rows={4} maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          </div>
+          {error && <p class="error" role="alert">{error}</p>}
+          <div class="buttons start">
+            <button type="submit" class="primary" disabled={busy}>
+              {t.sendComplaint}
+            </button>
+          </div>
+        </form>
       )}
-      <dt>{f.detection}</dt>
-      <dd>{s.automated_detection ? t.detectedAutomatically : t.detectedByPeople(t.sources[s.source] ?? s.source)}</dd>
-      <dt>{f.decision}</dt>
-      <dd>{t.automation[s.automation] ?? s.automation}</dd>
-      <dt>{f.until}</dt>
-      <dd>{s.end_at_ms ? longDate(s.end_at_ms) : t.noEndDate}</dd>
-      <dt>{f.scope}</dt>
-      <dd>{s.territorial_scope.join(", ")}</dd>
-      <dt>{f.redress}</dt>
-      <dd class="redress">{s.redress}</dd>
-    </dl>
+    </div>
   );
 }

@@ -5,10 +5,11 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ok, type ChatListItem, type Pot } from "../../api/http";
 import { t } from "../../i18n";
 import { money } from "../../money";
-import { chats, loadMemberNames, loadPot, loadPots, pots, potVersion, setPot, type PotRoute } from "../../store";
+import { chats, loadMemberNames, me, loadPot, loadPots, pots, potVersion, setPot, type PotRoute } from "../../store";
 import { problemText, useAttempt } from "../problems";
 import { Link } from "../Link";
 import { PotCard, potPath } from "../Pots";
+import { ReportButton } from "../Report";
 import { Contribute } from "./Contribute";
 import { EditPot, Manage } from "./Manage";
 import { LedgerPage } from "./Ledger";
@@ -65,6 +66,11 @@ function PotPage({ chat, potId, view }: { chat: ChatListItem; potId: string; vie
       <p>
         <Link to={potPath(chat.id, pot.id, "ledger")}>{t.openLedger}</Link>
       </p>
+      {pot.created_by !== me.value?.id && (
+        <p>
+          <ReportButton target={{ subject: "pot", subjectId: pot.id, name: pot.title }} label={t.reportPot} />
+        </p>
+      )}
     </main>
   );
 }
