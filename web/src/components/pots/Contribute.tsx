@@ -135,7 +135,10 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
     }
     const taking = card.current;
     if (config.stripe) {
-      if (!taking) return; // the card form is not there yet
+      if (!taking) {
+        setOutcome({ paid: false, text: t.cardLoading }); // the card form is not there yet
+        return;
+      }
       if (!taking.complete) {
         setOutcome({ paid: false, text: taking.error || t.cardIncomplete });
         return;
