@@ -24,6 +24,7 @@ from colletta.api import (
     moderation,
     notices,
     orders,
+    payments,
     pot_admin,
     pots,
     proposals,
@@ -33,7 +34,7 @@ from colletta.api import (
 )
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath, WebhookFastPath
-from colletta.api.middleware import BodyLimit, SecurityHeaders
+from colletta.api.middleware import BodyLimit, SecurityHeaders, web_csp
 from colletta.api.web import WEB_DIST, WebClient
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -62,6 +63,7 @@ ROUTERS = (
     sync.router,
     ws.router,
     webhooks.router,
+    payments.router,
     checkout.router,
     docs.router,
 )
@@ -80,7 +82,9 @@ class _App(FastAPI):
         limit = self._settings.max_body_bytes
         inner = WebhookFastPath(SendFastPath(super().build_middleware_stack(), limit), limit)
         web = WebClient(inner, self._settings.web_dir or WEB_DIST)
-        return SecurityHeaders(web, behind_tls=self._settings.behind_tls)
+        stripe = self._settings.payments_provider == "stripe"
+        policy = web_csp(self._settings.stripe_js_url if stripe else None)
+        return SecurityHeaders(web, behind_tls=self._settings.behind_tls, web_policy=policy)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:

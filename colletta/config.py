@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # What the rate limiter (`limits`) parses: "10/minute", "20 per 2 hours".
+# Stripe requires Stripe.js to be loaded from here, never bundled or hosted elsewhere.
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 _RATE = re.compile(r"\s*[1-9][0-9]*\s*(/|per)\s*([1-9][0-9]*\s*)?(second|minute|hour|day)s?\s*")
 
 
@@ -372,8 +374,8 @@ class Settings(BaseSettings):
         "sandbox",
         description=(
             "Who moves the money of pots: sandbox (moves none: a checkout page on this server "
-            "confirms payments, for trying Colletta out) or stripe (needs STRIPE_SECRET_KEY "
-            "and STRIPE_WEBHOOK_SECRET)."
+            "confirms payments, for trying Colletta out) or stripe (needs STRIPE_SECRET_KEY, "
+            "STRIPE_WEBHOOK_SECRET and STRIPE_PUBLISHABLE_KEY)."
         ),
     )
     stripe_secret_key: SecretStr = Field(
@@ -393,6 +395,21 @@ class Settings(BaseSettings):
     stripe_api_base: str = Field(
         "",
         description="Stripe API address; empty means Stripe's own (tests point it at localstripe).",
+    )
+    stripe_publishable_key: str = Field(
+        "",
+        description=(
+            "Stripe publishable key (pk_test_… or pk_live_…, of the same account as the secret "
+            "key): the web client hands it to Stripe.js to take the card. Not a secret."
+        ),
+    )
+    stripe_js_url: str = Field(
+        STRIPE_JS_URL,
+        description=(
+            "Where the web client loads Stripe.js from, only when it takes a card; its origin "
+            "is let into the web client's Content-Security-Policy when the provider is stripe. "
+            "Stripe requires its own (the default); tests point it at localstripe's fake."
+        ),
     )
     sandbox_webhook_secret: SecretStr = Field(
         SecretStr(""),
@@ -527,6 +544,21 @@ class Settings(BaseSettings):
             raise ValueError('must be a rate such as "10/minute" or "20 per 2 hours"')
         return value
 
+    @field_validator("stripe_publishable_key")
+    @classmethod
+    def _publishable(cls, value: str) -> str:
+        # A secret key here would be handed to every browser.
+        if value and not re.fullmatch(r"pk_(test|live)_[A-Za-z0-9_]+", value):
+            raise ValueError("must be a Stripe publishable key: pk_test_… or pk_live_…")
+        return value
+
+    @field_validator("stripe_js_url")
+    @classmethod
+    def _script_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/[^\s;,'\"]*", value):
+            raise ValueError("must be an http(s) URL such as https://js.stripe.com/v3/")
+        return value
+
     @field_validator("bus_url")
     @classmethod
     def _known_bus(cls, value: str) -> str:
@@ -540,6 +572,10 @@ class Settings(BaseSettings):
             for name in ("stripe_secret_key", "stripe_webhook_secret"):
                 if not getattr(self, name).get_secret_value():
                     raise ValueError(f"{name}: required when payments_provider is stripe")
+            if not self.stripe_publishable_key:
+                raise ValueError(
+                    "stripe_publishable_key: required when payments_provider is stripe"
+                )
         return self
 
     @property

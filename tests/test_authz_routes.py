@@ -78,6 +78,8 @@ OPEN_ROUTES = {
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/web-login",
     "GET /api/v1/health",
+    # How the server takes payments (the provider, Stripe's publishable key): nothing secret.
+    "GET /api/v1/payments/config",
     "POST /api/v1/payments/webhooks/{provider}",
     # A suspended or banned user's complaint: the password is the authentication.
     "POST /api/v1/complaints/restricted",
@@ -169,6 +171,13 @@ async def _web_login(o: Own, f: list[str]) -> None:
 
 async def _health(o: Own, f: list[str]) -> None:
     _expect(f, "anonymous", await o.http.get("/api/v1/health"), 200)
+
+
+async def _payment_config(o: Own, f: list[str]) -> None:
+    response = await o.http.get("/api/v1/payments/config")
+    _expect(f, "anonymous", response, 200)
+    if response.status_code == 200 and response.json() != {"provider": "sandbox", "stripe": None}:
+        f.append(f"anonymous: payment config {response.json()}")
 
 
 async def _logout(o: Own, f: list[str]) -> None:
@@ -530,6 +539,7 @@ PERSONAL: dict[str, Check] = {
     "POST /api/v1/auth/login": _login,
     "POST /api/v1/auth/web-login": _web_login,
     "GET /api/v1/health": _health,
+    "GET /api/v1/payments/config": _payment_config,
     "POST /api/v1/auth/logout": _logout,
     "POST /api/v1/auth/password": _password,
     "GET /api/v1/sessions": _sessions,

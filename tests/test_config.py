@@ -50,12 +50,31 @@ def test_environment_beats_file_beats_defaults(
     assert load_settings(config, port=9200).port == 9200
 
 
+STRIPE = {
+    "COLLETTA_PAYMENTS_PROVIDER": "stripe",
+    "COLLETTA_STRIPE_SECRET_KEY": "sk_test_x",
+    "COLLETTA_STRIPE_WEBHOOK_SECRET": "whsec_x",
+}
+
+
 @pytest.mark.parametrize(
     ("env", "key"),
     [
         ({"COLLETTA_PORT": "eighty"}, "port"),
         ({"COLLETTA_BUS_URL": "kafka://x"}, "bus_url"),
         ({"COLLETTA_MAX_BODY_BYTES": "10"}, "max_body_bytes"),
+        (STRIPE, "stripe_publishable_key: required"),
+        # A secret key where the browser's key goes would be handed to every browser.
+        ({**STRIPE, "COLLETTA_STRIPE_PUBLISHABLE_KEY": "sk_test_x"}, "stripe_publishable_key"),
+        (
+            {
+                **STRIPE,
+                "COLLETTA_STRIPE_PUBLISHABLE_KEY": "pk_test_x",
+                "COLLETTA_STRIPE_JS_URL": "javascript:alert(1)",
+            },
+            "stripe_js_url",
+        ),
+        ({"COLLETTA_STRIPE_JS_URL": "https://js.stripe.com/v3/; script-src *"}, "stripe_js_url"),
     ],
 )
 def test_bad_settings_name_the_key(
@@ -65,6 +84,14 @@ def test_bad_settings_name_the_key(
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=key):
         load_settings()
+
+
+def test_stripe_needs_its_publishable_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**STRIPE, "COLLETTA_STRIPE_PUBLISHABLE_KEY": "pk_test_abc"}.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.stripe_publishable_key == "pk_test_abc"
+    assert settings.stripe_js_url == "https://js.stripe.com/v3/"
 
 
 def test_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:

@@ -89,10 +89,14 @@ async def do_contribute(
         if found is None or pot is None:
             raise
         contribution, title = found, pot.title
+    client_secret = None
     if contribution.status is ContributionStatus.PENDING and contribution.payment_id is None:
         provider = provider_of(ctx, contribution.provider)
-        contribution = await _start_payment(ctx, provider, contribution, title)
-    return contribution_view(contribution, named=True)
+        contribution, client_secret = await _start_payment(ctx, provider, contribution, title)
+    view = contribution_view(contribution, named=True)
+    # Never stored: only the answer that started the payment carries it.
+    view["client_secret"] = client_secret
+    return view
 
 
 async def _open(
@@ -141,9 +145,10 @@ async def _open(
 
 async def _start_payment(
     ctx: Context, provider: Provider, contribution: Contribution, title: str
-) -> Contribution:
+) -> tuple[Contribution, str | None]:
     """Ask the provider for the payment (outside any transaction: it is a network call). The
-    key makes a repeat after a crash or a retry the same payment at the provider."""
+    key makes a repeat after a crash or a retry the same payment at the provider. Returns the
+    contribution and the payment's client secret (Stripe's), for the payer's browser."""
     request = PaymentRequest(
         key=f"contribution:{contribution.id}",
         amount_minor=contribution.amount_minor,
@@ -167,15 +172,19 @@ async def _start_payment(
     async with ctx.db.write() as tx:
         current = await store.get_contribution(tx.conn, contribution.id, for_update=True)
         assert current is not None
-        if current.payment_id is not None:
-            return current  # a webhook or a retry got there first
+        if current.payment_id is not None:  # a webhook or a retry got there first
+            return (
+                current,
+                started.client_secret if current.payment_id == started.payment_id else None,
+            )
         await store.update_contribution(
             tx.conn,
             contribution.id,
             payment_id=started.payment_id,
             checkout_url=started.checkout_url,
         )
-    return replace(current, payment_id=started.payment_id, checkout_url=started.checkout_url)
+    started_now = replace(current, payment_id=started.payment_id, checkout_url=started.checkout_url)
+    return started_now, started.client_secret
 
 
 async def access_contribution(ctx: Context, caller: Caller, contribution_id: int) -> dict[str, Any]:

@@ -37,47 +37,87 @@ PAY_CSP = (
 # The web client (api/web.py): its own scripts and styles only, no inline code, no other
 # origin; it talks to this server by fetch and WebSocket ('self' covers ws: and wss: to the
 # same host in CSP Level 3) and shows images it fetched or the user picked (blob:).
-WEB_CSP = (
-    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-    b"media-src 'self' blob:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "
-    b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+_WEB_DIRECTIVES: tuple[tuple[str, str], ...] = (
+    ("default-src", "'none'"),
+    ("script-src", "'self'"),
+    ("style-src", "'self'"),
+    ("img-src", "'self' blob: data:"),
+    ("media-src", "'self' blob:"),
+    ("font-src", "'self'"),
+    ("connect-src", "'self'"),
+    ("manifest-src", "'self'"),
+    ("frame-src", ""),
+    ("frame-ancestors", "'none'"),
+    ("base-uri", "'none'"),
+    ("form-action", "'self'"),
 )
+# What Stripe.js and its card fields need (Stripe's security guide, "Content Security
+# Policy"): its script, its iframes (card fields, 3-D Secure), and its API.
+STRIPE_ORIGIN = "https://js.stripe.com"
+STRIPE_SOURCES = {
+    "script-src": "https://js.stripe.com https://*.js.stripe.com",
+    "frame-src": "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com",
+    "connect-src": "https://api.stripe.com",
+}
+
+
+def web_csp(stripe_js_url: str | None = None) -> bytes:
+    """The web client's policy. With `stripe_js_url` (the server takes cards through
+    Stripe.js), Stripe's origins are let in; for a stand-in such as localstripe's fake, which
+    serves the script and answers its calls itself, the stand-in's origin."""
+    extra: dict[str, str] = {}
+    if stripe_js_url is not None:
+        scheme, _, rest = stripe_js_url.partition("://")
+        origin = f"{scheme}://{rest.split('/', 1)[0]}"
+        extra = STRIPE_SOURCES if origin == STRIPE_ORIGIN else dict.fromkeys(STRIPE_SOURCES, origin)
+    parts = []
+    for name, sources in _WEB_DIRECTIVES:
+        joined = " ".join(filter(None, (sources, extra.get(name, ""))))
+        if joined:  # no frame-src without Stripe: default-src 'none' forbids every frame
+            parts.append(f"{name} {joined}")
+    return "; ".join(parts).encode()
+
+
+WEB_CSP = web_csp()
 # Content-Security-Policy per path prefix, first match wins: the one place it is decided.
-# Everything outside /api and /pay is the web client's.
-CSP_BY_PREFIX: tuple[tuple[str, bytes], ...] = (
+# Everything outside /api and /pay is the web client's (None: the `web_policy` in force).
+CSP_BY_PREFIX: tuple[tuple[str, bytes | None], ...] = (
     ("/api/docs", DOCS_CSP),
     ("/api", API_CSP),
     ("/pay", PAY_CSP),
-    ("", WEB_CSP),
+    ("", None),
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
-def csp_for(path: str) -> bytes:
+def csp_for(path: str, web_policy: bytes = WEB_CSP) -> bytes:
+    """The policy of the answer at `path`; `web_policy` is the web client's (`web_csp`)."""
     for prefix, policy in CSP_BY_PREFIX:
         if path == prefix or path.startswith(prefix + "/"):
-            return policy
+            return web_policy if policy is None else policy
     return API_CSP
 
 
 class SecurityHeaders:
     """The outermost layer: every answer, the send fast path's and Starlette's 500 included,
-    gets the headers here and nowhere else. `behind_tls` adds HSTS (settings.behind_tls)."""
+    gets the headers here and nowhere else. `behind_tls` adds HSTS (settings.behind_tls);
+    `web_policy` is the web client's Content-Security-Policy (`web_csp`)."""
 
-    def __init__(self, app: ASGIApp, behind_tls: bool = False) -> None:
+    def __init__(self, app: ASGIApp, behind_tls: bool = False, web_policy: bytes = WEB_CSP) -> None:
         self.app = app
+        self.web_policy = web_policy
         common = [*SECURITY_HEADERS, HSTS] if behind_tls else SECURITY_HEADERS
         # Built once: this runs on every request, the send fast path's included.
         self.by_policy = {
             policy: [*common, (b"content-security-policy", policy)]
-            for policy in {API_CSP, *(policy for _, policy in CSP_BY_PREFIX)}
+            for policy in {API_CSP, web_policy, *(p for _, p in CSP_BY_PREFIX if p is not None)}
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = self.by_policy[csp_for(scope["path"])]
+        headers = self.by_policy[csp_for(scope["path"], self.web_policy)]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

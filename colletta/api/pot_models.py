@@ -143,6 +143,14 @@ class Contribution(BaseModel):
     checkout_url: str | None = Field(
         description="While pending: where the contributor completes the payment."
     )
+    client_secret: str | None = Field(
+        None,
+        description=(
+            "Only in the answer that started the payment, with the stripe provider: the "
+            "PaymentIntent's client secret, to confirm the card with Stripe.js "
+            "(`GET /api/v1/payments/config`). Never stored, never shown again."
+        ),
+    )
 
 
 class Contributions(BaseModel):

@@ -133,7 +133,10 @@ async def test_an_answer_that_is_neither_is_asked_again(
 
 
 @pytest.mark.settings(
-    payments_provider="stripe", stripe_secret_key="sk_test_x", stripe_webhook_secret="whsec_x"
+    payments_provider="stripe",
+    stripe_secret_key="sk_test_x",
+    stripe_webhook_secret="whsec_x",
+    stripe_publishable_key="pk_test_x",
 )
 async def test_a_server_taking_real_money_serves_no_sandbox_page(http: httpx.AsyncClient) -> None:
     page = await http.get("/pay/sandbox/anything")

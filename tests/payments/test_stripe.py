@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -34,55 +31,24 @@ from colletta.payments.provider import (
     ProviderEventKind,
 )
 from colletta.payments.stripe import KEY_FIELD, StripeProvider
-from tests.conftest import IN_CI, start_server
+from tests.conftest import start_server
+from tests.localstripe import (
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    free_port,
+    running_localstripe,
+    webhook_form,
+)
 
-SECRET_KEY = "sk_test_colletta"
-WEBHOOK_SECRET = "whsec_colletta_test"
-START_TIMEOUT_S = 30.0
 WEBHOOK_TIMEOUT_S = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _cannot_start(why: str) -> None:
-    if IN_CI:
-        pytest.fail(f"localstripe must run in CI: {why}")
-    pytest.skip(f"localstripe cannot start here: {why}")
 
 
 @pytest.fixture(scope="module")
 def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A localstripe process on a free port; its base URL."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                _cannot_start(f"exited with {process.returncode}: {log_path.read_text()[-500:]}")
-            try:
-                httpx.get(f"{url}/v1/balance", auth=(SECRET_KEY, ""), timeout=1.0)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    _cannot_start(f"no answer on port {port} in {START_TIMEOUT_S} s")
-                time.sleep(0.1)  # polling a process that is starting
+    with running_localstripe(tmp_path_factory.mktemp("localstripe")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @dataclass
@@ -116,6 +82,7 @@ async def live(localstripe: str, settings: Settings) -> AsyncIterator[Live]:
             "payments_provider": "stripe",
             "stripe_secret_key": SecretStr(SECRET_KEY),
             "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            "stripe_publishable_key": PUBLISHABLE_KEY,
             "stripe_api_base": localstripe,
         }
     )
@@ -133,17 +100,8 @@ async def live(localstripe: str, settings: Settings) -> AsyncIterator[Live]:
 
         ctx.provider_events = record
         async with httpx.AsyncClient() as client:
-            # One endpoint for this test (localstripe keeps those of earlier tests too).
-            registered = await client.post(
-                f"{localstripe}/_config/webhooks/colletta-{secrets.token_hex(4)}",
-                data={
-                    "url": f"{url}/api/v1/payments/webhooks/stripe",
-                    "secret": WEBHOOK_SECRET,
-                    "events[0]": "payment_intent.succeeded",
-                    "events[1]": "payment_intent.payment_failed",
-                    "events[2]": "payout.created",
-                },
-            )
+            path, form = webhook_form(url)
+            registered = await client.post(f"{localstripe}{path}", data=form)
             assert registered.status_code == 200, registered.text
         provider = ctx.providers.get("stripe")
         assert isinstance(provider, StripeProvider)
@@ -238,7 +196,7 @@ async def test_stripe_refusals_and_outages(live: Live, localstripe: str) -> None
     down = StripeProvider(
         SECRET_KEY,
         WEBHOOK_SECRET,
-        api_base=f"http://127.0.0.1:{_free_port()}",
+        api_base=f"http://127.0.0.1:{free_port()}",
         max_network_retries=0,
     )
     try:

@@ -113,7 +113,10 @@ async def test_a_provider_this_server_does_not_use_is_not_found(
 
 
 @pytest.mark.settings(
-    payments_provider="stripe", stripe_secret_key="sk_test_x", stripe_webhook_secret="whsec_x"
+    payments_provider="stripe",
+    stripe_secret_key="sk_test_x",
+    stripe_webhook_secret="whsec_x",
+    stripe_publishable_key="pk_test_x",
 )
 async def test_a_server_taking_real_money_has_no_sandbox(
     http: httpx.AsyncClient, clock: FakeClock

@@ -4,6 +4,7 @@ mirroring what the provider confirmed, once, however its events arrive."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -159,6 +160,35 @@ async def test_bad_pots_are_refused_with_the_field(
     assert (await admin.ok("GET", f"/api/v1/chats/{chat_id}/pots"))["pots"] == []
 
 
+class CardDouble(Double):
+    """Payments the client confirms itself with a secret, as with Stripe's PaymentIntents."""
+
+    async def start_payment(self, request: PaymentRequest) -> StartedPayment:
+        started = await super().start_payment(request)
+        return replace(started, checkout_url=None, client_secret=f"{started.payment_id}_secret")
+
+
+async def test_the_client_secret_is_in_the_answer_that_starts_the_payment_only(
+    app: Any, person: MakePerson, clock: FakeClock
+) -> None:
+    provider = CardDouble()
+    app.state.ctx.providers = Providers([provider], provider.name)
+    admin, member = await person(), await person()
+    chat_id = await _group(admin, member)
+    pot = await admin.ok("POST", f"/api/v1/chats/{chat_id}/pots", json=_pot_body(clock))
+    body = {"client_id": "card-1", "amount_minor": 1_000, "currency": "EUR"}
+    started = await member.ok("POST", f"/api/v1/pots/{pot['id']}/contributions", json=body)
+    assert started["client_secret"] == f"pay_{started['id']}_secret"
+    assert started["checkout_url"] is None
+    # Never stored: a retry, and the member's own view of it, do not carry it.
+    again = await member.ok("POST", f"/api/v1/pots/{pot['id']}/contributions", json=body)
+    assert again["id"] == started["id"]
+    assert again["client_secret"] is None
+    mine = await member.ok("GET", f"/api/v1/contributions/{started['id']}")
+    assert mine.get("client_secret") is None
+    assert len(provider.started) == 1
+
+
 async def test_no_pot_in_a_direct_chat(app: Any, person: MakePerson, clock: FakeClock) -> None:
     alice, bob = await person(), await person()
     direct = await alice.ok("POST", "/api/v1/chats/direct", json={"user_id": bob.id})
@@ -176,6 +206,7 @@ async def test_a_confirmed_contribution_counts_once_however_often_it_is_confirme
     started = await member.ok("POST", f"/api/v1/pots/{pot['id']}/contributions", json=body)
     assert started["status"] == "pending"
     assert started["checkout_url"]
+    assert started["client_secret"] is None  # the sandbox's kind of provider: a page to pay at
     again = await member.ok("POST", f"/api/v1/pots/{pot['id']}/contributions", json=body)
     assert again["id"] == started["id"]
     assert len(double.started) == 1

@@ -456,6 +456,14 @@ const en = {
     proposal_closed: "This vote is closed.",
     forbidden: "You may not do that here.",
   } as Record<string, string>,
+  card: "Card",
+  cardLoading: "Loading the card form…",
+  cardUnavailable: "The card form could not load. Check the connection and open this page again.",
+  cardIncomplete: "Fill in the card's details.",
+  cardAccepted: "Card accepted. The pot counts it as soon as Stripe confirms the payment.",
+  cardRefused: (why: string) => `Not paid: ${why || "the card was not charged."}`,
+  cardNoSecret: "This payment was started earlier and cannot be finished here: contribute again.",
+  paying: "Paying…",
 };
 
 export type Strings = typeof en;
@@ -917,6 +925,14 @@ const it: Strings = {
     proposal_closed: "Questa votazione è chiusa.",
     forbidden: "Qui non puoi farlo.",
   },
+  card: "Carta",
+  cardLoading: "Caricamento del modulo della carta…",
+  cardUnavailable: "Il modulo della carta non si è caricato. Controlla la connessione e riapri questa pagina.",
+  cardIncomplete: "Completa i dati della carta.",
+  cardAccepted: "Carta accettata. La colletta lo conta appena Stripe conferma il pagamento.",
+  cardRefused: (why: string) => `Non pagato: ${why || "la carta non è stata addebitata."}`,
+  cardNoSecret: "Questo pagamento è stato avviato prima e non si può completare qui: contribuisci di nuovo.",
+  paying: "Pagamento in corso…",
 };
 
 const CATALOGUES: Record<string, Strings> = { en, it };

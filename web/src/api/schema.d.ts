@@ -1099,6 +1099,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payment Config
+         * @description How this server takes payments.
+         */
+        get: operations["payment_config_api_v1_payments_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -2194,6 +2214,11 @@ export interface components {
              * @description While pending: where the contributor completes the payment.
              */
             checkout_url: string | null;
+            /**
+             * Client Secret
+             * @description Only in the answer that started the payment, with the stripe provider: the PaymentIntent's client secret, to confirm the card with Stripe.js (`GET /api/v1/payments/config`). Never stored, never shown again.
+             */
+            client_secret?: string | null;
             /** Created At Ms */
             created_at_ms: number;
             /** Currency */
@@ -2963,6 +2988,17 @@ export interface components {
             /** Old Password */
             old_password: string;
         };
+        /** PaymentConfig */
+        PaymentConfig: {
+            /**
+             * Provider
+             * @description Who takes new contributions: sandbox (pay at `checkout_url`) or stripe (confirm the card in the browser with Stripe.js and the contribution's `client_secret`).
+             * @enum {string}
+             */
+            provider: "sandbox" | "stripe";
+            /** @description Set when the provider is stripe. */
+            stripe: components["schemas"]["StripeConfig"] | null;
+        };
         /** PayoutShare */
         PayoutShare: {
             /** Amount Minor */
@@ -3605,6 +3641,19 @@ export interface components {
             next_before: string | null;
             /** Statements */
             statements: components["schemas"]["Statement"][];
+        };
+        /** StripeConfig */
+        StripeConfig: {
+            /**
+             * Js Url
+             * @description Where to load Stripe.js from (the page's CSP allows it).
+             */
+            js_url: string;
+            /**
+             * Publishable Key
+             * @description For `Stripe(publishable_key)` in the browser.
+             */
+            publishable_key: string;
         };
         /** SyncOut */
         SyncOut: {
@@ -8095,6 +8144,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Confirmation"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    payment_config_api_v1_payments_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentConfig"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */

@@ -1,9 +1,10 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, ok, type Pot, type Schemas } from "../../api/http";
-import { shortTime, t } from "../../i18n";
+import { lang, shortTime, t } from "../../i18n";
 import { money } from "../../money";
 import { me, names } from "../../store";
 import { useAmountForm } from "./fields";
+import { type CardElement, type PaymentConfig, type StripeJs, loadStripe, paid, paymentConfig } from "./stripe";
 
 type Contribution = Schemas["Contribution"];
 
@@ -45,11 +46,64 @@ function CheckoutLink({ url }: { url: string }) {
   );
 }
 
-/** Contribute: the amount, then the provider's checkout in a new tab; the payment shows here
- * as pending until its confirmation arrives (pot.contribution_posted). */
+/** A card typed into Stripe's card element, ready to pay with. */
+interface Card {
+  stripe: StripeJs;
+  element: CardElement;
+  complete: boolean;
+  error: string;
+}
+
+/** Stripe's card element, mounted once Stripe.js has loaded (on the first card form shown). */
+function CardField({ stripe, holder }: { stripe: Schemas["StripeConfig"]; holder: { current: Card | null } }) {
+  const target = useRef<HTMLDivElement>(null);
+  const [state, setState] = useState<"loading" | "ready" | "failed">("loading");
+  useEffect(() => {
+    let gone = false;
+    let element: CardElement | null = null;
+    loadStripe(stripe).then(
+      (loaded) => {
+        if (gone || !target.current) return;
+        element = loaded.elements({ locale: lang }).create("card");
+        const card: Card = { stripe: loaded, element, complete: false, error: "" };
+        element.on("change", (event) => {
+          // Stripe says whether the card is complete; a stand-in that does not is trusted.
+          card.complete = event?.complete ?? true;
+          card.error = event?.error?.message ?? "";
+        });
+        element.mount(target.current);
+        holder.current = card;
+        setState("ready");
+      },
+      () => !gone && setState("failed"),
+    );
+    return () => {
+      gone = true;
+      element?.destroy();
+      holder.current = null;
+    };
+  }, [stripe.js_url, stripe.publishable_key]);
+  return (
+    <div class="field card-field">
+      <span id="contribution-card-label" class="label">{t.card}</span>
+      <div ref={target} class="card-input" role="group" aria-labelledby="contribution-card-label" />
+      {state === "loading" && <small class="hint">{t.cardLoading}</small>}
+      {state === "failed" && <small class="error" role="alert">{t.cardUnavailable}</small>}
+    </div>
+  );
+}
+
+/** Contribute: the amount, then the provider's checkout in a new tab (the sandbox), or the
+ * card right here, confirmed with Stripe.js (Stripe); the payment shows here as pending until
+ * its confirmation arrives (pot.contribution_posted). */
 export function Contribute({ pot, version }: { pot: Pot; version: number }) {
   const form = useAmountForm(pot.currency);
   const [started, setStarted] = useState<Contribution[]>([]);
+  const [payments, setPayments] = useState<PaymentConfig | null>(null);
+  const card = useRef<Card | null>(null);
+  const [paying, setPaying] = useState(false);
+  const [outcome, setOutcome] = useState<{ paid: boolean; text: string } | null>(null);
+  useEffect(() => void paymentConfig().then(setPayments, () => undefined), []);
 
   async function refresh() {
     const ids = startedIds(pot.id);
@@ -68,17 +122,62 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
 
   async function submit(event: Event) {
     event.preventDefault();
-    const made = await form.send((amount_minor, client_id) =>
-      ok(
-        api.POST("/api/v1/pots/{pot_id}/contributions", {
-          params: { path: { pot_id: pot.id } },
-          body: { client_id, amount_minor, currency: pot.currency },
-        }),
-      ),
-    );
-    if (!made) return;
-    keepIds(pot.id, [...startedIds(pot.id).filter((id) => id !== made.id), made.id]);
-    setStarted((list) => [...list.filter((c) => c.id !== made.id), made]);
+    setOutcome(null);
+    let config = payments;
+    if (!config) {
+      try {
+        config = await paymentConfig();
+      } catch {
+        setOutcome({ paid: false, text: t.error });
+        return;
+      }
+      setPayments(config);
+    }
+    const taking = card.current;
+    if (config.stripe) {
+      if (!taking) {
+        setOutcome({ paid: false, text: t.cardLoading }); // the card form is not there yet
+        return;
+      }
+      if (!taking.complete) {
+        setOutcome({ paid: false, text: taking.error || t.cardIncomplete });
+        return;
+      }
+    }
+    setPaying(true);
+    try {
+      const made = await form.send((amount_minor, client_id) =>
+        ok(
+          api.POST("/api/v1/pots/{pot_id}/contributions", {
+            params: { path: { pot_id: pot.id } },
+            body: { client_id, amount_minor, currency: pot.currency },
+          }),
+        ),
+      );
+      if (!made) return;
+      keepIds(pot.id, [...startedIds(pot.id).filter((id) => id !== made.id), made.id]);
+      setStarted((list) => [...list.filter((c) => c.id !== made.id), made]);
+      if (config.stripe && taking) await payByCard(taking, made);
+    } finally {
+      setPaying(false);
+    }
+  }
+
+  async function payByCard(taking: Card, made: Contribution) {
+    if (!made.client_secret) {
+      setOutcome({ paid: false, text: t.cardNoSecret });
+      return;
+    }
+    const result = await taking.stripe
+      .confirmCardPayment(made.client_secret, { payment_method: { card: taking.element } })
+      .catch(() => ({ error: { message: t.error } }));
+    if (paid(result)) {
+      setOutcome({ paid: true, text: t.cardAccepted });
+      taking.element.clear?.();
+    } else {
+      setOutcome({ paid: false, text: t.cardRefused(result.error?.message ?? "") });
+    }
+    await refresh();
   }
 
   const collecting = pot.status === "open" && !pot.frozen;
@@ -88,10 +187,18 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
       {collecting && (
         <form class="inline-form" onSubmit={submit}>
           {form.field("contribution-amount", t.amount)}
-          <button type="submit" class="primary">{t.contribute}</button>
+          {payments?.stripe && <CardField stripe={payments.stripe} holder={card} />}
+          <button type="submit" class="primary" disabled={paying}>
+            {paying ? t.paying : t.contribute}
+          </button>
         </form>
       )}
       {form.error && <p class="error" role="alert">{form.error}</p>}
+      {outcome && (
+        <p class={outcome.paid ? "paid" : "error"} role={outcome.paid ? "status" : "alert"}>
+          {outcome.text}
+        </p>
+      )}
       {started.length > 0 && (
         <>
           <h3>{t.yourPayments}</h3>
@@ -101,7 +208,8 @@ export function Contribute({ pot, version }: { pot: Pot; version: number }) {
                 <span class="grow">
                   {money(c.amount_minor, c.currency)} · {t.contributionStatus[c.status]}
                 </span>
-                {c.status === "pending" && (c.checkout_url ? <CheckoutLink url={c.checkout_url} /> : <small>{t.noCheckout}</small>)}
+                {c.status === "pending" &&
+                  (c.checkout_url ? <CheckoutLink url={c.checkout_url} /> : !payments?.stripe && <small>{t.noCheckout}</small>)}
               </li>
             ))}
           </ul>
