@@ -34,6 +34,7 @@ from colletta.domain.moderation import (
     ModAction,
     Restriction,
     check_action_fits,
+    check_ground,
     check_reason,
     check_suspension_s,
     parse_action,
@@ -65,6 +66,10 @@ class ActIn:
     duration_s: int | None = None
     refund: bool = False
     category: str | None = None
+    # DECISION_GROUND_ILLEGAL_CONTENT (needs `legal_ground`: the law) or
+    # DECISION_GROUND_INCOMPATIBLE_CONTENT (the default; `legal_ground`: the term).
+    ground: str | None = None
+    legal_ground: str | None = None
 
 
 async def access_queue(ctx: Context, caller: Caller, limit: int) -> dict[str, Any]:
@@ -160,6 +165,7 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
     check_moderator(caller)
     action = parse_action(body.action)
     reason = check_reason(body.reason)
+    ground, legal_ground = check_ground(action, body.ground, body.legal_ground)
     category = None if body.category is None else parse_category(body.category)
     settings = ctx.settings
     duration_s = check_suspension_s(
@@ -198,6 +204,8 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
                 case,
                 reason,
                 category=category,
+                ground=ground,
+                legal_ground=legal_ground,
                 until_ms=record.until_ms,
                 refund=body.refund,
             )

@@ -16,6 +16,7 @@ from colletta.domain.cases import (
     Subject,
 )
 from colletta.domain.statements import (
+    TERMS_GROUND,
     AccountDecision,
     Automation,
     Category,
@@ -27,11 +28,13 @@ from colletta.domain.statements import (
     StatementFacts,
     Visibility,
 )
-from colletta.domain.text import check_multiline
+from colletta.domain.text import check_line, check_multiline
 from colletta.errors import InvalidInput
 
 REPORT_TEXT_MAX_CHARS = 2000
 REASON_MAX_CHARS = 2000
+# The transparency database's limit on the law or the term a decision rests on.
+LEGAL_GROUND_MAX_CHARS = 500
 APPEAL_TEXT_MAX_CHARS = 4000
 QUEUE_PAGE_MAX = 200
 # A complaint waits for a person whose account or content is restricted: it goes before
@@ -130,6 +133,33 @@ def parse_category(category: str) -> Category:
             "category must be one of the DSA transparency database's STATEMENT_CATEGORY_… values",
             field="category",
         ) from None
+
+
+def check_ground(
+    action: ModAction, ground: str | None, legal_ground: str | None
+) -> tuple[Ground, str]:
+    """The ground of a restriction (Art. 17(3)(d)–(e)): illegal content names the law it
+    breaks; content against our terms names the term, by default `TERMS_GROUND`."""
+    if not action.restricts:
+        if ground is not None or legal_ground is not None:
+            raise InvalidInput(
+                f"{action.value} restricts nothing: it has no ground", field="ground"
+            )
+        return Ground.INCOMPATIBLE_CONTENT, TERMS_GROUND
+    try:
+        parsed = Ground(ground or Ground.INCOMPATIBLE_CONTENT)
+    except ValueError:
+        names = " or ".join(g.value for g in Ground)
+        raise InvalidInput(f"ground must be {names}", field="ground") from None
+    if legal_ground is None or not legal_ground.strip():
+        if parsed is Ground.ILLEGAL_CONTENT:
+            raise InvalidInput(
+                "illegal content needs legal_ground: the law it breaks "
+                "(e.g. Art. 5 Directive (EU) 2017/541)",
+                field="legal_ground",
+            )
+        return parsed, TERMS_GROUND
+    return parsed, check_line(legal_ground, "legal_ground", LEGAL_GROUND_MAX_CHARS)
 
 
 def check_report_text(text: str) -> str:
@@ -276,11 +306,14 @@ def statement_facts(
     reason: str,
     *,
     category: Category | None,
+    ground: Ground = Ground.INCOMPATIBLE_CONTENT,
+    legal_ground: str = TERMS_GROUND,
     until_ms: int | None,
     refund: bool,
 ) -> StatementFacts:
-    """The statement a moderator's action sends the affected user. The source says a notice
-    or a trusted flagger's notice led to it, never who sent it."""
+    """The statement a moderator's action sends the affected user, on the ground they chose
+    (`check_ground`). The source says a notice or a trusted flagger's notice led to it, never
+    who sent it."""
     if category is None:
         known = str(case.data.get("category"))
         categories = {c.value: c for c in Category}
@@ -301,7 +334,8 @@ def statement_facts(
     rules = f" (rules: {', '.join(case.rule_ids)})" if case.rule_ids else ""
     return StatementFacts(
         category=category,
-        ground=Ground.INCOMPATIBLE_CONTENT,
+        ground=ground,
+        legal_ground=legal_ground,
         facts=f"A moderator reviewed your {case.subject.value} and {_WHAT[action]}{rules}.",
         content_type=_CONTENT_TYPE.get(case.subject, ContentType.OTHER),
         source=_source(case),

@@ -197,3 +197,71 @@ async def test_the_operators_account_is_not_suspended_or_banned(scene: Scene, ht
     (case,) = (await scene.queue())["cases"]
     assert (await scene.act(case["id"], "ban")).status_code == 403
     assert (await op.call("GET", "/api/v1/me")).status_code == 200
+
+
+ILLEGAL = "DECISION_GROUND_ILLEGAL_CONTENT"
+INCOMPATIBLE = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+LAW = "Art. 5 Directive (EU) 2017/541"
+
+
+async def _exported(scene: Scene, statement_id: str) -> dict[str, Any]:
+    return await scene.mod.ok(  # type: ignore[no-any-return]
+        "GET", f"/api/v1/statements/{statement_id}", params={"format": "transparency-db"}
+    )
+
+
+async def test_a_removal_as_illegal_content_names_the_law_it_breaks(scene: Scene) -> None:
+    case_id = await scene.case_id()
+    why = "It publicly incites donations to buy rifles for a terrorist group."
+    no_law = await scene.act(case_id, "remove", ground=ILLEGAL, reason=why)
+    assert no_law.status_code == 422, no_law.text
+    assert no_law.json()["field"] == "legal_ground"
+    assert (await scene.queue())["cases"][0]["status"] == "open"
+    response = await scene.act(
+        case_id,
+        "remove",
+        ground=ILLEGAL,
+        legal_ground=LAW,
+        reason=why,
+        category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+    )
+    assert response.status_code == 200, response.text
+    (statement,) = await statements(scene.poster)
+    assert (statement["ground"], statement["legal_ground"]) == (ILLEGAL, LAW)
+    assert statement["explanation"] == why
+    assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    exported = await _exported(scene, statement["id"])
+    assert exported["decision_ground"] == ILLEGAL
+    assert exported["illegal_content_legal_ground"] == LAW
+    assert exported["illegal_content_explanation"] == why
+    assert exported["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    assert "incompatible_content_ground" not in exported
+
+
+async def test_a_decision_on_the_terms_names_the_term(scene: Scene) -> None:
+    term = "Terms of service §4: no fundraising for weapons"
+    first = await scene.case_id()
+    assert (
+        await scene.act(first, "warn", ground=INCOMPATIBLE, legal_ground=term)
+    ).status_code == 200
+    second = await scene.case_id()
+    assert (await scene.act(second, "remove")).status_code == 200
+    by_default, named = await statements(scene.poster)  # newest first
+    assert (named["ground"], named["legal_ground"]) == (INCOMPATIBLE, term)
+    assert by_default["ground"] == INCOMPATIBLE
+    assert by_default["legal_ground"].startswith("Colletta terms of service")
+    exported = await _exported(scene, named["id"])
+    assert exported["incompatible_content_ground"] == term
+    assert exported["incompatible_content_explanation"] == "Fundraising for weapons."
+    assert "illegal_content_legal_ground" not in exported
+
+
+async def test_a_ground_is_for_restrictions_and_must_be_known(scene: Scene) -> None:
+    case_id = await scene.case_id()
+    dismissed = await scene.act(case_id, "dismiss", ground=ILLEGAL, legal_ground=LAW)
+    assert dismissed.status_code == 422, dismissed.text
+    unknown = await scene.act(case_id, "remove", ground="DECISION_GROUND_BAD_VIBES")
+    assert unknown.status_code == 422
+    too_long = await scene.act(case_id, "remove", ground=ILLEGAL, legal_ground="x" * 501)
+    assert too_long.status_code == 422
+    assert (await scene.queue())["cases"][0]["status"] == "open"

@@ -1633,6 +1633,13 @@ export interface components {
              * @description suspend: how long (default: the server's setting).
              */
             duration_s?: number | null;
+            /** @description The statement's ground: illegal content (give `legal_ground`, the law) or content incompatible with the terms (the default). Restrictions only. */
+            ground?: components["schemas"]["Ground"] | null;
+            /**
+             * Legal Ground
+             * @description Illegal content: the law it breaks, e.g. 'Art. 5 Directive (EU) 2017/541' (required; `reason` says why the content breaks it). Incompatible content: the term of service (default: the server's).
+             */
+            legal_ground?: string | null;
             /**
              * Reason
              * @description The explanation the affected user reads in the statement of reasons (or, for a complaint, in the answer to it).
@@ -2362,6 +2369,11 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /**
+         * Ground
+         * @enum {string}
+         */
+        Ground: "DECISION_GROUND_ILLEGAL_CONTENT" | "DECISION_GROUND_INCOMPATIBLE_CONTENT";
         /** HandlingFigures */
         HandlingFigures: {
             /**
