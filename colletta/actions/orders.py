@@ -272,6 +272,7 @@ def order_facts(order: RemovalOrder, result: ItemResult) -> StatementFacts:
             f"{order.authority} ordered its removal as terrorist content."
         ),
         content_type=ContentType.OTHER if result.message_id is None else ContentType.TEXT,
+        content_type_other="an uploaded file" if result.message_id is None else "",
         source=Source.OTHER_NOTIFICATION,
         automated_detection=False,
         automation=Automation.NOT_AUTOMATED,

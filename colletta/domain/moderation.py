@@ -17,6 +17,7 @@ from colletta.domain.cases import (
 )
 from colletta.domain.statements import (
     TERMS_GROUND,
+    WARNING_VISIBILITY,
     AccountDecision,
     Automation,
     Category,
@@ -282,6 +283,11 @@ _CONTENT_TYPE = {
     Subject.POT: ContentType.PRODUCT,
     Subject.MEDIA: ContentType.IMAGE,
 }
+_CONTENT_TYPE_OTHER = {
+    Subject.USER: "a user account",
+    Subject.CHAT: "a group or channel",
+    Subject.STATEMENT: "a statement of reasons",
+}
 _WHAT = {
     ModAction.REMOVE: "removed your message for everyone",
     ModAction.FREEZE_POT: "froze your pot: no contributions and no payouts",
@@ -331,13 +337,18 @@ def statement_facts(
         restriction["provision"] = Provision.PARTIAL_TERMINATION
     else:  # a warning restricts nothing yet; it is what allows a suspension (Art. 23)
         restriction["visibility"] = (Visibility.OTHER,)
+        restriction["visibility_other"] = WARNING_VISIBILITY
     rules = f" (rules: {', '.join(case.rule_ids)})" if case.rule_ids else ""
+    content_type = _CONTENT_TYPE.get(case.subject, ContentType.OTHER)
     return StatementFacts(
         category=category,
         ground=ground,
         legal_ground=legal_ground,
         facts=f"A moderator reviewed your {case.subject.value} and {_WHAT[action]}{rules}.",
-        content_type=_CONTENT_TYPE.get(case.subject, ContentType.OTHER),
+        content_type=content_type,
+        content_type_other=""
+        if content_type is not ContentType.OTHER
+        else _CONTENT_TYPE_OTHER.get(case.subject, case.subject.value),
         source=_source(case),
         automated_detection=case.automated,
         automation=Automation.NOT_AUTOMATED,

@@ -7,7 +7,13 @@ from typing import Any
 
 from colletta.clock import FakeClock
 from tests.conftest import PASSWORD, MakePerson, Person
-from tests.moderation.conftest import SCAM, Scene, notices, statements
+from tests.moderation.conftest import (
+    SCAM,
+    Scene,
+    notices,
+    statements,
+    transparency_db_errors,
+)
 from tests.pots.conftest import contribute
 from tests.test_messages import send
 
@@ -265,3 +271,34 @@ async def test_a_ground_is_for_restrictions_and_must_be_known(scene: Scene) -> N
     too_long = await scene.act(case_id, "remove", ground=ILLEGAL, legal_ground="x" * 501)
     assert too_long.status_code == 422
     assert (await scene.queue())["cases"][0]["status"] == "open"
+
+
+async def test_a_warnings_statement_is_a_valid_transparency_database_submission(
+    scene: Scene,
+) -> None:
+    case_id = await scene.case_id()
+    assert (await scene.act(case_id, "warn", reason="First warning.")).status_code == 200
+    (warning,) = await statements(scene.poster)
+    exported = await _exported(scene, warning["id"])
+    # The database has no "warning": nothing is restricted yet, so it is an "other"
+    # visibility restriction, which the database accepts only when it is spelled out.
+    assert exported["decision_visibility"] == ["DECISION_VISIBILITY_OTHER"]
+    assert "warning" in exported["decision_visibility_other"].lower()
+    assert exported["end_date_visibility_restriction"] is None
+    assert "decision_account" not in exported
+    assert transparency_db_errors(exported) == []
+
+
+async def test_every_moderators_statement_is_a_valid_submission(scene: Scene) -> None:
+    for action, body in (
+        ("warn", {}),
+        ("suspend", {"duration_s": 86_400}),
+        ("close_chat", {}),
+        ("ban", {}),
+        ("remove", {"ground": ILLEGAL, "legal_ground": LAW}),
+    ):
+        response = await scene.act(await scene.case_id(), action, **body)
+        assert response.status_code == 200, response.text
+        exported = await _exported(scene, response.json()["action"]["statement_id"])
+        assert transparency_db_errors(exported) == [], action
+        assert set(exported["territorial_scope"]) >= {"AT", "DE", "IT", "FR"}

@@ -12,6 +12,7 @@ from colletta.actions.audit import do_verify_audit
 from colletta.actions.moderators import Grant, do_set_grant
 from colletta.store import cases as case_store
 from tests.conftest import MakePerson
+from tests.moderation.conftest import transparency_db_errors
 from tests.orders.helpers import image_post, operator_of, order_body
 from tests.test_expiry import post
 from tests.test_messages import make_group
@@ -46,6 +47,10 @@ async def test_the_uploader_is_told_unless_the_order_says_not_to(
     assert order["reference"] in statement["legal_ground"]
     assert statement["explanation"] == order["reasons"]
     assert statement["case_id"] in order["case_ids"]
+    exported = await op.ok(
+        "GET", f"/api/v1/statements/{statement['id']}", params={"format": "transparency-db"}
+    )
+    assert transparency_db_errors(exported) == []
     executed = [n for n in notices if n["kind"] == "order.executed"]
     assert [n["data"]["items"] for n in executed] == [[f"media:{media_id}"]]
     assert executed[0]["data"]["statement_ids"] == [statement["id"]]

@@ -3572,6 +3572,12 @@ export interface components {
             category: string;
             /** Content Type */
             content_type: string;
+            /**
+             * Content Type Other
+             * @description What CONTENT_TYPE_OTHER content is.
+             * @default
+             */
+            content_type_other: string;
             /** Created At Ms */
             created_at_ms: number;
             /** End At Ms */
@@ -3605,6 +3611,12 @@ export interface components {
             user_id: string;
             /** Visibility */
             visibility: string[];
+            /**
+             * Visibility Other
+             * @description What a DECISION_VISIBILITY_OTHER decision is (a warning).
+             * @default
+             */
+            visibility_other: string;
         };
         /** Statements */
         Statements: {
