@@ -30,7 +30,7 @@ from colletta.domain.statements import (
     Visibility,
 )
 from colletta.domain.text import check_line, check_multiline
-from colletta.errors import InvalidInput
+from colletta.errors import Conflict, InvalidInput
 
 REPORT_TEXT_MAX_CHARS = 2000
 REASON_MAX_CHARS = 2000
@@ -46,6 +46,13 @@ PRIORITY_COMPLAINT = PRIORITY_TRUSTED_FLAGGER
 # Cases whose automated verdict held a pot: dismissing one, or reversing a complaint against
 # its statement, clears the pot's verdict.
 SCREENED_KINDS = (CaseKind.SCREENING, CaseKind.BEHAVIOUR)
+
+
+class ComplaintAlreadyFiled(Conflict):
+    """One complaint per statement of reasons: the first one filed is the one decided."""
+
+    type = "complaint_already_filed"
+    title = "A complaint was already filed"
 
 
 class Reportable(StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -486,6 +487,14 @@ cases = Table(
     Index("ix_cases_status_priority", "status", "priority", "opened_at_ms"),
     Index("ix_cases_subject", "subject", "subject_id"),
     Index("ix_cases_chat_id", "chat_id", "kind"),
+    # One complaint per statement of reasons (DSA Art. 20), even when two race in.
+    Index(
+        "ux_cases_one_complaint",
+        "subject_id",
+        unique=True,
+        sqlite_where=text("kind = 'appeal'"),
+        postgresql_where=text("kind = 'appeal'"),
+    ),
 )
 
 # Statements of reasons (DSA Art. 17) sent to the user a decision restricts; `body` holds the
