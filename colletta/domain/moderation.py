@@ -30,7 +30,7 @@ from colletta.domain.statements import (
     Visibility,
 )
 from colletta.domain.text import check_line, check_multiline
-from colletta.errors import Conflict, InvalidInput
+from colletta.errors import Conflict, Forbidden, InvalidInput
 
 REPORT_TEXT_MAX_CHARS = 2000
 REASON_MAX_CHARS = 2000
@@ -116,6 +116,33 @@ def parse_action(value: str) -> ModAction:
     except ValueError:
         names = ", ".join(a.value for a in ModAction)
         raise InvalidInput(f"action must be one of {names}", field="action") from None
+
+
+class AccountProtected(Forbidden):
+    """The operator's account, and a moderator's unless the operator acts, is out of reach of
+    the account actions."""
+
+    type = "account_protected"
+    title = "This account is not yours to act against"
+
+
+def check_account_action(
+    action: ModAction, *, target_is_operator: bool, target_moderates: bool, by_operator: bool
+) -> None:
+    """Warn, suspend and ban: never the operator, who answers for the service and whom nobody
+    could lift a suspension for; a moderator only by the operator, so no moderator locks
+    another out of the queue."""
+    if not action.on_account:
+        return
+    if target_is_operator:
+        raise AccountProtected(f"the operator's account cannot be {_PAST[action]}")
+    if target_moderates and not by_operator:
+        raise AccountProtected(
+            f"only the operator may {action.value} a moderator (or revoke their grant first)"
+        )
+
+
+_PAST = {ModAction.WARN: "warned", ModAction.SUSPEND: "suspended", ModAction.BAN: "banned"}
 
 
 def check_action_fits(action: ModAction, case: Case) -> None:

@@ -10,6 +10,7 @@ from tests.conftest import PASSWORD, MakePerson, Person
 from tests.moderation.conftest import (
     SCAM,
     Scene,
+    grant,
     notices,
     statements,
     transparency_db_errors,
@@ -302,3 +303,43 @@ async def test_every_moderators_statement_is_a_valid_submission(scene: Scene) ->
         exported = await _exported(scene, response.json()["action"]["statement_id"])
         assert transparency_db_errors(exported) == [], action
         assert set(exported["territorial_scope"]) >= {"AT", "DE", "IT", "FR"}
+
+
+async def test_only_the_operator_acts_against_a_moderators_account(
+    scene: Scene, http: Any, person: MakePerson
+) -> None:
+    from tests.pots.worker_helpers import operator
+
+    await grant(scene.ctx, scene.poster, "moderator")  # a moderator posted it
+    case_id = await scene.case_id()
+    for action in ("warn", "suspend", "ban"):
+        refused = await scene.act(case_id, action)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["type"].endswith("/account_protected")
+    # Outsiders do not even see the case.
+    outsider = await person()
+    assert (await scene.act(case_id, "warn", who=outsider)).status_code == 404
+    assert (await scene.act(case_id, "warn", who=scene.reporter)).status_code == 404
+    assert await statements(scene.poster) == []
+    assert (await scene.poster.call("GET", "/api/v1/me")).status_code == 200
+    op = await operator(http, scene.ctx)
+    warned = await scene.act(case_id, "warn", who=op)
+    assert warned.status_code == 200, warned.text
+    assert len(await statements(scene.poster)) == 1
+
+
+async def test_no_moderator_warns_the_operator(scene: Scene, http: Any) -> None:
+    from tests.pots.worker_helpers import operator
+
+    op = await operator(http, scene.ctx)
+    report = await scene.reporter.call(
+        "POST",
+        "/api/v1/reports",
+        json={"subject": "user", "subject_id": op.id, "category": SCAM},
+    )
+    assert report.status_code == 201, report.text
+    (case,) = (await scene.queue())["cases"]
+    for action in ("warn", "suspend", "ban"):
+        refused = await scene.act(case["id"], action)
+        assert refused.status_code == 403
+        assert refused.json()["type"].endswith("/account_protected")
