@@ -672,6 +672,9 @@ removal_orders = Table(
     Column("registered_at_ms", BigInteger, nullable=False),
     Column("registered_by", BigInteger, nullable=True),
     Column("notify", Boolean, nullable=False),
+    # notify false: when the uploaders are told after all (TCO Art. 11(3)); and when they were.
+    Column("secret_until_ms", BigInteger, nullable=True),
+    Column("told_at_ms", BigInteger, nullable=True),
     Column("executed_at_ms", BigInteger, nullable=True),
     # What executing it did to each item, with the ORDER case of each (JSON): the
     # confirmation record's lines.

@@ -1099,6 +1099,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{order_id}/secrecy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Secrecy
+         * @description The authority renewed its decision not to tell the uploaders (TCO Art. 11(3)): they
+         *     are told at `until_ms` instead (operator).
+         */
+        post: operations["extend_secrecy_api_v1_orders__order_id__secrecy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/webhooks/{provider}": {
         parameters: {
             query?: never;
@@ -2896,6 +2917,16 @@ export interface components {
             registered_at_ms: number;
             /** Registered By */
             registered_by: string | null;
+            /**
+             * Secret Until Ms
+             * @description notify false: when the uploaders are told after all (TCO Art. 11(3)).
+             */
+            secret_until_ms: number | null;
+            /**
+             * Told At Ms
+             * @description When the uploaders were told (null: not yet).
+             */
+            told_at_ms: number | null;
         };
         /** OrderFigure */
         OrderFigure: {
@@ -2943,6 +2974,11 @@ export interface components {
              * @description The authority's reference number.
              */
             reference: string;
+            /**
+             * Secret For S
+             * @description notify false: for how long the uploaders are not told (default and at most six weeks); then they are told automatically.
+             */
+            secret_for_s?: number | null;
         };
         /** Orders */
         Orders: {
@@ -3535,6 +3571,14 @@ export interface components {
              * @enum {string}
              */
             role: "admin" | "moderator" | "member";
+        };
+        /** SecrecyIn */
+        SecrecyIn: {
+            /**
+             * Until Ms
+             * @description The uploaders are told then instead (later than now's end, at most six weeks from now).
+             */
+            until_ms: number;
         };
         /** Session */
         Session: {
@@ -8117,6 +8161,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Confirmation"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    extend_secrecy_api_v1_orders__order_id__secrecy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecrecyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
