@@ -599,6 +599,9 @@ PERSONAL: dict[str, Check] = {
     "GET /api/v1/orders/{order_id}/confirmation": _operator_route(
         "GET", "/api/v1/orders/{id}/confirmation"
     ),
+    "POST /api/v1/orders/{order_id}/secrecy": _operator_route(
+        "POST", "/api/v1/orders/{id}/secrecy", {"until_ms": 2**52}
+    ),
     "GET /api/v1/preserved": _operator_route("GET", "/api/v1/preserved"),
     "GET /api/v1/transparency": _operator_route("GET", "/api/v1/transparency?from_ms=0&to_ms=9"),
     "POST /api/v1/preserved/{preserved_id}/extend": _operator_route(

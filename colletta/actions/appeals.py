@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from colletta.actions.accounts import authenticate
 from colletta.actions.audit import audit
 from colletta.actions.callers import Caller
@@ -25,10 +27,11 @@ from colletta.domain.moderation import (
     PRIORITY_COMPLAINT,
     SCREENED_KINDS,
     ActionRecord,
+    ComplaintAlreadyFiled,
     ModAction,
     check_appeal_text,
 )
-from colletta.errors import ColettaError, Conflict, Forbidden, Gone, NotFound
+from colletta.errors import ColettaError, Forbidden, Gone, NotFound
 from colletta.store import cases as case_store
 from colletta.store import moderation as store
 from colletta.store import pots as pot_store
@@ -60,6 +63,25 @@ async def do_file_complaint(
     """File a complaint against one of the user's statements of reasons (the user is the
     caller, or for a suspended or banned account, whoever gave its password)."""
     text = check_appeal_text(text)
+    try:
+        return await _file_complaint(ctx, user_id, statement_id, text)
+    except IntegrityError:
+        # Another complaint against the statement committed after this one looked (the
+        # unique index `ux_cases_one_complaint`); anything else is not ours to explain.
+        async with ctx.db.read() as conn:
+            about = await case_store.list_cases_about(conn, Subject.STATEMENT, statement_id)
+        if not any(case.kind is CaseKind.APPEAL for case in about):
+            raise
+        raise _already_filed() from None
+
+
+def _already_filed() -> ComplaintAlreadyFiled:
+    return ComplaintAlreadyFiled("a complaint against this statement was already filed")
+
+
+async def _file_complaint(
+    ctx: Context, user_id: int, statement_id: int, text: str
+) -> dict[str, Any]:
     now_ms = ctx.clock.now_ms()
     async with ctx.db.write() as tx:
         statement = await case_store.get_statement(tx.conn, statement_id)
@@ -69,7 +91,7 @@ async def do_file_complaint(
             raise Gone("the time to complain against this decision has passed")
         about = await case_store.list_cases_about(tx.conn, Subject.STATEMENT, statement_id)
         if any(case.kind is CaseKind.APPEAL for case in about):
-            raise Conflict("a complaint against this statement was already filed")
+            raise _already_filed()
         decided = statement["case_id"]
         original = None if decided is None else await case_store.get_case(tx.conn, decided)
         case = await open_case(

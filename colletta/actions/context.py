@@ -128,6 +128,28 @@ class RateLimiter:
         item = parse(rate)
         return not await self._call(lambda limiter: limiter.test(item, *key))
 
+    async def take(self, cap: int, ttl_s: int, *key: str) -> bool:
+        """Take one of `cap` from the counter `key` (kept `ttl_s`), atomically across nodes;
+        False, having taken nothing, when all are taken. `give_back` returns one: unlike a
+        moving window, a counter can be refunded."""
+        if not self._enabled:
+            return True
+        name = "/".join(key)
+
+        async def take_one(limiter: MovingWindowRateLimiter) -> bool:
+            if await limiter.storage.incr(name, ttl_s) <= cap:
+                return True
+            await limiter.storage.incr(name, ttl_s, amount=-1)
+            return False
+
+        return await self._call(take_one)
+
+    async def give_back(self, ttl_s: int, *key: str) -> None:
+        """Return one taken from the counter `key` (what `take` took for work that failed)."""
+        if self._enabled:
+            name = "/".join(key)
+            await self._call(lambda limiter: limiter.storage.incr(name, ttl_s, amount=-1))
+
     async def _refuse_if_spent(self, rate: str, key: tuple[str, ...], *, spend: bool) -> None:
         if not self._enabled:
             return

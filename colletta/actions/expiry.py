@@ -11,6 +11,7 @@ Reads never wait for the purge: `Message.expired_for` filters at read time.
 
 from __future__ import annotations
 
+from colletta.actions import order_notices
 from colletta.actions.audit import audit
 from colletta.actions.context import Context
 from colletta.domain import events
@@ -26,6 +27,8 @@ from colletta.store import preserved as preserved_store
 from colletta.store.db import Tx
 
 SWEEP_BATCH = 200
+# What has files to shred before its rows go.
+FILE_KINDS = (ExpiryKind.MEDIA, ExpiryKind.PRESERVED)
 
 
 async def schedule(ctx: Context, tx: Tx, expiry: Expiry) -> None:
@@ -110,9 +113,7 @@ async def do_expire_due(ctx: Context) -> int:
         async with ctx.db.write() as tx:
             # Claimed again under row locks (PostgreSQL): a node sweeping now skips these.
             for expiry in await store.claim_due(tx.conn, now_ms, SWEEP_BATCH):
-                if expiry.kind is not ExpiryKind.MESSAGE and (
-                    (expiry.kind, expiry.item_id) not in shredded
-                ):
+                if expiry.kind in FILE_KINDS and (expiry.kind, expiry.item_id) not in shredded:
                     continue  # its files are shredded on the next pass
                 await store.unschedule(tx.conn, expiry.kind, expiry.item_id)
                 await _purge(ctx, tx, expiry)
@@ -142,6 +143,9 @@ async def _purge(ctx: Context, tx: Tx, expiry: Expiry) -> None:
             subject="preserved",
             subject_id=expiry.item_id,
         )
+        return
+    if expiry.kind is ExpiryKind.ORDER_SECRECY:
+        await order_notices.lapse_secrecy(ctx, tx, expiry.item_id)
         return
     message = await message_store.get_message(tx.conn, expiry.chat_id, expiry.item_id)
     chat = await chat_store.get_chat(tx.conn, expiry.chat_id)

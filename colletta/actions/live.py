@@ -243,8 +243,11 @@ class LiveSession:
                 return self._unblocked(envelope.chat_id, envelope.frame)
             return envelope.frame
         if self._me not in envelope.frame:
-            hidden = envelope.chat_id in self.members_hidden
-            return envelope.redacted if hidden else envelope.frame
+            if envelope.chat_id in self.members_hidden:
+                return envelope.redacted
+            if self.blocked and may_hide(envelope.frame, self.blocked):  # a blocked reactor
+                return self._unblocked(envelope.chat_id, envelope.frame)
+            return envelope.frame
         # It names this user, who sees themselves, and whose role it may have changed.
         event = orjson.loads(envelope.frame)
         if event["type"] in events.CHANGES_ROLES:
@@ -334,7 +337,10 @@ def shown_payload(
         read_expires_at_ms=event.read_expires_at_ms,
     )
     redact = members_hidden and event.type in events.NAMES_PEOPLE
-    unblock = bool(blocked) and event.sender_id in blocked and event.type in blocks.HIDES
+    unblock = bool(blocked) and (
+        (event.sender_id in blocked and event.type in blocks.HIDES)
+        or (event.type in blocks.UNNAMES and blocks.may_hide(event.payload, blocked))
+    )
     if not expired and not redact and not unblock:
         return event.payload
     logged = orjson.loads(event.payload)

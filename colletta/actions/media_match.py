@@ -147,6 +147,7 @@ def match_facts(blocked: Blocked) -> StatementFacts:
         explanation="Colletta does not host terrorist content. Files posted to groups and "
         "channels are compared with lists of known terrorist content kept by the operator.",
         content_type=ContentType.IMAGE if image else ContentType.OTHER,
+        content_type_other="" if image else "a file",
         source=Source.VOLUNTARY,
         automated_detection=True,
         automation=Automation.FULLY,

@@ -15,8 +15,10 @@ from colletta.actions.chats import ChatAccess, access_chat, hidden_chat, load_ch
 from colletta.actions.context import Context
 from colletta.actions.post_limits import (
     ChargeFirst,
+    Spent,
     account_budgets,
     channel_budgets,
+    refund_post_budgets,
     spend_post_budgets,
 )
 from colletta.domain import blocks, events
@@ -159,13 +161,34 @@ async def do_send_message(
     if extras.attachments:
         await _match_attachments(ctx, caller, chat_id, extras.attachments)
     # A new account's daily cap needs only the caller: spent before any transaction.
-    await spend_post_budgets(ctx, account_budgets(ctx, caller.user))
+    spent: Spent = []
+    await spend_post_budgets(ctx, account_budgets(ctx, caller.user), spent)
     send = (ctx, caller, chat_id, text, client_txn_id, reply_to_id, forward, extras)
+    try:
+        sent = await _send_charged(ctx, caller, chat_id, client_txn_id, send, spent)
+    except Exception:
+        await refund_post_budgets(ctx, spent)  # only posts that land count
+        raise
+    if not sent.created:
+        await refund_post_budgets(ctx, spent)
+    return sent
+
+
+async def _send_charged(
+    ctx: Context,
+    caller: Caller,
+    chat_id: int,
+    client_txn_id: str,
+    send: tuple[Any, ...],
+    spent: Spent,
+) -> Sent:
+    """One send: a channel's budget is spent between two attempts (`ChargeFirst`); a post
+    screening blocks is recorded as refused; a retry that raced in answers with the winner."""
     try:
         try:
             return await _send(*send, charged=False)
         except ChargeFirst as first:
-            await spend_post_budgets(ctx, first.budgets)
+            await spend_post_budgets(ctx, first.budgets, spent)
             return await _send(*send, charged=True)
     except announcements.Blocked as blocked:
         raise await announcements.refuse(ctx, caller, blocked) from None

@@ -33,7 +33,9 @@ from colletta.domain.moderation import (
     ActionRecord,
     ModAction,
     Restriction,
+    check_account_action,
     check_action_fits,
+    check_ground,
     check_reason,
     check_suspension_s,
     parse_action,
@@ -41,7 +43,7 @@ from colletta.domain.moderation import (
     statement_facts,
 )
 from colletta.domain.pot_admin import FREEZE_REASON_MAX_CHARS, check_freezable
-from colletta.errors import Conflict, Forbidden, InvalidInput, NotFound
+from colletta.errors import Conflict, InvalidInput, NotFound
 from colletta.ids import new_id
 from colletta.store import cases as case_store
 from colletta.store import chats as chat_store
@@ -65,6 +67,10 @@ class ActIn:
     duration_s: int | None = None
     refund: bool = False
     category: str | None = None
+    # DECISION_GROUND_ILLEGAL_CONTENT (needs `legal_ground`: the law) or
+    # DECISION_GROUND_INCOMPATIBLE_CONTENT (the default; `legal_ground`: the term).
+    ground: str | None = None
+    legal_ground: str | None = None
 
 
 async def access_queue(ctx: Context, caller: Caller, limit: int) -> dict[str, Any]:
@@ -160,6 +166,7 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
     check_moderator(caller)
     action = parse_action(body.action)
     reason = check_reason(body.reason)
+    ground, legal_ground = check_ground(action, body.ground, body.legal_ground)
     category = None if body.category is None else parse_category(body.category)
     settings = ctx.settings
     duration_s = check_suspension_s(
@@ -190,6 +197,16 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
             created_at_ms=now_ms,
             reversed_at_ms=None,
         )
+        if action.on_account and record.target_user_id is not None:
+            target = await user_store.get_user(tx.conn, record.target_user_id)
+            if target is None:
+                raise no_such_case()
+            check_account_action(
+                action,
+                target_is_operator=target.is_operator,
+                target_moderates=target.moderates,
+                by_operator=caller.user.is_operator,
+            )
         await _carry_out(ctx, tx, case, record, reason, refund=body.refund)
         affected = record.target_user_id
         if action.restricts and affected is not None:
@@ -198,6 +215,8 @@ async def do_act(ctx: Context, caller: Caller, case_id: int, body: ActIn) -> dic
                 case,
                 reason,
                 category=category,
+                ground=ground,
+                legal_ground=legal_ground,
                 until_ms=record.until_ms,
                 refund=body.refund,
             )
@@ -269,12 +288,8 @@ async def _carry_out(
         if refund:
             await begin_refunding(ctx, tx, pot, cause="moderation", by_user_id=record.actor_id)
     elif action is ModAction.SUSPEND or action is ModAction.BAN:
-        assert record.target_user_id is not None
+        assert record.target_user_id is not None  # check_account_action saw the user
         user_id = record.target_user_id
-        target = await user_store.get_user(tx.conn, user_id)
-        if target is None or target.is_operator:
-            # The operator answers for the service; nobody is left to lift their suspension.
-            raise Forbidden("the operator's account cannot be suspended or banned")
         if action is ModAction.SUSPEND and not await store.has_standing_warning(tx.conn, user_id):
             raise Conflict("a user is suspended only after a warning: warn them first")
         kind = Restriction.BANNED if action is ModAction.BAN else Restriction.SUSPENDED

@@ -15,11 +15,12 @@ from typing import Any
 from colletta.actions import expiry
 from colletta.actions.audit import audit
 from colletta.actions.callers import Caller, check_moderator, check_operator_or_hidden
-from colletta.actions.cases import issue_statement, open_case
+from colletta.actions.cases import open_case
 from colletta.actions.context import Context
-from colletta.actions.notices import NoticeKind, notify
+from colletta.actions.order_notices import tell_uploaders
 from colletta.actions.preservation import do_preserve_media, do_preserve_message
 from colletta.domain.cases import PRIORITY_ORDER, Case, CaseKind, Subject
+from colletta.domain.media import Expiry, ExpiryKind
 from colletta.domain.messages import Message
 from colletta.domain.orders import (
     ItemKind,
@@ -28,16 +29,7 @@ from colletta.domain.orders import (
     OrderItem,
     RemovalOrder,
     check_order,
-    iso_time,
-)
-from colletta.domain.statements import (
-    Automation,
-    Category,
-    ContentType,
-    Ground,
-    Source,
-    StatementFacts,
-    Visibility,
+    check_secrecy_extension,
 )
 from colletta.errors import Conflict, NotFound
 from colletta.ids import new_id
@@ -50,12 +42,6 @@ from colletta.store.db import Tx
 PRESERVED_FOR_ORDER = "order"
 REMOVED = "removed"  # the decision of an ORDER case
 RULE_ID = "order.tco"
-ORDER_LAW = "Regulation (EU) 2021/784 (terrorist content online), Art. 3"
-ORDER_REDRESS = (
-    "You can challenge the removal order before the courts of the Member State of the "
-    "authority that issued it (Art. 9 of Regulation (EU) 2021/784); ask the operator for a "
-    "copy of the order."
-)
 
 
 def _no_such_order() -> NotFound:
@@ -72,10 +58,12 @@ async def do_register_order(
     items: list[str],
     received_at_ms: int,
     notify: bool = True,
+    secret_for_s: int | None = None,
 ) -> RemovalOrder:
     """Register a removal order and execute it before answering (operator only): each item
     gets an ORDER case (opened and decided), is preserved and then removed for everyone; its
-    uploader gets a notice and a statement of reasons unless `notify` is False. Audited."""
+    uploader gets a notice and a statement of reasons, unless `notify` is False: then only
+    once `secret_for_s` (default and at most six weeks) has passed. Audited."""
     check_operator_or_hidden(caller)
     now_ms = ctx.clock.now_ms()
     request = check_order(
@@ -86,6 +74,7 @@ async def do_register_order(
         received_at_ms=received_at_ms,
         now_ms=now_ms,
         notify=notify,
+        secret_for_s=secret_for_s,
     )
     order = RemovalOrder(
         id=new_id(),
@@ -120,12 +109,18 @@ async def do_register_order(
                 "items": [item.ref() for item in order.items],
                 "received_at_ms": order.received_at_ms,
                 "notify": order.notify,
+                "secret_for_s": request.secret_for_s,
             },
         )
         results = tuple([await _remove(ctx, tx, order, item) for item in order.items])
-        order = replace(order, executed_at_ms=ctx.clock.now_ms(), results=results)
-        if order.notify:
-            await _tell_uploaders(ctx, tx, order)
+        executed_at_ms = ctx.clock.now_ms()
+        order = replace(order, executed_at_ms=executed_at_ms, results=results)
+        if request.secret_for_s is None:
+            await tell_uploaders(ctx, tx, order)
+            order = replace(order, told_at_ms=executed_at_ms)
+        else:
+            order = replace(order, secret_until_ms=executed_at_ms + request.secret_for_s * 1000)
+            await _schedule_telling(ctx, tx, order)
         await store.insert_order(tx.conn, order)
         await audit(
             ctx,
@@ -258,62 +253,43 @@ async def _audit_removed(
     )
 
 
-def order_facts(order: RemovalOrder, result: ItemResult) -> StatementFacts:
-    """The Art. 17 statement (and the TCO Art. 11 information) for one removed item."""
-    what = "A file you uploaded" if result.message_id is None else "Your message"
-    return StatementFacts(
-        category=Category.RISK_FOR_PUBLIC_SECURITY,
-        ground=Ground.ILLEGAL_CONTENT,
-        legal_ground=f"{ORDER_LAW}: removal order {order.reference} of {order.authority}",
-        explanation=order.reasons,
-        facts=(
-            f"{what} ({result.item.ref()}) was removed for everyone on "
-            f"{iso_time(result.removed_at_ms or order.registered_at_ms)} because "
-            f"{order.authority} ordered its removal as terrorist content."
-        ),
-        content_type=ContentType.OTHER if result.message_id is None else ContentType.TEXT,
-        source=Source.OTHER_NOTIFICATION,
-        automated_detection=False,
-        automation=Automation.NOT_AUTOMATED,
-        visibility=(Visibility.CONTENT_REMOVED,),
-        extra={
-            "order_id": str(order.id),
-            "authority": order.authority,
-            "reference": order.reference,
-            "order_redress": ORDER_REDRESS,
-        },
-    )
+async def _schedule_telling(ctx: Context, tx: Tx, order: RemovalOrder) -> None:
+    """The uploaders are told at `secret_until_ms` (order_notices.lapse_secrecy). An order
+    belongs to no one chat: the expiry's chat is 0."""
+    assert order.secret_until_ms is not None
+    due = Expiry(ExpiryKind.ORDER_SECRECY, order.id, 0, order.secret_until_ms)
+    await expiry.schedule(ctx, tx, due)
 
 
-async def _tell_uploaders(ctx: Context, tx: Tx, order: RemovalOrder) -> None:
-    """TCO Art. 11: each uploader learns what was removed and why (a statement per item),
-    and gets one notice of the order."""
-    removed: dict[int, list[tuple[ItemResult, str]]] = {}
-    for result in order.results:
-        if result.outcome is not ItemOutcome.REMOVED or result.uploader_id is None:
-            continue
-        statement = await issue_statement(
+async def do_extend_secrecy(
+    ctx: Context, caller: Caller, order_id: int, until_ms: int
+) -> RemovalOrder:
+    """The authority renewed its decision not to tell the uploaders (TCO Art. 11(3)): they
+    are told at `until_ms` instead (operator only; at most six weeks from now). Audited."""
+    check_operator_or_hidden(caller)
+    async with ctx.db.write() as tx:
+        order = await store.get_order(tx.conn, order_id, for_update=True)
+        if order is None:
+            raise _no_such_order()
+        until_ms = check_secrecy_extension(
+            until_ms,
+            secret_until_ms=order.secret_until_ms,
+            told_at_ms=order.told_at_ms,
+            now_ms=ctx.clock.now_ms(),
+        )
+        await store.update_secrecy(tx.conn, order.id, secret_until_ms=until_ms, told_at_ms=None)
+        order = replace(order, secret_until_ms=until_ms)
+        await _schedule_telling(ctx, tx, order)
+        await audit(
             ctx,
             tx,
-            user_id=result.uploader_id,
-            case_id=result.case_id,
-            facts=order_facts(order, result),
+            actor_id=caller.user_id,
+            action="order.secrecy_extended",
+            subject=Subject.ORDER.value,
+            subject_id=order.id,
+            data={"secret_until_ms": until_ms},
         )
-        removed.setdefault(result.uploader_id, []).append((result, statement["id"]))
-    for user_id, theirs in removed.items():
-        await notify(
-            ctx,
-            tx,
-            user_id,
-            NoticeKind.ORDER_EXECUTED,
-            {
-                "order_id": str(order.id),
-                "authority": order.authority,
-                "reference": order.reference,
-                "items": [result.item.ref() for result, _ in theirs],
-                "statement_ids": [statement_id for _, statement_id in theirs],
-            },
-        )
+    return order
 
 
 async def access_orders(

@@ -11,6 +11,8 @@ Spending may cross the network, so it never happens inside a write transaction (
 that would hold the one writer for everyone). A new account's budget needs only the caller,
 so it is spent before the send's transaction; a channel's needs the chat, so a channel post
 leaves its transaction with `ChargeFirst` (nothing written), spends it and starts again.
+A budget is a counter (not a moving window), so a send that then fails, or a retry answered
+with the message already sent, gives back what it took: only posts that land count.
 Sends no cap applies to (old accounts in groups and direct chats: nearly all) pay nothing.
 """
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from colletta.actions.context import Context
 from colletta.domain.chats import Chat, ChatKind
 from colletta.domain.users import User
-from colletta.errors import PostingLimited, RateLimited
+from colletta.errors import PostingLimited
 
 DAY_MS = 86_400_000
 CHANNEL = "channel"
@@ -63,9 +65,8 @@ def channel_budgets(ctx: Context, chat: Chat) -> tuple[Budget, ...]:
     return (Budget(CHANNEL, chat.id, cap),) if cap > 0 else ()
 
 
-def _rate(cap: int) -> str:
-    # The window only has to outlive the day its key names.
-    return f"{cap}/2 days"
+# A budget's counter only has to outlive the day its key names.
+TTL_S = 2 * 86_400
 
 
 def _key(budget: Budget, day: int) -> tuple[str, str, str]:
@@ -83,13 +84,27 @@ def _refusal(budget: Budget, day: int, now_ms: int) -> PostingLimited:
     )
 
 
-async def spend_post_budgets(ctx: Context, budgets: tuple[Budget, ...]) -> None:
-    """Spend one post from each budget of today, or raise PostingLimited (429) saying which
-    and until when."""
+# What one send took: the budgets' keys, to give back if the send does not land.
+Spent = list[tuple[str, str, str]]
+
+
+async def spend_post_budgets(ctx: Context, budgets: tuple[Budget, ...], spent: Spent) -> None:
+    """Take one post from each budget of today (adding its key to `spent`), or raise
+    PostingLimited (429) saying which and until when, having taken none of these."""
     now_ms = ctx.clock.now_ms()
     day = now_ms // DAY_MS
+    taken: Spent = []
     for budget in budgets:
-        try:
-            await ctx.limiter.hit(_rate(budget.cap), *_key(budget, day))
-        except RateLimited:
-            raise _refusal(budget, day, now_ms) from None
+        key = _key(budget, day)
+        if not await ctx.limiter.take(budget.cap, TTL_S, *key):
+            await refund_post_budgets(ctx, taken)
+            raise _refusal(budget, day, now_ms)
+        taken.append(key)
+    spent += taken
+
+
+async def refund_post_budgets(ctx: Context, spent: Spent) -> None:
+    """Give back what a send took and did not use: it failed, or it was a retry answered
+    with the message already sent."""
+    for key in spent:
+        await ctx.limiter.give_back(TTL_S, *key)

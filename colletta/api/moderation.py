@@ -55,6 +55,8 @@ async def act(case_id: IdPath, body: m.ActIn, ctx: Ctx, caller: CallerDep) -> Re
         duration_s=body.duration_s,
         refund=body.refund,
         category=body.category,
+        ground=body.ground,
+        legal_ground=body.legal_ground,
     )
     return JSON(await moderation.do_act(ctx, caller, case_id, decision))
 

@@ -10,10 +10,11 @@ from colletta.api.models import Body, IdOut, IdStr
 from colletta.api.safety_models import Statement
 from colletta.domain.moderation import (
     APPEAL_TEXT_MAX_CHARS,
+    LEGAL_GROUND_MAX_CHARS,
     REASON_MAX_CHARS,
     REPORT_TEXT_MAX_CHARS,
 )
-from colletta.domain.statements import Category
+from colletta.domain.statements import Category, Ground
 
 ActionName = Literal[
     "dismiss",
@@ -58,6 +59,18 @@ class ActIn(Body):
     refund: bool = Field(False, description="freeze_pot: give every contribution back too.")
     category: Category | None = Field(
         None, description="The statement's category (default: the reports')."
+    )
+    ground: Ground | None = Field(
+        None,
+        description="The statement's ground: illegal content (give `legal_ground`, the law) "
+        "or content incompatible with the terms (the default). Restrictions only.",
+    )
+    legal_ground: str | None = Field(
+        None,
+        max_length=LEGAL_GROUND_MAX_CHARS,
+        description="Illegal content: the law it breaks, e.g. 'Art. 5 Directive (EU) "
+        "2017/541' (required; `reason` says why the content breaks it). Incompatible "
+        "content: the term of service (default: the server's).",
     )
 
 

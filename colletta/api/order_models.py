@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from colletta.api.models import Body, IdOut
+from colletta.domain.orders import SECRECY_MAX_S
 
 MS = Field(ge=0, le=2**53 - 1)
 
@@ -27,6 +28,22 @@ class OrderIn(Body):
     notify: bool = Field(
         True,
         description="false when the authority asked that the uploader not be told (Art. 11(3)).",
+    )
+    secret_for_s: int | None = Field(
+        None,
+        ge=1,
+        le=SECRECY_MAX_S,
+        description="notify false: for how long the uploaders are not told (default and at "
+        "most six weeks); then they are told automatically.",
+    )
+
+
+class SecrecyIn(Body):
+    until_ms: int = Field(
+        ge=0,
+        le=2**53 - 1,
+        description="The uploaders are told then instead (later than now's end, at most six "
+        "weeks from now).",
     )
 
 
@@ -61,6 +78,10 @@ class Order(BaseModel):
     registered_at_ms: int
     registered_by: IdOut | None
     notify: bool
+    secret_until_ms: int | None = Field(
+        description="notify false: when the uploaders are told after all (TCO Art. 11(3))."
+    )
+    told_at_ms: int | None = Field(description="When the uploaders were told (null: not yet).")
     executed_at_ms: int | None
     execution_ms: int | None = Field(description="Received → executed, in ms (limit: one hour).")
     case_ids: list[IdOut] = Field(description="The ORDER cases, one per removed item.")

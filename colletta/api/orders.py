@@ -29,8 +29,18 @@ async def register_order(body: order_models.OrderIn, ctx: Ctx, caller: CallerDep
         items=body.items,
         received_at_ms=body.received_at_ms,
         notify=body.notify,
+        secret_for_s=body.secret_for_s,
     )
     return JSON(order.view(), status_code=201)
+
+
+@router.post("/orders/{order_id}/secrecy", response_model=order_models.Order)
+async def extend_secrecy(
+    order_id: IdPath, body: order_models.SecrecyIn, ctx: Ctx, caller: CallerDep
+) -> Response:
+    """The authority renewed its decision not to tell the uploaders (TCO Art. 11(3)): they
+    are told at `until_ms` instead (operator)."""
+    return JSON((await orders.do_extend_secrecy(ctx, caller, order_id, body.until_ms)).view())
 
 
 @router.get("/orders", response_model=order_models.Orders)

@@ -38,10 +38,14 @@ class Statement(BaseModel):
     explanation: str
     facts: str
     content_type: str
+    content_type_other: str = Field("", description="What CONTENT_TYPE_OTHER content is.")
     source: str
     automated_detection: bool
     automation: str
     visibility: list[str]
+    visibility_other: str = Field(
+        "", description="What a DECISION_VISIBILITY_OTHER decision is (a warning)."
+    )
     monetary: str | None
     provision: str | None
     account: str | None

@@ -3,8 +3,10 @@
 In groups and channels a blocked user's messages reach the blocker as placeholders: the event
 keeps its seq (clients see no gap, as with `events.without_others`) and the message keeps its
 id, sender and time, but not its content, which the blocker fetches only if they ask to
-(`include_blocked`). Direct chats are not filtered: there the blocked user cannot send, and
-what was said before stays as it was (as in Telegram).
+(`include_blocked`). Their reactions still count, but the blocker is not told who reacted:
+the `message.reactions_changed` event comes with `user_id` null. Direct chats are not
+filtered: there the blocked user cannot send, and what was said before stays as it was (as
+in Telegram).
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from colletta.domain.chats import ChatKind
 
 # Events whose `message` is a message someone sent: these are the ones hidden.
 HIDES: Final = frozenset({events.MESSAGE_CREATED, events.MESSAGE_EDITED})
+# Events that name a reactor (`user_id`): the person is left out, the counts stay.
+UNNAMES: Final = frozenset({events.MESSAGE_REACTIONS_CHANGED})
 # How those frames begin (`events.frame` puts the type first): the live path tells them
 # apart from every other frame without parsing JSON.
 _PREFIXES: Final = tuple(b'{"type":"%s"' % t.encode() for t in sorted(HIDES))
 _SENDER: Final = b'"sender_id":"'
+_UNNAMES_PREFIXES: Final = tuple(b'{"type":"%s"' % t.encode() for t in sorted(UNNAMES))
+# In a reactions frame the only string-valued `user_id` is the reactor's (the counts are
+# numbers).
+_REACTOR: Final = b'"user_id":"'
 
 
 def filters(kind: ChatKind) -> bool:
@@ -54,7 +62,13 @@ def shown(view: dict[str, Any], blocked: frozenset[int] | set[int]) -> dict[str,
 def hidden_event(
     event: dict[str, Any], blocked: frozenset[int] | set[int]
 ) -> dict[str, Any] | None:
-    """The event with its message replaced by a placeholder, or None if it is not hidden."""
+    """The event with its message replaced by a placeholder (or its reactor left out), or None
+    if it is not hidden."""
+    if event.get("type") in UNNAMES:
+        reactor = event.get("user_id")
+        if reactor is None or int(reactor) not in blocked:
+            return None
+        return {**event, "user_id": None}
     message = event.get("message")
     if event.get("type") not in HIDES or not isinstance(message, dict):
         return None
@@ -67,12 +81,16 @@ def may_hide(frame: bytes, blocked: frozenset[int] | set[int]) -> bool:
     """Cheap test on a serialized frame: False means it is certainly not hidden; True means
     parse it and ask `hidden_event`. O(1) whatever the number of blocks: the first sender in a
     message frame is the message's own (a forward's origin comes after it)."""
-    if not frame.startswith(_PREFIXES):
+    if frame.startswith(_PREFIXES):
+        key = _SENDER
+    elif frame.startswith(_UNNAMES_PREFIXES):
+        key = _REACTOR
+    else:
         return False
-    at = frame.find(_SENDER)
+    at = frame.find(key)
     if at < 0:
         return False
-    start = at + len(_SENDER)
+    start = at + len(key)
     end = frame.find(b'"', start)
     digits = frame[start:end]
     return digits.isdigit() and int(digits) in blocked

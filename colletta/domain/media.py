@@ -17,6 +17,7 @@ class ExpiryKind(enum.Enum):
     MESSAGE = "message"  # purge a message's content and its media
     MEDIA = "media"  # purge an upload that no message carried
     PRESERVED = "preserved"  # end a preservation: shred its held files, delete its copy
+    ORDER_SECRECY = "order_secrecy"  # a removal order's non-disclosure lapses: tell uploaders
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from colletta.domain.cases import (
     Subject,
 )
 from colletta.domain.statements import (
+    TERMS_GROUND,
+    WARNING_VISIBILITY,
     AccountDecision,
     Automation,
     Category,
@@ -27,11 +29,13 @@ from colletta.domain.statements import (
     StatementFacts,
     Visibility,
 )
-from colletta.domain.text import check_multiline
-from colletta.errors import InvalidInput
+from colletta.domain.text import check_line, check_multiline
+from colletta.errors import Conflict, Forbidden, InvalidInput
 
 REPORT_TEXT_MAX_CHARS = 2000
 REASON_MAX_CHARS = 2000
+# The transparency database's limit on the law or the term a decision rests on.
+LEGAL_GROUND_MAX_CHARS = 500
 APPEAL_TEXT_MAX_CHARS = 4000
 QUEUE_PAGE_MAX = 200
 # A complaint waits for a person whose account or content is restricted: it goes before
@@ -42,6 +46,13 @@ PRIORITY_COMPLAINT = PRIORITY_TRUSTED_FLAGGER
 # Cases whose automated verdict held a pot: dismissing one, or reversing a complaint against
 # its statement, clears the pot's verdict.
 SCREENED_KINDS = (CaseKind.SCREENING, CaseKind.BEHAVIOUR)
+
+
+class ComplaintAlreadyFiled(Conflict):
+    """One complaint per statement of reasons: the first one filed is the one decided."""
+
+    type = "complaint_already_filed"
+    title = "A complaint was already filed"
 
 
 class Reportable(StrEnum):
@@ -107,6 +118,33 @@ def parse_action(value: str) -> ModAction:
         raise InvalidInput(f"action must be one of {names}", field="action") from None
 
 
+class AccountProtected(Forbidden):
+    """The operator's account, and a moderator's unless the operator acts, is out of reach of
+    the account actions."""
+
+    type = "account_protected"
+    title = "This account is not yours to act against"
+
+
+def check_account_action(
+    action: ModAction, *, target_is_operator: bool, target_moderates: bool, by_operator: bool
+) -> None:
+    """Warn, suspend and ban: never the operator, who answers for the service and whom nobody
+    could lift a suspension for; a moderator only by the operator, so no moderator locks
+    another out of the queue."""
+    if not action.on_account:
+        return
+    if target_is_operator:
+        raise AccountProtected(f"the operator's account cannot be {_PAST[action]}")
+    if target_moderates and not by_operator:
+        raise AccountProtected(
+            f"only the operator may {action.value} a moderator (or revoke their grant first)"
+        )
+
+
+_PAST = {ModAction.WARN: "warned", ModAction.SUSPEND: "suspended", ModAction.BAN: "banned"}
+
+
 def check_action_fits(action: ModAction, case: Case) -> None:
     """The action applies to this case: a complaint is upheld or reversed, nothing else is."""
     if (case.kind is CaseKind.APPEAL) != action.on_complaint:
@@ -130,6 +168,33 @@ def parse_category(category: str) -> Category:
             "category must be one of the DSA transparency database's STATEMENT_CATEGORY_… values",
             field="category",
         ) from None
+
+
+def check_ground(
+    action: ModAction, ground: str | None, legal_ground: str | None
+) -> tuple[Ground, str]:
+    """The ground of a restriction (Art. 17(3)(d)–(e)): illegal content names the law it
+    breaks; content against our terms names the term, by default `TERMS_GROUND`."""
+    if not action.restricts:
+        if ground is not None or legal_ground is not None:
+            raise InvalidInput(
+                f"{action.value} restricts nothing: it has no ground", field="ground"
+            )
+        return Ground.INCOMPATIBLE_CONTENT, TERMS_GROUND
+    try:
+        parsed = Ground(ground or Ground.INCOMPATIBLE_CONTENT)
+    except ValueError:
+        names = " or ".join(g.value for g in Ground)
+        raise InvalidInput(f"ground must be {names}", field="ground") from None
+    if legal_ground is None or not legal_ground.strip():
+        if parsed is Ground.ILLEGAL_CONTENT:
+            raise InvalidInput(
+                "illegal content needs legal_ground: the law it breaks "
+                "(e.g. Art. 5 Directive (EU) 2017/541)",
+                field="legal_ground",
+            )
+        return parsed, TERMS_GROUND
+    return parsed, check_line(legal_ground, "legal_ground", LEGAL_GROUND_MAX_CHARS)
 
 
 def check_report_text(text: str) -> str:
@@ -252,6 +317,11 @@ _CONTENT_TYPE = {
     Subject.POT: ContentType.PRODUCT,
     Subject.MEDIA: ContentType.IMAGE,
 }
+_CONTENT_TYPE_OTHER = {
+    Subject.USER: "a user account",
+    Subject.CHAT: "a group or channel",
+    Subject.STATEMENT: "a statement of reasons",
+}
 _WHAT = {
     ModAction.REMOVE: "removed your message for everyone",
     ModAction.FREEZE_POT: "froze your pot: no contributions and no payouts",
@@ -276,11 +346,14 @@ def statement_facts(
     reason: str,
     *,
     category: Category | None,
+    ground: Ground = Ground.INCOMPATIBLE_CONTENT,
+    legal_ground: str = TERMS_GROUND,
     until_ms: int | None,
     refund: bool,
 ) -> StatementFacts:
-    """The statement a moderator's action sends the affected user. The source says a notice
-    or a trusted flagger's notice led to it, never who sent it."""
+    """The statement a moderator's action sends the affected user, on the ground they chose
+    (`check_ground`). The source says a notice or a trusted flagger's notice led to it, never
+    who sent it."""
     if category is None:
         known = str(case.data.get("category"))
         categories = {c.value: c for c in Category}
@@ -298,12 +371,18 @@ def statement_facts(
         restriction["provision"] = Provision.PARTIAL_TERMINATION
     else:  # a warning restricts nothing yet; it is what allows a suspension (Art. 23)
         restriction["visibility"] = (Visibility.OTHER,)
+        restriction["visibility_other"] = WARNING_VISIBILITY
     rules = f" (rules: {', '.join(case.rule_ids)})" if case.rule_ids else ""
+    content_type = _CONTENT_TYPE.get(case.subject, ContentType.OTHER)
     return StatementFacts(
         category=category,
-        ground=Ground.INCOMPATIBLE_CONTENT,
+        ground=ground,
+        legal_ground=legal_ground,
         facts=f"A moderator reviewed your {case.subject.value} and {_WHAT[action]}{rules}.",
-        content_type=_CONTENT_TYPE.get(case.subject, ContentType.OTHER),
+        content_type=content_type,
+        content_type_other=""
+        if content_type is not ContentType.OTHER
+        else _CONTENT_TYPE_OTHER.get(case.subject, case.subject.value),
         source=_source(case),
         automated_detection=case.automated,
         automation=Automation.NOT_AUTOMATED,

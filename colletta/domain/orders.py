@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from colletta.errors import InvalidInput
+from colletta.errors import Conflict, InvalidInput
 
 # TCO Art. 3(3): an order is executed within one hour of its receipt.
 LEGAL_LIMIT_MS = 3_600_000
@@ -22,6 +22,9 @@ REFERENCE_MAX_CHARS = 200
 REASONS_MAX_CHARS = 4_000
 ITEMS_MAX = 1_000
 ID_MAX = 2**63 - 1
+# TCO Art. 11(3): the uploader is not told for as long as the authority decides, at most six
+# weeks from that decision; it may renew it for six weeks more where justified.
+SECRECY_MAX_S = 6 * 7 * 86_400
 
 
 def iso_time(ms: int) -> str:
@@ -74,6 +77,7 @@ class OrderRequest:
     items: tuple[OrderItem, ...]
     received_at_ms: int
     notify: bool
+    secret_for_s: int | None  # with notify False: how long the uploader is not told
 
 
 def _text(value: str, name: str, max_chars: int) -> str:
@@ -94,9 +98,11 @@ def check_order(
     received_at_ms: int,
     now_ms: int,
     notify: bool,
+    secret_for_s: int | None = None,
 ) -> OrderRequest:
     """An order to register: every field present, items parsed and without repeats, and
-    received no later than now (an order is registered after it arrives)."""
+    received no later than now (an order is registered after it arrives); an order that
+    says not to tell the uploader says for how long (default and at most six weeks)."""
     if not items:
         raise InvalidInput("an order names at least one item", field="items")
     if len(items) > ITEMS_MAX:
@@ -113,7 +119,46 @@ def check_order(
         items=parsed,
         received_at_ms=received_at_ms,
         notify=notify,
+        secret_for_s=_check_secret_for_s(notify, secret_for_s),
     )
+
+
+def _check_secret_for_s(notify: bool, secret_for_s: int | None) -> int | None:
+    if notify:
+        if secret_for_s is not None:
+            raise InvalidInput(
+                "secret_for_s is for an order that says not to notify", field="secret_for_s"
+            )
+        return None
+    if secret_for_s is None:
+        return SECRECY_MAX_S
+    if not 1 <= secret_for_s <= SECRECY_MAX_S:
+        raise InvalidInput(
+            f"the uploader is not told for at most six weeks ({SECRECY_MAX_S} s) at a time",
+            field="secret_for_s",
+        )
+    return secret_for_s
+
+
+def check_secrecy_extension(
+    until_ms: int, *, secret_until_ms: int | None, told_at_ms: int | None, now_ms: int
+) -> int:
+    """A renewed non-disclosure (Art. 11(3)): while the uploader is still not told, later than
+    the current end, and at most six weeks from now (the authority's renewal)."""
+    if told_at_ms is not None or secret_until_ms is None:
+        raise SecrecyOver("the uploaders were told already: there is nothing to extend")
+    if until_ms <= secret_until_ms:
+        raise InvalidInput("the new end must be later than the current one", field="until_ms")
+    if until_ms > now_ms + SECRECY_MAX_S * 1000:
+        raise InvalidInput(
+            "a renewal lasts at most six weeks from now (TCO Art. 11(3))", field="until_ms"
+        )
+    return until_ms
+
+
+class SecrecyOver(Conflict):
+    type = "secrecy_over"
+    title = "The uploaders were told already"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +220,9 @@ class RemovalOrder:
     notify: bool
     executed_at_ms: int | None
     results: tuple[ItemResult, ...] = field(default=())
+    # notify False: when the uploaders are told after all (Art. 11(3)); and when they were.
+    secret_until_ms: int | None = None
+    told_at_ms: int | None = None
 
     @property
     def execution_ms(self) -> int | None:
@@ -208,6 +256,8 @@ class RemovalOrder:
             "registered_at_ms": self.registered_at_ms,
             "registered_by": _id(self.registered_by),
             "notify": self.notify,
+            "secret_until_ms": self.secret_until_ms,
+            "told_at_ms": self.told_at_ms,
             "executed_at_ms": self.executed_at_ms,
             "execution_ms": self.execution_ms,
             "case_ids": [str(r.case_id) for r in self.results if r.case_id is not None],

@@ -94,6 +94,20 @@ class Automation(StrEnum):
     NOT_AUTOMATED = "AUTOMATED_DECISION_NOT_AUTOMATED"
 
 
+# The database takes member states, not "EU": a decision for the whole Union names all 27.
+# fmt: off
+EU_MEMBER_STATES = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+)
+# fmt: on
+# What a moderator's warning is in the database's terms: it has no "warning", and nothing is
+# restricted yet, so it is an "other" visibility decision spelled out (Art. 23 DSA).
+WARNING_VISIBILITY = (
+    "Warning on the account: nothing is restricted yet; a further breach may lead to a "
+    "suspension of the account (Art. 23 DSA)."
+)
+
 # Our terms, as the ground for incompatible content.
 TERMS_GROUND = "Colletta terms of service: no fundraising for weapons or terrorism"
 REDRESS = (
@@ -115,6 +129,8 @@ class StatementFacts:
     automated_detection: bool
     automation: Automation
     visibility: tuple[Visibility, ...] = ()
+    visibility_other: str = ""  # what an OTHER visibility decision is (required with it)
+    content_type_other: str = ""  # what OTHER content is (required with it)
     monetary: Monetary | None = None
     provision: Provision | None = None
     account: AccountDecision | None = None
@@ -128,6 +144,11 @@ class StatementFacts:
     def __post_init__(self) -> None:
         if not (self.visibility or self.monetary or self.provision or self.account):
             raise InvalidInput("a statement of reasons must name what was restricted")
+        # The database refuses an OTHER that is not spelled out, and the spelling without it.
+        if (Visibility.OTHER in self.visibility) != bool(self.visibility_other):
+            raise InvalidInput("an OTHER visibility decision is spelled out, and only it")
+        if (self.content_type is ContentType.OTHER) != bool(self.content_type_other):
+            raise InvalidInput("OTHER content is spelled out, and only it")
 
     def body(self) -> dict[str, Any]:
         """What is stored and shown to the user."""
@@ -138,10 +159,12 @@ class StatementFacts:
             "explanation": self.explanation,
             "facts": self.facts,
             "content_type": self.content_type.value,
+            "content_type_other": self.content_type_other,
             "source": self.source.value,
             "automated_detection": self.automated_detection,
             "automation": self.automation.value,
             "visibility": [v.value for v in self.visibility],
+            "visibility_other": self.visibility_other,
             "monetary": self.monetary.value if self.monetary else None,
             "provision": self.provision.value if self.provision else None,
             "account": self.account.value if self.account else None,
@@ -154,6 +177,13 @@ class StatementFacts:
 
 def _date(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+
+
+def _countries(scope: list[str]) -> list[str]:
+    countries = [c for c in scope if c != "EU"]
+    if "EU" in scope:
+        countries += [c for c in EU_MEMBER_STATES if c not in countries]
+    return countries
 
 
 def to_transparency_db(
@@ -169,10 +199,14 @@ def to_transparency_db(
         "source_type": body["source"],
         "automated_detection": "Yes" if body["automated_detection"] else "No",
         "automated_decision": body["automation"],
+        # Colletta keeps the decision's date, not the content's, with a statement.
+        "content_date": _date(created_at_ms),
         "application_date": _date(created_at_ms),
-        "territorial_scope": body["territorial_scope"],
+        "territorial_scope": _countries(body["territorial_scope"]),
         "puid": str(statement_id),
     }
+    if body["content_type"] == ContentType.OTHER.value:
+        out["content_type_other"] = body.get("content_type_other") or "other content"
     if illegal:
         out["illegal_content_legal_ground"] = body["legal_ground"]
         out["illegal_content_explanation"] = body["explanation"]
@@ -183,6 +217,9 @@ def to_transparency_db(
     if body["visibility"]:
         out["decision_visibility"] = body["visibility"]
         out["end_date_visibility_restriction"] = end
+        if Visibility.OTHER.value in body["visibility"]:
+            # Statements from before the field was kept: only warnings used OTHER.
+            out["decision_visibility_other"] = body.get("visibility_other") or WARNING_VISIBILITY
     if body["monetary"]:
         out["decision_monetary"] = body["monetary"]
         out["end_date_monetary_restriction"] = end

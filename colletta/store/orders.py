@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from colletta.domain.orders import ItemResult, RemovalOrder, parse_item
 from colletta.store.db import Conn
@@ -25,6 +25,8 @@ def _order(row: Any) -> RemovalOrder:
         notify=row.notify,
         executed_at_ms=row.executed_at_ms,
         results=tuple(ItemResult.from_data(data) for data in orjson.loads(row.results)),
+        secret_until_ms=row.secret_until_ms,
+        told_at_ms=row.told_at_ms,
     )
 
 
@@ -40,16 +42,29 @@ async def insert_order(conn: Conn, order: RemovalOrder) -> None:
             registered_at_ms=order.registered_at_ms,
             registered_by=order.registered_by,
             notify=order.notify,
+            secret_until_ms=order.secret_until_ms,
+            told_at_ms=order.told_at_ms,
             executed_at_ms=order.executed_at_ms,
             results=orjson.dumps([r.data() for r in order.results]).decode(),
         )
     )
 
 
-async def get_order(conn: Conn, order_id: int) -> RemovalOrder | None:
-    row = (
-        await conn.execute(select(removal_orders).where(removal_orders.c.id == order_id))
-    ).first()
+async def update_secrecy(
+    conn: Conn, order_id: int, *, secret_until_ms: int | None, told_at_ms: int | None
+) -> None:
+    await conn.execute(
+        update(removal_orders)
+        .where(removal_orders.c.id == order_id)
+        .values(secret_until_ms=secret_until_ms, told_at_ms=told_at_ms)
+    )
+
+
+async def get_order(conn: Conn, order_id: int, *, for_update: bool = False) -> RemovalOrder | None:
+    query = select(removal_orders).where(removal_orders.c.id == order_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     return _order(row) if row else None
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -486,6 +487,14 @@ cases = Table(
     Index("ix_cases_status_priority", "status", "priority", "opened_at_ms"),
     Index("ix_cases_subject", "subject", "subject_id"),
     Index("ix_cases_chat_id", "chat_id", "kind"),
+    # One complaint per statement of reasons (DSA Art. 20), even when two race in.
+    Index(
+        "ux_cases_one_complaint",
+        "subject_id",
+        unique=True,
+        sqlite_where=text("kind = 'appeal'"),
+        postgresql_where=text("kind = 'appeal'"),
+    ),
 )
 
 # Statements of reasons (DSA Art. 17) sent to the user a decision restricts; `body` holds the
@@ -663,6 +672,9 @@ removal_orders = Table(
     Column("registered_at_ms", BigInteger, nullable=False),
     Column("registered_by", BigInteger, nullable=True),
     Column("notify", Boolean, nullable=False),
+    # notify false: when the uploaders are told after all (TCO Art. 11(3)); and when they were.
+    Column("secret_until_ms", BigInteger, nullable=True),
+    Column("told_at_ms", BigInteger, nullable=True),
     Column("executed_at_ms", BigInteger, nullable=True),
     # What executing it did to each item, with the ORDER case of each (JSON): the
     # confirmation record's lines.

@@ -22,6 +22,13 @@ def _short_category(category: str | None) -> str:
     return (category or "").removeprefix("STATEMENT_CATEGORY_").lower()
 
 
+def _full_category(category: str) -> str:
+    """`risk_for_public_security` or `STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY`: the
+    transparency database's value."""
+    full = category.upper()
+    return full if full.startswith("STATEMENT_CATEGORY_") else "STATEMENT_CATEGORY_" + full
+
+
 def queue_lines(queue: dict[str, Any]) -> list[str]:
     """One line a case, most urgent first; ids whole, to paste into `mod show` and `mod act`."""
     if not queue["cases"]:
@@ -108,13 +115,12 @@ def register(app: typer.Typer) -> None:
         token: base.TokenOpt = None,
     ) -> None:
         """Report something to the moderators; they never tell the reported user who did."""
-        full = category.upper()
-        if not full.startswith("STATEMENT_CATEGORY_"):
-            full = "STATEMENT_CATEGORY_" + full
 
         async def go() -> dict[str, Any]:
             async with base._authed_client(server, token) as client:
-                return await client.report(subject, subject_id, full, text, chat_id=chat)
+                return await client.report(
+                    subject, subject_id, _full_category(category), text, chat_id=chat
+                )
 
         receipt = base._run(go())
         typer.echo(f"Reported ({receipt['id']}); you will get a notice when it is decided.")
@@ -176,10 +182,44 @@ def register(app: typer.Typer) -> None:
         refund: Annotated[
             bool, typer.Option("--refund", help="freeze_pot: give every contribution back.")
         ] = False,
+        illegal: Annotated[
+            str | None,
+            typer.Option(
+                "--illegal",
+                metavar="LAW",
+                help="The content is illegal under this law, e.g. "
+                "'Art. 5 Directive (EU) 2017/541' (--reason says why).",
+                show_default=False,
+            ),
+        ] = None,
+        term: Annotated[
+            str | None,
+            typer.Option(
+                "--term",
+                help="The content breaks this term of service (default: the server's).",
+                show_default=False,
+            ),
+        ] = None,
+        category: Annotated[
+            str | None,
+            typer.Option(
+                "--category",
+                help="The statement's DSA category (default: the reports'), e.g. violence.",
+                show_default=False,
+            ),
+        ] = None,
         server: base.ServerOpt = None,
         token: base.TokenOpt = None,
     ) -> None:
-        """Decide a case; a restriction sends the affected user a statement of reasons."""
+        """Decide a case; a restriction sends the affected user a statement of reasons, on
+        the ground of illegal content (--illegal LAW) or of our terms (the default)."""
+        if illegal is not None and term is not None:
+            raise typer.BadParameter("give --illegal or --term, not both")
+        ground = None
+        if illegal is not None:
+            ground = "DECISION_GROUND_ILLEGAL_CONTENT"
+        elif term is not None:
+            ground = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
 
         async def go() -> dict[str, Any]:
             async with base._authed_client(server, token) as client:
@@ -189,6 +229,9 @@ def register(app: typer.Typer) -> None:
                     reason,
                     duration_s=None if days is None else days * DAY_S,
                     refund=refund or None,
+                    category=None if category is None else _full_category(category),
+                    ground=ground,
+                    legal_ground=illegal if illegal is not None else term,
                 )
 
         done = base._run(go())

@@ -48,8 +48,14 @@ def confirmation_lines(order: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {item['item']}: {item['outcome']}" + (f" at {format_time(when)}" if when else "")
         )
-    if not order["notify"]:
-        lines.append("  The uploaders were not told (the authority asked so).")
+    if order.get("told_at_ms") and not order["notify"]:
+        lines.append(f"  The uploaders were told {format_time(order['told_at_ms'])}.")
+    elif not order["notify"]:
+        until = order.get("secret_until_ms")
+        lines.append(
+            "  The uploaders are not told (the authority asked so)"
+            + (f" until {format_time(until)}." if until else ".")
+        )
     return [clean(line) for line in lines]
 
 
@@ -102,6 +108,17 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--no-notify", help="The authority asked that uploaders not be told."),
         ] = False,
+        secret_days: Annotated[
+            int | None,
+            typer.Option(
+                "--secret-days",
+                min=1,
+                max=42,
+                help="With --no-notify: for how many days (default and at most 42, six "
+                "weeks); then they are told automatically.",
+                show_default=False,
+            ),
+        ] = None,
         as_json: JsonOpt = False,
         server: base.ServerOpt = None,
         token: base.TokenOpt = None,
@@ -118,6 +135,7 @@ def register(app: typer.Typer) -> None:
                     items=item,
                     received_at_ms=received_at_ms,
                     notify=not no_notify,
+                    secret_for_s=None if secret_days is None else secret_days * 86_400,
                 )
 
         done = base._run(go())
@@ -126,6 +144,24 @@ def register(app: typer.Typer) -> None:
             return
         for line in confirmation_lines(done):
             typer.echo(line)
+
+    @order.command("extend-secrecy")
+    def extend_secrecy(
+        order_id: OrderArg,
+        until: Annotated[str, typer.Option("--until", help="Tell the uploaders then (ISO 8601).")],
+        server: base.ServerOpt = None,
+        token: base.TokenOpt = None,
+    ) -> None:
+        """The authority renewed its decision not to tell the uploaders (TCO Art. 11(3)): at
+        most six weeks from now."""
+        until_ms = parse_when(until, base._now_ms())
+
+        async def go() -> dict[str, Any]:
+            async with base._authed_client(server, token) as client:
+                return await client.extend_order_secrecy(order_id, until_ms)
+
+        found = base._run(go())
+        typer.echo(f"Order {found['id']}: uploaders told {format_time(found['secret_until_ms'])}")
 
     @order.command("list")
     def list_(server: base.ServerOpt = None, token: base.TokenOpt = None) -> None:

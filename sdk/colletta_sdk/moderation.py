@@ -42,11 +42,22 @@ class ModerationMethods(Transport):
         duration_s: int | None = None,
         refund: bool | None = None,
         category: str | None = None,
+        ground: str | None = None,
+        legal_ground: str | None = None,
     ) -> dict[str, Any]:
         """dismiss, remove, freeze_pot (refund=True gives everything back), warn, suspend
-        (after a warning; duration_s), ban or close_chat; a complaint: uphold or reverse."""
+        (after a warning; duration_s), ban or close_chat; a complaint: uphold or reverse.
+        A restriction's statement rests on `ground`: DECISION_GROUND_ILLEGAL_CONTENT with
+        `legal_ground` the law it breaks, or DECISION_GROUND_INCOMPATIBLE_CONTENT (the
+        default) with `legal_ground` the term of service (default: the server's)."""
         body = drop_none(
-            action=action, reason=reason, duration_s=duration_s, refund=refund, category=category
+            action=action,
+            reason=reason,
+            duration_s=duration_s,
+            refund=refund,
+            category=category,
+            ground=ground,
+            legal_ground=legal_ground,
         )
         return await self._json("POST", f"/mod/cases/{seg(case_id)}/actions", json=body)
 

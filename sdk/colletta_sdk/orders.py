@@ -22,18 +22,27 @@ class OrderMethods(Transport):
         items: Sequence[str],
         received_at_ms: int,
         notify: bool = True,
+        secret_for_s: int | None = None,
     ) -> dict[str, Any]:
         """Register a removal order (`items`: "message:<id>", "media:<id>"); the server
-        executes it before answering. The answer has `execution_ms` and `confirmation`."""
-        body = {
-            "authority": authority,
-            "reference": reference,
-            "reasons": reasons,
-            "items": list(items),
-            "received_at_ms": received_at_ms,
-            "notify": notify,
-        }
+        executes it before answering. The answer has `execution_ms` and `confirmation`.
+        `notify=False`: the uploaders are told only after `secret_for_s` (default and at most
+        six weeks; the answer's `secret_until_ms`)."""
+        body = drop_none(
+            authority=authority,
+            reference=reference,
+            reasons=reasons,
+            items=list(items),
+            received_at_ms=received_at_ms,
+            notify=notify,
+            secret_for_s=secret_for_s,
+        )
         return await self._json("POST", "/orders", json=body)
+
+    async def extend_order_secrecy(self, order_id: str, until_ms: int) -> dict[str, Any]:
+        """The authority renewed its non-disclosure: tell the uploaders at `until_ms`."""
+        path = f"/orders/{seg(order_id)}/secrecy"
+        return await self._json("POST", path, json={"until_ms": until_ms})
 
     async def orders(self) -> list[dict[str, Any]]:
         return list((await self._json("GET", "/orders"))["orders"])

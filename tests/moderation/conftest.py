@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,3 +82,79 @@ async def scene(ctx: Context, person: MakePerson) -> Scene:
     message = await send(poster, chat_id, "send money for the rifles")
     await grant(ctx, mod, "moderator")
     return Scene(ctx, owner, poster, reporter, mod, chat_id, message)
+
+
+# What the transparency database's submission endpoint accepts (its StatementStoreRequest
+# rules), for the fields Colletta sends.
+# fmt: off
+_COUNTRIES = {
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE",
+    "SI", "SK",
+}
+# fmt: on
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RESTRICTIONS = (
+    "decision_visibility",
+    "decision_monetary",
+    "decision_provision",
+    "decision_account",
+)
+
+
+def transparency_db_errors(sor: dict[str, Any]) -> list[str]:
+    """Why the transparency database would refuse this submission (empty: it accepts it)."""
+    errors = [
+        f"{name} is required"
+        for name in (
+            "decision_ground",
+            "category",
+            "decision_facts",
+            "content_type",
+            "source_type",
+            "automated_detection",
+            "automated_decision",
+            "content_date",
+            "application_date",
+            "puid",
+        )
+        if not sor.get(name)
+    ]
+    if not any(sor.get(name) for name in _RESTRICTIONS):
+        errors.append("one of the four restrictions is required")
+    other_needs = {
+        ("decision_visibility", "DECISION_VISIBILITY_OTHER"): "decision_visibility_other",
+        ("decision_monetary", "DECISION_MONETARY_OTHER"): "decision_monetary_other",
+        ("content_type", "CONTENT_TYPE_OTHER"): "content_type_other",
+    }
+    for (name, other), needed in other_needs.items():
+        value = sor.get(name) or []
+        given = other in (value if isinstance(value, list) else [value])
+        if given and not sor.get(needed):
+            errors.append(f"{needed} is required when {name} is {other}")
+        if not given and needed in sor:
+            errors.append(f"{needed} is only for {other}")
+        if len(str(sor.get(needed, ""))) > 500:
+            errors.append(f"{needed} is over 500 characters")
+    if sor.get("decision_ground") == "DECISION_GROUND_ILLEGAL_CONTENT":
+        needed_fields = ("illegal_content_legal_ground", "illegal_content_explanation")
+    else:
+        needed_fields = ("incompatible_content_ground", "incompatible_content_explanation")
+    errors += [f"{name} is required for the ground" for name in needed_fields if not sor.get(name)]
+    errors += [
+        f"territorial_scope: {c} is no country code"
+        for c in sor.get("territorial_scope") or []
+        if c not in _COUNTRIES
+    ]
+    errors += [
+        f"{name} is not YYYY-MM-DD"
+        for name, value in sor.items()
+        if (name.endswith("_date") or name.startswith("end_date"))
+        and value is not None
+        and not _DATE.match(str(value))
+    ]
+    if sor.get("automated_detection") not in ("Yes", "No"):
+        errors.append("automated_detection must be Yes or No")
+    if not re.fullmatch(r"[a-zA-Z0-9_-]+", str(sor.get("puid", ""))):
+        errors.append("puid has characters the database refuses")
+    return errors

@@ -7,7 +7,14 @@ from typing import Any
 
 from colletta.clock import FakeClock
 from tests.conftest import PASSWORD, MakePerson, Person
-from tests.moderation.conftest import SCAM, Scene, notices, statements
+from tests.moderation.conftest import (
+    SCAM,
+    Scene,
+    grant,
+    notices,
+    statements,
+    transparency_db_errors,
+)
 from tests.pots.conftest import contribute
 from tests.test_messages import send
 
@@ -184,7 +191,9 @@ async def test_every_action_is_in_the_audit_log(scene: Scene) -> None:
     assert entry["actor_id"] == scene.mod.id
 
 
-async def test_the_operators_account_is_not_suspended_or_banned(scene: Scene, http: Any) -> None:
+async def test_the_operators_account_is_not_warned_suspended_or_banned(
+    scene: Scene, http: Any
+) -> None:
     from tests.pots.worker_helpers import operator
 
     op = await operator(http, scene.ctx)
@@ -195,5 +204,131 @@ async def test_the_operators_account_is_not_suspended_or_banned(scene: Scene, ht
     )
     assert report.status_code == 201, report.text
     (case,) = (await scene.queue())["cases"]
-    assert (await scene.act(case["id"], "ban")).status_code == 403
+    for action in ("warn", "suspend", "ban"):  # no moderator's, and not the operator's own
+        for who in (scene.mod, op):
+            refused = await scene.act(case["id"], action, who=who)
+            assert refused.status_code == 403
+            assert refused.json()["type"].endswith("/account_protected")
     assert (await op.call("GET", "/api/v1/me")).status_code == 200
+
+
+ILLEGAL = "DECISION_GROUND_ILLEGAL_CONTENT"
+INCOMPATIBLE = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+LAW = "Art. 5 Directive (EU) 2017/541"
+
+
+async def _exported(scene: Scene, statement_id: str) -> dict[str, Any]:
+    return await scene.mod.ok(  # type: ignore[no-any-return]
+        "GET", f"/api/v1/statements/{statement_id}", params={"format": "transparency-db"}
+    )
+
+
+async def test_a_removal_as_illegal_content_names_the_law_it_breaks(scene: Scene) -> None:
+    case_id = await scene.case_id()
+    why = "It publicly incites donations to buy rifles for a terrorist group."
+    no_law = await scene.act(case_id, "remove", ground=ILLEGAL, reason=why)
+    assert no_law.status_code == 422, no_law.text
+    assert no_law.json()["field"] == "legal_ground"
+    assert (await scene.queue())["cases"][0]["status"] == "open"
+    response = await scene.act(
+        case_id,
+        "remove",
+        ground=ILLEGAL,
+        legal_ground=LAW,
+        reason=why,
+        category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+    )
+    assert response.status_code == 200, response.text
+    (statement,) = await statements(scene.poster)
+    assert (statement["ground"], statement["legal_ground"]) == (ILLEGAL, LAW)
+    assert statement["explanation"] == why
+    assert statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    exported = await _exported(scene, statement["id"])
+    assert exported["decision_ground"] == ILLEGAL
+    assert exported["illegal_content_legal_ground"] == LAW
+    assert exported["illegal_content_explanation"] == why
+    assert exported["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    assert "incompatible_content_ground" not in exported
+
+
+async def test_a_decision_on_the_terms_names_the_term(scene: Scene) -> None:
+    term = "Terms of service §4: no fundraising for weapons"
+    first = await scene.case_id()
+    assert (
+        await scene.act(first, "warn", ground=INCOMPATIBLE, legal_ground=term)
+    ).status_code == 200
+    second = await scene.case_id()
+    assert (await scene.act(second, "remove")).status_code == 200
+    by_default, named = await statements(scene.poster)  # newest first
+    assert (named["ground"], named["legal_ground"]) == (INCOMPATIBLE, term)
+    assert by_default["ground"] == INCOMPATIBLE
+    assert by_default["legal_ground"].startswith("Colletta terms of service")
+    exported = await _exported(scene, named["id"])
+    assert exported["incompatible_content_ground"] == term
+    assert exported["incompatible_content_explanation"] == "Fundraising for weapons."
+    assert "illegal_content_legal_ground" not in exported
+
+
+async def test_a_ground_is_for_restrictions_and_must_be_known(scene: Scene) -> None:
+    case_id = await scene.case_id()
+    dismissed = await scene.act(case_id, "dismiss", ground=ILLEGAL, legal_ground=LAW)
+    assert dismissed.status_code == 422, dismissed.text
+    unknown = await scene.act(case_id, "remove", ground="DECISION_GROUND_BAD_VIBES")
+    assert unknown.status_code == 422
+    too_long = await scene.act(case_id, "remove", ground=ILLEGAL, legal_ground="x" * 501)
+    assert too_long.status_code == 422
+    assert (await scene.queue())["cases"][0]["status"] == "open"
+
+
+async def test_a_warnings_statement_is_a_valid_transparency_database_submission(
+    scene: Scene,
+) -> None:
+    case_id = await scene.case_id()
+    assert (await scene.act(case_id, "warn", reason="First warning.")).status_code == 200
+    (warning,) = await statements(scene.poster)
+    exported = await _exported(scene, warning["id"])
+    # The database has no "warning": nothing is restricted yet, so it is an "other"
+    # visibility restriction, which the database accepts only when it is spelled out.
+    assert exported["decision_visibility"] == ["DECISION_VISIBILITY_OTHER"]
+    assert "warning" in exported["decision_visibility_other"].lower()
+    assert exported["end_date_visibility_restriction"] is None
+    assert "decision_account" not in exported
+    assert transparency_db_errors(exported) == []
+
+
+async def test_every_moderators_statement_is_a_valid_submission(scene: Scene) -> None:
+    for action, body in (
+        ("warn", {}),
+        ("suspend", {"duration_s": 86_400}),
+        ("close_chat", {}),
+        ("ban", {}),
+        ("remove", {"ground": ILLEGAL, "legal_ground": LAW}),
+    ):
+        response = await scene.act(await scene.case_id(), action, **body)
+        assert response.status_code == 200, response.text
+        exported = await _exported(scene, response.json()["action"]["statement_id"])
+        assert transparency_db_errors(exported) == [], action
+        assert set(exported["territorial_scope"]) >= {"AT", "DE", "IT", "FR"}
+
+
+async def test_only_the_operator_acts_against_a_moderators_account(
+    scene: Scene, http: Any, person: MakePerson
+) -> None:
+    from tests.pots.worker_helpers import operator
+
+    await grant(scene.ctx, scene.poster, "moderator")  # a moderator posted it
+    case_id = await scene.case_id()
+    for action in ("warn", "suspend", "ban"):
+        refused = await scene.act(case_id, action)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["type"].endswith("/account_protected")
+    # Outsiders do not even see the case.
+    outsider = await person()
+    assert (await scene.act(case_id, "warn", who=outsider)).status_code == 404
+    assert (await scene.act(case_id, "warn", who=scene.reporter)).status_code == 404
+    assert await statements(scene.poster) == []
+    assert (await scene.poster.call("GET", "/api/v1/me")).status_code == 200
+    op = await operator(http, scene.ctx)
+    warned = await scene.act(case_id, "warn", who=op)
+    assert warned.status_code == 200, warned.text
+    assert len(await statements(scene.poster)) == 1

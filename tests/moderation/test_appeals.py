@@ -3,11 +3,13 @@ the window, closed by a human who did not decide the case, reversals undo what t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from colletta.clock import FakeClock
+from colletta.store import cases as case_store
 from tests.conftest import PASSWORD, MakePerson, Person
 from tests.moderation.conftest import RISK, Scene, grant, notices, statements
 
@@ -121,7 +123,9 @@ async def test_complaints_are_for_the_affected_user_within_the_window(
 async def test_one_complaint_per_statement_and_members_cannot_decide(scene: Scene) -> None:
     statement_id = await _statement_of(scene, "warn")
     appeal = (await _appeal(scene.poster, statement_id)).json()
-    assert (await _appeal(scene.poster, statement_id)).status_code == 409
+    again = await _appeal(scene.poster, statement_id)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/complaint_already_filed")
     for who in (scene.poster, scene.owner):
         assert (await _decide(who, appeal["id"], "reverse")).status_code == 404
     mine = await scene.poster.ok("GET", "/api/v1/me/complaints")
@@ -226,3 +230,36 @@ async def test_reversing_a_complaint_against_screening_clears_the_pot(
     assert (view["frozen"], view["verdict"]["outcome"]) == (False, "allow")
     told = [n["data"] for n in await notices(pot.owner) if n["kind"] == "appeal.decided"]
     assert [t["status"] for t in told] == ["reversed"]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite has one writer
+async def test_two_complaints_racing_against_one_statement_make_one(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statement_id = await _statement_of(scene, "warn")
+    # Both requests find no complaint yet before either writes one: the race, every time.
+    both_looked = asyncio.Barrier(2)
+    list_cases_about = case_store.list_cases_about
+    looks = 0
+
+    async def look_then_wait(*args: Any, **kwargs: Any) -> Any:
+        nonlocal looks
+        found = await list_cases_about(*args, **kwargs)
+        looks += 1
+        if looks <= 2:
+            await asyncio.wait_for(both_looked.wait(), timeout=10)
+        return found
+
+    monkeypatch.setattr(case_store, "list_cases_about", look_then_wait)
+    first, second = await asyncio.gather(
+        _appeal(scene.poster, statement_id, "First try."),
+        _appeal(scene.poster, statement_id, "Second try."),
+    )
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    lost = first if first.status_code == 409 else second
+    assert lost.json()["type"].endswith("/complaint_already_filed")
+    monkeypatch.undo()
+    mine = await scene.poster.ok("GET", "/api/v1/me/complaints")
+    assert len(mine["complaints"]) == 1
+    complaints = [c for c in (await scene.queue())["cases"] if c["kind"] == "appeal"]
+    assert len(complaints) == 1

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 
 from colletta.actions.audit import do_verify_audit
+from colletta.actions.expiry import do_expire_due
 from colletta.actions.moderators import Grant, do_set_grant
+from colletta.clock import FakeClock
 from colletta.store import cases as case_store
 from tests.conftest import MakePerson
+from tests.moderation.conftest import transparency_db_errors
 from tests.orders.helpers import image_post, operator_of, order_body
 from tests.test_expiry import post
 from tests.test_messages import make_group
@@ -46,6 +49,10 @@ async def test_the_uploader_is_told_unless_the_order_says_not_to(
     assert order["reference"] in statement["legal_ground"]
     assert statement["explanation"] == order["reasons"]
     assert statement["case_id"] in order["case_ids"]
+    exported = await op.ok(
+        "GET", f"/api/v1/statements/{statement['id']}", params={"format": "transparency-db"}
+    )
+    assert transparency_db_errors(exported) == []
     executed = [n for n in notices if n["kind"] == "order.executed"]
     assert [n["data"]["items"] for n in executed] == [[f"media:{media_id}"]]
     assert executed[0]["data"]["statement_ids"] == [statement["id"]]
@@ -108,3 +115,87 @@ async def test_moderators_read_orders_but_only_the_operator_registers_them(
     record = await mod.ok("GET", f"/api/v1/orders/{order['id']}/confirmation")
     assert record == order["confirmation"]
     assert (await mod.call("GET", "/api/v1/preserved")).status_code == 404
+
+
+WEEK_MS = 7 * 86_400_000
+
+
+async def test_an_orders_secrecy_lapses_and_the_uploader_is_told_then(
+    person: MakePerson, app: Any, http: Any, clock: FakeClock
+) -> None:
+    ctx = app.state.ctx
+    uploader, reader = await person(), await person()
+    op = await operator_of(http, ctx)
+    mod = await person()
+    await do_set_grant(ctx, mod.username, Grant.MODERATOR, True)
+    chat_id = await make_group(uploader, reader)
+    bad, _ = await image_post(uploader, chat_id)
+    too_long = order_body(
+        f"message:{bad['id']}", notify=False, secret_for_s=6 * WEEK_MS // 1000 + 1
+    )
+    assert (await op.call("POST", "/api/v1/orders", json=too_long)).status_code == 422
+    order = await op.ok(
+        "POST",
+        "/api/v1/orders",
+        json=order_body(f"message:{bad['id']}", notify=False, secret_for_s=WEEK_MS // 1000),
+    )
+    assert order["secret_until_ms"] == order["executed_at_ms"] + WEEK_MS
+    assert order["told_at_ms"] is None
+
+    async def told() -> list[dict[str, Any]]:
+        await do_expire_due(ctx)
+        return list((await uploader.ok("GET", "/api/v1/me/statements"))["statements"])
+
+    clock.advance(WEEK_MS - 1)
+    assert await told() == []
+    # The authority renews: another five weeks from now, no more than six.
+    path = f"/api/v1/orders/{order['id']}/secrecy"
+    over = {"until_ms": clock.now_ms() + 6 * WEEK_MS + 1}
+    assert (await op.call("POST", path, json=over)).status_code == 422
+    for who in (mod, uploader):
+        assert (
+            await who.call("POST", path, json={"until_ms": clock.now_ms() + WEEK_MS})
+        ).status_code == 404
+    renewed_until = clock.now_ms() + 5 * WEEK_MS
+    renewed = await op.ok("POST", path, json={"until_ms": renewed_until})
+    assert renewed["secret_until_ms"] == renewed_until
+    for _ in range(4):  # each week: nothing yet (and the sessions stay in use)
+        clock.advance(WEEK_MS)
+        assert await told() == []
+        assert (await reader.ok("GET", "/api/v1/me/notices"))["notices"] == []
+        await op.ok("GET", f"/api/v1/orders/{order['id']}")
+    clock.advance(WEEK_MS)
+    [statement] = await told()
+    assert statement["ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    assert f"message:{bad['id']}" in statement["facts"]
+    notices = (await uploader.ok("GET", "/api/v1/me/notices"))["notices"]
+    assert [n["kind"] for n in notices] == ["statement", "order.executed"]
+    shown = await op.ok("GET", f"/api/v1/orders/{order['id']}")
+    assert shown["told_at_ms"] == clock.now_ms()
+    late = await op.call("POST", path, json={"until_ms": clock.now_ms() + WEEK_MS})
+    assert late.status_code == 409
+    assert late.json()["type"].endswith("/secrecy_over")
+    clock.advance(WEEK_MS)
+    assert len(await told()) == 1  # told once
+    log = await op.ok("GET", "/api/v1/mod/audit", params={"subject": "order", "limit": 50})
+    actions = [e["action"] for e in log["entries"]]
+    assert "order.secrecy_extended" in actions
+    assert "order.secrecy_lapsed" in actions
+
+
+async def test_an_order_that_says_not_to_notify_keeps_it_six_weeks_by_default(
+    person: MakePerson, app: Any, http: Any
+) -> None:
+    ctx = app.state.ctx
+    uploader, reader = await person(), await person()
+    op = await operator_of(http, ctx)
+    chat_id = await make_group(uploader, reader)
+    bad, _ = await image_post(uploader, chat_id)
+    order = await op.ok(
+        "POST", "/api/v1/orders", json=order_body(f"message:{bad['id']}", notify=False)
+    )
+    assert order["secret_until_ms"] == order["executed_at_ms"] + 6 * WEEK_MS
+    told = await op.ok("POST", "/api/v1/orders", json=order_body(f"message:{order['id']}"))
+    assert (told["secret_until_ms"], told["told_at_ms"]) == (None, told["executed_at_ms"])
+    mixed = order_body("message:1", secret_for_s=60)
+    assert (await op.call("POST", "/api/v1/orders", json=mixed)).status_code == 422

@@ -12,6 +12,7 @@ from colletta.domain.safety import Outcome, PotText, Verdict
 from colletta.safety.screening import Screener
 from colletta.store import cases as case_store
 from tests.conftest import MakePerson
+from tests.moderation.conftest import transparency_db_errors
 from tests.pots.conftest import DAY_MS, MakePot
 from tests.pots.worker_helpers import operator
 from tests.test_messages import make_group
@@ -73,6 +74,7 @@ async def test_a_refused_pot_is_recorded_and_its_organiser_gets_a_statement(
     assert exported["decision_ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
     assert exported["automated_detection"] == "Yes"
     assert exported["puid"] == statement["id"]
+    assert transparency_db_errors(exported) == []
 
 
 async def test_a_pot_sent_for_review_opens_a_case_for_a_human(make_pot: MakePot) -> None:

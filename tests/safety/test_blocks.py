@@ -179,6 +179,34 @@ async def test_the_blocker_sees_placeholders_in_history_and_sync_unless_they_ask
     ]
 
 
+def reactors(events: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    return [
+        (e["user_id"], e["reactions"]) for e in events if e["type"] == "message.reactions_changed"
+    ]
+
+
+async def test_the_blocker_is_not_told_which_reactor_is_the_blocked_user(
+    person: MakePerson,
+) -> None:
+    alice, bob, carol = await person(), await person(), await person()
+    group = await make_group(alice, bob, carol)
+    post = await send(carol, group, "a post")
+    await block(alice, bob)
+    react = f"/api/v1/chats/{group}/messages/{post['id']}/reactions/👍"
+    assert (await bob.call("PUT", react)).status_code == 204
+    assert (await carol.call("PUT", react)).status_code == 204
+    cursors = {"cursors": f"{group}:0"}
+    seen = await alice.ok("GET", "/api/v1/sync", params=cursors)
+    # The counts stay right; only who the blocked reactor is is not said.
+    assert reactors(seen["events"]) == [(None, {"👍": 1}), (carol.id, {"👍": 2})]
+    asked = await alice.ok("GET", "/api/v1/sync", params={**cursors, "include_blocked": "true"})
+    assert reactors(asked["events"]) == [(bob.id, {"👍": 1}), (carol.id, {"👍": 2})]
+    theirs = await carol.ok("GET", "/api/v1/sync", params=cursors)
+    assert reactors(theirs["events"]) == [(bob.id, {"👍": 1}), (carol.id, {"👍": 2})]
+    message = await alice.ok("GET", f"/api/v1/chats/{group}/messages/{post['id']}")
+    assert message["reactions"] == {"👍": 2}
+
+
 async def test_a_blocked_admin_of_an_anonymous_channel_is_not_given_away(
     person: MakePerson,
 ) -> None:
@@ -235,12 +263,18 @@ async def live_block_story(server: Server, server_person: MakePerson) -> None:
         )
         assert (await blocker.next_of("message.edited"))["message"]["text"] is None
         assert edited["text"] == "edited"
+        react = f"/api/v1/chats/{group}/messages/{sent['id']}/reactions/👍"
+        assert (await bob.call("PUT", react)).status_code == 204
+        reacted = await blocker.next_of("message.reactions_changed")
+        assert (reacted["user_id"], reacted["reactions"]) == (None, {"👍": 1})
+        assert (await other.next_of("message.reactions_changed"))["user_id"] == bob.id
 
         replay = await Live.open(server.ws_url, alice.token, {group: 0})
         last_seq = next(c["last_seq"] for c in replay.ready["chats"] if c["chat_id"] == group)
         frames = [await replay.next() for _ in range(last_seq)]
         await replay.close()
         assert [m["text"] for m in created(frames)] == [None, None, "from carol"]
+        assert reactors(frames) == [(None, {"👍": 1})]
         assert [f["seq"] for f in frames] == list(range(1, last_seq + 1))
 
         await alice.ok("DELETE", f"/api/v1/me/blocks/{bob.id}")

@@ -166,15 +166,57 @@ async def test_budgets_are_never_spent_while_holding_the_sqlite_writer(
     ctx = app.state.ctx
     writer = ctx.db._group_commit._lock  # the one SQLite writer every send waits for
     held_during: list[tuple[str, bool]] = []
-    real_hit = ctx.limiter.hit
+    real_take, real_give_back = ctx.limiter.take, ctx.limiter.give_back
 
-    async def hit(rate: str, *key: str) -> None:
+    async def take(cap: int, ttl_s: int, *key: str) -> bool:
         held_during.append((key[0], writer.locked()))
-        await real_hit(rate, *key)
+        return await real_take(cap, ttl_s, *key)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(ctx.limiter, "hit", hit)
+    async def give_back(ttl_s: int, *key: str) -> None:
+        held_during.append((f"{key[0]} back", writer.locked()))
+        await real_give_back(ttl_s, *key)
+
+    monkeypatch.setattr(ctx.limiter, "take", take)
+    monkeypatch.setattr(ctx.limiter, "give_back", give_back)
     owner = await person()
     channel = await channel_of(owner)
-    held_during.clear()  # registering and logging in have limits of their own
     assert (await post(owner, channel)).status_code == 201
     assert held_during == [("posts-account", False), ("posts-channel", False)]
+    held_during.clear()
+    assert (await _bad_reply(owner, channel)).status_code == 422
+    assert held_during == [
+        ("posts-account", False),
+        ("posts-channel", False),
+        ("posts-account back", False),
+        ("posts-channel back", False),
+    ]
+
+
+async def _bad_reply(person: Person, chat_id: str) -> httpx.Response:
+    """A send refused inside its transaction, after the budgets are looked at."""
+    body = {"text": "news", "client_txn_id": secrets.token_hex(6), "reply_to_id": "1"}
+    return await person.call("POST", f"/api/v1/chats/{chat_id}/messages", json=body)
+
+
+@pytest.mark.settings(**{**CHANNEL_LIMITS, **ACCOUNT_LIMITS})
+async def test_only_sends_that_land_spend_a_budget(person: MakePerson, clock: FakeClock) -> None:
+    old = await person()
+    clock.advance(2 * DAY_MS)
+    new = await person()  # a new account (cap 3) that owns a new channel (cap 3)
+    channel = await channel_of(new)
+    group = await make_group(old, new)
+    direct = await new.ok("POST", "/api/v1/chats/direct", json={"user_id": old.id})
+    await old.ok("POST", f"/api/v1/me/blocks/{new.id}")
+    for _ in range(5):
+        assert (await _bad_reply(new, channel)).status_code == 422
+        assert (await _bad_reply(new, group)).status_code == 422
+        blocked = await post(new, direct["id"])
+        assert blocked.status_code == 403, blocked.text
+    # A retry answers with the message it first sent, and spends nothing more.
+    retry = {"text": "news", "client_txn_id": "same"}
+    for _ in range(3):
+        sent = await new.call("POST", f"/api/v1/chats/{channel}/messages", json=retry)
+        assert sent.status_code in (200, 201), sent.text
+    assert await accepted(new, channel) == 2
+    refused = await post(new, group)
+    assert (refused.status_code, refused.json()["scope"]) == (429, "account")

@@ -72,3 +72,44 @@ async def test_report_queue_act_appeal_and_reverse(
         "mod", "act", complaint_id, "reverse", "--reason", "Airsoft is allowed."
     )
     assert decided == f"Complaint {complaint_id} reversed; undone: warn.\n"
+
+
+async def test_a_moderator_removes_illegal_content_naming_the_law(
+    server: Server, server_url: str, make_user: MakeUser, config_dir: Path
+) -> None:
+    poster, _ = await make_user()
+    reporter, reporter_user = await make_user()
+    chat = await poster.create_chat("group", "Front")
+    await poster.add_member(chat.id, reporter_user.id)
+    message = await poster.send_message(chat.id, "donate: rifles for the martyrs brigade")
+    await reporter.report(
+        "message", message.id, "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", chat_id=chat.id
+    )
+    moderator = await _moderator(server, make_user)
+    case_id = (await moderator.mod_queue())["cases"][0]["id"]
+    as_mod = Cli(moderator, server_url)
+    law = "Art. 5 Directive (EU) 2017/541"
+    why = "Public provocation to finance a terrorist group."
+
+    both = await as_mod(
+        *("mod", "act", case_id, "remove", "--reason", why),
+        *("--illegal", law, "--term", "§4"),
+        code=2,
+    )
+    assert "not both" in both
+    no_law = await as_mod(
+        "mod", "act", case_id, "remove", "--reason", why, "--illegal", " ", code=1
+    )
+    assert "legal_ground" in no_law
+    acted = await as_mod(
+        *("mod", "act", case_id, "remove", "--reason", why),
+        *("--illegal", law, "--category", "violence"),
+    )
+    assert "statement of reasons" in acted
+    [statement] = await poster.statements()
+    assert statement.data["ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    assert statement.data["legal_ground"] == law
+    assert statement.data["explanation"] == why
+    assert statement.data["category"] == "STATEMENT_CATEGORY_VIOLENCE"
+    exported = await moderator.statement(statement.id, transparency_db=True)
+    assert exported["illegal_content_legal_ground"] == law

@@ -44,13 +44,24 @@ async def test_the_operator_registers_an_order_and_reads_its_record(
         out = await as_operator(
             *("order", "register", "--authority", "Europol IRU", "--reference", "IRU-7"),
             *("--reasons", "Terrorist content", "--item", f"message:{bad.id}"),
-            *("--received-at", received, "--no-notify"),
+            *("--received-at", received, "--no-notify", "--secret-days", "10"),
         )
         assert "executed in 2.000 s (within the one-hour limit)" in out
         assert f"message:{bad.id}: removed" in out
-        assert "were not told" in out
+        secret_until = datetime.fromtimestamp(clock.now_ms() / 1000 + 10 * 86_400, UTC)
+        assert f"are not told (the authority asked so) until {secret_until:%Y-%m-%d}" in out
         order_id = re.search(r"Order (\d+):", out)
         assert order_id
+        renewed = datetime.fromtimestamp(clock.now_ms() / 1000 + 30 * 86_400, UTC)
+        out = await as_operator(
+            "order", "extend-secrecy", order_id[1], "--until", renewed.isoformat()
+        )
+        assert f"uploaders told {renewed:%Y-%m-%d}" in out
+        too_late = renewed.replace(year=renewed.year + 1).isoformat()
+        refused = await as_operator(
+            "order", "extend-secrecy", order_id[1], "--until", too_late, code=1
+        )
+        assert "six weeks" in refused
         assert (await uploader.message(chat.id, bad.id)).text is None
         assert (await uploader.message(chat.id, kept.id)).text == "an ordinary message"
 

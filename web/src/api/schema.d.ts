@@ -1099,6 +1099,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{order_id}/secrecy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Secrecy
+         * @description The authority renewed its decision not to tell the uploaders (TCO Art. 11(3)): they
+         *     are told at `until_ms` instead (operator).
+         */
+        post: operations["extend_secrecy_api_v1_orders__order_id__secrecy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payments/config": {
         parameters: {
             query?: never;
@@ -1653,6 +1674,13 @@ export interface components {
              * @description suspend: how long (default: the server's setting).
              */
             duration_s?: number | null;
+            /** @description The statement's ground: illegal content (give `legal_ground`, the law) or content incompatible with the terms (the default). Restrictions only. */
+            ground?: components["schemas"]["Ground"] | null;
+            /**
+             * Legal Ground
+             * @description Illegal content: the law it breaks, e.g. 'Art. 5 Directive (EU) 2017/541' (required; `reason` says why the content breaks it). Incompatible content: the term of service (default: the server's).
+             */
+            legal_ground?: string | null;
             /**
              * Reason
              * @description The explanation the affected user reads in the statement of reasons (or, for a complaint, in the answer to it).
@@ -2389,6 +2417,11 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /**
+         * Ground
+         * @enum {string}
+         */
+        Ground: "DECISION_GROUND_ILLEGAL_CONTENT" | "DECISION_GROUND_INCOMPATIBLE_CONTENT";
         /** HandlingFigures */
         HandlingFigures: {
             /**
@@ -2911,6 +2944,16 @@ export interface components {
             registered_at_ms: number;
             /** Registered By */
             registered_by: string | null;
+            /**
+             * Secret Until Ms
+             * @description notify false: when the uploaders are told after all (TCO Art. 11(3)).
+             */
+            secret_until_ms: number | null;
+            /**
+             * Told At Ms
+             * @description When the uploaders were told (null: not yet).
+             */
+            told_at_ms: number | null;
         };
         /** OrderFigure */
         OrderFigure: {
@@ -2958,6 +3001,11 @@ export interface components {
              * @description The authority's reference number.
              */
             reference: string;
+            /**
+             * Secret For S
+             * @description notify false: for how long the uploaders are not told (default and at most six weeks); then they are told automatically.
+             */
+            secret_for_s?: number | null;
         };
         /** Orders */
         Orders: {
@@ -3562,6 +3610,14 @@ export interface components {
              */
             role: "admin" | "moderator" | "member";
         };
+        /** SecrecyIn */
+        SecrecyIn: {
+            /**
+             * Until Ms
+             * @description The uploaders are told then instead (later than now's end, at most six weeks from now).
+             */
+            until_ms: number;
+        };
         /** Session */
         Session: {
             /** Created At Ms */
@@ -3598,6 +3654,12 @@ export interface components {
             category: string;
             /** Content Type */
             content_type: string;
+            /**
+             * Content Type Other
+             * @description What CONTENT_TYPE_OTHER content is.
+             * @default
+             */
+            content_type_other: string;
             /** Created At Ms */
             created_at_ms: number;
             /** End At Ms */
@@ -3631,6 +3693,12 @@ export interface components {
             user_id: string;
             /** Visibility */
             visibility: string[];
+            /**
+             * Visibility Other
+             * @description What a DECISION_VISIBILITY_OTHER decision is (a warning).
+             * @default
+             */
+            visibility_other: string;
         };
         /** Statements */
         Statements: {
@@ -8144,6 +8212,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Confirmation"];
+                };
+            };
+            /** @description A problem (RFC 9457); `type` ends in a stable slug */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The server failed */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    extend_secrecy_api_v1_orders__order_id__secrecy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecrecyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description A problem (RFC 9457); `type` ends in a stable slug */
