@@ -10,6 +10,7 @@ import {
   type Pot,
   type PotSummary,
   type Notice,
+  type Schemas,
   type User,
 } from "./api/http";
 import { Live, type LiveEvent, type Status } from "./live";
@@ -40,6 +41,8 @@ export const potVersion = signal<Map<string, number>>(new Map());
 
 /** The inbox: the notices loaded so far, oldest first (the ones not yet seen at least), and
  * the newest one the user has seen, remembered per user on this device. */
+/** The users the caller blocked, by id (docs/trust-and-safety.md, "Blocking"). */
+export const blocked = signal<Map<string, Schemas["Block"]>>(new Map());
 export const notices = signal<Notice[]>([]);
 export const seenNotice = signal("0");
 export const unseenNotices = computed(() => notices.value.filter((n) => idAfter(n.id, seenNotice.value)).length);
@@ -149,8 +152,21 @@ export async function boot(): Promise<void> {
   }
 }
 
+export async function loadBlocks(): Promise<void> {
+  const page = await ok(api.GET("/api/v1/me/blocks"));
+  blocked.value = new Map(page.blocks.map((b) => [b.user_id, b]));
+}
+
+/** After a block or an unblock: the list, and the loaded histories afresh (the server
+ * hides a blocked user's messages in groups, or shows them again). */
+export async function blocksChanged(): Promise<void> {
+  await loadBlocks();
+  await Promise.all([...histories].filter(([, h]) => h.value.loaded).map(([chatId]) => loadHistory(chatId, false)));
+}
+
 export async function startSession(): Promise<void> {
   await loadChats();
+  void loadBlocks().catch(() => undefined);
   live?.stop();
   seenNotice.value = localStorage.getItem(seenKey()) ?? "0";
   live = new Live({
@@ -332,6 +348,11 @@ export function applyEvent(event: LiveEvent): void {
       // Member counts and my role: the server's word, not a count kept here.
       if (event.member) rememberName(event.member.user_id, event.member.display_name);
       if (chats.value.has(chatId)) void refreshChat(chatId).catch(() => undefined);
+      break;
+    case "user.blocked":
+    case "user.unblocked":
+      // From this or another of the caller's devices: the list, and the messages it hides.
+      void blocksChanged().catch(() => undefined);
       break;
     case "notice.created":
       if (event.id && event.kind && event.data) {

@@ -4,6 +4,7 @@ import { shortDuration, t } from "../i18n";
 import { joinRequests, me, rememberName } from "../store";
 import { findUser } from "./NewChat";
 import { useAttempt } from "./problems";
+import { BlockButton } from "./Block";
 import { ReportButton } from "./Report";
 
 /** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
@@ -106,7 +107,10 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
         members
           .filter((m) => m.user_id !== me.value?.id)
           .map((m) => (
-            <ReportButton key={m.user_id} target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
+            <div class="inline" key={m.user_id}>
+              <ReportButton target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
+              <BlockButton userId={m.user_id} name={m.display_name} />
+            </div>
           ))}
       {chat.kind !== "direct" && members.length > 0 && (
         <ul class="members" aria-label={t.membersList}>
@@ -134,7 +138,10 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
                   <small>{t.roles[m.role] ?? m.role}</small>
                 )}
                 {m.user_id !== me.value?.id && (
-                  <ReportButton target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
+                  <>
+                    <ReportButton target={{ subject: "user", subjectId: m.user_id, name: m.display_name }} label={t.reportUser(m.display_name)} />
+                    <BlockButton userId={m.user_id} name={m.display_name} />
+                  </>
                 )}
               </li>
             );

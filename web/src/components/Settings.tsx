@@ -2,7 +2,8 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, ok, type Session } from "../api/http";
 import { shortTime, t } from "../i18n";
 import { Back } from "./Back";
-import { me, navigate, signedOut } from "../store";
+import { blocked, me, navigate, signedOut } from "../store";
+import { BlockButton } from "./Block";
 
 function useStatus(): [string, (promise: Promise<unknown>, done?: string) => Promise<void>] {
   const [message, setMessage] = useState("");
@@ -81,6 +82,23 @@ export function Settings() {
         <button type="submit" class="primary">{t.save}</button>
         <p role="status">{passwordStatus}</p>
       </form>
+      <section class="card" aria-labelledby="blocked-title">
+        <h2 id="blocked-title">{t.blockedUsers}</h2>
+        {blocked.value.size === 0 ? (
+          <p>{t.noBlockedUsers}</p>
+        ) : (
+          <ul class="sessions">
+            {[...blocked.value.values()].map((b) => (
+              <li key={b.user_id}>
+                <span>
+                  {b.display_name} <small>@{b.username}</small>
+                </span>
+                <BlockButton userId={b.user_id} name={b.display_name} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
       <section class="card" aria-labelledby="sessions-title">
         <h2 id="sessions-title">{t.sessions}</h2>
         <ul class="sessions">
