@@ -105,7 +105,8 @@ async def do_report(
 ) -> dict[str, Any]:
     """File a report; answers its receipt. Rate-limited per user (`report_rate`)."""
     kind = parse_reportable(subject)
-    category = parse_category(category).value
+    parsed = parse_category(category)
+    category = parsed.value
     text = check_report_text(text)
     await ctx.limiter.hit(ctx.settings.report_rate, "report", str(caller.user_id))
     trusted = caller.user.trusted_flagger
@@ -126,7 +127,7 @@ async def do_report(
                 subject_id=target.subject_id,
                 chat_id=target.chat_id,
                 subject_user_id=target.user_id,
-                reason=f"reported: {category}",
+                reason=f"reported as {parsed.words}",
                 automated=False,
                 priority=report_priority(trusted),
                 data={"category": category, "trusted": trusted, "report_ids": [str(report_id)]},

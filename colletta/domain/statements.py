@@ -71,6 +71,11 @@ class Category(StrEnum):
     UNSAFE_AND_ILLEGAL_PRODUCTS = "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS"
     VIOLENCE = "STATEMENT_CATEGORY_VIOLENCE"
 
+    @property
+    def words(self) -> str:
+        """The category as a person reads it: "risk for public security"."""
+        return self.name.replace("_", " ").lower()
+
 
 class ContentType(StrEnum):
     TEXT = "CONTENT_TYPE_TEXT"

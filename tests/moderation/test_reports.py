@@ -30,6 +30,7 @@ async def test_a_report_opens_a_case_and_the_reporter_is_told_at_once(scene: Sce
     )
     assert case["subject_user_id"] == scene.poster.id
     assert case["report_count"] == 1
+    assert case["reason"] == "reported as risk for public security"  # words, not an enum
 
 
 async def test_a_second_report_joins_the_open_case(scene: Scene) -> None:
