@@ -94,8 +94,10 @@ REVIEW_ALONE = (
 ARMS = ("weapons.", "explosives")
 # Hints that are never a reason alone (a cash-only bake sale, kit for the team) but make
 # other signals count: secrecy and untraceable money ("crypto only", "don't say what it's
-# for") and arming someone ("arm the", "armate", "bewaffnen"; also a purchase).
+# for"), cash only (weaker: only beside an arms word) and arming someone ("arm the",
+# "armate", "bewaffnen"; also a purchase).
 SECRECY = "hint.secrecy"
+CASH = "hint.cash"
 ARMING = "hint.arming"
 # Who a pot would arm, read as a weak word: a cause (the front, martyrs, the caliphate) or
 # fighters. With a purchase, arming or secrecy they are reviewed even with no weapon word.
@@ -313,7 +315,8 @@ def decide(findings: Findings) -> Verdict:
     if disguised:
         rules.append("coded.obfuscated")
     rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
-    secret = SECRECY in findings.hints
+    hidden = SECRECY in findings.hints
+    secret = hidden or CASH in findings.hints
     if harm:  # hints matter only beside a harm word
         rules += sorted(findings.hints)
     about = _terms(harm)
@@ -362,7 +365,8 @@ def decide(findings: Findings) -> Verdict:
             Outcome.HOLD, f"This pot mentions {about}; it stays frozen until a moderator decides."
         )
     weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
-    if secret and weak:  # a hidden purpose is one more signal
+    # a hidden purpose is one more signal; cash only, beside an arms word
+    if weak and (hidden or (secret and any(h.category.startswith(ARMS) for h in weak))):
         weak_kinds.add("hint")
     emoji = any(h.category == "coded.emoji" for h in weak)
     # a lone misspelling may be another language's word (billets, reflex): not in a lawful
@@ -388,8 +392,8 @@ def decide(findings: Findings) -> Verdict:
         return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
     side = any(h.category.startswith(_ARMED_SIDE) for h in weak)
     coded_term = any(h.category == "coded.term" for h in weak)
-    means = purchase or secret
-    if (side and means) or (coded_term and (secret or ARMING in findings.hints)):
+    means = purchase or hidden
+    if (side and means) or (coded_term and (hidden or ARMING in findings.hints)):
         rules.append("screen.armed_side_with_means")
         return verdict(
             Outcome.REVIEW,
