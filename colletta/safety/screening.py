@@ -50,6 +50,9 @@ POT_WIDE: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "context.combat_sport": (("fighters",), "", False),
     # a tabletop RPG, a sniper or an AK-47 skin in a video game
     "context.game": (("weapons.",), "game", True),
+    # the front line of a flood or a pandemic: with fighters or another cause word left,
+    # nothing is silenced (_BACKERS)
+    "context.emergency": (("cause",), "frontline", True),
     # New Year's rockets and firework mortars
     "sensitive.fireworks": (("weapons.heavy",), "", False),
 }
@@ -392,7 +395,7 @@ def decide(findings: Findings) -> Verdict:
         return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
     side = any(h.category.startswith(_ARMED_SIDE) for h in weak)
     coded_term = any(h.category == "coded.term" for h in weak)
-    means = purchase or hidden
+    means = purchase or secret
     if (side and means) or (coded_term and (hidden or ARMING in findings.hints)):
         rules.append("screen.armed_side_with_means")
         return verdict(

@@ -385,7 +385,7 @@ def test_vocabulary_added_with_the_fifth_blind_batch(text: str) -> None:
     [
         "money for the fighters, crypto only",  # fighters + secrecy
         "Sostenete i martiri e armate chi resta",  # a cause + arming
-        "Material para los hermanos, solo efectivo",  # a coded word + secrecy
+        "Material para los hermanos, no se comenta por aquí",  # a coded word + secrecy
         "Spullen voor de broeders aan het front, alleen crypto",
         "كاش فقط، سلحوا الاخوة",
     ],
@@ -439,3 +439,30 @@ def test_demining_is_reviewed_not_held_and_launders_nothing() -> None:
     outcome, rules = screen("ONG de déminage: sous-munitions non explosées dans les rizières")
     assert (outcome, "sensitive.demining" in rules) == (Outcome.REVIEW, True)
     assert screen("demining: buy explosives for the brothers")[0] is Outcome.BLOCK
+
+
+def test_crypto_with_fighters_is_reviewed_alone_it_is_not() -> None:
+    outcome, rules = screen("Sostegno ai combattenti, solo bitcoin")
+    assert (outcome, "hint.cash" in rules) == (Outcome.REVIEW, True)
+    assert screen("Bitcoin meetup pizza and drinks")[0] is Outcome.ALLOW
+    assert screen("Kit for the lads' five-a-side team, pay in crypto")[0] is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Donate to buy masks for the nurses on the front line",
+        "Cibo per gli infermieri al fronte della pandemia, compriamo pizze",
+        "Feuerwehr an der Front des Hochwassers: Verpflegung kaufen",
+        "Crypto donations for the Red Cross team on the front line of the flood",
+    ],
+)
+def test_the_front_line_of_a_flood_or_a_pandemic_is_everyday(text: str) -> None:
+    outcome, rules = screen(text)
+    assert outcome is Outcome.ALLOW, rules
+    assert "context.emergency" in rules
+
+
+def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
+    assert screen("Fighters at the front need money, the hospital can wait")[0] is Outcome.HOLD
+    assert screen("Buy supplies for the brothers at the front, hospital kits")[0] is Outcome.HOLD
