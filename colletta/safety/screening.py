@@ -29,9 +29,9 @@ CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "context.place": (("explosives",), 2),
     "context.carabinieri": (("weapons.firearm",), 3),
     "context.victims": (("weapons.", "explosives", "org.", "fighters", "cause", "coded."), 4),
-    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms": only the saying's own
-    # words, so "brothers in arms need rifles" still has its rifles
-    "context.idiom": (("weapons.", "explosives", "coded.emoji"), 0),
+    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms", the front desk: only the
+    # saying's own words, so "brothers in arms need rifles" still has its rifles
+    "context.idiom": (("weapons.", "explosives", "coded.emoji", "cause"), 0),
     # a chocolate bomb, an explosion of flavour, an explosive party
     "context.treat": (("explosives", "coded.emoji"), 2),
     # "5.45 each", "7.62 EUR": a price, not a calibre (weak words only)
@@ -368,8 +368,8 @@ def decide(findings: Findings) -> Verdict:
             Outcome.HOLD, f"This pot mentions {about}; it stays frozen until a moderator decides."
         )
     weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
-    # a hidden purpose is one more signal; cash only, beside an arms word
-    if weak and (hidden or (secret and any(h.category.startswith(ARMS) for h in weak))):
+    # a hidden purpose is one more signal; cash only is not (printer cartridges, cash only)
+    if weak and hidden:
         weak_kinds.add("hint")
     emoji = any(h.category == "coded.emoji" for h in weak)
     # a lone misspelling may be another language's word (billets, reflex): not in a lawful

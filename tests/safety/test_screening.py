@@ -466,3 +466,12 @@ def test_the_front_line_of_a_flood_or_a_pandemic_is_everyday(text: str) -> None:
 def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
     assert screen("Fighters at the front need money, the hospital can wait")[0] is Outcome.HOLD
     assert screen("Buy supplies for the brothers at the front, hospital kits")[0] is Outcome.HOLD
+
+
+def test_the_front_desk_a_gun_dog_and_cash_for_printer_cartridges_are_everyday() -> None:
+    assert screen("Iftar for the brothers at the front desk of the hotel")[0] is Outcome.ALLOW
+    assert screen("Gun dog training course for our spaniel")[0] is Outcome.ALLOW
+    assert screen("Ammo box planters for the community garden")[0] is Outcome.ALLOW
+    assert screen("Cartucce per la stampante dell'ufficio, solo contanti")[0] is Outcome.ALLOW
+    # the saying's own words only: the front line beside them still counts
+    assert screen("the brothers at the front need a new front door")[0] is not Outcome.ALLOW
