@@ -419,22 +419,6 @@ def test_secrecy_makes_an_arms_word_worse_and_a_lawful_setting_no_excuse() -> No
     assert screen("school project: detonators, don't say what it's for")[0] is Outcome.BLOCK
 
 
-@pytest.mark.parametrize(
-    ("description", "rule"),
-    [
-        ("gun-metal grey paint for the shed", "context.idiom"),
-        ("pistolet à peinture et rouleaux", "context.toy_or_tool"),
-        ("pistola de pintura y rodillos", "context.toy_or_tool"),
-        ("Timo war eine echte Granate im Sturm", "context.idiom"),
-        ("grigio canna di fucile per la Vespa", "context.idiom"),
-    ],
-)
-def test_paint_guns_colours_and_praise_are_everyday(description: str, rule: str) -> None:
-    outcome, rules = screen(description)
-    assert outcome is Outcome.ALLOW, rules
-    assert rule in rules
-
-
 def test_demining_is_reviewed_not_held_and_launders_nothing() -> None:
     outcome, rules = screen("ONG de déminage: sous-munitions non explosées dans les rizières")
     assert (outcome, "sensitive.demining" in rules) == (Outcome.REVIEW, True)
@@ -449,18 +433,31 @@ def test_crypto_with_fighters_is_reviewed_alone_it_is_not() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "rule"),
     [
-        "Donate to buy masks for the nurses on the front line",
-        "Cibo per gli infermieri al fronte della pandemia, compriamo pizze",
-        "Feuerwehr an der Front des Hochwassers: Verpflegung kaufen",
-        "Crypto donations for the Red Cross team on the front line of the flood",
+        ("gun-metal grey paint for the shed", "context.idiom"),
+        ("pistolet à peinture et rouleaux", "context.toy_or_tool"),
+        ("pistola de pintura y rodillos", "context.toy_or_tool"),
+        ("Timo war eine echte Granate im Sturm", "context.idiom"),
+        ("grigio canna di fucile per la Vespa", "context.idiom"),
+        ("Donate to buy masks for the nurses on the front line", "context.emergency"),
+        ("Cibo per gli infermieri al fronte della pandemia, compriamo pizze", "context.emergency"),
+        ("Feuerwehr an der Front des Hochwassers: Verpflegung kaufen", "context.emergency"),
+        ("Crypto donations for the Red Cross team on the front line of the flood",
+         "context.emergency"),
+        ("Iftar for the brothers at the front desk of the hotel", "context.idiom"),
+        ("Gun dog training course for our spaniel", "context.idiom"),
+        ("Ammo box planters for the community garden", "context.idiom"),
+        # cash only beside an ambiguous word is not a second signal
+        ("Cartucce per la stampante dell'ufficio, solo contanti", "hint.cash"),
     ],
-)
-def test_the_front_line_of_a_flood_or_a_pandemic_is_everyday(text: str) -> None:
+)  # fmt: skip
+def test_paint_guns_colours_praise_and_the_front_line_of_a_flood_are_everyday(
+    text: str, rule: str
+) -> None:
     outcome, rules = screen(text)
     assert outcome is Outcome.ALLOW, rules
-    assert "context.emergency" in rules
+    assert rule in rules
 
 
 def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
@@ -468,10 +465,6 @@ def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
     assert screen("Buy supplies for the brothers at the front, hospital kits")[0] is Outcome.HOLD
 
 
-def test_the_front_desk_a_gun_dog_and_cash_for_printer_cartridges_are_everyday() -> None:
-    assert screen("Iftar for the brothers at the front desk of the hotel")[0] is Outcome.ALLOW
-    assert screen("Gun dog training course for our spaniel")[0] is Outcome.ALLOW
-    assert screen("Ammo box planters for the community garden")[0] is Outcome.ALLOW
-    assert screen("Cartucce per la stampante dell'ufficio, solo contanti")[0] is Outcome.ALLOW
-    # the saying's own words only: the front line beside them still counts
+def test_a_saying_silences_only_its_own_words() -> None:
+    # the front line beside "a new front door" still counts
     assert screen("the brothers at the front need a new front door")[0] is not Outcome.ALLOW
