@@ -29,9 +29,9 @@ CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
     "context.place": (("explosives",), 2),
     "context.carabinieri": (("weapons.firearm",), 3),
     "context.victims": (("weapons.", "explosives", "org.", "fighters", "cause", "coded."), 4),
-    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms": only the saying's own
-    # words, so "brothers in arms need rifles" still has its rifles
-    "context.idiom": (("weapons.", "explosives", "coded.emoji"), 0),
+    # "she's the bomb", "bomba gibi", "Top Gun", "brothers in arms", the front desk: only the
+    # saying's own words, so "brothers in arms need rifles" still has its rifles
+    "context.idiom": (("weapons.", "explosives", "coded.emoji", "cause"), 0),
     # a chocolate bomb, an explosion of flavour, an explosive party
     "context.treat": (("explosives", "coded.emoji"), 2),
     # "5.45 each", "7.62 EUR": a price, not a calibre (weak words only)
@@ -50,6 +50,9 @@ POT_WIDE: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "context.combat_sport": (("fighters",), "", False),
     # a tabletop RPG, a sniper or an AK-47 skin in a video game
     "context.game": (("weapons.",), "game", True),
+    # the front line of a flood or a pandemic: with fighters or another cause word left,
+    # nothing is silenced (_BACKERS)
+    "context.emergency": (("cause",), "frontline", True),
     # New Year's rockets and firework mortars
     "sensitive.fireworks": (("weapons.heavy",), "", False),
 }
@@ -80,6 +83,8 @@ LAWFUL = (
     "sensitive.self_defence",
     "sensitive.veterans",
     "sensitive.education",
+    # demining charities name the munitions they clear
+    "sensitive.demining",
 )
 # Lawful settings worth a moderator's look even without a weapon word. Fireworks and replica
 # games (paintball, airsoft) alone are everyday leisure: a village festival's fireworks or a
@@ -90,6 +95,16 @@ REVIEW_ALONE = (
     "sensitive.self_defence",
 )
 ARMS = ("weapons.", "explosives")
+# Hints that are never a reason alone (a cash-only bake sale, kit for the team) but make
+# other signals count: secrecy and untraceable money ("crypto only", "don't say what it's
+# for"), cash only (weaker: only beside an arms word) and arming someone ("arm the",
+# "armate", "bewaffnen"; also a purchase).
+SECRECY = "hint.secrecy"
+CASH = "hint.cash"
+ARMING = "hint.arming"
+# Who a pot would arm, read as a weak word: a cause (the front, martyrs, the caliphate) or
+# fighters. With a purchase, arming or secrecy they are reviewed even with no weapon word.
+_ARMED_SIDE = ("cause", "fighters")
 # An everyday word in quotes, the way code words are written ('sweets' for rounds, 'tools'
 # for guns): one or two words, a quote mark opening after a space and closing before one.
 _QUOTED = re.compile(
@@ -134,6 +149,7 @@ class Findings:
     silenced_harm: set[str] = field(default_factory=set)  # categories of silenced words
     contexts: set[str] = field(default_factory=set)  # context categories seen in the pot
     sensitive: set[str] = field(default_factory=set)
+    hints: set[str] = field(default_factory=set)  # secrecy, arming (HINTS)
     intent: bool = False
 
     def categories(self, *, weak: bool | None = None) -> set[str]:
@@ -175,6 +191,9 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 findings.intent = True
             elif entry.category.startswith("sensitive."):
                 findings.sensitive.add(entry.category)
+            elif entry.category.startswith("hint."):
+                findings.hints.add(entry.category)
+                findings.intent |= entry.category == ARMING
             elif is_harm(entry.category):
                 rule = _silenced(match, context)
                 if rule is not None:
@@ -299,6 +318,10 @@ def decide(findings: Findings) -> Verdict:
     if disguised:
         rules.append("coded.obfuscated")
     rules += sorted(findings.sensitive - {"sensitive.sport_shop"}) + sorted(findings.silenced)
+    hidden = SECRECY in findings.hints
+    secret = hidden or CASH in findings.hints
+    if harm:  # hints matter only beside a harm word
+        rules += sorted(findings.hints)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
     # quotes are a weak hint, not who the pot is for
@@ -313,7 +336,7 @@ def decide(findings: Findings) -> Verdict:
 
     arms = any(h.category.startswith(ARMS) for h in strong)
     named = any(h.category in ("org.designated", "fighters.armed") for h in strong)
-    if named and _teaching(findings, purchase, arms, disguised):
+    if named and not secret and _teaching(findings, purchase, arms, disguised):
         return verdict(
             Outcome.REVIEW,
             f"Names {about} in a documentary, history, news or museum setting: a moderator "
@@ -329,13 +352,15 @@ def decide(findings: Findings) -> Verdict:
             Outcome.BLOCK, f"This pot would fund terrorism or armed fighters: it names {about}."
         )
     if arms:
-        if lawful and not backers and not disguised:
+        # secrecy is no lawful setting's habit: a "garden project" that must not say what it
+        # is for is not a school project
+        if lawful and not backers and not disguised and not secret:
             return verdict(
                 Outcome.REVIEW,
                 f"A lawful setting ({', '.join(lawful)}) with {about}: a moderator checks "
                 "before any money is paid out.",
             )
-        if backers or disguised or purchase or len({h.term for h in strong}) > 1:
+        if backers or disguised or purchase or secret or len({h.term for h in strong}) > 1:
             return verdict(
                 Outcome.BLOCK, f"This pot would buy weapons, ammunition or explosives: {about}."
             )
@@ -343,6 +368,9 @@ def decide(findings: Findings) -> Verdict:
             Outcome.HOLD, f"This pot mentions {about}; it stays frozen until a moderator decides."
         )
     weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
+    # a hidden purpose is one more signal; cash only is not (printer cartridges, cash only)
+    if weak and hidden:
+        weak_kinds.add("hint")
     emoji = any(h.category == "coded.emoji" for h in weak)
     # a lone misspelling may be another language's word (billets, reflex): not in a lawful
     # setting either
@@ -365,6 +393,15 @@ def decide(findings: Findings) -> Verdict:
     # two different ambiguous arms words (9mm and bastos, balas and cartuchos) are a pattern
     if len({h.term for h in arms_weak if not h.near}) > 1:
         return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
+    side = any(h.category.startswith(_ARMED_SIDE) for h in weak)
+    coded_term = any(h.category == "coded.term" for h in weak)
+    means = purchase or secret
+    if (side and means) or (coded_term and (hidden or ARMING in findings.hints)):
+        rules.append("screen.armed_side_with_means")
+        return verdict(
+            Outcome.REVIEW,
+            f"Money or secrecy for {about}: a moderator checks before any money is paid out.",
+        )
     if findings.sensitive.intersection(REVIEW_ALONE):
         return verdict(
             Outcome.REVIEW,

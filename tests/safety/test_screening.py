@@ -28,6 +28,7 @@ TUNE = [
     DATA / "handwritten_tune.jsonl",
     DATA / "handwritten2_tune.jsonl",
     DATA / "handwritten3_tune.jsonl",
+    DATA / "handwritten4_tune.jsonl",
 ]
 HELD_OUT = [DATA / "handwritten_heldout.jsonl", DATA / "handwritten2_heldout.jsonl"]
 # Blind batches written by someone who never saw the code; regression sets once measured.
@@ -358,3 +359,112 @@ def test_an_everyday_word_in_quotes_with_an_arms_word_is_held() -> None:
     assert screen("a 'new' boiler for flat 47")[0] is Outcome.ALLOW
     assert screen("torta 'bomba' al cioccolato")[0] is Outcome.ALLOW
     assert screen("books 'Attack and Combination' for the chess club")[0] is Outcome.ALLOW
+
+
+# Rules added with the fifth blind batch (docs/trust-and-safety.md, "Rules").
+@pytest.mark.parametrize(
+    "text",
+    [
+        "600kg of AN fertiliser, 40 blasting caps and det cord",  # initiators
+        "cordón detonante y 50 fulminantes",
+        "Sprengschnur und Zündkapseln",
+        "tien Cobra 6's en kogelbommen",  # heavy illegal fireworks
+        "Нужны 20 FPV-камикадзе с боевыми частями и 100 ВОГов",  # strike drones
+        "Support Kataib al-Qassam",  # an armed wing named without its parent
+        "armate i leoni della Dawla islamiyya",
+        "دعم كتائب القسام",
+        "Sobiraem na stvoly i patrony 7.62 dlya bratyev na fronte",  # Russian in Latin letters
+    ],
+)
+def test_vocabulary_added_with_the_fifth_blind_batch(text: str) -> None:
+    assert screen(text)[0] is not Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "money for the fighters, crypto only",  # fighters + secrecy
+        "Sostenete i martiri e armate chi resta",  # a cause + arming
+        "Material para los hermanos, no se comenta por aquí",  # a coded word + secrecy
+        "Spullen voor de broeders aan het front, alleen crypto",
+        "كاش فقط، سلحوا الاخوة",
+    ],
+)
+def test_a_cause_or_coded_word_with_money_arming_or_secrecy_is_reviewed(text: str) -> None:
+    outcome, rules = screen(text)
+    assert outcome is not Outcome.ALLOW
+    assert rules & {"hint.secrecy", "hint.arming"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bake sale, cash only on the day",  # secrecy hint alone
+        "Solo contanti all'ingresso, 5 euro a testa",
+        "Gear for the team: shirts and shin pads",  # arming-like words alone
+        "Buy iftar meals for our brothers and sisters at the mosque",  # brothers + buy
+        "Comprar comida de Ramadán para nuestros hermanos, solo efectivo",
+        "شراء وجبات افطار للاخوة في المسجد",
+    ],
+)
+def test_secrecy_arming_and_charity_words_alone_are_not_a_reason(text: str) -> None:
+    assert screen(text)[0] is Outcome.ALLOW
+
+
+def test_secrecy_makes_an_arms_word_worse_and_a_lawful_setting_no_excuse() -> None:
+    assert screen("balas para la piñata")[0] is Outcome.ALLOW
+    assert screen("balas para la piñata, no se comenta por aquí")[0] is Outcome.HOLD
+    # a school project buying detonators is reviewed; one that hides its purpose is refused
+    assert screen("school project: detonators")[0] is Outcome.REVIEW
+    assert screen("school project: detonators, don't say what it's for")[0] is Outcome.BLOCK
+
+
+def test_demining_is_reviewed_not_held_and_launders_nothing() -> None:
+    outcome, rules = screen("ONG de déminage: sous-munitions non explosées dans les rizières")
+    assert (outcome, "sensitive.demining" in rules) == (Outcome.REVIEW, True)
+    assert screen("demining: buy explosives for the brothers")[0] is Outcome.BLOCK
+
+
+def test_crypto_with_fighters_is_reviewed_alone_it_is_not() -> None:
+    outcome, rules = screen("Sostegno ai combattenti, solo bitcoin")
+    assert (outcome, "hint.cash" in rules) == (Outcome.REVIEW, True)
+    assert screen("Bitcoin meetup pizza and drinks")[0] is Outcome.ALLOW
+    assert screen("Kit for the lads' five-a-side team, pay in crypto")[0] is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("gun-metal grey paint for the shed", "context.idiom"),
+        ("pistolet à peinture et rouleaux", "context.toy_or_tool"),
+        ("pistola de pintura y rodillos", "context.toy_or_tool"),
+        ("Timo war eine echte Granate im Sturm", "context.idiom"),
+        ("grigio canna di fucile per la Vespa", "context.idiom"),
+        ("Donate to buy masks for the nurses on the front line", "context.emergency"),
+        ("Cibo per gli infermieri al fronte della pandemia, compriamo pizze", "context.emergency"),
+        ("Feuerwehr an der Front des Hochwassers: Verpflegung kaufen", "context.emergency"),
+        ("Crypto donations for the Red Cross team on the front line of the flood",
+         "context.emergency"),
+        ("Iftar for the brothers at the front desk of the hotel", "context.idiom"),
+        ("Gun dog training course for our spaniel", "context.idiom"),
+        ("Ammo box planters for the community garden", "context.idiom"),
+        # cash only beside an ambiguous word is not a second signal
+        ("Cartucce per la stampante dell'ufficio, solo contanti", "hint.cash"),
+    ],
+)  # fmt: skip
+def test_paint_guns_colours_praise_and_the_front_line_of_a_flood_are_everyday(
+    text: str, rule: str
+) -> None:
+    outcome, rules = screen(text)
+    assert outcome is Outcome.ALLOW, rules
+    assert rule in rules
+
+
+def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
+    assert screen("Fighters at the front need money, the hospital can wait")[0] is Outcome.HOLD
+    assert screen("Buy supplies for the brothers at the front, hospital kits")[0] is Outcome.HOLD
+
+
+def test_a_saying_silences_only_its_own_words() -> None:
+    # the front line beside "a new front door" still counts
+    assert screen("the brothers at the front need a new front door")[0] is not Outcome.ALLOW
