@@ -27,6 +27,9 @@ class Live:
         include_blocked: bool = False,
         **kwargs: Any,
     ) -> Live:
+        # A socket closed with frames still unread (a replay it did not drain) cannot see the
+        # server's close frame behind them, and would wait out the library's 10 s.
+        kwargs.setdefault("close_timeout", 1)
         ws = await connect(url, **kwargs)
         auth: dict[str, Any] = {"type": "auth", "token": token, "cursors": cursors or {}}
         if include_blocked:
