@@ -119,6 +119,14 @@ _OFF_THE_GROUP = re.compile(
 # Sayings whose word, silenced once, is the same saying elsewhere in the pot ("Una serata bomba"
 # titles a party that "sarà una bomba"): unless a backer or a purchase is left (silence_pot_wide).
 _SAYINGS = ("context.idiom", "context.treat")
+# Words that count what follows ("2 boxes of", "umas", "ein paar"): rounds or guns counted are
+# rounds or guns to get, even with no buying word ("need a couple of rounds").
+_COUNTED = frozenset(
+    "some few couple box boxes pack packs um uma uns umas algumas alguns unos unas algunos "
+    "algunas par paar wat enkele een doosje doosjes des quelques qualche alcune alcuni birkac "
+    "biraz ein eine caixa caixas caja cajas scatola scatole schachtel schachteln kutu".split()
+)
+_COUNTS = ("weapons.ammunition", "weapons.firearm")
 # Calibres: 7.62x39, 5,56×45.
 _CALIBRE = re.compile(r"(?<![\w.])\d{1,2}[.,]\d{1,3} ?[x×] ?\d{2,3}(?!\w)")
 
@@ -149,6 +157,7 @@ class Hit:
     disguised: bool
     near: bool = False  # misspelt
     sense: str = ""  # a harmless sense a pot-wide context may show (POT_WIDE)
+    counted: bool = False  # a number or "some", "a box of" just before it (_COUNTED)
 
 
 @dataclass
@@ -219,6 +228,10 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                 if (entry.category, entry.term) in seen:
                     continue
                 seen.add((entry.category, entry.term))
+                before = words[max(match.first - 2, 0) : match.first]
+                counted = entry.category in _COUNTS and any(
+                    w.isdigit() or w in _COUNTED for w in before
+                )
                 findings.harm.append(
                     Hit(
                         entry.category,
@@ -228,6 +241,7 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                         disguised,
                         match.near,
                         entry.sense,
+                        counted=counted and not match.near,
                     )
                 )
     folded = fold(text)
@@ -436,11 +450,19 @@ def decide(findings: Findings) -> Verdict:
     # one misspelt word may be another word (piston); two are a pattern
     arms_weak = [h for h in weak if h.category.startswith(ARMS)]
     misspelt = {h.term for h in arms_weak if h.near}
-    if purchase and (len(misspelt) > 1 or any(not h.near for h in arms_weak)):
+    # the same misspelling in two fields is how the author spells the word, not a slip
+    spelt = len({h.field for h in arms_weak if h.near}) > 1
+    if purchase and (len(misspelt) > 1 or spelt or any(not h.near for h in arms_weak)):
         return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
     # two different ambiguous arms words (9mm and bastos, balas and cartuchos) are a pattern
     if len({h.term for h in arms_weak if not h.near}) > 1:
         return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
+    if any(h.counted for h in arms_weak):
+        rules.append("screen.arms_counted")
+        return verdict(
+            Outcome.REVIEW,
+            f"A number of {about}: a moderator checks before any money is paid out.",
+        )
     side = any(h.category.startswith(_ARMED_SIDE) for h in weak)
     coded_term = any(h.category == "coded.term" for h in weak)
     means = purchase or secret
