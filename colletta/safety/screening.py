@@ -122,9 +122,9 @@ _SAYINGS = ("context.idiom", "context.treat")
 # Words that count what follows ("2 boxes of", "umas", "ein paar"): rounds or guns counted are
 # rounds or guns to get, even with no buying word ("need a couple of rounds").
 _COUNTED = frozenset(
-    "some few couple box boxes pack packs um uma uns umas algumas alguns unos unas algunos "
-    "algunas par paar wat enkele een doosje doosjes des quelques qualche alcune alcuni birkac "
-    "biraz ein eine caixa caixas caja cajas scatola scatole schachtel schachteln kutu".split()
+    "some few couple box boxes pack packs uns umas algumas alguns unos unas algunos algunas "
+    "par paar wat enkele doosje doosjes des quelques qualche alcune alcuni birkac biraz "
+    "caixa caixas caja cajas scatola scatole schachtel schachteln kutu".split()
 )
 _COUNTS = ("weapons.ammunition", "weapons.firearm")
 # Calibres: 7.62x39, 5,56×45.
@@ -302,7 +302,7 @@ def silence_pot_wide(findings: Findings) -> None:
             findings.silenced_harm.add(hit.category)
         elif rule is None or backed:
             if hit.term in findings.quoted and not hit.disguised:
-                hit = replace(hit, weak=True)
+                hit = replace(hit, weak=True, counted=False)
             left.append(hit)
         else:
             findings.silenced.add(rule.replace("sensitive.", "context."))
@@ -437,7 +437,10 @@ def decide(findings: Findings) -> Verdict:
         and all(h.category.startswith(_ARMED_SIDE) for h in weak)
         and not (purchase or findings.hints or disguised)
     )
-    if weak and lawful and not misread and not remembered:
+    # one ambiguous word at a school or a museum (the fair's glizzies, grandad's Fusca at the
+    # show) is that word's everyday sense
+    schooled = lawful == ["sensitive.education"] and len({h.term for h in weak}) == 1
+    if weak and lawful and not misread and not remembered and not schooled:
         return verdict(
             Outcome.REVIEW, f"A lawful setting ({', '.join(lawful)}) with {about}: reviewed."
         )
