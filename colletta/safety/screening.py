@@ -122,7 +122,7 @@ _SAYINGS = ("context.idiom", "context.treat")
 # Words that count what follows ("2 boxes of", "umas", "ein paar"): rounds or guns counted are
 # rounds or guns to get, even with no buying word ("need a couple of rounds").
 _COUNTED = frozenset(
-    "some few couple box boxes pack packs uns umas algumas alguns unos unas algunos algunas "
+    "some few couple box boxes pack packs uns umas algumas alguns unos unas algunos algunas "  # noqa: SIM905
     "par paar wat enkele doosje doosjes des quelques qualche alcune alcuni birkac biraz "
     "caixa caixas caja cajas scatola scatole schachtel schachteln kutu".split()
 )

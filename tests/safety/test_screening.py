@@ -508,14 +508,16 @@ def test_martyrs_remembered_by_veterans_are_not_reviewed() -> None:
 
 def test_keeping_a_pot_off_the_group_chat_is_secrecy_only_beside_arms() -> None:
     outcome, rules = screen("Zwei Pistolen für die Jungs. Nichts in den Gruppenchat.")
-    assert outcome is Outcome.BLOCK and "hint.secrecy" in rules
+    assert outcome is Outcome.BLOCK
+    assert "hint.secrecy" in rules
     assert screen("Een blaffer en patronen, niet in de groep zetten")[0] is not Outcome.ALLOW
     assert screen("Leaving gift. Nothing in the group chat, it's a surprise!")[0] is Outcome.ALLOW
 
 
 def test_counted_rounds_or_guns_are_reviewed() -> None:
     outcome, rules = screen("vamos juntar pra umas balas, papo reto")
-    assert outcome is Outcome.REVIEW and "screen.arms_counted" in rules
+    assert outcome is Outcome.REVIEW
+    assert "screen.arms_counted" in rules
     assert screen("Need 2 boxes of rounds by Saturday")[0] is not Outcome.ALLOW
     # a gun word after "a" is not counted; rounds alone are not a reason
     assert screen("een blaffer van een hond op de flyer")[0] is Outcome.ALLOW
