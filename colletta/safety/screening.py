@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from colletta.domain.safety import Outcome, PotText, Verdict
 from colletta.safety.lexicon import Lexicon, Match, default_lexicon, is_harm
@@ -110,6 +110,23 @@ _ARMED_SIDE = ("cause", "fighters")
 _QUOTED = re.compile(
     r"(?:^|(?<=[\s(]))['‘“\"«„]([^\W\d_]+(?: [^\W\d_]+)?)['’”\"»“](?=[\s.,;:!?)]|$)"
 )
+# Keeping the pot out of the group's chat ("nix in den Gruppenchat", "niks in de groep zetten",
+# "not on the group"): a negation then, within three words, a group or chat word.
+_OFF_THE_GROUP = re.compile(
+    r"\b(?:nix|nichts|niks|niets|niet|nicht|not|nothing|dont|never|nada|nao|non|niente|rien)"
+    r"(?: \w+){0,3} (?:\w*gruppe\w*|groep\w*|group\w*|grupo\w*|grupp[oi]\w*|groupe\w*|\w*chat)\b"
+)
+# Sayings whose word, silenced once, is the same saying elsewhere in the pot ("Una serata bomba"
+# titles a party that "sarà una bomba"): unless a backer or a purchase is left (silence_pot_wide).
+_SAYINGS = ("context.idiom", "context.treat")
+# Words that count what follows ("2 boxes of", "umas", "ein paar"): rounds or guns counted are
+# rounds or guns to get, even with no buying word ("need a couple of rounds").
+_COUNTED = frozenset(
+    "some few couple box boxes pack packs uns umas algumas alguns unos unas algunos algunas "  # noqa: SIM905
+    "par paar wat enkele doosje doosjes des quelques qualche alcune alcuni birkac biraz "
+    "caixa caixas caja cajas scatola scatole schachtel schachteln kutu".split()
+)
+_COUNTS = ("weapons.ammunition", "weapons.firearm")
 # Calibres: 7.62x39, 5,56×45.
 _CALIBRE = re.compile(r"(?<![\w.])\d{1,2}[.,]\d{1,3} ?[x×] ?\d{2,3}(?!\w)")
 
@@ -140,6 +157,7 @@ class Hit:
     disguised: bool
     near: bool = False  # misspelt
     sense: str = ""  # a harmless sense a pot-wide context may show (POT_WIDE)
+    counted: bool = False  # a number or "some", "a box of" just before it (_COUNTED)
 
 
 @dataclass
@@ -150,6 +168,8 @@ class Findings:
     contexts: set[str] = field(default_factory=set)  # context categories seen in the pot
     sensitive: set[str] = field(default_factory=set)
     hints: set[str] = field(default_factory=set)  # secrecy, arming (HINTS)
+    sayings: set[str] = field(default_factory=set)  # terms silenced by a saying somewhere
+    quoted: set[str] = field(default_factory=set)  # harm terms written in 'scare quotes'
     intent: bool = False
 
     def categories(self, *, weak: bool | None = None) -> set[str]:
@@ -200,12 +220,18 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                     findings.silenced.add(rule)
                     findings.silenced_harm.add(entry.category)
                     silenced.add((entry.category, entry.term))
+                    if rule in _SAYINGS:
+                        findings.sayings.add(entry.term)
                     continue
                 if disguised and (entry.category, entry.term) in silenced:
                     continue
                 if (entry.category, entry.term) in seen:
                     continue
                 seen.add((entry.category, entry.term))
+                before = words[max(match.first - 2, 0) : match.first]
+                counted = entry.category in _COUNTS and any(
+                    w.isdigit() or w in _COUNTED for w in before
+                )
                 findings.harm.append(
                     Hit(
                         entry.category,
@@ -215,14 +241,21 @@ def read_field(lexicon: Lexicon, name: str, text: str, findings: Findings) -> No
                         disguised,
                         match.near,
                         entry.sense,
+                        counted=counted and not match.near,
                     )
                 )
-    if _CALIBRE.search(fold(text)):
+    folded = fold(text)
+    if _OFF_THE_GROUP.search(" ".join(readings.plain)):
+        findings.hints.add(SECRECY)
+    if _CALIBRE.search(folded):
         findings.harm.append(Hit("weapons.ammunition", "calibre", False, name, False))
     for quoted in _QUOTED.finditer(text):
         words = tokens(fold(quoted.group(1)))
-        # a harm word in quotes ("the 'bomb' cake") is that word, already read
-        if not any(is_harm(m.entry.category) for m in lexicon.find(words)):
+        # a harm word in quotes ("the 'bomb' cake", 'ammunition' for a debate) is that word,
+        # already read, and a figure of speech: it counts weak across the pot
+        harm = [m.entry for m in lexicon.find(words) if is_harm(m.entry.category)]
+        findings.quoted.update(e.term for e in harm)
+        if not harm:
             findings.harm.append(Hit("coded.quoted", " ".join(words), True, name, False))
             break
 
@@ -261,9 +294,15 @@ def silence_pot_wide(findings: Findings) -> None:
         rule is None and hit.category.startswith(_BACKERS)
         for hit, rule in zip(findings.harm, rules, strict=True)
     )
+    bought = any(h.field in ("items", "options") for h in findings.harm) or findings.intent
     left: list[Hit] = []
     for hit, rule in zip(findings.harm, rules, strict=True):
-        if rule is None or backed:
+        if rule is None and hit.term in findings.sayings and not (backed or bought):
+            findings.silenced.add("context.idiom")
+            findings.silenced_harm.add(hit.category)
+        elif rule is None or backed:
+            if hit.term in findings.quoted and not hit.disguised:
+                hit = replace(hit, weak=True, counted=False)
             left.append(hit)
         else:
             findings.silenced.add(rule.replace("sensitive.", "context."))
@@ -307,6 +346,16 @@ def _replica_game(findings: Findings, harm: list[Hit], backers: set[str], disgui
     )
 
 
+_REMEMBRANCE = {"sensitive.veterans", "sensitive.education"}
+
+
+def _illustrates(hit: Hit, harm: list[Hit]) -> bool:
+    sense = EMOJI_SENSE.get(hit.term) if hit.category == "coded.emoji" else None
+    return sense is not None and any(
+        h.category.startswith(sense) and h.field == hit.field for h in harm
+    )
+
+
 def decide(findings: Findings) -> Verdict:
     """The outcome from what the texts hold, with rule ids and a reason."""
     harm = findings.harm
@@ -324,11 +373,16 @@ def decide(findings: Findings) -> Verdict:
         rules += sorted(findings.hints)
     about = _terms(harm)
     purchase = findings.intent or any(h.field in ("items", "options") for h in harm)
+    # an emoji beside a word of its own sense (💣 by "bomb") illustrates that word: one signal,
+    # not a second kind and not who the pot is for
+    illustrating = {h.term for h in harm if _illustrates(h, harm)}
     # quotes are a weak hint, not who the pot is for
     backers = {
         h.category
         for h in harm
-        if h.category.startswith(("fighters", "cause", "coded")) and h.category != "coded.quoted"
+        if h.category.startswith(("fighters", "cause", "coded"))
+        and h.category != "coded.quoted"
+        and h.term not in illustrating
     }
 
     def verdict(outcome: Outcome, reason: str) -> Verdict:
@@ -367,15 +421,26 @@ def decide(findings: Findings) -> Verdict:
         return verdict(
             Outcome.HOLD, f"This pot mentions {about}; it stays frozen until a moderator decides."
         )
-    weak_kinds = {h.category.split(".")[0] for h in weak} | ({"coded"} if disguised else set())
+    weak_kinds = {h.category.split(".")[0] for h in weak if h.term not in illustrating}
+    weak_kinds |= {"coded"} if disguised else set()
     # a hidden purpose is one more signal; cash only is not (printer cartridges, cash only)
     if weak and hidden:
         weak_kinds.add("hint")
-    emoji = any(h.category == "coded.emoji" for h in weak)
+    emoji = any(h.category == "coded.emoji" and h.term not in illustrating for h in weak)
     # a lone misspelling may be another language's word (billets, reflex): not in a lawful
     # setting either
     misread = len({h.term for h in weak if h.near}) < 2 and all(h.near for h in weak)
-    if weak and lawful and not misread:
+    # the fallen remembered by their veterans' association or in a history lesson: martyrs and
+    # fighters are who the pot honours, with nothing to buy and nothing hidden
+    remembered = (
+        set(lawful) <= _REMEMBRANCE
+        and all(h.category.startswith(_ARMED_SIDE) for h in weak)
+        and not (purchase or findings.hints or disguised)
+    )
+    # one ambiguous word at a school or a museum (the fair's glizzies, grandad's Fusca at the
+    # show) is that word's everyday sense
+    schooled = lawful == ["sensitive.education"] and len({h.term for h in weak}) == 1
+    if weak and lawful and not misread and not remembered and not schooled:
         return verdict(
             Outcome.REVIEW, f"A lawful setting ({', '.join(lawful)}) with {about}: reviewed."
         )
@@ -388,11 +453,19 @@ def decide(findings: Findings) -> Verdict:
     # one misspelt word may be another word (piston); two are a pattern
     arms_weak = [h for h in weak if h.category.startswith(ARMS)]
     misspelt = {h.term for h in arms_weak if h.near}
-    if purchase and (len(misspelt) > 1 or any(not h.near for h in arms_weak)):
+    # the same misspelling in two fields is how the author spells the word, not a slip
+    spelt = len({h.field for h in arms_weak if h.near}) > 1
+    if purchase and (len(misspelt) > 1 or spelt or any(not h.near for h in arms_weak)):
         return verdict(Outcome.HOLD, f"Buying {about}? Frozen until a moderator decides.")
     # two different ambiguous arms words (9mm and bastos, balas and cartuchos) are a pattern
     if len({h.term for h in arms_weak if not h.near}) > 1:
         return verdict(Outcome.HOLD, f"Several ambiguous arms words ({about}); frozen.")
+    if any(h.counted for h in arms_weak):
+        rules.append("screen.arms_counted")
+        return verdict(
+            Outcome.REVIEW,
+            f"A number of {about}: a moderator checks before any money is paid out.",
+        )
     side = any(h.category.startswith(_ARMED_SIDE) for h in weak)
     coded_term = any(h.category == "coded.term" for h in weak)
     means = purchase or secret

@@ -29,6 +29,7 @@ TUNE = [
     DATA / "handwritten2_tune.jsonl",
     DATA / "handwritten3_tune.jsonl",
     DATA / "handwritten4_tune.jsonl",
+    DATA / "handwritten5_tune.jsonl",
 ]
 HELD_OUT = [DATA / "handwritten_heldout.jsonl", DATA / "handwritten2_heldout.jsonl"]
 # Blind batches written by someone who never saw the code; regression sets once measured.
@@ -468,3 +469,94 @@ def test_an_emergency_word_does_not_launder_fighters_at_the_front() -> None:
 def test_a_saying_silences_only_its_own_words() -> None:
     # the front line beside "a new front door" still counts
     assert screen("the brothers at the front need a new front door")[0] is not Outcome.ALLOW
+
+
+def test_an_emoji_beside_its_own_word_is_one_signal_not_two() -> None:
+    # 💣 illustrating "bomba" (a party that is "una bomba") was counted as a second, coded
+    # kind and blocked the pot
+    assert screen("Sarà una bomba!", title="Una serata bomba 💣")[0] is Outcome.ALLOW
+    assert screen("Bolo e balões", title="Festa bomba 💣")[0] is Outcome.ALLOW
+    # still a signal beside a purchase, and the emoji alone on another word still counts
+    assert screen("Buy pipe bombs for the brothers 💣")[0] is Outcome.BLOCK
+    assert screen("Fighters at the front 💣")[0] is not Outcome.ALLOW
+
+
+def test_a_word_silenced_by_a_saying_is_that_saying_across_the_pot() -> None:
+    assert screen("Der Junge ist eine echte Granate!", title="Unsere Granate")[0] is Outcome.ALLOW
+    # not when the pot also buys it, or names who it is for
+    outcome, _ = screen("Sarà una bomba! Comprare esplosivo.", title="Bomba",
+                        items=["bomba"])  # fmt: skip
+    assert outcome is not Outcome.ALLOW
+    assert screen("She's the bomb. Bombs for the mujahideen.", title="Bomb")[0] is Outcome.BLOCK
+
+
+def test_an_arms_word_in_scare_quotes_counts_weak() -> None:
+    assert screen("Printing our 'ammunition' for the debate", title="Ammunition")[0] is (
+        Outcome.ALLOW
+    )
+    # in quotes and bought, or a second arms word, still counts
+    assert screen("Buy 'ammunition' and rifles for the unit")[0] is Outcome.BLOCK
+    assert screen("Des 'munitions' pour le débat", title="Débat")[0] is Outcome.ALLOW
+
+
+def test_martyrs_remembered_by_veterans_are_not_reviewed() -> None:
+    assert screen("Gaziler Derneği ile şehit ailelerine iftar")[0] is Outcome.ALLOW
+    # with an arms word or a purchase they are
+    assert screen("Gaziler Derneği şehit aileleri için tüfek")[0] is not Outcome.ALLOW
+    assert screen("Şehitlerin yolunda mücahitlere mermi alıyoruz")[0] is Outcome.BLOCK
+
+
+def test_keeping_a_pot_off_the_group_chat_is_secrecy_only_beside_arms() -> None:
+    outcome, rules = screen("Zwei Pistolen für die Jungs. Nichts in den Gruppenchat.")
+    assert outcome is Outcome.BLOCK
+    assert "hint.secrecy" in rules
+    assert screen("Een blaffer en patronen, niet in de groep zetten")[0] is not Outcome.ALLOW
+    assert screen("Leaving gift. Nothing in the group chat, it's a surprise!")[0] is Outcome.ALLOW
+
+
+def test_counted_rounds_or_guns_are_reviewed() -> None:
+    outcome, rules = screen("vamos juntar pra umas balas, papo reto")
+    assert outcome is Outcome.REVIEW
+    assert "screen.arms_counted" in rules
+    assert screen("Need 2 boxes of rounds by Saturday")[0] is not Outcome.ALLOW
+    # a gun word after "a" is not counted; rounds alone are not a reason
+    assert screen("een blaffer van een hond op de flyer")[0] is Outcome.ALLOW
+    assert screen("balas de coco para a festa junina")[0] is Outcome.ALLOW
+
+
+def test_the_same_misspelling_in_two_fields_with_a_purchase_is_held() -> None:
+    outcome, _ = screen("help buy rilfes for the guys", title="rilfes for are milita")
+    assert outcome is Outcome.HOLD
+    assert screen("help buy rilfes for the guys")[0] is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "need a strap and a blicky, dont snitch",
+        "a glizzy with 2 extendos",
+        "Die Jungs brauchen Wummen und Mun",
+        "una fusca y unos cuetes",
+        "k.a.l.a.ş ve 4 şarjör lazım",
+    ],
+)
+def test_street_slang_for_guns_counts_with_a_second_signal(text: str) -> None:
+    assert screen(text)[0] is not Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"description": "A padded camera strap for the photo club"},
+        {"description": "Hot dogs (glizzies!) at the school summer fair"},
+        {"description": "Reparar el Fusca del abuelo para la exposición"},
+        {"description": "Kalas, vida ve boya alıyoruz"},
+        {"description": "Un pistolet d'arrosage pour le potager"},
+        {"description": "Bombas de nata para la fiesta"},
+        {"description": "Entry fee", "options": ["Weapons of Mass Distraction"]},
+        {"description": "Lemon drizzle, literally the bomb", "title": "Bake sale = the bomb 💣"},
+    ],
+)
+def test_the_everyday_senses_of_the_sixth_batch(kwargs: dict[str, Any]) -> None:
+    description = kwargs.pop("description")
+    assert screen(description, **kwargs)[0] is Outcome.ALLOW
