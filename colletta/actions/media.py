@@ -84,7 +84,9 @@ async def do_upload_media(
     max_bytes = min(settings.media_max_bytes, quota_bytes - used_bytes)
     key = _store_key()
     try:
-        blob = await ctx.media.put(key, chunks, max_bytes=max_bytes)
+        blob = await ctx.media.put(
+            key, chunks, max_bytes=max_bytes, md5=media_match.scanned(access.chat)
+        )
     except MediaTooLarge:
         if max_bytes < settings.media_max_bytes:
             raise _over_quota(quota_bytes, used_bytes) from None

@@ -56,6 +56,7 @@ async def hash_upload(ctx: Context, blob: StoredBlob, image_data: bytes | None) 
     pdq: PdqHash | None = None
     if image_data is not None:
         pdq = await ctx.images.run(pdq_of_bytes, image_data)
+    assert blob.md5 is not None, "uploads to scanned chats are stored with their MD5"
     return FileSignals(md5=blob.md5, sha256=blob.sha256, pdq=pdq)
 
 

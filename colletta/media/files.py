@@ -47,20 +47,24 @@ _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    """What was stored: the key, its size and the SHA-256 and MD5 (hex) of its bytes (the
-    digests hash lists publish, taken while the bytes stream in rather than read back)."""
+    """What was stored: the key, its size and the SHA-256 (hex) of its bytes, and their MD5
+    when asked for (the digests hash lists publish, taken while the bytes stream in rather
+    than read back)."""
 
     key: str
     size_bytes: int
     sha256: str
-    md5: str
+    md5: str | None = None
 
 
 class MediaStore(Protocol):
     """Opaque keys to immutable blobs. Every method validates the key first."""
 
-    async def put(self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int) -> StoredBlob:
-        """Store a stream; `MediaTooLarge` as soon as it passes `max_bytes`, leaving nothing."""
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int, md5: bool = False
+    ) -> StoredBlob:
+        """Store a stream; `MediaTooLarge` as soon as it passes `max_bytes`, leaving nothing.
+        `md5`: take its MD5 too (uploads matched against hash banks)."""
         ...
 
     async def put_bytes(self, key: str, data: bytes) -> StoredBlob:
@@ -105,13 +109,15 @@ class LocalMediaStore:
         root.chmod(_DIR_MODE)
         self._tmp.mkdir(mode=_DIR_MODE, exist_ok=True)
 
-    async def put(self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int) -> StoredBlob:
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int, md5: bool = False
+    ) -> StoredBlob:
         """Stream `chunks` to disk; the file appears under `key` only once complete.
 
         A full disk raises `InsufficientStorage`, with nothing left behind."""
         final = self._path(key)
         with _full_disk_refused():
-            spool = await asyncio.to_thread(_Spool, self._tmp)
+            spool = await asyncio.to_thread(_Spool, self._tmp, md5)
         try:
             with _full_disk_refused():
                 await self._spool(spool, final, chunks, max_bytes)
@@ -129,7 +135,7 @@ class LocalMediaStore:
         batch_bytes = 0
         # One batch is written and hashed in threads while the next is received: at most two
         # batches are in memory, and the network never waits for the disk.
-        writing: asyncio.Future[tuple[None, None, None]] | None = None
+        writing: asyncio.Future[list[None]] | None = None
         try:
             async for chunk in chunks:
                 size_bytes += len(chunk)
@@ -226,12 +232,13 @@ class LocalMediaStore:
 class _Spool:
     """A temp file being written. Every method but `store` blocks: callers run them in a thread."""
 
-    def __init__(self, tmp_dir: Path) -> None:
+    def __init__(self, tmp_dir: Path, md5: bool = False) -> None:
         fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="put-")  # mode 0600
         self.path = Path(name)
         self.file = os.fdopen(fd, "wb")
         self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
+        # MD5 is the slowest of the three: only uploads matched against banks take it.
+        self.md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self.size_bytes = 0
 
     def write(self, data: bytes) -> None:
@@ -239,9 +246,10 @@ class _Spool:
 
     def hash(self, data: bytes) -> None:
         self.sha256.update(data)
-        self.md5.update(data)
+        if self.md5 is not None:
+            self.md5.update(data)
 
-    def store(self, batch: list[bytes]) -> asyncio.Future[tuple[None, None, None]]:
+    def store(self, batch: list[bytes]) -> asyncio.Future[list[None]]:
         """Write `batch` and update both digests, each in its own thread at once: each
         digest alone is slower than the disk (MD5 the slowest), and hashlib releases the
         GIL for large data.
@@ -250,14 +258,14 @@ class _Spool:
         write or update a thread waits for the event loop to let go of it (up to the 5 ms
         switch interval), and per 64 KiB chunk that halved the upload rate."""
         data = b"".join(batch)
-        return asyncio.gather(
-            asyncio.to_thread(self.write, data),
-            asyncio.to_thread(self.sha256.update, data),
-            asyncio.to_thread(self.md5.update, data),
-        )
+        work = [self.write, self.sha256.update]
+        if self.md5 is not None:
+            work.append(self.md5.update)
+        return asyncio.gather(*(asyncio.to_thread(step, data) for step in work))
 
     def blob(self, key: str) -> StoredBlob:
-        return StoredBlob(key, self.size_bytes, self.sha256.hexdigest(), self.md5.hexdigest())
+        md5 = None if self.md5 is None else self.md5.hexdigest()
+        return StoredBlob(key, self.size_bytes, self.sha256.hexdigest(), md5)
 
     def install(self, final: Path) -> None:
         self.file.flush()
