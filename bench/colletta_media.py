@@ -6,15 +6,22 @@
 DIR/media_bench/ gets a file of random bytes (written and fsynced before anything is timed; it
 stays in the page cache, so every reader below reads it from memory). Then:
 
-- `cp SRC DST` three times (median; DST removed after each), then `cp` + an fsync of DST three
-  times. The server fsyncs every upload, so the upload's target is ≥ 60 % of `cp` + fsync
-  (`upload_vs_cp_fsync`); plain `cp` usually ends in the page cache and is kept as context.
-- --rounds times: upload with `POST /api/v1/chats/{id}/media` (raw body streamed from the
-  file in 1 MiB reads, Content-Length set, `Content-Disposition: attachment;
-  filename*=UTF-8''…`) until the 201 answer; a message carrying it (`attachments: [id]`);
-  download with `GET /api/v1/chats/{id}/media/{media_id}` streamed into DIR/media_bench/
-  (not fsynced) until the last byte is written. The server's sha256 and the downloaded file's
-  sha256 (computed after the timing) must equal the source's.
+- `cp SRC DST` three times (median; DST removed after each), then three times, one after
+  the other: `cp` + an fsync of DST, the MD5 of SRC, the SHA-256 of SRC (hashlib, 1 MiB
+  reads, in this process). Each is timed apart; the references are medians over the three of
+  cp + fsync, cp + fsync + sha256 and cp + fsync + md5 + sha256. The server fsyncs every
+  upload and takes the SHA-256 of each, plus the MD5 of those posted into a group or channel
+  (matched against hash banks), so the upload's targets are ≥ 60 % of cp + fsync + sha256
+  into a direct chat (`upload_direct_vs_cp_fsync_sha256`) and ≥ 60 % of cp + fsync + md5 +
+  sha256 into a group (`upload_vs_cp_fsync_digests`). `upload_vs_cp_fsync` (the former
+  target) and plain `cp` (usually ends in the page cache) are kept as context.
+- --rounds times: upload into the group with `POST /api/v1/chats/{id}/media` (raw body
+  streamed from the file in 1 MiB reads, Content-Length set, `Content-Disposition:
+  attachment; filename*=UTF-8''…`) until the 201 answer; a message carrying it
+  (`attachments: [id]`); download with `GET /api/v1/chats/{id}/media/{media_id}` streamed
+  into DIR/media_bench/ (not fsynced) until the last byte is written; then the same upload
+  and message into a direct chat of the group's two members. The server's sha256s and the
+  downloaded file's sha256 (computed after the timing) must equal the source's.
 
 MB/s are 10^6 bytes per second; figures are medians over the copies or rounds.
 DIR/data (the server's data dir) must be on the same filesystem; the line says whether it is.
@@ -25,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import ssl
 import statistics
 import subprocess
 
@@ -66,6 +74,17 @@ def _sha256(path):
         while chunk := f.read(IO_CHUNK):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _time_digest(path, name):
+    """Seconds to hash the file at path with hashlib's `name`, in 1 MiB reads."""
+    t0 = now()
+    h = hashlib.new(name, usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(IO_CHUNK):
+            h.update(chunk)
+    h.hexdigest()
+    return now() - t0
 
 
 def _time_cp(src, dst, fsync):
@@ -144,12 +163,32 @@ def _med_cpu(results, key):
     return round(statistics.median(vals), 1) if vals else None
 
 
+def _cp_fsync_digests(src, dst):
+    """Seconds of cp + fsync, then of the MD5 and of the SHA-256 of src, each timed apart."""
+    return {
+        "cp_fsync": _time_cp(src, dst, True),
+        "md5": _time_digest(src, "md5"),
+        "sha256": _time_digest(src, "sha256"),
+    }
+
+
+async def _attach(cx, token, chat_id, media_id, txn):
+    status, body = await cx.send_text(token, chat_id, txn, txn, attachments=[media_id])
+    if status not in OK_SEND:
+        raise RuntimeError(f"message with attachment -> {status}: {body[:300]!r}")
+
+
 async def media(cx, a, env):
-    """cp baseline, then --rounds upload + attach + download of the same file."""
+    """cp baselines, then --rounds of: upload + attach + download in a group, upload + attach
+    in a direct chat."""
     size = int(a.size_mb * 1024 * 1024)
     pid = env.server_pid()
-    users, chat_id, setup = await make_room(cx, 1, new_prefix("med"))
+    users, chat_id, setup = await make_room(cx, 2, new_prefix("med"))
     token = users[0][1]
+    direct = await cx.req_json(
+        "POST", f"{API}/chats/direct", token, ok=(200, 201), body={"user_id": users[1][0]}
+    )
+    direct_id = direct["id"]
     work = os.path.join(env.dir, "media_bench")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -161,20 +200,26 @@ async def media(cx, a, env):
     log(f"media: {size:,} random bytes in {now() - t0:.1f}s; same filesystem as data: {same_fs}")
     try:
         cp_s = [_time_cp(src, dst, False) for _ in range(COPIES)]
-        cp_fsync_s = [_time_cp(src, dst, True) for _ in range(COPIES)]
+        refs = [_cp_fsync_digests(src, dst) for _ in range(COPIES)]
+        cp_fsync_s = [t["cp_fsync"] for t in refs]
+        cp_fsync_sha256_s = [t["cp_fsync"] + t["sha256"] for t in refs]
+        cp_fsync_digests_s = [t["cp_fsync"] + t["md5"] + t["sha256"] for t in refs]
         cp_fsync = _mbps(size, statistics.median(cp_fsync_s))
-        up_s, down_s, up_cpu, down_cpu, ok = [], [], [], [], True
+        cp_fsync_sha256 = _mbps(size, statistics.median(cp_fsync_sha256_s))
+        cp_fsync_digests = _mbps(size, statistics.median(cp_fsync_digests_s))
+        log(
+            f"media: cp + fsync {cp_fsync} MB/s, + sha256 {cp_fsync_sha256} MB/s, "
+            f"+ md5 + sha256 {cp_fsync_digests} MB/s"
+        )
+        up_s, down_s, direct_s, up_cpu, down_cpu, direct_cpu = [], [], [], [], [], []
+        ok = True
         for r in range(a.rounds):
             cpu = CpuWindow(pid)
             dt, view = await _upload(cx, token, chat_id, src, size)
             up_cpu.append(cpu.result())
             up_s.append(dt)
             ok &= view.get("sha256") == digest and view.get("size_bytes") == size
-            status, body = await cx.send_text(
-                token, chat_id, f"media-{r}-{now()}", f"media round {r}", attachments=[view["id"]]
-            )
-            if status not in OK_SEND:
-                raise RuntimeError(f"message with attachment -> {status}: {body[:300]!r}")
+            await _attach(cx, token, chat_id, view["id"], f"media-{r}-{now()}")
             got = os.path.join(work, "download.bin")
             cpu = CpuWindow(pid)
             dt, n, length = await _download(cx, token, chat_id, view["id"], got)
@@ -182,9 +227,18 @@ async def media(cx, a, env):
             down_s.append(dt)
             ok &= n == size and length == size and _sha256(got) == digest
             os.remove(got)
+            cpu = CpuWindow(pid)
+            dt, view = await _upload(cx, token, direct_id, src, size)
+            direct_cpu.append(cpu.result())
+            direct_s.append(dt)
+            ok &= view.get("sha256") == digest and view.get("size_bytes") == size
+            await _attach(cx, token, direct_id, view["id"], f"media-direct-{r}-{now()}")
+            up_r, direct_r = _mbps(size, up_s[-1]), _mbps(size, direct_s[-1])
             log(
-                f"media round {r}: upload {_mbps(size, up_s[-1])} MB/s "
-                f"({_ratio(_mbps(size, up_s[-1]), cp_fsync)} of cp + fsync's {cp_fsync} MB/s), "
+                f"media round {r}: upload into the group {up_r} MB/s "
+                f"({_ratio(up_r, cp_fsync_digests)} of cp + fsync + md5 + sha256), "
+                f"into the direct chat {direct_r} MB/s "
+                f"({_ratio(direct_r, cp_fsync_sha256)} of cp + fsync + sha256), "
                 f"download {_mbps(size, down_s[-1])} MB/s, sha256 ok so far: {ok}"
             )
     finally:
@@ -192,6 +246,7 @@ async def media(cx, a, env):
     cp = _mbps(size, statistics.median(cp_s))
     up = _mbps(size, statistics.median(up_s))
     down = _mbps(size, statistics.median(down_s))
+    up_direct = _mbps(size, statistics.median(direct_s))
     return {
         "workload": "media",
         "size_bytes": size,
@@ -200,23 +255,36 @@ async def media(cx, a, env):
         "same_filesystem": same_fs,
         "cp_mb_per_s": cp,
         "cp_fsync_mb_per_s": cp_fsync,
+        "cp_fsync_sha256_mb_per_s": cp_fsync_sha256,
+        "cp_fsync_digests_mb_per_s": cp_fsync_digests,
+        "digests_by": f"hashlib ({ssl.OPENSSL_VERSION}), in the driver, one after the other",
         "upload_mb_per_s": up,
+        "upload_direct_mb_per_s": up_direct,
         "download_mb_per_s": down,
         "upload_vs_cp": _ratio(up, cp),
         "upload_vs_cp_fsync": _ratio(up, cp_fsync),
+        "upload_vs_cp_fsync_digests": _ratio(up, cp_fsync_digests),
+        "upload_direct_vs_cp_fsync": _ratio(up_direct, cp_fsync),
+        "upload_direct_vs_cp_fsync_sha256": _ratio(up_direct, cp_fsync_sha256),
         "download_vs_cp": _ratio(down, cp),
         "seconds": {
             "cp": [round(x, 3) for x in cp_s],
             "cp_fsync": [round(x, 3) for x in cp_fsync_s],
+            "md5": [round(t["md5"], 3) for t in refs],
+            "sha256": [round(t["sha256"], 3) for t in refs],
             "upload": [round(x, 3) for x in up_s],
+            "upload_direct": [round(x, 3) for x in direct_s],
             "download": [round(x, 3) for x in down_s],
         },
         "upload_server_cpu_pct": _med_cpu(up_cpu, "server_cpu_pct"),
         "upload_driver_cpu_pct": _med_cpu(up_cpu, "driver_cpu_pct"),
+        "upload_direct_server_cpu_pct": _med_cpu(direct_cpu, "server_cpu_pct"),
+        "upload_direct_driver_cpu_pct": _med_cpu(direct_cpu, "driver_cpu_pct"),
         "download_server_cpu_pct": _med_cpu(down_cpu, "server_cpu_pct"),
         "download_driver_cpu_pct": _med_cpu(down_cpu, "driver_cpu_pct"),
         "setup": setup,
         "room_id": chat_id,
+        "direct_chat_id": direct_id,
     }
 
 

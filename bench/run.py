@@ -20,7 +20,8 @@ to bench/results/<UTC timestamp>.jsonl (the table goes next to it as .md).
 Three Colletta-only workloads (no Synapse counterpart, skipped for Synapse): `expiry`
 (bench/colletta_expiry.py: lag from expires_at_ms to the `message.deleted` frame, with
 1,000,000 pending timers preloaded into the SQLite file and W1 S=16 running), `media`
-(bench/colletta_media.py: 100 MiB upload/download throughput against `cp` on the same disk)
+(bench/colletta_media.py: 100 MiB upload into a group and into a direct chat, and download,
+against `cp` on the same disk, with fsync and the digests the server takes of each upload)
 and `pots` (bench/colletta_pots.py: confirmed contributions/s through the sandbox's signed
 payment webhooks, 20,000 per run, on SQLite and on PostgreSQL, check-ledger afterwards).
 """
@@ -720,6 +721,27 @@ def targets(groups):
     return out + colletta_only_targets(groups)
 
 
+# (target, figure, its baseline, the baseline's name, floor): figure_vs_baseline ≥ floor.
+MEDIA_TARGETS = (
+    (
+        "Media upload into a direct chat",
+        "upload_direct",
+        "cp_fsync_sha256",
+        "cp + fsync + sha256",
+        0.6,
+    ),
+    (
+        "Media upload into a group (matched against hash banks)",
+        "upload",
+        "cp_fsync_digests",
+        "cp + fsync + md5 + sha256",
+        0.6,
+    ),
+    ("Media upload into a group, former target (context)", "upload", "cp_fsync", "cp + fsync", 0.6),
+    ("Media download", "download", "cp", "cp", 0.5),
+)
+
+
 def colletta_only_targets(groups):
     """Targets of the expiry and media workloads."""
     out = []
@@ -755,26 +777,29 @@ def colletta_only_targets(groups):
         rs = groups[k]["colletta"]
         mib = k[1] / 2**20
         sha = "sha256 ok" if all(r.get("sha256_ok") for r in rs) else "SHA256 MISMATCH"
-        # The server fsyncs an upload before answering, so it is held to cp + fsync.
-        for way, base, base_name, floor in (
-            ("upload", "cp_fsync", "cp + fsync", 0.6),
-            ("download", "cp", "cp", 0.5),
-        ):
+        # The server fsyncs every upload and hashes it while it streams (SHA-256 always, MD5
+        # too where it is matched against hash banks), so each upload is held to cp + fsync
+        # plus the same digests; cp + fsync alone was the former target, kept for context.
+        for target, way, base, base_name, floor in MEDIA_TARGETS:
             ratio_ = c(rs, f"{way}_vs_{base}")
-            ok = ratio_ is not None and ratio_[0] >= floor and sha == "sha256 ok"
-            st = "met" if ok else "not met"
+            if ratio_ is None:
+                st = "not measured (runs older than the field)"
+            elif ratio_[0] >= floor and sha == "sha256 ok":
+                st = "met"
+            else:
+                st = "not met"
             if mib != 100:
                 st += f" (indicative: {mib:g} MiB, not 100 MiB)"
             out.append(
                 (
-                    f"Media {way} of a {mib:g} MiB file: ≥ {floor:.0%} of {base_name}'s MB/s",
+                    f"{target}: ≥ {floor:.0%} of {base_name}",
                     st,
                     f"{fmt(c(rs, f'{way}_mb_per_s'))} vs {base_name} "
                     f"{fmt(c(rs, f'{base}_mb_per_s'))} MB/s = {fmt(ratio_, 2)}; {sha}",
                 )
             )
     if not ks:
-        out.append(("Media upload/download of 100 MiB: ≥ 50% of cp's MB/s", "not run", ""))
+        out.append(("Media upload/download of 100 MiB (see bench/README.md)", "not run", ""))
     return out + pots_targets(groups)
 
 
@@ -868,13 +893,21 @@ METRICS = {
     "media": [
         ("cp MB/s (no sync)", "cp_mb_per_s", None, 1),
         ("cp + fsync MB/s", "cp_fsync_mb_per_s", None, 1),
-        ("upload MB/s", "upload_mb_per_s", None, 1),
+        ("cp + fsync + sha256 MB/s", "cp_fsync_sha256_mb_per_s", None, 1),
+        ("cp + fsync + md5 + sha256 MB/s", "cp_fsync_digests_mb_per_s", None, 1),
+        ("upload into the group MB/s", "upload_mb_per_s", None, 1),
+        ("upload into a direct chat MB/s", "upload_direct_mb_per_s", None, 1),
         ("download MB/s", "download_mb_per_s", None, 1),
-        ("upload / (cp + fsync)", "upload_vs_cp_fsync", None, 2),
-        ("upload / cp", "upload_vs_cp", None, 2),
+        ("group upload / (cp + fsync + md5 + sha256)", "upload_vs_cp_fsync_digests", None, 2),
+        ("direct upload / (cp + fsync + sha256)", "upload_direct_vs_cp_fsync_sha256", None, 2),
+        ("group upload / (cp + fsync)", "upload_vs_cp_fsync", None, 2),
+        ("direct upload / (cp + fsync)", "upload_direct_vs_cp_fsync", None, 2),
+        ("group upload / cp", "upload_vs_cp", None, 2),
         ("download / cp", "download_vs_cp", None, 2),
-        ("upload: server CPU %", "upload_server_cpu_pct", None, 0),
-        ("upload: driver CPU %", "upload_driver_cpu_pct", None, 0),
+        ("group upload: server CPU %", "upload_server_cpu_pct", None, 0),
+        ("group upload: driver CPU %", "upload_driver_cpu_pct", None, 0),
+        ("direct upload: server CPU %", "upload_direct_server_cpu_pct", None, 0),
+        ("direct upload: driver CPU %", "upload_direct_driver_cpu_pct", None, 0),
         ("download: server CPU %", "download_server_cpu_pct", None, 0),
         ("download: driver CPU %", "download_driver_cpu_pct", None, 0),
         ("server RSS MB after", "server_mem_after.rss_mb", None, 0),
