@@ -172,10 +172,18 @@ def _cp_fsync_digests(src, dst):
     }
 
 
-async def _attach(cx, token, chat_id, media_id, txn):
-    status, body = await cx.send_text(token, chat_id, txn, txn, attachments=[media_id])
+async def _upload_attach(cx, token, chat_id, src, size, pid, seconds, cpus):
+    """One timed upload (its time and CPU appended to seconds and cpus), then a message
+    carrying it (not timed); returns the media view."""
+    cpu = CpuWindow(pid)
+    dt, view = await _upload(cx, token, chat_id, src, size)
+    cpus.append(cpu.result())
+    seconds.append(dt)
+    txn = f"media-{chat_id}-{now()}"
+    status, body = await cx.send_text(token, chat_id, txn, txn, attachments=[view["id"]])
     if status not in OK_SEND:
         raise RuntimeError(f"message with attachment -> {status}: {body[:300]!r}")
+    return view
 
 
 async def media(cx, a, env):
@@ -214,12 +222,8 @@ async def media(cx, a, env):
         up_s, down_s, direct_s, up_cpu, down_cpu, direct_cpu = [], [], [], [], [], []
         ok = True
         for r in range(a.rounds):
-            cpu = CpuWindow(pid)
-            dt, view = await _upload(cx, token, chat_id, src, size)
-            up_cpu.append(cpu.result())
-            up_s.append(dt)
+            view = await _upload_attach(cx, token, chat_id, src, size, pid, up_s, up_cpu)
             ok &= view.get("sha256") == digest and view.get("size_bytes") == size
-            await _attach(cx, token, chat_id, view["id"], f"media-{r}-{now()}")
             got = os.path.join(work, "download.bin")
             cpu = CpuWindow(pid)
             dt, n, length = await _download(cx, token, chat_id, view["id"], got)
@@ -227,12 +231,8 @@ async def media(cx, a, env):
             down_s.append(dt)
             ok &= n == size and length == size and _sha256(got) == digest
             os.remove(got)
-            cpu = CpuWindow(pid)
-            dt, view = await _upload(cx, token, direct_id, src, size)
-            direct_cpu.append(cpu.result())
-            direct_s.append(dt)
+            view = await _upload_attach(cx, token, direct_id, src, size, pid, direct_s, direct_cpu)
             ok &= view.get("sha256") == digest and view.get("size_bytes") == size
-            await _attach(cx, token, direct_id, view["id"], f"media-direct-{r}-{now()}")
             up_r, direct_r = _mbps(size, up_s[-1]), _mbps(size, direct_s[-1])
             log(
                 f"media round {r}: upload into the group {up_r} MB/s "
