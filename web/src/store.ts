@@ -38,6 +38,8 @@ export const names = signal<Map<string, string>>(new Map());
 export const pots = signal<Map<string, Map<string, PotSummary | Pot>>>(new Map());
 /** pot id → a counter bumped by each of its events: open pot screens refetch on change. */
 export const potVersion = signal<Map<string, number>>(new Map());
+/** chat id → how many pot events it had: a listing that raced one is asked for again. */
+const potEventsByChat = new Map<string, number>();
 
 /** The inbox: the notices loaded so far, oldest first (the ones not yet seen at least), and
  * the newest one the user has seen, remembered per user on this device. */
@@ -369,6 +371,7 @@ export function applyEvent(event: LiveEvent): void {
  * (votes, proposals) reach open pot screens through potVersion. */
 function applyPotEvent(event: LiveEvent, potId: string): void {
   potVersion.value = bumped(potVersion.value, potId);
+  potEventsByChat.set(event.chat_id, (potEventsByChat.get(event.chat_id) ?? 0) + 1);
   const loaded = pots.value.get(event.chat_id);
   if (loaded === undefined || event.pot === undefined) return;
   setPot(event.chat_id, { ...loaded.get(potId), ...event.pot });
@@ -432,16 +435,30 @@ function dropPots(chatId: string): void {
   pots.value = next;
 }
 
-/** The full view of one pot, kept in the chat's pots. */
+/** The full view of one pot, kept in the chat's pots. An event of the pot that arrives while
+ * the view is on its way may be newer than the view (a contribution confirmed just after the
+ * server answered): then the view is asked for again rather than laid over the event. */
 export async function loadPot(potId: string): Promise<Pot> {
-  const pot = await ok(api.GET("/api/v1/pots/{pot_id}", { params: { path: { pot_id: potId } } }));
-  setPot(pot.chat_id, pot);
-  return pot;
+  for (let attempt = 0; ; attempt++) {
+    const before = potVersion.value.get(potId) ?? 0;
+    const pot = await ok(api.GET("/api/v1/pots/{pot_id}", { params: { path: { pot_id: potId } } }));
+    if ((potVersion.value.get(potId) ?? 0) === before || attempt === 4) {
+      setPot(pot.chat_id, pot);
+      return pot;
+    }
+  }
 }
 
 /** The chat's pots, then the full view of those still running. */
 export async function loadPots(chatId: string): Promise<void> {
-  const page = await ok(api.GET("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chatId } } }));
+  let page;
+  for (let attempt = 0; ; attempt++) {
+    // Events of a chat whose pots are not loaded yet are not kept: one during the listing
+    // (a pot opened just after the server answered) asks for the list again.
+    const before = potEventsByChat.get(chatId) ?? 0;
+    page = await ok(api.GET("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chatId } } }));
+    if ((potEventsByChat.get(chatId) ?? 0) === before || attempt === 4) break;
+  }
   const next = new Map(pots.value);
   next.set(chatId, new Map(page.pots.map((pot) => [pot.id, pot])));
   pots.value = next;
