@@ -22,7 +22,7 @@ from colletta.actions.verdicts import Screened, record_refusal
 from colletta.domain.cases import CaseKind, Subject
 from colletta.domain.chats import ChatKind, Role
 from colletta.domain.pots import PotStatus
-from colletta.domain.safety import Outcome, PotText, Verdict
+from colletta.domain.safety import Outcome, Verdict
 from colletta.errors import Forbidden
 from colletta.store import pots as pot_store
 from colletta.store.db import Tx
@@ -61,7 +61,7 @@ async def screen_announcement(
     """Screen a post as an announcement of the chat's pots, in the post's transaction."""
     if not text or not speaks_for_pots(access):
         return
-    verdict = ctx.screener.screen_pot(PotText("", text, (), (), "", 0))
+    verdict = ctx.screener.screen_post(text)
     if not verdict.restricts:
         return
     assert access.member is not None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from colletta.domain.safety import Outcome, PotText, Verdict
 from colletta.safety.lexicon import Lexicon, Match, default_lexicon, is_harm
 from colletta.safety.normalize import fold, tokens, variants
+from colletta.safety.purpose_model import PurposeModel, default_model
 
 # A context category silences harm words of these categories within `window` words.
 CONTEXT_RULES: dict[str, tuple[tuple[str, ...], int]] = {
@@ -489,12 +490,59 @@ def decide(findings: Findings) -> Verdict:
     return verdict(Outcome.ALLOW, reason)
 
 
+# The second opinion (purpose_model) scores how much a pot as a whole reads like the
+# prohibited ones (0 to 1). From LIFT_AT, a pot no rule restricts is reviewed; under
+# CLEAR_BELOW, a pot restricted for its words alone is allowed. Both were chosen leaving
+# each blind batch out of the training in turn (docs/trust-and-safety.md, "Second opinion").
+LIFT_AT = 0.6
+CLEAR_BELOW = 0.2
+# What no wording explains away: who the pot is for (an organisation, fighters, a cause),
+# coded, quoted or disguised words, secrecy and weapon parts. Nor two kinds of arms words.
+_NEVER_CLEARED = ("org.", "fighters", "cause", "coded.", "hint.", "weapons.part")
+
+
+def _clearable(rule_ids: tuple[str, ...]) -> bool:
+    if any(rule.startswith(_NEVER_CLEARED) for rule in rule_ids):
+        return False
+    return len({rule for rule in rule_ids if rule.startswith(ARMS)}) <= 1
+
+
+def second_opinion(verdict: Verdict, score: float) -> Verdict:
+    """The rules' verdict, lifted to REVIEW or cleared to ALLOW by the model's score."""
+    extra = {**verdict.extra, "purpose_score": round(score, 3)}
+    if not verdict.restricts and score >= LIFT_AT:
+        return Verdict(
+            Outcome.REVIEW,
+            (*(r for r in verdict.rule_ids if r != "screen.clear"), "model.reads_prohibited"),
+            f"No word rule restricts this pot, but it is written like pots that fund weapons "
+            f"or fighters (score {score:.2f}): a moderator checks before any money is paid out.",
+            extra,
+        )
+    if verdict.restricts and score < CLEAR_BELOW and _clearable(verdict.rule_ids):
+        return Verdict(
+            Outcome.ALLOW,
+            (*verdict.rule_ids, "model.reads_everyday"),
+            f"{verdict.reason.rstrip('.')}; but the pot as a whole reads as an everyday one "
+            f"(score {score:.2f}): not restricted.",
+            extra,
+        )
+    return replace(verdict, extra=extra)
+
+
 class Screener:
     """Decides on a pot's texts; subclass or replace it to add rules. `lexicon` defaults to
-    the files shipped in `colletta/safety/lexicon/`."""
+    the files shipped in `colletta/safety/lexicon/`, `model` to the shipped second opinion;
+    `second_opinion=False` is the rules alone."""
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon | None = None,
+        model: PurposeModel | None = None,
+        *,
+        second_opinion: bool = True,
+    ) -> None:
         self.lexicon = lexicon or default_lexicon()
+        self.model = (model or default_model()) if second_opinion else None
 
     def findings(self, text: PotText) -> Findings:
         found = Findings()
@@ -511,4 +559,13 @@ class Screener:
         return found
 
     def screen_pot(self, text: PotText) -> Verdict:
-        return decide(self.findings(text))
+        verdict = decide(self.findings(text))
+        if self.model is None:
+            return verdict
+        return second_opinion(verdict, self.model.score(text))
+
+    def screen_post(self, text: str) -> Verdict:
+        """A chat post read as an announcement of the chat's pots: the rules alone. The
+        model learnt how pots are written, and a post is often a line where one word would
+        weigh too much."""
+        return decide(self.findings(PotText("", text, (), (), "", 0)))
