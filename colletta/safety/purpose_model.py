@@ -30,9 +30,14 @@ NGRAMS = (2, 3, 4, 5)
 MODEL_PATH = Path(__file__).parent / "lexicon" / "purpose_model.npz"
 
 
+# Under this many words the model says nothing: one word would weigh too much.
+MIN_WORDS = 8
+
+
 def pot_strings(text: PotText) -> list[str]:
-    """Every text of a pot the model reads, in a fixed order."""
-    return [text.title, text.description, *text.items, *text.options, *text.proposals]
+    """The texts of a pot the model reads, in a fixed order: what it was trained on. Not the
+    spending proposed from it: a payee is a person's name, never a signal."""
+    return [text.title, text.description, *text.items, *text.options]
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -48,10 +53,17 @@ def _word_buckets(word: str) -> tuple[int, ...]:
 
 def features(strings: list[str]) -> dict[int, float]:
     """Hashed character n-grams of the folded words, sublinear counts, L2-normalised."""
+    return _normalised(_counts([word for s in strings for word in tokens(fold(s))]))
+
+
+def _counts(words: list[str]) -> Counter[int]:
     counts: Counter[int] = Counter()
-    for string in strings:
-        for word in tokens(fold(string)):
-            counts.update(_word_buckets(word))
+    for word in words:
+        counts.update(_word_buckets(word))
+    return counts
+
+
+def _normalised(counts: Counter[int]) -> dict[int, float]:
     weights = {bucket: 1.0 + math.log(count) for bucket, count in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {bucket: w / norm for bucket, w in weights.items()}
@@ -91,9 +103,13 @@ class PurposeModel:
             data_sha256=np.str_(self.data_sha256),
         )
 
-    def score(self, text: PotText) -> float:
+    def score(self, text: PotText) -> float | None:
+        """P(prohibited), or None for a pot of fewer than MIN_WORDS words."""
+        words = [word for s in pot_strings(text) for word in tokens(fold(s))]
+        if len(words) < MIN_WORDS:
+            return None
         weight = self.weights.get
-        found = features(pot_strings(text))
+        found = _normalised(_counts(words))
         z = self.intercept + sum(weight(b, 0.0) * v for b, v in found.items())
         return 1.0 / (1.0 + math.exp(-z))
 

@@ -560,9 +560,8 @@ class Screener:
 
     def screen_pot(self, text: PotText) -> Verdict:
         verdict = decide(self.findings(text))
-        if self.model is None:
-            return verdict
-        return second_opinion(verdict, self.model.score(text))
+        score = None if self.model is None else self.model.score(text)
+        return verdict if score is None else second_opinion(verdict, score)
 
     def screen_post(self, text: str) -> Verdict:
         """A chat post read as an announcement of the chat's pots: the rules alone. The

@@ -245,13 +245,40 @@ def test_no_wording_clears_who_a_pot_is_for_a_disguise_or_two_kinds_of_arms(
 def test_the_model_scores_how_a_pot_is_written_not_one_word() -> None:
     model = PurposeModel.load()
 
-    def score(title: str, description: str) -> float:
-        return model.score(PotText(title, description, (), (), "EUR", 1000))
+    def score(title: str, description: str, proposals: tuple[str, ...] = ()) -> float | None:
+        return model.score(PotText(title, description, (), (), "EUR", 1000, proposals))
 
-    assert score("Gift for Anna", "A birthday present from the whole office") < CLEAR_BELOW
-    assert score("For the brothers", "Kit for the lads on the line, you know what") >= LIFT_AT
+    gift = score("Gift for Anna", "A birthday present from the whole office")
+    kit = score("For the brothers", "Kit for the lads on the line, you know what")
+    assert gift is not None
+    assert gift < CLEAR_BELOW
+    assert kit is not None
+    assert kit >= LIFT_AT
     # the texts are folded first: case, accents and invisible characters do not count
-    assert score("Fusils", "pour le front") == score("FUSÍLS\u200b", "Pour le FRONT")
+    plain = score("Fusils", "pour les frères au front, envoyez vite ce que vous pouvez")
+    shouted = score("FUSÍLS\u200b", "Pour les FRÈRES au front, envoyez vite ce que vous pouvez")
+    assert plain is not None
+    assert plain == shouted
+    # a few words say too little; a payee is a person's name, never read
+    assert score("Camping gear", "for the trip") is None
+    trip = ("Camping gear", "Tents and stoves for the scouts' summer trip to the lakes")
+    assert score(*trip) == score(*trip, proposals=("Tent", "Mr. X, IBAN XX00 1234"))
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Zakat al-Fitr", "Our zakat for the families of the neighbourhood before Eid"),
+        ("Iftar für alle", "Gemeinsames Iftar in der Moschee, Spenden für Essen und Getränke"),
+        ("Sadaqa per gli orfani", "Raccogliamo la sadaqa per l'orfanotrofio di Mostar, grazie"),
+        ("Cami çatısı", "Camimizin çatısı aktı, cemaatten bağış topluyoruz, Allah razı olsun"),
+        ("إفطار صائم", "تبرعوا لإفطار الصائمين في المسجد طوال شهر رمضان جزاكم الله خيرا"),
+        ("Kurban pour l'Aïd", "Le sacrifice de l'Aïd : la viande ira aux familles pauvres"),
+    ],
+)
+def test_islamic_charity_is_no_reason_for_the_model_either(title: str, description: str) -> None:
+    verdict = Screener().screen_pot(PotText(title, description, (), (), "EUR", 1000))
+    assert verdict.outcome is Outcome.ALLOW, verdict
 
 
 def test_hand_written_sets_cover_every_label_in_ten_languages() -> None:
@@ -652,11 +679,12 @@ def test_the_everyday_senses_of_the_sixth_batch(kwargs: dict[str, Any]) -> None:
 
 def test_pots_get_the_second_opinion_and_chat_posts_the_rules_alone() -> None:
     sure = Screener(model=PurposeModel({}, 10.0, ""))  # scores every text ~1.0
-    text = PotText("Gift for Anna", "From the whole office", (), (), "EUR", 1000)
-    assert sure.screen_pot(text).outcome is Outcome.REVIEW
-    assert sure.screen_post("Gift for Anna, from the whole office").outcome is Outcome.ALLOW
+    gift = "A present for Anna from all of us at the office"
+    assert sure.screen_pot(PotText("Gift", gift, (), (), "EUR", 1000)).outcome is Outcome.REVIEW
+    assert sure.screen_post(gift).outcome is Outcome.ALLOW
     unsure = Screener(model=PurposeModel({}, -10.0, ""))  # ~0.0
-    held = PotText("Pot", "A rifle", (), (), "EUR", 1000)
+    rifle = "The band Rifle Kisses plays the village hall on Friday night"
+    held = PotText("Pot", rifle, (), (), "EUR", 1000)
     assert RULES.screen_pot(held).outcome is Outcome.HOLD
     assert unsure.screen_pot(held).outcome is Outcome.ALLOW
-    assert unsure.screen_post("A rifle").outcome is Outcome.HOLD
+    assert unsure.screen_post(rifle).outcome is Outcome.HOLD
