@@ -29,12 +29,15 @@ DIR/data (the server's data dir) must be on the same filesystem; the line says w
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
+import socket
 import ssl
 import statistics
 import subprocess
+import sys
 
 import aiohttp
 from colletta_common import (
@@ -108,37 +111,24 @@ async def _file_body(path):
             yield chunk
 
 
-async def _upload(cx, token, chat_id, src, size):
-    """One upload; returns (seconds, media view)."""
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": "application/octet-stream",
-        "Content-Length": str(size),
-        "Content-Disposition": "attachment; filename*=UTF-8''bench-media.bin",
-    }
+async def _post_file(cx, url, headers, src, size):
+    """One upload of src streamed as the raw body; returns (seconds, status, JSON answer)."""
+    headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size), **headers}
     t0 = now()
     async with cx.session.post(
-        f"{cx.base}{API}/chats/{chat_id}/media",
-        data=_file_body(src),
-        headers=headers,
-        timeout=aiohttp.ClientTimeout(total=600),
+        url, data=_file_body(src), headers=headers, timeout=aiohttp.ClientTimeout(total=600)
     ) as resp:
         body = await resp.json(content_type=None)
         status = resp.status
-    dt = now() - t0
-    if status != 201:
-        raise RuntimeError(f"upload -> {status}: {str(body)[:300]}")
-    return dt, body
+    return now() - t0, status, body
 
 
-async def _download(cx, token, chat_id, media_id, dst):
+async def _get_file(cx, url, headers, dst):
     """One download streamed to dst; returns (seconds, bytes, Content-Length)."""
     t0 = now()
     n = 0
     async with cx.session.get(
-        f"{cx.base}{API}/chats/{chat_id}/media/{media_id}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=aiohttp.ClientTimeout(total=600),
+        url, headers=headers, timeout=aiohttp.ClientTimeout(total=600)
     ) as resp:
         if resp.status != 200:
             raise RuntimeError(f"download -> {resp.status}: {(await resp.read())[:300]!r}")
@@ -148,6 +138,76 @@ async def _download(cx, token, chat_id, media_id, dst):
                 f.write(chunk)
                 n += len(chunk)
     return now() - t0, n, int(length) if length else None
+
+
+async def _upload(cx, token, chat_id, src, size):
+    """One upload; returns (seconds, media view)."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Disposition": "attachment; filename*=UTF-8''bench-media.bin",
+    }
+    url = f"{cx.base}{API}/chats/{chat_id}/media"
+    dt, status, body = await _post_file(cx, url, headers, src, size)
+    if status != 201:
+        raise RuntimeError(f"upload -> {status}: {str(body)[:300]}")
+    return dt, body
+
+
+async def _download(cx, token, chat_id, media_id, dst):
+    """One download streamed to dst; returns (seconds, bytes, Content-Length)."""
+    url = f"{cx.base}{API}/chats/{chat_id}/media/{media_id}"
+    return await _get_file(cx, url, {"Authorization": f"Bearer {token}"}, dst)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _floor(cx, src, size, digest, work, rounds):
+    """The same rounds against bench/media_floor.py (uvicorn with nothing but the file I/O):
+    seconds of each upload + fsync, + sha256, + md5 + sha256, and download; sha256 ok."""
+    port = _free_port()
+    floor_dir = os.path.join(work, "floor")
+    os.makedirs(floor_dir)
+    # The driver may run in a venv of its own: the floor runs with the server's Python.
+    here = os.path.dirname(os.path.abspath(__file__))
+    python = os.path.join(os.path.dirname(here), ".venv", "bin", "python")
+    server = subprocess.Popen(
+        [python if os.path.exists(python) else sys.executable, "-m", "uvicorn", "--app-dir", here,
+         "media_floor:app", "--host", "127.0.0.1", "--port", str(port), "--http", "httptools",
+         "--log-level", "warning", "--no-access-log"],
+        env={**os.environ, "FLOOR_DIR": floor_dir},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    seconds = {"upload": [], "upload_sha256": [], "upload_digests": [], "download": []}
+    ok = True
+    try:
+        for _ in range(300):  # up to 30 s for the server to listen
+            if server.poll() is not None:
+                raise RuntimeError(f"the floor server exited with {server.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                await asyncio.sleep(0.1)
+        got = os.path.join(work, "floor-download.bin")
+        for _ in range(rounds):
+            for key, query in (("upload", ""), ("upload_sha256", "?sha256"),
+                               ("upload_digests", "?md5")):  # fmt: skip
+                dt, status, body = await _post_file(cx, f"{base}/upload{query}", {}, src, size)
+                ok &= status == 201 and body["size_bytes"] == size
+                ok &= not query or body["sha256"] == digest
+                seconds[key].append(dt)
+            dt, n, length = await _get_file(cx, f"{base}/download", {}, got)
+            ok &= n == size and length == size and _sha256(got) == digest
+            os.remove(got)
+            seconds["download"].append(dt)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return seconds, ok
 
 
 def _mbps(size, seconds):
@@ -241,8 +301,11 @@ async def media(cx, a, env):
                 f"({_ratio(direct_r, cp_fsync_sha256)} of cp + fsync + sha256), "
                 f"download {_mbps(size, down_s[-1])} MB/s, sha256 ok so far: {ok}"
             )
+        floor_s, floor_ok = await _floor(cx, src, size, digest, work, a.rounds)
+        log(f"media: the floor (bare uvicorn) {floor_s}, sha256 ok: {floor_ok}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    floor = {k: _mbps(size, statistics.median(v)) for k, v in floor_s.items()}
     cp = _mbps(size, statistics.median(cp_s))
     up = _mbps(size, statistics.median(up_s))
     down = _mbps(size, statistics.median(down_s))
@@ -267,6 +330,17 @@ async def media(cx, a, env):
         "upload_direct_vs_cp_fsync": _ratio(up_direct, cp_fsync),
         "upload_direct_vs_cp_fsync_sha256": _ratio(up_direct, cp_fsync_sha256),
         "download_vs_cp": _ratio(down, cp),
+        "floor_sha256_ok": floor_ok,
+        "floor_upload_mb_per_s": floor["upload"],
+        "floor_upload_sha256_mb_per_s": floor["upload_sha256"],
+        "floor_upload_digests_mb_per_s": floor["upload_digests"],
+        "floor_download_mb_per_s": floor["download"],
+        "floor_upload_vs_cp_fsync": _ratio(floor["upload"], cp_fsync),
+        "floor_upload_sha256_vs_cp_fsync_sha256": _ratio(floor["upload_sha256"], cp_fsync_sha256),
+        "floor_download_vs_cp": _ratio(floor["download"], cp),
+        "upload_vs_floor_digests": _ratio(up, floor["upload_digests"]),
+        "upload_direct_vs_floor_sha256": _ratio(up_direct, floor["upload_sha256"]),
+        "download_vs_floor": _ratio(down, floor["download"]),
         "seconds": {
             "cp": [round(x, 3) for x in cp_s],
             "cp_fsync": [round(x, 3) for x in cp_fsync_s],
@@ -275,6 +349,7 @@ async def media(cx, a, env):
             "upload": [round(x, 3) for x in up_s],
             "upload_direct": [round(x, 3) for x in direct_s],
             "download": [round(x, 3) for x in down_s],
+            **{f"floor_{k}": [round(x, 3) for x in v] for k, v in floor_s.items()},
         },
         "upload_server_cpu_pct": _med_cpu(up_cpu, "server_cpu_pct"),
         "upload_driver_cpu_pct": _med_cpu(up_cpu, "driver_cpu_pct"),
