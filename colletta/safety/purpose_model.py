@@ -51,19 +51,19 @@ def _word_buckets(word: str) -> tuple[int, ...]:
     )
 
 
+def _words(strings: list[str]) -> list[str]:
+    return [word for string in strings for word in tokens(fold(string))]
+
+
 def features(strings: list[str]) -> dict[int, float]:
     """Hashed character n-grams of the folded words, sublinear counts, L2-normalised."""
-    return _normalised(_counts([word for s in strings for word in tokens(fold(s))]))
+    return _word_features(_words(strings))
 
 
-def _counts(words: list[str]) -> Counter[int]:
+def _word_features(words: list[str]) -> dict[int, float]:
     counts: Counter[int] = Counter()
     for word in words:
         counts.update(_word_buckets(word))
-    return counts
-
-
-def _normalised(counts: Counter[int]) -> dict[int, float]:
     weights = {bucket: 1.0 + math.log(count) for bucket, count in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {bucket: w / norm for bucket, w in weights.items()}
@@ -105,12 +105,11 @@ class PurposeModel:
 
     def score(self, text: PotText) -> float | None:
         """P(prohibited), or None for a pot of fewer than MIN_WORDS words."""
-        words = [word for s in pot_strings(text) for word in tokens(fold(s))]
+        words = _words(pot_strings(text))
         if len(words) < MIN_WORDS:
             return None
         weight = self.weights.get
-        found = _normalised(_counts(words))
-        z = self.intercept + sum(weight(b, 0.0) * v for b, v in found.items())
+        z = self.intercept + sum(weight(b, 0.0) * v for b, v in _word_features(words).items())
         return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -435,30 +435,34 @@ function dropPots(chatId: string): void {
   pots.value = next;
 }
 
-/** The full view of one pot, kept in the chat's pots. An event of the pot that arrives while
- * the view is on its way may be newer than the view (a contribution confirmed just after the
- * server answered): then the view is asked for again rather than laid over the event. */
-export async function loadPot(potId: string): Promise<Pot> {
+/** `fetch`'s answer, asked for again (up to 5 times) while `events` moved during the request:
+ * an answer the server gave just before an event may be older than that event. */
+async function settled<T>(events: () => number, fetch: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const before = potVersion.value.get(potId) ?? 0;
-    const pot = await ok(api.GET("/api/v1/pots/{pot_id}", { params: { path: { pot_id: potId } } }));
-    if ((potVersion.value.get(potId) ?? 0) === before || attempt === 4) {
-      setPot(pot.chat_id, pot);
-      return pot;
-    }
+    const before = events();
+    const answer = await fetch();
+    if (events() === before || attempt === 4) return answer;
   }
 }
 
-/** The chat's pots, then the full view of those still running. */
+/** The full view of one pot, kept in the chat's pots; not laid over a newer event of the pot
+ * (a contribution confirmed just after the server answered). */
+export async function loadPot(potId: string): Promise<Pot> {
+  const pot = await settled(
+    () => potVersion.value.get(potId) ?? 0,
+    () => ok(api.GET("/api/v1/pots/{pot_id}", { params: { path: { pot_id: potId } } })),
+  );
+  setPot(pot.chat_id, pot);
+  return pot;
+}
+
+/** The chat's pots, then the full view of those still running. Events of a chat whose pots
+ * are not loaded yet are not kept, so one during the listing asks for the list again. */
 export async function loadPots(chatId: string): Promise<void> {
-  let page;
-  for (let attempt = 0; ; attempt++) {
-    // Events of a chat whose pots are not loaded yet are not kept: one during the listing
-    // (a pot opened just after the server answered) asks for the list again.
-    const before = potEventsByChat.get(chatId) ?? 0;
-    page = await ok(api.GET("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chatId } } }));
-    if ((potEventsByChat.get(chatId) ?? 0) === before || attempt === 4) break;
-  }
+  const page = await settled(
+    () => potEventsByChat.get(chatId) ?? 0,
+    () => ok(api.GET("/api/v1/chats/{chat_id}/pots", { params: { path: { chat_id: chatId } } })),
+  );
   const next = new Map(pots.value);
   next.set(chatId, new Map(page.pots.map((pot) => [pot.id, pot])));
   pots.value = next;
