@@ -50,6 +50,37 @@ def test_offline_then_back_loses_and_doubles_nothing(
     assert bob.locator("article.message").count() == 6
 
 
+def test_a_message_written_offline_survives_closing_the_tab(
+    open_page: Callable[..., Page], api: Api, node: Node
+) -> None:
+    ann, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    chat_id = api.group(ann, "Outbox", bob_user)
+    bob = open_page()
+    sign_in(bob, "bob")
+    open_chat(bob, "Outbox")
+    browser = bob.context
+    browser.set_offline(True)
+    expect(bob.get_by_text("Offline — reconnecting…")).to_be_visible()
+    send(bob, "written, then the tab closed")
+    expect(bob.locator(".pending", has_text="written, then the tab closed")).to_be_visible()
+    bob.close()
+    assert texts_in_history(api, ann, chat_id) == []
+
+    browser.set_offline(False)
+    again = browser.new_page()  # the same browser: its storage, its session cookie
+    again.goto(node.url + "/")
+    open_chat(again, "Outbox")
+    expect(message(again, "written, then the tab closed")).to_have_count(
+        1, timeout=RECONNECT_TIMEOUT_MS
+    )
+    expect(again.locator(".pending")).to_have_count(0)
+    assert texts_in_history(api, ann, chat_id) == ["written, then the tab closed"]
+
+    # Once sent, its text is no longer kept on the device.
+    stored = again.evaluate("Object.keys(localStorage).filter((k) => k.includes('outbox'))")
+    assert stored == []
+
+
 def test_server_restart_mid_conversation(
     open_page: Callable[..., Page], api: Api, node: Node
 ) -> None:

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
+import { followOwner } from "../outbox";
 import { booted, me, navigate, openChatId, path, potRoute, status, unseenNotices, type PotRoute } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
@@ -105,6 +106,8 @@ function Sidebar() {
 }
 
 export function App() {
+  const userId = me.value?.id ?? null;
+  useEffect(() => followOwner(userId), [userId]);
   if (!booted.value) return null;
   const route = path.value;
   if (me.value === null) return <AuthScreen mode={route.startsWith("/signup") ? "signup" : "signin"} />;

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
+import { deliver, outbox } from "../outbox";
 import { shortDuration, shortTime, t } from "../i18n";
 import {
   chats,
@@ -33,59 +33,7 @@ const TYPING_EVERY_MS = 3000;
 /** Older messages load once the view is this close to the top of what is loaded. */
 const NEAR_TOP_PX = 600;
 
-interface Pending {
-  txn: string;
-  text: string;
-  replyTo: string | null;
-  selfDestructS: number | null;
-  attachments: string[];
-  viewOnce: boolean;
-}
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
-/** Sends not yet confirmed, per chat: shown at the end, retried with the same txn id. */
-const pending = signal<Map<string, Pending[]>>(new Map());
-
-function setPending(chatId: string, change: (list: Pending[]) => Pending[]): void {
-  const next = new Map(pending.value);
-  next.set(chatId, change(next.get(chatId) ?? []));
-  pending.value = next;
-}
-
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** POST the message until the server has it: network drops and outages retry with the same
- * client_txn_id, so the server stores it once whatever happens. */
-async function deliver(chatId: string, item: Pending): Promise<void> {
-  setPending(chatId, (list) => [...list, item]);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const message = await ok(
-        api.POST("/api/v1/chats/{chat_id}/messages", {
-          params: { path: { chat_id: chatId } },
-          body: {
-            text: item.text || null,
-            attachments: item.attachments.length ? item.attachments : null,
-            client_txn_id: item.txn,
-            reply_to_id: item.replyTo,
-            self_destruct_s: item.selfDestructS,
-            view_once: item.viewOnce,
-          },
-        }),
-      );
-      const state = history(chatId);
-      if (state.value.loaded) state.value = { ...state.value, messages: merge(state.value.messages, [message]) };
-      break;
-    } catch (error) {
-      const retry = error instanceof ApiError && (error.status === 0 || error.status >= 500 || error.status === 429);
-      if (!retry) {
-        alert(error instanceof ApiError ? error.message : t.error);
-        break;
-      }
-      await wait(Math.min(5000, 500 * 2 ** attempt));
-    }
-  }
-  setPending(chatId, (list) => list.filter((p) => p.txn !== item.txn));
-}
 
 function Countdown({ at }: { at: number }) {
   const left = at - clock.value;
@@ -342,7 +290,7 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { c
           );
         })}
       </div>
-      {(pending.value.get(chat.id) ?? []).map((p) => (
+      {outbox.value.filter((p) => p.chatId === chat.id).map((p) => (
         <div class="message mine pending" key={p.txn} aria-busy="true">
           <div class="bubble">
             {p.attachments.length > 0 && <p class="text">📎 {p.attachments.length}</p>}
@@ -403,8 +351,9 @@ function Composer({
     onDone();
     setUploads(() => []);
     ready.forEach((u) => u.preview && URL.revokeObjectURL(u.preview));
-    await deliver(chat.id, {
+    await deliver({
       txn: newTxnId(),
+      chatId: chat.id,
       text: body,
       replyTo: reply,
       selfDestructS: selfDestruct || null,
