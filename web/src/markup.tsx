@@ -53,3 +53,16 @@ export function renderText(text: string, entities: readonly Entity[]): Component
   if (at < points.length) out.push(points.slice(at).join(""));
   return out;
 }
+
+/** The text as a preview or a quote shows it: no markup, and bold, italic and code without
+ * the marks around them. */
+export function plainText(text: string, entities: readonly Entity[]): string {
+  const points = Array.from(text);
+  const marked = new Set<number>();
+  for (const entity of entities) {
+    if (entity.type !== "bold" && entity.type !== "italic" && entity.type !== "code") continue;
+    if (entity.length < 2 || entity.offset + entity.length > points.length) continue;
+    marked.add(entity.offset).add(entity.offset + entity.length - 1);
+  }
+  return points.filter((_, i) => !marked.has(i)).join("");
+}

@@ -1,13 +1,15 @@
 import { useState } from "preact/hooks";
 import type { ChatListItem, Message } from "../api/http";
 import { shortTime, t } from "../i18n";
+import { plainText } from "../markup";
 import { chatList, me, navigate, routeChatId, timed } from "../store";
 
+/** A message in a line: the chat list's last message, a reply's quote. */
 export function preview(message: Message | null): string {
   if (message === null) return "";
   if (message.deleted) return timed(message) ? "" : t.deleted;
   if (message.from_blocked) return t.fromBlocked;
-  if (message.text) return message.text;
+  if (message.text) return plainText(message.text, message.entities);
   if (message.attachments.length) return `📎 ${message.attachments[0]?.filename ?? ""}`;
   return "";
 }

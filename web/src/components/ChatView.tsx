@@ -24,6 +24,7 @@ import {
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
 import { Link } from "./Link";
+import { preview } from "./ChatList";
 import { PotStrip, canOpenPots, potPath } from "./Pots";
 import { Attachments, UploadList, Viewer, newUpload, upload, type Upload } from "./Media";
 import { ReportDialog, type ReportTarget } from "./Report";
@@ -106,7 +107,7 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
         {message.reply_to_id && (
           <div class="quote">
             {t.replyingTo}:{" "}
-            {replied ? (replied.deleted ? t.deleted : replied.from_blocked ? t.fromBlocked : replied.text ?? "📎") : "…"}
+            {replied ? (replied.deleted ? t.deleted : preview(replied) || "📎") : "…"}
           </div>
         )}
         {message.attachments.length > 0 && (
@@ -374,7 +375,7 @@ function Composer({
       {(replyTo || editing) && (
         <div class="context">
           <span>
-            {editing ? t.editing : `${t.replyingTo}: ${replyTo?.text ?? "📎"}`}
+            {editing ? t.editing : `${t.replyingTo}: ${preview(replyTo) || "📎"}`}
           </span>
           <button
             type="button"
