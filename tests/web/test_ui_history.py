@@ -40,12 +40,30 @@ def test_history_scrolls_back_to_the_first_message(
     log.evaluate("element => { element.scrollTop = 0; }")
     expect(message(page, "m0000")).to_be_in_viewport()
     assert articles.count() < MAX_IN_PAGE
+    first_id = message(page, "m0000").get_attribute("data-message-id")
 
     # Back at the end, a new message shows in view, live.
     log.evaluate("element => { element.scrollTop = element.scrollHeight; }")
     expect(last).to_be_in_viewport()
     api.send(ann, chat_id, "the newest")
     expect(message(page, "the newest")).to_be_in_viewport()
+
+    # A reply to the first message, read after a reload (only the newest page loaded): its
+    # quote takes the reader back to the message it answers.
+    api.call(
+        ann,
+        "POST",
+        f"/api/v1/chats/{chat_id}/messages",
+        json={"text": "answering the first", "client_txn_id": "reply-1", "reply_to_id": first_id},
+    )
+    page.reload()
+    reply = message(page, "answering the first")
+    expect(reply).to_be_in_viewport()
+    expect(message(page, "m0000")).to_have_count(0)
+    reply.get_by_role("button", name="Replying to: m0000").click()
+    expect(message(page, "m0000")).to_be_in_viewport()
+    expect(message(page, "m0000")).to_be_focused()
+    assert articles.count() < MAX_IN_PAGE
 
 
 LONG = 100_000

@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
 import { deliver, outbox } from "../outbox";
@@ -35,6 +36,8 @@ const TYPING_EVERY_MS = 3000;
 const NEAR_TOP_PX = 600;
 
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
+/** A message to bring into view (a reply's quote, the pinned bar): the open list does it. */
+const jumpTarget = signal<string | null>(null);
 
 function Countdown({ at }: { at: number }) {
   const left = at - clock.value;
@@ -71,6 +74,38 @@ interface ItemProps {
   onReport: (m: Message) => void;
 }
 
+/** Messages quoted by replies but not in the loaded history, read once each: a reply shows
+ * what it answers however far back that is. (A copy read here does not follow later edits;
+ * once the history reaches it, the loaded message is shown instead.) */
+const quoted = signal<Map<string, Message | "reading" | "gone">>(new Map());
+
+function readQuoted(chatId: string, messageId: string): void {
+  if (quoted.value.has(messageId)) return;
+  const settle = (found: Message | "gone" | null) => {
+    const next = new Map(quoted.value);
+    if (found === null) next.delete(messageId); // a network failure: read again next time
+    else next.set(messageId, found);
+    quoted.value = next;
+  };
+  quoted.value = new Map(quoted.value).set(messageId, "reading");
+  ok(api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path: { chat_id: chatId, message_id: messageId } } })).then(settle, (error) =>
+    settle(error instanceof ApiError && error.status === 404 ? "gone" : null),
+  );
+}
+
+function Quote({ chatId, messageId, loaded }: { chatId: string; messageId: string; loaded: Message | undefined }) {
+  useEffect(() => {
+    if (loaded === undefined) readQuoted(chatId, messageId);
+  }, [chatId, messageId, loaded === undefined]);
+  const replied = loaded ?? quoted.value.get(messageId);
+  const shown = replied === "reading" || replied === undefined ? "…" : replied === "gone" || replied.deleted ? t.deleted : preview(replied) || "📎";
+  return (
+    <button type="button" class="quote" onClick={() => (jumpTarget.value = messageId)}>
+      {t.replyingTo}: {shown}
+    </button>
+  );
+}
+
 function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, onOpen, onReport }: ItemProps) {
   const [menu, setMenu] = useState(false);
   // A blocked user's message comes without content; "Show" asks for it, for this message only.
@@ -96,6 +131,7 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
   };
   return (
     <article
+      tabIndex={-1}
       class={mine ? "message mine" : "message"}
       data-message-id={message.id}
       data-seq={message.seq}
@@ -105,10 +141,7 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
         {!mine && chat.kind !== "direct" && <div class="sender">{senderName(message, chat)}</div>}
         {message.forward && <div class="forwarded">{t.forwarded}</div>}
         {message.reply_to_id && (
-          <div class="quote">
-            {t.replyingTo}:{" "}
-            {replied ? (replied.deleted ? t.deleted : preview(replied) || "📎") : "…"}
-          </div>
+          <Quote chatId={chat.id} messageId={message.reply_to_id} loaded={replied} />
         )}
         {message.attachments.length > 0 && (
           <Attachments
@@ -252,6 +285,32 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { c
     if (lastSeq && document.visibilityState === "visible") void markRead(chat.id, lastSeq);
   }, [chat.id, lastSeq]);
 
+  // A jump loads older pages until the message is in the history (which runs without a gap
+  // from the newest), then brings it to the middle of the view and focuses it.
+  const [shown, setShown] = useState<{ id: string; jump: number } | null>(null);
+  const target = jumpTarget.value;
+  useEffect(() => {
+    if (target === null) return;
+    jumpTarget.value = null;
+    atBottom.current = false;
+    void (async () => {
+      const wanted = await ok(api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path: { chat_id: chat.id, message_id: target } } })).catch(() => null);
+      if (wanted === null) return;
+      for (;;) {
+        const now = history(chat.id).value;
+        if (now.messages.some((m) => m.id === target) || !now.hasMore || (now.messages[0]?.seq ?? 0) <= wanted.seq) break;
+        if (!(await loadHistory(chat.id, true).catch(() => 0))) break;
+      }
+      setShown((last) => ({ id: target, jump: (last?.jump ?? 0) + 1 }));
+    })();
+  }, [target]);
+  useLayoutEffect(() => {
+    const index = shown === null ? -1 : messages.findIndex((m) => m.id === shown.id);
+    if (index < 0) return;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    requestAnimationFrame(() => scroller.current?.querySelector<HTMLElement>(`article[data-message-id="${shown?.id}"]`)?.focus());
+  }, [shown]);
+
   async function onScroll() {
     const element = scroller.current;
     if (element === null) return;
@@ -283,7 +342,7 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { c
               ref={(el) => {
                 if (el) virtualizer.measureElement(el);
               }}
-              class="row"
+              class={message.id === shown?.id ? "row shown" : "row"}
               style={{ transform: `translateY(${item.start}px)` }}
             >
               <MessageItem message={message} chat={chat} byId={byId} onReply={onReply} onEdit={onEdit} onForward={onForward} onOpen={onOpen} onReport={onReport} />
@@ -511,7 +570,10 @@ function PinnedBar({ chat }: { chat: ChatListItem }) {
   if (pinned === null || pinned.deleted) return null;
   return (
     <div class="pinned" role="note" aria-label={t.pinned}>
-      <span aria-hidden="true">📌</span> <strong>{t.pinned}:</strong> {pinned.text ?? "📎"}
+      <span aria-hidden="true">📌</span>{" "}
+      <button type="button" class="link" onClick={() => (jumpTarget.value = pinned.id)}>
+        <strong>{t.pinned}:</strong> {preview(pinned) || "📎"}
+      </button>
       {canPin(chat) && (
         <button
           type="button"
