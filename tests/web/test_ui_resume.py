@@ -81,6 +81,33 @@ def test_a_message_written_offline_survives_closing_the_tab(
     assert stored == []
 
 
+def test_a_send_refused_after_the_network_returns_says_why_and_can_be_discarded(
+    open_page: Callable[..., Page], api: Api
+) -> None:
+    ann, bob_user = api.user("ann", "Ann"), api.user("bob", "Bob")
+    channel = api.call(ann, "POST", "/api/v1/chats", json={"kind": "channel", "title": "News"})
+    members = f"/api/v1/chats/{channel['id']}/members"
+    api.call(ann, "POST", members, json={"user_id": bob_user.id})
+    api.call(ann, "PATCH", f"{members}/{bob_user.id}", json={"role": "admin"})
+    bob = open_page()
+    sign_in(bob, "bob")
+    open_chat(bob, "News")
+    bob.context.set_offline(True)
+    expect(bob.get_by_text("Offline — reconnecting…")).to_be_visible()
+    send(bob, "a post written offline")
+    api.call(ann, "PATCH", f"{members}/{bob_user.id}", json={"role": "member"})
+
+    bob.context.set_offline(False)
+    refused = bob.locator(".refused", has_text="a post written offline")
+    expect(refused.get_by_role("alert")).to_contain_text("Not sent:", timeout=RECONNECT_TIMEOUT_MS)
+    expect(bob.get_by_label("Message", exact=True)).to_have_count(0)  # no longer an admin
+    bob.reload()  # still there after a reload, not sent again
+    expect(refused).to_be_visible()
+    refused.get_by_role("button", name="Discard").click()
+    expect(refused).to_have_count(0)
+    assert texts_in_history(api, ann, channel["id"]) == []
+
+
 def test_server_restart_mid_conversation(
     open_page: Callable[..., Page], api: Api, node: Node
 ) -> None:

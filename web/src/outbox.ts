@@ -15,6 +15,8 @@ export interface Outgoing {
   selfDestructS: number | null;
   attachments: string[];
   viewOnce: boolean;
+  /** Why the server refused it: it stays on screen, to send again or discard. */
+  refused?: string;
 }
 
 /** What this tab shows as pending, in the order it was written. */
@@ -38,10 +40,12 @@ function stored(userId: string): Outgoing[] {
 // confirmed sends of its own since.
 function keep(item: Outgoing): void {
   if (owner) localStorage.setItem(storageKey(owner), JSON.stringify([...stored(owner).filter((o) => o.txn !== item.txn), item]));
-  if (!outbox.value.some((o) => o.txn === item.txn)) outbox.value = [...outbox.value, item];
+  const at = outbox.value.findIndex((o) => o.txn === item.txn);
+  outbox.value = at < 0 ? [...outbox.value, item] : outbox.value.map((o, i) => (i === at ? item : o));
 }
 
-function forget(txn: string): void {
+/** Discard a send the server refused. */
+export function forget(txn: string): void {
   if (owner) {
     const rest = stored(owner).filter((o) => o.txn !== txn);
     if (rest.length) localStorage.setItem(storageKey(owner), JSON.stringify(rest));
@@ -54,9 +58,10 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** POST the message until the server has it: network drops and outages retry with the same
  * client_txn_id, so the server stores it once whatever happens. */
-export async function deliver(item: Outgoing): Promise<void> {
-  if (sending.has(item.txn)) return;
-  sending.add(item.txn);
+export async function deliver(send: Outgoing): Promise<void> {
+  if (sending.has(send.txn)) return;
+  sending.add(send.txn);
+  const { refused: _, ...item } = send;
   keep(item);
   try {
     for (let attempt = 0; ; attempt++) {
@@ -82,8 +87,8 @@ export async function deliver(item: Outgoing): Promise<void> {
         if (error instanceof ApiError && error.status === 401) return;
         const retry = error instanceof ApiError && (error.status === 0 || error.status >= 500 || error.status === 429);
         if (!retry) {
-          alert(error instanceof ApiError ? error.message : t.error);
-          break;
+          keep({ ...item, refused: error instanceof ApiError ? error.message : t.error });
+          return;
         }
         await wait(Math.min(5000, 500 * 2 ** attempt));
       }
@@ -101,5 +106,8 @@ export function followOwner(userId: string | null): void {
   if (owner && userId === null) localStorage.removeItem(storageKey(owner));
   owner = userId;
   outbox.value = [];
-  if (userId) for (const item of stored(userId)) void deliver(item);
+  for (const item of userId ? stored(userId) : []) {
+    if (item.refused) keep(item);
+    else void deliver(item);
+  }
 }

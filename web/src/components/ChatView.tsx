@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/ho
 import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
-import { deliver, outbox } from "../outbox";
+import { deliver, forget, outbox } from "../outbox";
 import { shortDuration, shortTime, t } from "../i18n";
 import {
   chats,
@@ -351,11 +351,19 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { c
         })}
       </div>
       {outbox.value.filter((p) => p.chatId === chat.id).map((p) => (
-        <div class="message mine pending" key={p.txn} aria-busy="true">
+        <div class={p.refused ? "message mine refused" : "message mine pending"} key={p.txn} aria-busy={!p.refused}>
           <div class="bubble">
             {p.attachments.length > 0 && <p class="text">📎 {p.attachments.length}</p>}
             {p.text && <p class="text">{p.text}</p>}
-            <div class="meta">🕓</div>
+            {p.refused ? (
+              <div class="meta" role="alert">
+                {t.notSent(p.refused)}{" "}
+                <button type="button" onClick={() => void deliver(p)}>{t.sendAgain}</button>{" "}
+                <button type="button" onClick={() => forget(p.txn)}>{t.discard}</button>
+              </div>
+            ) : (
+              <div class="meta">🕓</div>
+            )}
           </div>
         </div>
       ))}
