@@ -53,12 +53,14 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     expect(message(ann, "Flights are")).to_have_count(1)
     expect(bob_row).to_contain_text("Flights are cheap this week")  # the marks not shown
     expect(bob_row.get_by_label("1 unread message")).to_be_visible()
+    expect(bob).to_have_title("(1) Colletta")
     assert axe_violations(bob) == []
 
     bob_row.click()
     expect(message(bob, "Flights are")).to_have_count(1)
     expect(message(bob, "Flights are").locator("strong")).to_have_text("cheap")
     expect(bob_row.locator(".badge")).to_have_count(0)  # read
+    expect(bob).to_have_title("Colletta")
     # and Ann's message turns from sent to seen on her screen, live.
     expect(message(ann, "Flights are").get_by_role("img", name="Seen")).to_be_visible()
     assert axe_violations(bob) == []

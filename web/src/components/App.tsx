@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
 import { followOwner } from "../outbox";
-import { booted, me, navigate, openChatId, path, potRoute, status, unseenNotices, type PotRoute } from "../store";
+import { booted, chats, me, navigate, openChatId, path, potRoute, status, unseenNotices, type PotRoute } from "../store";
 import { AuthScreen } from "./Auth";
 import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
@@ -108,6 +108,11 @@ function Sidebar() {
 export function App() {
   const userId = me.value?.id ?? null;
   useEffect(() => followOwner(userId), [userId]);
+  // The tab's title counts unread messages, as other messengers' do: seen from another tab.
+  const unread = [...chats.value.values()].reduce((sum, chat) => sum + chat.unread_count, 0);
+  useEffect(() => {
+    document.title = unread ? `(${unread}) ${t.appName}` : t.appName;
+  }, [unread]);
   if (!booted.value) return null;
   const route = path.value;
   if (me.value === null) return <AuthScreen mode={route.startsWith("/signup") ? "signup" : "signin"} />;
