@@ -86,6 +86,7 @@ def test_search_pin_and_forward(open_page: Callable[..., Page], api: Api) -> Non
     message(page, "Meet on Friday").get_by_role("button", name="Actions for message").click()
     page.get_by_role("button", name="Forward").click()
     page.get_by_role("dialog", name="Forward to…").get_by_role("button", name="Lisbon trip").click()
+    expect(page.get_by_role("status").filter(has_text="Forwarded to Lisbon trip")).to_be_visible()
     open_chat(page, "Lisbon trip")
     forwarded = message(page, "Meet on Friday")
     expect(forwarded).to_have_count(1)

@@ -36,6 +36,24 @@ const TYPING_EVERY_MS = 3000;
 const NEAR_TOP_PX = 600;
 
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
+/** What just happened to an action of the user's that is not on screen by itself: a
+ * forward sent elsewhere, or a refusal. Shown above the composer until dismissed. */
+const toast = signal<{ text: string; problem: boolean } | null>(null);
+const refused = (error: unknown) => (toast.value = { text: error instanceof ApiError ? error.message : t.error, problem: true });
+
+function Toast() {
+  const now = toast.value;
+  if (now === null) return null;
+  return (
+    <div class={now.problem ? "toast error" : "toast"} role={now.problem ? "alert" : "status"}>
+      <span>{now.text}</span>
+      <button type="button" aria-label={t.dismiss} onClick={() => (toast.value = null)}>
+        ✕
+      </button>
+    </div>
+  );
+}
+
 /** A message to bring into view (a reply's quote, the pinned bar): the open list does it. */
 const jumpTarget = signal<string | null>(null);
 
@@ -412,7 +430,7 @@ function Composer({
           params: { path: { chat_id: chat.id, message_id: editing.id } },
           body: { text: body },
         }),
-      ).catch((error) => alert(error instanceof ApiError ? error.message : t.error));
+      ).catch(refused);
       return;
     }
     const reply = replyTo?.id ?? null;
@@ -544,12 +562,13 @@ function ForwardDialog({ message, onClose }: { message: Message; onClose: () => 
   const targets = [...chats.value.values()];
   async function forward(chatId: string) {
     onClose();
+    const title = chats.value.get(chatId)?.title ?? "";
     await ok(
       api.POST("/api/v1/chats/{chat_id}/messages", {
         params: { path: { chat_id: chatId } },
         body: { client_txn_id: newTxnId(), forward: { chat_id: message.chat_id, message_id: message.id }, view_once: false },
       }),
-    ).catch((error) => alert(error instanceof ApiError ? error.message : t.error));
+    ).then(() => (toast.value = { text: t.forwardedTo(title), problem: false }), refused);
   }
   return (
     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="forward-title">
@@ -607,6 +626,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const [viewing, setViewing] = useState<{ media: Media; once: boolean } | null>(null);
   const [uploads, setUploadList] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
+  useEffect(() => () => void (toast.value = null), [chatId]);
   const setUploads = (change: (list: Upload[]) => Upload[]) => setUploadList(change);
   const patchUpload = (key: string, patch: Partial<Upload>) =>
     setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
@@ -686,6 +706,7 @@ export function ChatView({ chatId }: { chatId: string }) {
         onOpen={(media, once) => setViewing({ media, once })}
         onReport={(m) => setReporting({ subject: "message", subjectId: m.id, chatId: chat.id })}
       />
+      <Toast />
       {(chat.kind !== "channel" || chat.my_role === "owner" || chat.my_role === "admin") && (
         <Composer
           chat={chat}
