@@ -70,6 +70,7 @@ async def test_rename_and_describe_are_events(person: MakePerson) -> None:
     sync = await member.ok("GET", "/api/v1/sync", params={"cursors": f"{chat_id}:0"})
     assert sync["events"][-1]["type"] == "chat.updated"
     assert sync["events"][-1]["chat"]["title"] == "Trip 2027"
+    assert "my_role" not in sync["events"][-1]["chat"]  # each member's own, not the editor's
 
 
 async def test_invite_link_with_use_limit_and_expiry(person: MakePerson, clock: FakeClock) -> None:

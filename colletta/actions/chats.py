@@ -156,7 +156,7 @@ async def _create_direct(ctx: Context, user_a: int, user_b: int, key: str) -> No
                 now_ms=now_ms,
                 read_seq=0,
             )
-        seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
+        seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.shared_view()})
         for user_id in (user_a, user_b):
             ctx.notify_user(
                 tx,
@@ -195,7 +195,7 @@ async def do_create_chat(
             signed_posts=signed_posts,
             now_ms=now_ms,
         )
-        first_seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.view()})
+        first_seq = await ctx.emit(tx, chat.id, events.CHAT_CREATED, {"chat": chat.shared_view()})
         member = await store.insert_member(
             tx.conn,
             chat_id=chat.id,
@@ -260,7 +260,7 @@ async def do_update_chat(
             await store.update_chat(tx.conn, chat_id, **values)
             chat = await store.get_chat(tx.conn, chat_id)
             assert chat is not None
-            await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.view()})
+            await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.shared_view()})
         chat = await store.get_chat(tx.conn, chat_id)
     assert chat is not None
     return chat.view(access.member.role)
@@ -370,4 +370,4 @@ async def set_chat_closed(ctx: Context, tx: Tx, chat_id: int, closed_at_ms: int 
     await store.update_chat(tx.conn, chat_id, closed_at_ms=closed_at_ms)
     chat = await store.get_chat(tx.conn, chat_id)
     assert chat is not None
-    await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.view()})
+    await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.shared_view()})

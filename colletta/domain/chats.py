@@ -78,6 +78,13 @@ class Chat:
             "my_role": my_role.label if my_role is not None else None,
         }
 
+    def shared_view(self) -> dict[str, Any]:
+        """The chat as an event carries it to every member: without `my_role`, which is each
+        member's own (a null there would take every member's role away)."""
+        view = self.view()
+        del view["my_role"]
+        return view
+
 
 def shows_read_receipts(chat: Chat, max_members: int) -> bool:
     """Whether members see how far the others have read: direct chats and small groups."""

@@ -40,7 +40,7 @@ def test_sign_up_then_two_people_chat_live(open_page: Callable[..., Page], api: 
     ann.get_by_role("button", name="Lisbon trip").click()
     ann.get_by_label("Add member by username").fill("bob")
     ann.get_by_role("button", name="Add", exact=True).click()
-    expect(ann.get_by_text("@bob")).to_be_visible()
+    expect(ann.get_by_role("list", name="Members").get_by_text("@bob")).to_be_visible()
     expect(ann.get_by_text("Group · 2 members")).to_be_visible()
     ann.get_by_role("button", name="Lisbon trip").click()  # closes the members panel
     bob_row = bob.locator("a.chat-row", has_text="Lisbon trip")

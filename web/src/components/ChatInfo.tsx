@@ -1,35 +1,21 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type ChatListItem, type Member, type Schemas } from "../api/http";
-import { shortDuration, t } from "../i18n";
+import { t } from "../i18n";
 import { joinRequests, me, rememberName } from "../store";
 import { findUser } from "./NewChat";
 import { useAttempt } from "./problems";
+import { Bans } from "./Bans";
 import { BlockButton } from "./Block";
+import { ChatSettings } from "./ChatSettings";
+import { LeaveChat, TransferOwnership } from "./Membership";
+import { isAdmin } from "./Pots";
 import { ReportButton } from "./Report";
 
-/** What clients offer for the chat timer (docs/media-and-expiry.md); off is 0. */
-const CHAT_TTL_S = [0, 86_400, 7 * 86_400, 30 * 86_400];
-const SLOW_MODE_S = [0, 10, 30, 60, 300, 3600];
 const ROLES = ["member", "moderator", "admin"] as const;
 const RANK: Record<string, number> = { member: 0, moderator: 1, admin: 2, owner: 3 };
 
-function Timer(props: { id: string; label: string; value: number; options: number[]; onChange: (seconds: number) => void }) {
-  return (
-    <div class="setting">
-      <label for={props.id}>{props.label}</label>
-      <select id={props.id} value={String(props.value)} onChange={(e) => props.onChange(Number(e.currentTarget.value))}>
-        {[...new Set([...props.options, props.value])].map((seconds) => (
-          <option key={seconds} value={String(seconds)}>
-            {seconds ? shortDuration(seconds * 1000) : t.off}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
-
-/** The chat's panel: members and roles, invite links, timers and slow mode; reporting the
- * chat, its members, or in a direct chat the other person. */
+/** The chat's panel: its settings, members and roles, ownership, invite links and bans;
+ * leaving; reporting the chat, its members, or in a direct chat the other person. */
 export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const [members, setMembers] = useState<Member[]>([]);
   const [invites, setInvites] = useState<Schemas["Invite"][]>([]);
@@ -37,7 +23,7 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
   const [approval, setApproval] = useState(false);
   const [username, setUsername] = useState("");
   const [error, attempt] = useAttempt();
-  const admin = chat.my_role === "owner" || chat.my_role === "admin";
+  const admin = isAdmin(chat);
   const myRank = RANK[chat.my_role ?? "member"] ?? 0;
   const path = { chat_id: chat.id };
 
@@ -75,34 +61,7 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
     <section class="chat-info" aria-label={chat.title}>
       {chat.description && <p>{chat.description}</p>}
       {error && <p class="error" role="alert">{error}</p>}
-      {(admin || chat.kind === "direct") && (
-        <Timer
-          id="chat-ttl"
-          label={t.autoDelete}
-          value={chat.message_ttl_s ?? 0}
-          options={CHAT_TTL_S}
-          onChange={(seconds) => void attempt(ok(api.PUT("/api/v1/chats/{chat_id}/message-ttl", { params: { path }, body: { message_ttl_s: seconds || null } })))}
-        />
-      )}
-      {admin && chat.kind === "group" && (
-        <Timer
-          id="slow-mode"
-          label={t.slowMode}
-          value={chat.slow_mode_s}
-          options={SLOW_MODE_S}
-          onChange={(seconds) => void attempt(ok(api.PATCH("/api/v1/chats/{chat_id}", { params: { path }, body: { slow_mode_s: seconds } })))}
-        />
-      )}
-      {admin && chat.kind !== "direct" && (
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={chat.members_create_pots}
-            onChange={(e) => void attempt(ok(api.PATCH("/api/v1/chats/{chat_id}", { params: { path }, body: { members_create_pots: e.currentTarget.checked } })))}
-          />{" "}
-          {t.membersCreatePots}
-        </label>
-      )}
+      <ChatSettings chat={chat} />
       {chat.kind === "direct" &&
         members
           .filter((m) => m.user_id !== me.value?.id)
@@ -155,6 +114,7 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           <button type="submit">{t.add}</button>
         </form>
       )}
+      {chat.kind !== "direct" && <TransferOwnership chat={chat} members={members} onDone={load} />}
       {admin && chat.kind !== "direct" && (
         <div class="invites">
           <h2>{t.inviteLinks}</h2>
@@ -206,10 +166,12 @@ export function ChatInfo({ chat }: { chat: ChatListItem }) {
           )}
         </div>
       )}
-      {chat.kind !== "direct" && chat.my_role !== "owner" && (
-        <p>
-          <ReportButton target={{ subject: "chat", subjectId: chat.id, name: chat.title }} label={t.reportChat} />
-        </p>
+      {admin && chat.kind !== "direct" && <Bans chat={chat} />}
+      {chat.kind !== "direct" && (
+        <div class="inline leave">
+          {chat.my_role !== "owner" && <ReportButton target={{ subject: "chat", subjectId: chat.id, name: chat.title }} label={t.reportChat} />}
+          <LeaveChat chat={chat} />
+        </div>
       )}
     </section>
   );

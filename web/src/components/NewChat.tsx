@@ -2,9 +2,12 @@ import { useState } from "preact/hooks";
 import { ApiError, api, ok, type Chat } from "../api/http";
 import { t } from "../i18n";
 import { Back } from "./Back";
+import { TextFields, type TextLimits } from "./TextFields";
 import { navigate, refreshChat } from "../store";
 
 type Kind = "group" | "channel" | "direct";
+/** A chat's title and description (the server's limits, domain/chats.py). */
+export const CHAT_TEXT: TextLimits = { titleMax: 128, descriptionMax: 2048 };
 
 /** The user with exactly this username, or a not-found problem. */
 export async function findUser(username: string): Promise<string> {
@@ -67,16 +70,7 @@ export function NewChat() {
             <input id="direct-username" value={username} required onInput={(e) => setUsername(e.currentTarget.value)} />
           </div>
         ) : (
-          <>
-            <div class="field">
-              <label for="chat-title-input">{t.title}</label>
-              <input id="chat-title-input" value={title} required maxLength={128} onInput={(e) => setTitle(e.currentTarget.value)} />
-            </div>
-            <div class="field">
-              <label for="chat-description">{t.description}</label>
-              <textarea id="chat-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-            </div>
-          </>
+          <TextFields {...CHAT_TEXT} title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
         )}
         {kind === "channel" && (
           <label>

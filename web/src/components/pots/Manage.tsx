@@ -1,59 +1,19 @@
 // What the organiser (and the chat's admins) do with a pot after opening it: edit it, stop
 // collecting, finish, refund everyone; the operator's freeze and unfreeze; and, to them, why
 // a pot is frozen or its payouts held (docs/pots.md, docs/trust-and-safety.md).
-import { useId, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ok, type ChatListItem, type Pot, type Schemas } from "../../api/http";
 import { t } from "../../i18n";
 import { decimalOf } from "../../money";
 import { loadPot, me, navigate, setPot } from "../../store";
+import { Confirm } from "../Confirm";
 import { Link } from "../Link";
 import { useAttempt } from "../problems";
+import { TextFields } from "../TextFields";
 import { isAdmin, potPath } from "../Pots";
-import { amountsOf, ItemRows, itemsToSend, newItem, OptionRows, TextFields, type ItemDraft, type OptionDraft } from "./fields";
+import { amountsOf, ItemRows, itemsToSend, newItem, OptionRows, POT_TEXT, type ItemDraft, type OptionDraft } from "./fields";
 
 type PotState = Schemas["PotState"];
-
-/** A button that asks first, in a modal dialog; `reason`: the dialog asks for one too. */
-function Confirm(props: { label: string; text: string; danger?: boolean; reason?: boolean; onConfirm: (reason: string) => Promise<unknown> }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
-  const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  async function confirm(event: Event) {
-    event.preventDefault();
-    setBusy(true);
-    await props.onConfirm(reason.trim());
-    setBusy(false);
-    setReason("");
-    dialog.current?.close();
-  }
-  return (
-    <>
-      <button type="button" class={props.danger ? "danger" : undefined} onClick={() => dialog.current?.showModal()}>
-        {props.label}
-      </button>
-      <dialog ref={dialog} class="confirm" aria-labelledby={`${id}-text`}>
-        <form onSubmit={confirm}>
-          <p id={`${id}-text`}>{props.text}</p>
-          {props.reason && (
-            <div class="field">
-              <label for={`${id}-reason`}>{t.freezeReason}</label>
-              <input id={`${id}-reason`} required maxLength={512} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-            </div>
-          )}
-          <div class="buttons">
-            <button type="button" onClick={() => dialog.current?.close()}>
-              {t.cancel}
-            </button>
-            <button type="submit" class={props.danger ? "primary danger-fill" : "primary"} disabled={busy}>
-              {props.label}
-            </button>
-          </div>
-        </form>
-      </dialog>
-    </>
-  );
-}
 
 /** A reason as part of our sentence: without its own full stop. */
 const withoutStop = (reason: string) => reason.trim().replace(/\.+$/, "");
@@ -94,7 +54,7 @@ export function Manage({ chat, pot }: { chat: ChatListItem; pot: Pot }) {
             label={t.freeze}
             text={t.freezeConfirm}
             danger
-            reason
+            reason={t.freezeReason}
             onConfirm={(reason) => act(api.POST("/api/v1/pots/{pot_id}/freeze", { ...path, body: { reason } }))}
           />
         )}
@@ -143,7 +103,7 @@ export function EditPot({ chat, pot }: { chat: ChatListItem; pot: Pot }) {
       <Link to={back} class="back-link">← {pot.title}</Link>
       <form class="card pot-form" onSubmit={submit}>
         <h1 id="edit-pot-title">{t.editTitle(pot.title)}</h1>
-        <TextFields title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
+        <TextFields {...POT_TEXT} title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
         <ItemRows items={items} setItems={setItems} currency={pot.currency} showError={sent} />
         {pot.options.length > 0 && (
           <ul class="hint existing-options" aria-label={t.options}>

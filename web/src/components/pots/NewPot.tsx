@@ -4,9 +4,10 @@ import { t } from "../../i18n";
 import { CURRENCIES } from "../../money";
 import { navigate, setPot } from "../../store";
 import { useAttempt } from "../problems";
+import { TextFields } from "../TextFields";
 import { Link } from "../Link";
 import { potPath } from "../Pots";
-import { AmountField, amountsOf, ItemRows, itemsToSend, OptionRows, TextFields, type ItemDraft, type OptionDraft } from "./fields";
+import { AmountField, amountsOf, ItemRows, itemsToSend, OptionRows, POT_TEXT, type ItemDraft, type OptionDraft } from "./fields";
 
 type PotIn = Schemas["PotIn"];
 
@@ -94,7 +95,7 @@ export function NewPot({ chat }: { chat: ChatListItem }) {
       <Link to={`/chat/${chat.id}`} class="back-link">← {chat.title}</Link>
       <form class="card pot-form" onSubmit={submit}>
         <h1 id="new-pot-title">{t.newPot}</h1>
-        <TextFields title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
+        <TextFields {...POT_TEXT} title={title} setTitle={setTitle} description={description} setDescription={setDescription} />
         <div class="field">
           <label for="pot-currency">{t.currency}</label>
           <select id="pot-currency" value={currency} onChange={(e) => setCurrency(e.currentTarget.value)}>

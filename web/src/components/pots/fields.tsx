@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { newTxnId, type Schemas } from "../../api/http";
 import { t } from "../../i18n";
 import { useAttempt } from "../problems";
+import type { TextLimits } from "../TextFields";
 import { digitsOf, parseAmount } from "../../money";
 
 /** A decimal amount typed in the currency's own digits, checked as the server would: its
@@ -167,18 +168,5 @@ export function OptionRows(props: { legend: string; options: OptionDraft[]; setO
   );
 }
 
-/** A pot's title and description, as the new-pot and edit forms ask for them. */
-export function TextFields(props: { title: string; setTitle: (v: string) => void; description: string; setDescription: (v: string) => void }) {
-  return (
-    <>
-      <div class="field">
-        <label for="pot-title">{t.title}</label>
-        <input id="pot-title" value={props.title} required maxLength={1024} onInput={(e) => props.setTitle(e.currentTarget.value)} />
-      </div>
-      <div class="field">
-        <label for="pot-description">{t.description}</label>
-        <textarea id="pot-description" value={props.description} maxLength={16_384} onInput={(e) => props.setDescription(e.currentTarget.value)} />
-      </div>
-    </>
-  );
-}
+/** A pot's title and description (the API's limits). */
+export const POT_TEXT: TextLimits = { titleMax: 1024, descriptionMax: 16_384 };
