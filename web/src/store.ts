@@ -320,7 +320,13 @@ export function applyEvent(event: LiveEvent): void {
       }
       break;
     case "chat.updated":
-      if (event.chat) patchChat(chatId, (chat) => ({ ...chat, ...event.chat }));
+      if (event.chat) {
+        // The chat as every member sees it: this client's own role and how far the chat has
+        // gone it follows itself (the event's last_seq is read before its own seq is taken,
+        // and events stored by earlier servers carry my_role null).
+        const { my_role: _role, last_seq: _seq, ...shared } = event.chat as Partial<ChatListItem>;
+        patchChat(chatId, (chat) => ({ ...chat, ...shared }));
+      }
       break;
     case "chat.message_ttl_changed":
       patchChat(chatId, (chat) => ({ ...chat, message_ttl_s: event.message_ttl_s ?? null }));

@@ -3,24 +3,26 @@
 import { api, ok } from "../api/http";
 import { t } from "../i18n";
 import { blocked, blocksChanged } from "../store";
+import { Confirm } from "./Confirm";
 import { useAttempt } from "./problems";
 
 export function BlockButton({ userId, name }: { userId: string; name: string }) {
   const [error, attempt] = useAttempt();
-  const isBlocked = blocked.value.has(userId);
   const path = { user_id: userId };
-  const toggle = () => {
-    if (!isBlocked && !confirm(t.blockConfirm(name))) return;
-    const change = isBlocked
-      ? ok(api.DELETE("/api/v1/me/blocks/{user_id}", { params: { path } }))
-      : ok(api.POST("/api/v1/me/blocks/{user_id}", { params: { path } }));
-    void attempt(change.then(blocksChanged));
-  };
   return (
     <>
-      <button type="button" class={isBlocked ? "" : "danger"} onClick={toggle}>
-        {isBlocked ? t.unblockUser(name) : t.blockUser(name)}
-      </button>
+      {blocked.value.has(userId) ? (
+        <button type="button" onClick={() => void attempt(ok(api.DELETE("/api/v1/me/blocks/{user_id}", { params: { path } })).then(blocksChanged))}>
+          {t.unblockUser(name)}
+        </button>
+      ) : (
+        <Confirm
+          label={t.blockUser(name)}
+          text={t.blockConfirm(name)}
+          danger
+          onConfirm={() => attempt(ok(api.POST("/api/v1/me/blocks/{user_id}", { params: { path } })).then(blocksChanged))}
+        />
+      )}
       {error && <p role="alert">{error}</p>}
     </>
   );

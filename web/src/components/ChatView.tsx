@@ -24,6 +24,7 @@ import {
 } from "../store";
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
+import { Confirm } from "./Confirm";
 import { Link } from "./Link";
 import { preview } from "./ChatList";
 import { PotStrip, canOpenPots, potPath } from "./Pots";
@@ -67,8 +68,10 @@ function Countdown({ at }: { at: number }) {
 }
 
 function senderName(message: Message, chat: ChatListItem): string {
-  if (message.sender_id === null) return message.author_signature ?? chat.title;
-  if (message.sender_id === me.value?.id) return t.you;
+  if (message.sender_id !== null && message.sender_id === me.value?.id) return t.you;
+  // A channel's post is the channel's, or its signer's: subscribers do not see its admins.
+  if (message.author_signature) return message.author_signature;
+  if (message.sender_id === null) return chat.title;
   if (chat.kind === "direct") return chat.title;
   return names.value.get(message.sender_id) ?? t.someone;
 }
@@ -235,17 +238,12 @@ function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, 
             <button type="button" onClick={act(() => onEdit(message))}>{t.edit}</button>
           )}
           {(mine || (chat.kind !== "direct" && canModerate(chat))) && (
-            <button
-              type="button"
-              class="danger"
-              onClick={act(() => {
-                if (confirm(t.confirmDelete)) {
-                  void ok(api.DELETE("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path } })).catch(() => undefined);
-                }
-              })}
-            >
-              {t.delete}
-            </button>
+            <Confirm
+              label={t.delete}
+              text={t.confirmDelete}
+              danger
+              onConfirm={() => ok(api.DELETE("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path } })).then(() => setMenu(false), refused)}
+            />
           )}
           {!mine && <button type="button" onClick={act(() => onReport(message))}>{t.reportAction}</button>}
           <button type="button" onClick={() => setMenu(false)}>{t.closeMenu}</button>
