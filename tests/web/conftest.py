@@ -8,6 +8,7 @@ they skip, saying what to install (`apt-get install -y chromium`) or build (`mak
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,13 +64,24 @@ def browser_context_args() -> dict[str, Any]:
     return {"viewport": DESKTOP, "locale": "en-US"}
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    """A real server on SQLite in its own data directory."""
-    data = tmp_path / "data"
-    data.mkdir()
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory migrated once (`colletta migrate`, as `make run` does), which each
+    test's server starts from a copy of: a migration is seconds of a process importing."""
+    data = tmp_path_factory.mktemp("migrated")
     subprocess.run([str(BIN), "migrate", "--data-dir", str(data)], check=True, capture_output=True)
-    server = Node(data)
+    return data
+
+
+def data_dir(migrated: Path, tmp_path: Path) -> Path:
+    """A test's own data directory, migrated."""
+    return Path(shutil.copytree(migrated, tmp_path / "data"))
+
+
+@pytest.fixture
+def node(migrated: Path, tmp_path: Path) -> Iterator[Node]:
+    """A real server on SQLite in its own data directory."""
+    server = Node(data_dir(migrated, tmp_path))
     server.start()
     try:
         yield server

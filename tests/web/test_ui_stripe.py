@@ -15,7 +15,6 @@ Everything else is the web client, the server and localstripe as they are."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.e2e.nodes import BIN, Node
+from tests.e2e.nodes import Node
 from tests.localstripe import (
     PUBLISHABLE_KEY,
     SECRET_KEY,
@@ -33,7 +32,15 @@ from tests.localstripe import (
     running_localstripe,
     webhook_form,
 )
-from tests.web.conftest import DESKTOP, PHONE, Api, User, screenshot, two_in_a_group
+from tests.web.conftest import (
+    DESKTOP,
+    PHONE,
+    Api,
+    User,
+    data_dir,
+    screenshot,
+    two_in_a_group,
+)
 
 DAY_MS = 86_400_000
 POT = "Roof repairs"
@@ -50,13 +57,10 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def node(tmp_path: Path, localstripe: str) -> Iterator[Node]:
+def node(migrated: Path, tmp_path: Path, localstripe: str) -> Iterator[Node]:
     """A real server taking payments with Stripe (localstripe), which sends it webhooks."""
-    data = tmp_path / "data"
-    data.mkdir()
-    subprocess.run([str(BIN), "migrate", "--data-dir", str(data)], check=True, capture_output=True)
     server = Node(
-        data,
+        data_dir(migrated, tmp_path),
         payments_provider="stripe",
         stripe_secret_key=SECRET_KEY,
         stripe_webhook_secret=WEBHOOK_SECRET,
