@@ -653,7 +653,7 @@ export function ChatView({ chatId }: { chatId: string }) {
   const count = chat.kind === "channel" ? t.subscribers(chat.member_count) : t.members(chat.member_count);
   return (
     <main
-      class={dragging ? "chat-view dragging" : "chat-view"}
+      class={`chat-view${dragging ? " dragging" : ""}${info ? " info-open" : ""}`}
       aria-labelledby="chat-title"
       onDragOver={(e) => {
         if (e.dataTransfer?.types.includes("Files")) {
@@ -669,7 +669,7 @@ export function ChatView({ chatId }: { chatId: string }) {
       }}
     >
       <header class="chat-header">
-        <button type="button" class="back" aria-label={t.back} onClick={() => navigate("/")}>
+        <button type="button" class="back" aria-label={t.back} onClick={() => (info ? setInfo(false) : navigate("/"))}>
           ←
         </button>
         <button type="button" class="chat-heading" aria-expanded={info} onClick={() => setInfo(!info)}>
