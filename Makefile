@@ -94,7 +94,7 @@ check: $(TEST_STAMP)
 
 # The web tests (tests/web) drive Chromium against the built client.
 test: check $(WEB_DIST)
-	$(BIN)/pytest -q --durations=40
+	$(BIN)/pytest -q --durations=40 -n 2 --dist loadfile
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

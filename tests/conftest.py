@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from colletta.api.server import uvicorn_options
@@ -25,8 +26,51 @@ from colletta.store.migrate import upgrade_to_head
 from colletta.store.schema import metadata
 
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("COLLETTA_TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("COLLETTA_TEST_REDIS_URL", "")
+# Under pytest-xdist (`make test` runs two workers) each worker has a database and a Redis
+# database of its own: the first the configured ones, worker N the database `<name>_gwN`
+# (created on first use) and Redis database `<db> + N`. Ids are unique across processes, so
+# pub/sub channels, which Redis shares between its databases, do not meet either.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0")
+PG_BASE_URL = os.environ.get("COLLETTA_TEST_DATABASE_URL", "")
+
+
+def _worker_pg_url(url: str) -> str:
+    if not url or WORKER == 0:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_gw{WORKER}").render_as_string(
+        hide_password=False
+    )
+
+
+def _worker_redis_url(url: str) -> str:
+    if not url or WORKER == 0:
+        return url
+    base, _, db = url.rpartition("/")
+    if not db.isdigit():
+        return f"{url.rstrip('/')}/{WORKER}"
+    return f"{base}/{(int(db) + WORKER) % 16}"
+
+
+PG_URL = _worker_pg_url(PG_BASE_URL)
+REDIS_URL = _worker_redis_url(os.environ.get("COLLETTA_TEST_REDIS_URL", ""))
+
+
+async def cut_pubsub_connections() -> None:
+    """Close the pub/sub connections on this worker's Redis database, as a network break
+    would: another worker's servers, on another database of the same Redis, keep theirs."""
+    import redis.asyncio as redis
+
+    admin = redis.Redis.from_url(REDIS_URL)
+    try:
+        db = int(admin.connection_pool.connection_kwargs.get("db", 0))
+        for client in await admin.client_list(_type="pubsub"):
+            if int(client["db"]) == db:
+                await admin.client_kill_filter(_id=client["id"])
+    finally:
+        await admin.aclose()
+
+
 PASSWORD = "correct horse battery"
 
 
@@ -42,9 +86,23 @@ def need(value: str, what: str) -> None:
 _pg_migrated = False
 
 
+async def _create_worker_database() -> None:
+    engine = create_async_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    name = make_url(PG_URL).database
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not found:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+
+
 async def _fresh_postgres() -> str:
     global _pg_migrated
     if not _pg_migrated:
+        if PG_URL != PG_BASE_URL:
+            await _create_worker_database()
         engine = create_async_engine(PG_URL)
         async with engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL, Person, register_and_login
+from tests.conftest import Person, cut_pubsub_connections, register_and_login
 from tests.e2e.nodes import Node, nodes_on_postgres_and_redis
 from tests.live_client import Live
 from tests.test_messages import make_group, send
@@ -72,8 +72,6 @@ async def test_logout_on_one_node_is_honoured_by_the_other_at_once(
 async def test_a_node_that_lost_redis_catches_up_from_the_log(
     two_nodes: tuple[Node, ...],
 ) -> None:
-    import redis.asyncio as redis
-
     node_a, node_b = two_nodes
     async with httpx.AsyncClient(base_url=node_a.url) as on_a:
         alice, _bob, chat_id, on_b = await _alice_chat_and_bob_on(on_a, node_b)
@@ -82,11 +80,7 @@ async def test_a_node_that_lost_redis_catches_up_from_the_log(
             assert (await on_b.next_of("message.created"))["seq"] == first["seq"]
             # Cut every node's subscriber connection; node A's publish connection survives,
             # so the next message is published while node B is not listening.
-            client = redis.Redis.from_url(REDIS_URL)
-            try:
-                await client.client_kill_filter(_type="pubsub")
-            finally:
-                await client.aclose()
+            await cut_pubsub_connections()
             during = await send(alice, chat_id, "during the break")
             frame = await on_b.next_of("message.created")
             assert (frame["seq"], frame["message"]["text"]) == (during["seq"], "during the break")

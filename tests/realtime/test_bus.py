@@ -12,7 +12,7 @@ import pytest
 from colletta.realtime.bus import Bus, Envelope
 from colletta.realtime.bus_memory import MemoryBus
 from colletta.realtime.bus_redis import RedisBus
-from tests.conftest import REDIS_URL, need
+from tests.conftest import REDIS_URL, cut_pubsub_connections, need
 from tests.outage_tools import ThrowawayRedis
 
 
@@ -90,8 +90,6 @@ def test_envelope_round_trips() -> None:
 
 async def test_redis_bus_asks_for_a_resync_after_its_connection_broke() -> None:
     need(REDIS_URL, "COLLETTA_TEST_REDIS_URL")
-    import redis.asyncio as redis
-
     from colletta.realtime.bus import RESYNC_TOPIC
 
     bus, sender = RedisBus(REDIS_URL), RedisBus(REDIS_URL)
@@ -101,11 +99,7 @@ async def test_redis_bus_asks_for_a_resync_after_its_connection_broke() -> None:
     try:
         await bus.subscribe("chat:5")
         await _confirm_subscribed(bus, sender, inbox, "chat:5")
-        admin = redis.Redis.from_url(REDIS_URL)
-        try:
-            await admin.client_kill_filter(_type="pubsub")
-        finally:
-            await admin.aclose()
+        await cut_pubsub_connections()
         assert await inbox.next() == (RESYNC_TOPIC, b"")
         await _confirm_subscribed(bus, sender, inbox, "chat:5")  # and it listens again
     finally:
