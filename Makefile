@@ -92,9 +92,14 @@ check: $(TEST_STAMP)
 	$(BIN)/lint-imports
 	$(MAKE) web-check
 
-# The web tests (tests/web) drive Chromium against the built client.
+# Two workers (pytest-xdist), a test file each at a time. The browser tests (tests/web/test_ui_*,
+# Chromium against the built client) run after the rest, in runs of their own: Playwright's
+# sync API leaves an event loop running in its process, which the asyncio tests after it in
+# that process cannot start theirs beside.
+PYTEST := $(BIN)/pytest -q -n 2 --dist loadfile
 test: check $(WEB_DIST)
-	$(BIN)/pytest -q --durations=40 -n 2 --dist loadfile
+	$(PYTEST) --durations=30 --ignore-glob='tests/web/test_ui_*'
+	$(PYTEST) --durations=10 tests/web/test_ui_*.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
