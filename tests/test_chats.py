@@ -71,6 +71,8 @@ async def test_rename_and_describe_are_events(person: MakePerson) -> None:
     assert sync["events"][-1]["type"] == "chat.updated"
     assert sync["events"][-1]["chat"]["title"] == "Trip 2027"
     assert "my_role" not in sync["events"][-1]["chat"]  # each member's own, not the editor's
+    # and the chat as of the event: its last_seq is the event's own.
+    assert sync["events"][-1]["chat"]["last_seq"] == sync["events"][-1]["seq"]
 
 
 async def test_invite_link_with_use_limit_and_expiry(person: MakePerson, clock: FakeClock) -> None:

@@ -258,9 +258,7 @@ async def do_update_chat(
             raise Forbidden("only admins can edit this chat")
         if values:
             await store.update_chat(tx.conn, chat_id, **values)
-            chat = await store.get_chat(tx.conn, chat_id)
-            assert chat is not None
-            await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.shared_view()})
+            await _emit_chat_updated(ctx, tx, chat_id)
         chat = await store.get_chat(tx.conn, chat_id)
     assert chat is not None
     return chat.view(access.member.role)
@@ -368,6 +366,16 @@ async def set_chat_closed(ctx: Context, tx: Tx, chat_id: int, closed_at_ms: int 
     """Moderators close a chat (nobody posts; it stays readable), or a reversed complaint
     reopens it; members see it change."""
     await store.update_chat(tx.conn, chat_id, closed_at_ms=closed_at_ms)
+    await _emit_chat_updated(ctx, tx, chat_id)
+
+
+async def _emit_chat_updated(ctx: Context, tx: Tx, chat_id: int) -> None:
+    """`chat.updated` with the chat as every member sees it, as of the event itself: its seq
+    is taken first, so the chat's `last_seq` is the event's (read before, it was one behind;
+    and the writer cache may hold older counters than the bump)."""
+    now_ms = ctx.clock.now_ms()
+    seq = await store.bump_seq(tx.conn, chat_id, now_ms)
     chat = await store.get_chat(tx.conn, chat_id)
     assert chat is not None
-    await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": chat.shared_view()})
+    view = {**chat.shared_view(), "last_seq": seq, "last_activity_ms": now_ms}
+    await ctx.emit(tx, chat_id, events.CHAT_UPDATED, {"chat": view}, seq=seq)
