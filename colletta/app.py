@@ -34,7 +34,7 @@ from colletta.api import (
 )
 from colletta.api import errors as api_errors
 from colletta.api.fastpath import SendFastPath, WebhookFastPath
-from colletta.api.middleware import BodyLimit, SecurityHeaders, web_csp
+from colletta.api.middleware import BodyLimit, HeadAsGet, SecurityHeaders, web_csp
 from colletta.api.web import WEB_DIST, WebClient
 from colletta.clock import Clock
 from colletta.config import Settings
@@ -81,7 +81,7 @@ class _App(FastAPI):
         # Security headers outermost: Starlette answers a 500 from outside its own stack.
         limit = self._settings.max_body_bytes
         inner = WebhookFastPath(SendFastPath(super().build_middleware_stack(), limit), limit)
-        web = WebClient(inner, self._settings.web_dir or WEB_DIST)
+        web = WebClient(HeadAsGet(inner), self._settings.web_dir or WEB_DIST)
         stripe = self._settings.payments_provider == "stripe"
         policy = web_csp(self._settings.stripe_js_url if stripe else None)
         return SecurityHeaders(web, behind_tls=self._settings.behind_tls, web_policy=policy)

@@ -81,6 +81,12 @@ async def test_the_api_is_never_shadowed(web: httpx.AsyncClient) -> None:
     assert "sandbox" in _csp(api)
     assert_problem(await web.post("/chat/1", json={}), 404)  # only GET and HEAD are the app's
     assert (await web.head("/chat/1")).status_code == 200
+    # and the API's GET routes answer HEAD, as load balancers' health checks ask.
+    head = await web.head("/api/v1/health")
+    assert (head.status_code, head.content) == (200, b"")
+    assert int(head.headers["content-length"]) > 0
+    assert (await web.head("/api/docs")).status_code == 200
+    assert (await web.head("/api/v1/nothing")).status_code == 404
 
 
 async def test_nothing_outside_the_build_is_served(web: httpx.AsyncClient) -> None:
