@@ -38,19 +38,22 @@ function stored(userId: string): Outgoing[] {
 
 // Storage is read afresh at each change: another tab of the same user may have added or
 // confirmed sends of its own since.
+function rewrite(change: (list: Outgoing[]) => Outgoing[]): void {
+  if (!owner) return;
+  const list = change(stored(owner));
+  if (list.length) localStorage.setItem(storageKey(owner), JSON.stringify(list));
+  else localStorage.removeItem(storageKey(owner));
+}
+
 function keep(item: Outgoing): void {
-  if (owner) localStorage.setItem(storageKey(owner), JSON.stringify([...stored(owner).filter((o) => o.txn !== item.txn), item]));
+  rewrite((list) => [...list.filter((o) => o.txn !== item.txn), item]);
   const at = outbox.value.findIndex((o) => o.txn === item.txn);
   outbox.value = at < 0 ? [...outbox.value, item] : outbox.value.map((o, i) => (i === at ? item : o));
 }
 
 /** Discard a send the server refused. */
 export function forget(txn: string): void {
-  if (owner) {
-    const rest = stored(owner).filter((o) => o.txn !== txn);
-    if (rest.length) localStorage.setItem(storageKey(owner), JSON.stringify(rest));
-    else localStorage.removeItem(storageKey(owner));
-  }
+  rewrite((list) => list.filter((o) => o.txn !== txn));
   outbox.value = outbox.value.filter((o) => o.txn !== txn);
 }
 

@@ -322,8 +322,8 @@ export function applyEvent(event: LiveEvent): void {
     case "chat.updated":
       if (event.chat) {
         // The chat as every member sees it: this client's own role and how far the chat has
-        // gone it follows itself (the event's last_seq is read before its own seq is taken,
-        // and events stored by earlier servers carry my_role null).
+        // gone it follows itself (events stored by earlier servers carry my_role null, and a
+        // last_seq one behind their own seq).
         const { my_role: _role, last_seq: _seq, ...shared } = event.chat as Partial<ChatListItem>;
         patchChat(chatId, (chat) => ({ ...chat, ...shared }));
       }

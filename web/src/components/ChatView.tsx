@@ -1,5 +1,4 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { signal } from "@preact/signals";
 import { ApiError, api, newTxnId, ok, type ChatListItem, type Media, type Message } from "../api/http";
 import { renderText } from "../markup";
 import { deliver, forget, outbox } from "../outbox";
@@ -25,6 +24,8 @@ import {
 import { useVirtualizer } from "./useVirtualizer";
 import { ChatInfo } from "./ChatInfo";
 import { Confirm } from "./Confirm";
+import { Quote, jumpTarget, quotedCopy } from "./Quote";
+import { Toast, refused, toast } from "./Toast";
 import { Link } from "./Link";
 import { preview } from "./ChatList";
 import { PotStrip, canOpenPots, potPath } from "./Pots";
@@ -37,27 +38,6 @@ const TYPING_EVERY_MS = 3000;
 const NEAR_TOP_PX = 600;
 
 const SELF_DESTRUCT_S = [0, 5, 30, 60, 3600, 86_400];
-/** What just happened to an action of the user's that is not on screen by itself: a
- * forward sent elsewhere, or a refusal. Shown above the composer until dismissed. */
-const toast = signal<{ text: string; problem: boolean } | null>(null);
-const refused = (error: unknown) => (toast.value = { text: error instanceof ApiError ? error.message : t.error, problem: true });
-
-function Toast() {
-  const now = toast.value;
-  if (now === null) return null;
-  return (
-    <div class={now.problem ? "toast error" : "toast"} role={now.problem ? "alert" : "status"}>
-      <span>{now.text}</span>
-      <button type="button" aria-label={t.dismiss} onClick={() => (toast.value = null)}>
-        ✕
-      </button>
-    </div>
-  );
-}
-
-/** A message to bring into view (a reply's quote, the pinned bar): the open list does it. */
-const jumpTarget = signal<string | null>(null);
-
 function Countdown({ at }: { at: number }) {
   const left = at - clock.value;
   return (
@@ -93,38 +73,6 @@ interface ItemProps {
   onForward: (m: Message) => void;
   onOpen: (m: Media, once: boolean) => void;
   onReport: (m: Message) => void;
-}
-
-/** Messages quoted by replies but not in the loaded history, read once each: a reply shows
- * what it answers however far back that is. (A copy read here does not follow later edits;
- * once the history reaches it, the loaded message is shown instead.) */
-const quoted = signal<Map<string, Message | "reading" | "gone">>(new Map());
-
-function readQuoted(chatId: string, messageId: string): void {
-  if (quoted.value.has(messageId)) return;
-  const settle = (found: Message | "gone" | null) => {
-    const next = new Map(quoted.value);
-    if (found === null) next.delete(messageId); // a network failure: read again next time
-    else next.set(messageId, found);
-    quoted.value = next;
-  };
-  quoted.value = new Map(quoted.value).set(messageId, "reading");
-  ok(api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path: { chat_id: chatId, message_id: messageId } } })).then(settle, (error) =>
-    settle(error instanceof ApiError && error.status === 404 ? "gone" : null),
-  );
-}
-
-function Quote({ chatId, messageId, loaded }: { chatId: string; messageId: string; loaded: Message | undefined }) {
-  useEffect(() => {
-    if (loaded === undefined) readQuoted(chatId, messageId);
-  }, [chatId, messageId, loaded === undefined]);
-  const replied = loaded ?? quoted.value.get(messageId);
-  const shown = replied === "reading" || replied === undefined ? "…" : replied === "gone" || replied.deleted ? t.deleted : preview(replied) || "📎";
-  return (
-    <button type="button" class="quote" onClick={() => (jumpTarget.value = messageId)}>
-      {t.replyingTo}: {shown}
-    </button>
-  );
 }
 
 function MessageItem({ message: listed, chat, byId, onReply, onEdit, onForward, onOpen, onReport }: ItemProps) {
@@ -310,7 +258,11 @@ function MessageList({ chat, onReply, onEdit, onForward, onOpen, onReport }: { c
     jumpTarget.value = null;
     atBottom.current = false;
     void (async () => {
-      const wanted = await ok(api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path: { chat_id: chat.id, message_id: target } } })).catch(() => null);
+      // Its seq says how far back to load: from the history or a quote's copy, else asked.
+      const copy = quotedCopy(target);
+      const wanted =
+        history(chat.id).value.messages.find((m) => m.id === target) ??
+        (copy ?? await ok(api.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: { path: { chat_id: chat.id, message_id: target } } })).catch(() => null));
       if (wanted === null) return;
       for (;;) {
         const now = history(chat.id).value;
